@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine:
+#   make zip    builds dist/service.scrobbler.simkl-<version>.zip (needs nothing but Python 3)
+#   make test   installs the development requirements into .venv and runs every check
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+CLIENT_ID ?=
+AUTH ?=
+ZIP_ARGS := $(if $(CLIENT_ID),--client-id "$(CLIENT_ID)") $(if $(AUTH),--auth "$(AUTH)")
+
+.PHONY: zip test unit e2e lint check bench art clean
+
+zip:
+	$(PYTHON) tools/build_zip.py $(ZIP_ARGS)
+
+$(VENV)/.installed: requirements-dev.txt
+	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+# kodi-addon-checker on the unpacked release zip, offline (see tools/check_addon.py).
+check: $(VENV)/.installed
+	$(VPY) tools/build_zip.py $(ZIP_ARGS) --unpack .cache/release
+	$(VPY) tools/check_addon.py .cache/release
+
+unit: $(VENV)/.installed
+	$(VPY) -m pytest -m "not e2e"
+
+e2e: $(VENV)/.installed zip
+	$(VPY) -m pytest -m e2e tests/e2e
+
+test: lint check
+	$(VPY) -m pytest
+
+bench: $(VENV)/.installed
+	for script in bench/*.py; do $(VPY) $$script || exit 1; done
+
+art: $(VENV)/.installed
+	$(VPY) tools/make_art.py
+
+clean:
+	rm -rf dist .cache .pytest_cache .ruff_cache

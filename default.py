@@ -1,0 +1,3 @@
+from lib.scrobbler.script import run
+
+run()

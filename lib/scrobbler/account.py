@@ -1,0 +1,35 @@
+"""The logged-in Simkl account as the rest of the add-on sees it: client factory, token store, status line."""
+from . import api, auth, config, kodi
+
+ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
+
+
+def token_store():
+    return auth.TokenStore(kodi.profile_dir())
+
+
+def make_client(store=None, sleep=None):
+    """The one way the add-on builds its Simkl client: every request then carries the required params."""
+    store = store or token_store()
+    for value in store.load().values():
+        kodi.register_secret(value if isinstance(value, str) else None)
+    tokens = auth.TokenProvider(store, log=kodi.log)
+    client = api.Client(config.api_url(), config.client_id(), config.APP_NAME, kodi.addon_version(),
+                        kodi.kodi_version(), tokens=tokens, log=kodi.debug, **({"sleep": sleep} if sleep else {}))
+    tokens.client = client
+    return client
+
+
+def account_line(name, account_type):
+    kind = kodi.localize(ACCOUNT_TYPE_STRINGS.get(account_type, 32022))
+    return "%s (%s)" % (kodi.localize(32021, name), kind)
+
+
+def logged_out(notify=True):
+    """A 401 that refresh could not mend: forget the token, keep every queued watch, tell the user once."""
+    token_store().clear()
+    kodi.set_setting_bool("logged_in", False)
+    kodi.set_setting_str("account_status", kodi.localize(32020))
+    kodi.warn("Simkl rejected the login; queued watches are kept until the user logs in again")
+    if notify:
+        kodi.notify(kodi.localize(32041), icon=kodi.WARNING)

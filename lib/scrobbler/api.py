@@ -1,0 +1,186 @@
+"""Simkl HTTP client: required params and headers, timeouts, pacing, and typed errors decided once."""
+import json
+import time
+from typing import Any, Callable, Optional
+
+import requests
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 20.0
+POST_INTERVAL = 1.0  # Simkl allows 1 POST per second per token
+BLOCKED_WAIT = 60.0  # 412 is a growing temporary block: a minute unless Retry-After says more
+SCROBBLE_LOCK_WAIT = 20.0  # 400 RATE_LIMIT: the per-user 20-second lock
+
+
+class ApiError(Exception):
+    """Base of every error this client raises; `error` is Simkl's machine-readable code, if any."""
+
+    def __init__(self, message, status=None, error=None):
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
+class NotConfigured(ApiError):
+    """This build has no client id: nothing is sent."""
+
+
+class AuthExpired(ApiError):
+    """401: the token was revoked or expired; the user must log in again."""
+
+
+class RateLimited(ApiError):
+    """429, or 412 (client blocked): wait `retry_after` seconds before the next request."""
+
+    def __init__(self, message, status=None, error=None, retry_after=None):
+        super().__init__(message, status, error)
+        self.retry_after = retry_after
+
+
+class Transient(ApiError):
+    """5xx, connection failure or timeout: worth retrying later."""
+
+    def __init__(self, message, status=None, error=None, retry_after=None):
+        super().__init__(message, status, error)
+        self.retry_after = retry_after
+
+
+class Rejected(ApiError):
+    """Any other 4xx, or an answer that is not the JSON expected: retrying the same request will not help."""
+
+
+class Client:
+    """One Simkl client; `tokens` supplies the Bearer token for user endpoints (see auth.TokenProvider)."""
+
+    def __init__(self, base_url: str, client_id: str, app_name: str, app_version: str, kodi_version: str,
+                 tokens=None, log: Callable[[str], None] = lambda m: None,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep,
+                 session: Optional[requests.Session] = None):
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self.app_name = app_name
+        self.app_version = app_version
+        self.user_agent = "%s/%s (Kodi %s)" % (app_name, app_version, kodi_version)
+        self.tokens = tokens
+        self._log = log
+        self._clock = clock
+        self._sleep = sleep
+        self._session = session or requests.Session()
+        self._last_post = None
+
+    # -- endpoints ---------------------------------------------------------------------------
+    def pin_start(self):
+        return self.request("GET", "/oauth/pin")
+
+    def pin_check(self, user_code):
+        return self.request("GET", "/oauth/pin/%s" % requests.utils.quote(user_code, safe=""))
+
+    def device_start(self):
+        return self.request("POST", "/oauth2/device", body={"client_id": self.client_id,
+                                                            "scope": "media:read media:write"})
+
+    def device_token(self, device_code):
+        return self.request("POST", "/oauth2/token", body={
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+            "client_id": self.client_id, "device_code": device_code})
+
+    def refresh_token(self, refresh_token):
+        return self.request("POST", "/oauth2/token", body={
+            "grant_type": "refresh_token", "client_id": self.client_id, "refresh_token": refresh_token})
+
+    def revoke(self, token):
+        return self.request("POST", "/oauth2/revoke", body={"client_id": self.client_id, "token": token})
+
+    def user_settings(self):
+        return self.request("POST", "/users/settings", body={}, auth=True)
+
+    def add_to_history(self, body, allow_rewatch=False):
+        params = {"allow_rewatch": "yes"} if allow_rewatch else None
+        return self.request("POST", "/sync/history", body=body, params=params, auth=True)
+
+    def remove_from_history(self, body):
+        return self.request("POST", "/sync/history/remove", body=body, auth=True)
+
+    def search_file(self, file_name):
+        return self.request("POST", "/search/file", body={"file": file_name}, auth=True)
+
+    # -- transport ---------------------------------------------------------------------------
+    def request(self, method: str, path: str, body=None, params=None, auth=False):
+        """Send one request and return its parsed JSON (None for an empty body), or raise an ApiError."""
+        if not self.client_id:
+            raise NotConfigured("no Simkl client id in this build")
+        try:
+            return self._send(method, path, body, params, auth)
+        except AuthExpired:
+            if auth and self.tokens is not None and self.tokens.on_unauthorized():
+                return self._send(method, path, body, params, auth)
+            raise
+
+    def _send(self, method, path, body, params, auth):
+        query = {"client_id": self.client_id, "app-name": self.app_name, "app-version": self.app_version}
+        query.update(params or {})
+        headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
+        if auth:
+            token = self.tokens.access_token() if self.tokens is not None else None
+            if not token:
+                raise AuthExpired("not logged in", status=None, error="no_token")
+            headers["Authorization"] = "Bearer " + token
+        if method == "POST":
+            self._pace_posts()
+        started = self._clock()
+        try:
+            response = self._session.request(method, self.base_url + path, params=query, headers=headers,
+                                             json=body if method == "POST" else None,
+                                             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), verify=True,
+                                             allow_redirects=False)
+        except requests.Timeout:
+            self._log("%s %s timed out" % (method, path))
+            raise Transient("timed out") from None
+        except requests.RequestException as exc:
+            self._log("%s %s failed: %s" % (method, path, type(exc).__name__))
+            raise Transient("connection failed: %s" % type(exc).__name__) from None
+        self._log("%s %s -> %s in %.0f ms" % (method, path, response.status_code, (self._clock() - started) * 1000))
+        return _decode(response)
+
+    def _pace_posts(self):
+        if self._last_post is not None:
+            wait = POST_INTERVAL - (self._clock() - self._last_post)
+            if wait > 0:
+                self._sleep(wait)
+        self._last_post = self._clock()
+
+
+def _retry_after(response) -> Optional[float]:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: rare enough to fall back to our own backoff
+
+
+def _decode(response):
+    status = response.status_code
+    try:
+        data = response.json() if response.content.strip() else None
+        decoded = True
+    except ValueError:
+        data, decoded = None, False
+    error = data.get("error") if isinstance(data, dict) else None
+    if error is not None and not isinstance(error, str):
+        error = json.dumps(error)
+    if 200 <= status < 300:
+        if not decoded:
+            raise Rejected("answer is not JSON", status=status, error="malformed")
+        return data
+    if status == 401:
+        raise AuthExpired("token rejected", status=status, error=error)
+    if status == 429:
+        raise RateLimited("rate limited", status=status, error=error, retry_after=_retry_after(response))
+    if status == 412:
+        raise RateLimited("client blocked", status=status, error=error,
+                          retry_after=_retry_after(response) or BLOCKED_WAIT)
+    if status == 400 and error == "RATE_LIMIT":
+        raise RateLimited("per-user lock", status=status, error=error, retry_after=SCROBBLE_LOCK_WAIT)
+    if status >= 500:
+        raise Transient("server error %d" % status, status=status, error=error, retry_after=_retry_after(response))
+    raise Rejected("rejected with %d" % status, status=status, error=error)

@@ -1,0 +1,307 @@
+"""Login (V1 PIN and V2 device flows), the token store in addon_data, and V2 refresh."""
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
+
+TOKEN_FILE = "token.json"
+REFRESH_MARGIN = 24 * 3600  # refresh a V2 token when less than a day is left
+LOCK_STALE = 60.0
+MAX_POLL_INTERVAL = 30
+
+
+class TokenStore:
+    """The login, as a JSON file readable by its owner only, in the add-on's profile folder."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        self.path = os.path.join(folder, TOKEN_FILE)
+
+    def load(self) -> dict:
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def save(self, data: dict) -> None:
+        os.makedirs(self.folder, exist_ok=True)
+        tmp = self.path + ".tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(tmp, self.path)
+        try:
+            os.chmod(self.path, 0o600)
+        except OSError:
+            pass  # some Android and Windows file systems have no modes
+
+    def update(self, **fields) -> dict:
+        data = self.load()
+        data.update(fields)
+        self.save(data)
+        return data
+
+    def clear(self) -> None:
+        try:
+            os.remove(self.path)
+        except FileNotFoundError:
+            pass
+
+    def lock(self) -> "FileLock":
+        return FileLock(self.path + ".lock")
+
+
+class FileLock:
+    """A cross-process lock that works on every Kodi platform: mkdir is atomic everywhere."""
+
+    def __init__(self, path: str, timeout: float = 30.0, clock=time.time, sleep=time.sleep):
+        self.path, self.timeout, self._clock, self._sleep = path, timeout, clock, sleep
+
+    def __enter__(self):
+        deadline = self._clock() + self.timeout
+        while True:
+            try:
+                os.mkdir(self.path)
+                return self
+            except FileExistsError:
+                try:
+                    if self._clock() - os.path.getmtime(self.path) > LOCK_STALE:
+                        os.rmdir(self.path)  # left behind by a killed interpreter
+                        continue
+                except OSError:
+                    continue
+                if self._clock() > deadline:
+                    raise TimeoutError("token lock busy") from None
+                self._sleep(0.1)
+
+    def __exit__(self, *exc):
+        try:
+            os.rmdir(self.path)
+        except OSError:
+            pass
+
+
+class TokenProvider:
+    """Gives the api.Client a valid access token; refreshes V2 tokens before expiry and once after a 401."""
+
+    def __init__(self, store: TokenStore, clock: Callable[[], float] = time.time, log=lambda m: None):
+        self.store = store
+        self.client = None  # set by the owner of the api.Client (the client needs us, we need it to refresh)
+        self._clock = clock
+        self._log = log
+
+    def access_token(self) -> Optional[str]:
+        data = self.store.load()
+        if data.get("refresh_token") and data.get("expires_at") and \
+                data["expires_at"] - self._clock() < REFRESH_MARGIN:
+            data = self._refresh(data.get("access_token")) or data
+        return data.get("access_token")
+
+    def on_unauthorized(self) -> bool:
+        """After a 401: refresh once if we can (V2); True means retry the request."""
+        data = self.store.load()
+        if not data.get("refresh_token"):
+            return False
+        return self._refresh(data.get("access_token"), forced=True) is not None
+
+    def _refresh(self, stale_token, forced=False) -> Optional[dict]:
+        try:
+            with self.store.lock():
+                data = self.store.load()
+                if data.get("access_token") != stale_token:
+                    return data  # another interpreter refreshed while we waited for the lock
+                if not forced and data.get("expires_at", 0) - self._clock() >= REFRESH_MARGIN:
+                    return data
+                answer = self.client.refresh_token(data["refresh_token"])
+                if not isinstance(answer, dict) or not answer.get("access_token"):
+                    raise Rejected("refresh answer has no access_token", error="malformed")
+                data.update(_token_fields(answer, self._clock(), data.get("refresh_token")))
+                self.store.save(data)
+                self._log("refreshed the Simkl access token")
+                return data
+        except AuthExpired:
+            self._log("refresh token rejected: login needed")
+            return None
+        except (ApiError, TimeoutError) as exc:
+            self._log("token refresh failed: %s" % type(exc).__name__)
+            return None
+
+
+def _token_fields(answer: dict, now: float, old_refresh: Optional[str] = None) -> dict:
+    fields = {"access_token": answer["access_token"],
+              "refresh_token": answer.get("refresh_token") or old_refresh}
+    expires_in = answer.get("expires_in")
+    fields["expires_at"] = now + float(expires_in) if fields["refresh_token"] and expires_in else None
+    return fields
+
+
+# -- login ------------------------------------------------------------------------------------
+class LoginUI:
+    """What a login flow needs from the screen; script.py implements it with a Kodi progress dialog."""
+
+    def show_code(self, user_code: str, url: str) -> None:
+        raise NotImplementedError
+
+    def wait(self, seconds: float, seconds_left: float, total: float) -> bool:
+        """Wait up to `seconds` while showing the time left; False when the user cancelled."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class LoginResult:
+    # ok | cancelled | expired | code_gone | denied | network | busy | malformed | not_configured | bad_client
+    outcome: str
+    user_name: str = ""
+    account_type: str = ""
+
+
+def login(client, store: TokenStore, ui: LoginUI, flow: str, clock: Callable[[], float] = time.time,
+          pin_url: str = "https://simkl.com/pin", log=lambda m: None) -> LoginResult:
+    """Run one login flow to its end: show the code, poll, keep the token, fetch the user's name."""
+    try:
+        if flow == "v2":
+            outcome, fields = _device_flow(client, ui, clock, pin_url, log)
+        else:
+            outcome, fields = _pin_flow(client, ui, clock, pin_url, log)
+    except NotConfigured:
+        return LoginResult("not_configured")
+    except ApiError as exc:
+        return LoginResult(_outcome_of(exc))
+    finally:
+        ui.close()
+    if outcome != "ok":
+        log("login ended: %s" % outcome)
+        return LoginResult(outcome)
+    fields["flow"] = flow
+    store.save(fields)
+    try:
+        user = client.user_settings()
+    except ApiError as exc:
+        store.clear()
+        log("login: user settings failed: %s" % type(exc).__name__)
+        return LoginResult(_outcome_of(exc))
+    name, account_type = _account_of(user)
+    store.update(user_name=name, account_type=account_type)
+    log("logged in (%s account)" % account_type)
+    return LoginResult("ok", name, account_type)
+
+
+def _account_of(user) -> tuple:
+    user = user if isinstance(user, dict) else {}
+    name = ((user.get("user") or {}).get("name") or "").strip() or "?"
+    account_type = ((user.get("account") or {}).get("type") or "free").strip().lower()
+    return name, account_type if account_type in ("free", "pro", "vip") else "free"
+
+
+def _outcome_of(exc: ApiError) -> str:
+    if isinstance(exc, Transient):
+        return "network"
+    if isinstance(exc, RateLimited):
+        return "busy"
+    if isinstance(exc, AuthExpired):
+        return "bad_client"
+    return "denied" if exc.error not in (None, "malformed") else "malformed"
+
+
+def _positive(value, default):
+    try:
+        value = float(value)
+        return value if value > 0 else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _pin_flow(client, ui, clock, pin_url, log):
+    start = client.pin_start()
+    if not isinstance(start, dict) or not start.get("user_code"):
+        raise Rejected("PIN answer has no user_code", error="malformed")
+    code = str(start["user_code"])
+    url = start.get("verification_url") or start.get("verification_uri") or pin_url
+    interval = _positive(start.get("interval"), 5)
+    expires_in = _positive(start.get("expires_in"), 900)
+    deadline = clock() + expires_in
+    ui.show_code(code, url)
+    while True:
+        left = deadline - clock()
+        if left <= 0:
+            return "expired", None
+        if not ui.wait(min(interval, left), left, expires_in):
+            return "cancelled", None
+        if deadline - clock() <= 0:
+            return "expired", None
+        try:
+            answer = client.pin_check(code)
+        except (Transient, RateLimited) as exc:
+            log("PIN poll: %s, polling on" % type(exc).__name__)
+            interval = min(interval * 2, MAX_POLL_INTERVAL)
+            continue
+        if not isinstance(answer, dict):
+            raise Rejected("PIN poll answer is not an object", error="malformed")
+        if answer.get("result") == "OK" and answer.get("access_token"):
+            return "ok", {"access_token": answer["access_token"]}
+        if "device_code" in answer or "user_code" in answer:
+            return "code_gone", None  # Simkl answers an unknown or used code with a fresh start body
+        if "slow" in str(answer.get("message", "")).lower():
+            interval = min(interval * 2, MAX_POLL_INTERVAL)
+
+
+def _device_flow(client, ui, clock, pin_url, log):
+    start = client.device_start()
+    if not isinstance(start, dict) or not start.get("user_code") or not start.get("device_code"):
+        raise Rejected("device answer has no codes", error="malformed")
+    code = str(start["user_code"])
+    url = start.get("verification_uri") or pin_url
+    interval = _positive(start.get("interval"), 5)
+    expires_in = _positive(start.get("expires_in"), 900)
+    deadline = clock() + expires_in
+    ui.show_code(code, url)
+    while True:
+        left = deadline - clock()
+        if left <= 0:
+            return "expired", None
+        if not ui.wait(min(interval, left), left, expires_in):
+            return "cancelled", None
+        try:
+            answer = client.device_token(start["device_code"])
+        except Rejected as exc:
+            if exc.error == "authorization_pending":
+                continue
+            if exc.error == "slow_down":
+                interval += 5
+                continue
+            if exc.error == "expired_token":
+                return "expired", None
+            if exc.error == "access_denied":
+                return "denied", None
+            raise
+        except (Transient, RateLimited) as exc:
+            log("device poll: %s, polling on" % type(exc).__name__)
+            interval = min(interval * 2, MAX_POLL_INTERVAL)
+            continue
+        if not isinstance(answer, dict) or not answer.get("access_token"):
+            raise Rejected("token answer has no access_token", error="malformed")
+        scope = answer.get("scope")
+        if scope is not None and "media:write" not in str(scope):
+            log("device login: token lacks media:write")
+            return "denied", None
+        return "ok", _token_fields(answer, clock())
+
+
+def logout(client, store: TokenStore, log=lambda m: None) -> None:
+    """Forget the login; on V2 also revoke the refresh token (best effort). The outbox is untouched."""
+    data = store.load()
+    store.clear()
+    token = data.get("refresh_token")
+    if token:
+        try:
+            client.revoke(token)
+        except ApiError as exc:
+            log("revoke failed (%s); the token is forgotten here anyway" % type(exc).__name__)

@@ -1,0 +1,26 @@
+"""Build-time constants. `make zip CLIENT_ID=… AUTH=v1|v2` rewrites the two marked lines in the zip."""
+import os
+
+ADDON_ID = "service.scrobbler.simkl"
+APP_NAME = "kodi-simkl-scrobbler"
+
+# The Simkl app registration this build talks as; empty means "not configured".
+CLIENT_ID = ""
+# "v1" = PIN flow (/oauth/pin), "v2" = device flow with refresh tokens (/oauth2/*); must match the app type.
+AUTH_FLOW = "v1"
+
+DEFAULT_API_URL = "https://api.simkl.com"
+PIN_URL = "https://simkl.com/pin"
+
+
+def client_id() -> str:
+    return os.environ.get("SIMKL_CLIENT_ID") or CLIENT_ID
+
+
+def auth_flow() -> str:
+    flow = (os.environ.get("SIMKL_AUTH") or AUTH_FLOW).strip().lower()
+    return flow if flow in ("v1", "v2") else "v1"
+
+
+def api_url() -> str:
+    return (os.environ.get("SIMKL_API_URL") or DEFAULT_API_URL).rstrip("/")

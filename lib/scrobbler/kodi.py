@@ -1,0 +1,186 @@
+"""The one boundary to Kodi: settings, strings, logging, dialogs, JSON-RPC, window properties."""
+import json
+import os
+import re
+
+import xbmc
+import xbmcaddon
+import xbmcgui
+import xbmcvfs
+
+from . import config
+
+HOME_WINDOW = 10000
+_SECRETS = set()
+_SECRET_FIELD = re.compile(
+    r'("?(?:access_token|refresh_token|device_code|token|Authorization)"?\s*[:=]\s*"?)(?:Bearer )?[^",\s}&]+',
+    re.IGNORECASE)
+
+
+def addon():
+    """A fresh Addon object: one created earlier may not see settings another interpreter wrote."""
+    return xbmcaddon.Addon(config.ADDON_ID)
+
+
+def setting_bool(key, default=False):
+    try:
+        return addon().getSettingBool(key)
+    except (RuntimeError, TypeError):
+        return default
+
+
+def setting_int(key, default=0):
+    try:
+        return addon().getSettingInt(key)
+    except (RuntimeError, TypeError):
+        return default
+
+
+def setting_str(key, default=""):
+    value = addon().getSettingString(key)
+    return default if value is None else value
+
+
+def set_setting_str(key, value):
+    addon().setSettingString(key, value)
+
+
+def set_setting_bool(key, value):
+    addon().setSettingBool(key, bool(value))
+
+
+def localize(string_id, *args):
+    text = addon().getLocalizedString(string_id)
+    return text % args if args else text
+
+
+def addon_version():
+    return addon().getAddonInfo("version")
+
+
+def kodi_version():
+    return xbmc.getInfoLabel("System.BuildVersion").split(" ")[0] or "unknown"
+
+
+def profile_dir():
+    path = xbmcvfs.translatePath(addon().getAddonInfo("profile"))
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def register_secret(value):
+    """Remember a token so that no log line can ever print it."""
+    if value and len(value) >= 6:
+        _SECRETS.add(value)
+
+
+def redact(message):
+    message = _SECRET_FIELD.sub(r"\1<redacted>", str(message))
+    for secret in _SECRETS:
+        message = message.replace(secret, "<redacted>")
+    return message
+
+
+def log(message, level=xbmc.LOGINFO):
+    xbmc.log("[%s] %s" % (config.ADDON_ID, redact(message)), level)
+
+
+def debug(message):
+    """Detail lines: visible in kodi.log at info level when the add-on's debug setting is on."""
+    log(message, xbmc.LOGINFO if setting_bool("debug") else xbmc.LOGDEBUG)
+
+
+def warn(message):
+    log(message, xbmc.LOGWARNING)
+
+
+def error(message):
+    log(message, xbmc.LOGERROR)
+
+
+def notify(message, heading=None, icon=xbmcgui.NOTIFICATION_INFO, millis=5000):
+    xbmcgui.Dialog().notification(heading or localize(32000), message, icon, millis, False)
+
+
+def ok_dialog(message, heading=None):
+    xbmcgui.Dialog().ok(heading or localize(32000), message)
+
+
+def yesno_dialog(message, heading=None):
+    return bool(xbmcgui.Dialog().yesno(heading or localize(32000), message))
+
+
+def select_dialog(heading, options):
+    return xbmcgui.Dialog().select(heading, options)
+
+
+def text_viewer(heading, text):
+    xbmcgui.Dialog().textviewer(heading, text)
+
+
+class Progress:
+    """A cancellable progress dialog: what the login flow shows while it waits for the PIN."""
+
+    def __init__(self, heading, message):
+        self._dialog = xbmcgui.DialogProgress()
+        self._dialog.create(heading, message)
+
+    def update(self, percent, message):
+        self._dialog.update(max(0, min(100, int(percent))), message)
+
+    def cancelled(self):
+        return self._dialog.iscanceled()
+
+    def close(self):
+        self._dialog.close()
+
+
+def jsonrpc(method, params=None):
+    """Call Kodi's JSON-RPC; returns the result, or None with a log line on an error answer."""
+    request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+    try:
+        answer = json.loads(xbmc.executeJSONRPC(json.dumps(request)))
+    except (TypeError, ValueError) as exc:
+        warn("JSON-RPC %s gave no readable answer: %s" % (method, exc))
+        return None
+    if "error" in answer:
+        debug("JSON-RPC %s failed: %s" % (method, answer["error"]))
+        return None
+    return answer.get("result")
+
+
+def home_property(name):
+    return xbmcgui.Window(HOME_WINDOW).getProperty(name)
+
+
+def set_home_property(name, value):
+    xbmcgui.Window(HOME_WINDOW).setProperty(name, value)
+
+
+def clear_home_property(name):
+    xbmcgui.Window(HOME_WINDOW).clearProperty(name)
+
+
+def info_label(name):
+    return xbmc.getInfoLabel(name)
+
+
+def condition(expression):
+    return xbmc.getCondVisibility(expression)
+
+
+WARNING = xbmcgui.NOTIFICATION_WARNING
+ERROR = xbmcgui.NOTIFICATION_ERROR
+
+
+def abort_requested():
+    return xbmc.Monitor().abortRequested()
+
+
+def sleep(seconds):
+    """Wait in a script (never in the service loop, which waits on its Monitor)."""
+    xbmc.Monitor().waitForAbort(seconds)
+
+
+def open_settings():
+    addon().openSettings()

@@ -1,0 +1,112 @@
+"""What was watched: a movie or an episode, with the ids Simkl resolves it by."""
+from dataclasses import dataclass, field
+from typing import Dict, Optional, Union
+
+# Order matters: the first id present names an item in keys and logs.
+ID_KEYS = ("imdb", "tmdb", "tvdb", "simkl", "anidb", "mal")
+
+Ids = Dict[str, Union[str, int]]
+
+
+def clean_ids(raw: Optional[dict]) -> Ids:
+    """Keep the known id keys with usable values; an imdb id must look like one (tt…)."""
+    ids: Ids = {}
+    for key in ID_KEYS:
+        value = (raw or {}).get(key)
+        if value in (None, "", 0, "0"):
+            continue
+        value = str(value).strip()
+        if key == "imdb":
+            if not value.startswith("tt"):
+                continue
+        elif value.isdigit():
+            value = int(value)
+        ids[key] = value
+    return ids
+
+
+@dataclass
+class Movie:
+    title: str
+    year: Optional[int] = None
+    ids: Ids = field(default_factory=dict)
+
+    kind = "movie"
+
+    def key(self) -> str:
+        return "movie:" + _ids_key(self.ids, self.title, self.year)
+
+    def label(self) -> str:
+        return "%s (%s)" % (self.title, self.year) if self.year else self.title
+
+    def to_dict(self) -> dict:
+        return {"type": "movie", "title": self.title, "year": self.year, "ids": dict(self.ids)}
+
+
+@dataclass
+class Episode:
+    show_title: str
+    season: int
+    number: int
+    show_year: Optional[int] = None
+    show_ids: Ids = field(default_factory=dict)
+    title: str = ""
+    ids: Ids = field(default_factory=dict)
+
+    kind = "episode"
+
+    def key(self) -> str:
+        show = _ids_key(self.show_ids, self.show_title, self.show_year)
+        return "episode:%s:S%dE%d" % (show, self.season, self.number)
+
+    def show_key(self) -> str:
+        return Show(self.show_title, self.show_year, self.show_ids).key()
+
+    def label(self) -> str:
+        return "%s S%02dE%02d" % (self.show_title, self.season, self.number)
+
+    def to_dict(self) -> dict:
+        return {"type": "episode", "show_title": self.show_title, "show_year": self.show_year,
+                "show_ids": dict(self.show_ids), "season": self.season, "number": self.number,
+                "title": self.title, "ids": dict(self.ids)}
+
+
+@dataclass
+class Show:
+    """A whole TV show: only the Rewatch action targets one."""
+    title: str
+    year: Optional[int] = None
+    ids: Ids = field(default_factory=dict)
+
+    kind = "show"
+
+    def key(self) -> str:
+        return "show:" + _ids_key(self.ids, self.title, self.year)
+
+    def label(self) -> str:
+        return "%s (%s)" % (self.title, self.year) if self.year else self.title
+
+    def to_dict(self) -> dict:
+        return {"type": "show", "title": self.title, "year": self.year, "ids": dict(self.ids)}
+
+
+Media = Union[Movie, Episode, Show]
+
+
+def from_dict(data: dict) -> Media:
+    kind = data.get("type")
+    if kind == "movie":
+        return Movie(data["title"], data.get("year"), clean_ids(data.get("ids")))
+    if kind == "episode":
+        return Episode(data["show_title"], int(data["season"]), int(data["number"]), data.get("show_year"),
+                       clean_ids(data.get("show_ids")), data.get("title") or "", clean_ids(data.get("ids")))
+    if kind == "show":
+        return Show(data["title"], data.get("year"), clean_ids(data.get("ids")))
+    raise ValueError("unknown media type: %r" % (kind,))
+
+
+def _ids_key(ids: Ids, title: str, year: Optional[int]) -> str:
+    for key in ID_KEYS:
+        if key in ids:
+            return "%s=%s" % (key, ids[key])
+    return "title=%s|%s" % ((title or "").strip().lower(), year or "")

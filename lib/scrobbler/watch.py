@@ -1,0 +1,166 @@
+"""Does this playback count as watched? Pure decisions, fed with player events and a clock.
+
+Two questions, asked at two moments by the player:
+- `exclusion_reason` when an item starts: should it be tracked at all (Live TV, streams,
+  plugin sources, excluded folders, add-on opt-out, media type switched off)?
+- `decide` when it finishes: did the tracked `Playback` get far enough?
+Pause and resume are not events here: they change neither the furthest position nor the end.
+"""
+# Kodi can embed Python 3.8: typing.Optional/Tuple, not the 3.10 forms FA100 leads to.
+# ruff: noqa: FA100
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional, Tuple
+
+WATCHABLE_TYPES = ("movie", "episode")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The user's settings for what counts.
+
+    threshold: fraction of the total (0 < threshold <= 1) the furthest position must reach.
+    min_length: items shorter than this many seconds (trailers, clips) never count.
+    excluded_folders: path prefixes (the settings offer five); empty entries are ignored.
+    """
+
+    threshold: float = 0.8
+    min_length: float = 300
+    movies: bool = True
+    episodes: bool = True
+    exclude_http: bool = False
+    exclude_plugin: bool = False
+    excluded_folders: Tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A percentage (80) passed by mistake would silently make nothing count.
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"threshold must be a fraction in (0, 1], got {self.threshold!r}")
+
+
+def exclusion_reason(path: str, media_type: str, is_live: bool, opted_out: bool,
+                     rules: Rules) -> Optional[str]:
+    """Why this item must not be scrobbled, or None when it may be.
+
+    path: the item's path (file, smb://, http(s)://, plugin://, pvr://, stack://).
+    media_type: Kodi's media type of the item ('movie', 'episode', ...).
+    is_live: Kodi says it plays Live TV / PVR.
+    opted_out: the playing add-on set its opt-out property on the ListItem.
+    """
+    lowered = (path or "").lower()
+    media_type = (media_type or "").lower()
+    if is_live or lowered.startswith("pvr://"):
+        return "live tv"
+    if media_type not in WATCHABLE_TYPES:
+        return "not a movie or episode"
+    if media_type == "movie" and not rules.movies:
+        return "movies switched off"
+    if media_type == "episode" and not rules.episodes:
+        return "episodes switched off"
+    if opted_out:
+        return "opted out by add-on"
+    if rules.exclude_http and lowered.startswith(("http://", "https://")):
+        return "http stream"
+    if rules.exclude_plugin and lowered.startswith("plugin://"):
+        return "plugin source"
+    if any(_under(path, folder) for folder in rules.excluded_folders):
+        return "excluded folder"
+    return None
+
+
+def _normalise(path: str) -> str:
+    return path.strip().replace("\\", "/").rstrip("/").lower()
+
+
+def _under(path: str, folder: str) -> bool:
+    """Is path the folder itself or inside it? '/media/movies' does not hold '/media/movies-other'."""
+    if not folder or not folder.strip():
+        return False
+    if path.lower().startswith("stack://"):
+        # A stacked movie (cd1, cd2) lives where its first part lives.
+        path = path[len("stack://"):].split(" , ")[0]
+    prefix = _normalise(folder)
+    target = _normalise(path)
+    return target == prefix or target.startswith(prefix + "/")
+
+
+class Playback:
+    """One playing item, fed with the player's events until it finishes.
+
+    position: the current position (s), from the last sample or seek.
+    furthest: the furthest position (s) that samples showed playback really reached.
+    total: the length (s); 0 while unknown. A sample may bring it when a stream learns it late.
+    ended_naturally: playback reached the end by itself (onPlayBackEnded).
+    finished: ended or stopped; later events are ignored.
+    finished_at: clock() when it finished (with the default wall clock, the watched_at time).
+    """
+
+    def __init__(self, total: float, position: float = 0.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.total = max(float(total or 0), 0.0)
+        self.position = max(float(position), 0.0)
+        self.furthest = self.position
+        self.ended_naturally = False
+        self.finished = False
+        self.finished_at: Optional[float] = None
+        self._clock = clock
+
+    def sample(self, position: float, total: Optional[float] = None) -> None:
+        """A position read while playing, with the total when it is (now) known."""
+        if self.finished:
+            return
+        if total and total > 0:
+            self.total = float(total)
+        self.position = max(float(position), 0.0)
+        self.furthest = max(self.furthest, self.position)
+
+    def seek(self, position: float) -> None:
+        """The user seeked to position.
+
+        The target moves the current position but not `furthest`: onPlayBackSeek reports where
+        the user asked to go, and a stop right after can come before playback got there.
+        The next sample, or a natural end, shows what was reached.
+        """
+        if not self.finished:
+            self.position = max(float(position), 0.0)
+
+    def ended(self) -> None:
+        """Playback ended by itself: that is played to the end, whatever the last sample said."""
+        if self.finished:
+            return
+        self.ended_naturally = True
+        self.furthest = max(self.furthest, self.total)
+        self._finish()
+
+    def stopped(self) -> None:
+        """User stop, error, or a move to the next item (playlist, Up Next): kept at `furthest`."""
+        if not self.finished:
+            self._finish()
+
+    def _finish(self) -> None:
+        self.finished = True
+        self.finished_at = self._clock()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """watched, and a short English reason for the log."""
+
+    watched: bool
+    reason: str
+
+
+def decide(playback: Playback, rules: Rules) -> Verdict:
+    """Is the playback watched so far? Exclusions are `exclusion_reason`'s job, asked at start."""
+    total = playback.total
+    if total <= 0:
+        return Verdict(False, "unknown duration")
+    if total < rules.min_length:
+        return Verdict(False, "shorter than minimum")
+    if playback.ended_naturally:
+        return Verdict(True, "ended")
+    reached = playback.furthest / total
+    if reached >= rules.threshold:
+        return Verdict(True, "threshold reached")
+    # Rounded down so 79.9 % does not read as the 80 % it missed.
+    return Verdict(False, f"below threshold {int(reached * 100)}%")

@@ -1,0 +1,3 @@
+from lib.scrobbler.service import run
+
+run()

@@ -1,0 +1,32 @@
+"""Test set-up: the repository root and the Kodi fakes on sys.path, a fresh fake Kodi per test."""
+import os
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(HERE, "kodi_fakes"))
+
+import fakekodi  # noqa: E402
+from fake_simkl import FakeSimkl  # noqa: E402
+
+
+@pytest.fixture
+def kodi(tmp_path):
+    """A fresh fake Kodi: its settings from the real settings.xml, its profile in tmp_path."""
+    profile = tmp_path / "addon_data"
+    profile.mkdir()
+    world = fakekodi.reset(str(profile))
+    yield world
+    world.abort.set()
+
+
+@pytest.fixture
+def simkl(monkeypatch):
+    """The fake Simkl server, with the add-on pointed at it through the environment."""
+    with FakeSimkl() as fake:
+        monkeypatch.setenv("SIMKL_API_URL", fake.url)
+        monkeypatch.setenv("SIMKL_CLIENT_ID", fake.client_id)
+        monkeypatch.delenv("SIMKL_AUTH", raising=False)
+        yield fake

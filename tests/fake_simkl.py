@@ -1,0 +1,422 @@
+"""A fake Simkl API: a real HTTP server on 127.0.0.1 that answers in the shapes of the Simkl docs.
+
+Tests (and the real-Kodi e2e suite) point the add-on at it with SIMKL_API_URL. It checks what
+every request must carry (client_id, app-name, app-version, User-Agent, Bearer on user endpoints),
+keeps a log of every request, and can be told to fail: status codes with Retry-After, dropped
+connections, slow answers, a revoked token, Simkl's 1-POST-per-second limit.
+"""
+import itertools
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional
+from urllib.parse import parse_qsl, urlsplit
+
+USER_ENDPOINTS = ("/sync/", "/users/settings", "/search/file", "/scrobble/")
+ID_KEYS = ("simkl", "imdb", "tmdb", "tvdb")
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: Dict[str, str]
+    headers: Dict[str, str]
+    json: Any
+    time: float
+    status: int = 0
+
+
+@dataclass
+class Fault:
+    status: int = 0  # 0: drop the connection without an answer
+    times: int = 1
+    retry_after: Optional[str] = None
+    body: Any = None
+    delay: float = 0.0
+
+
+@dataclass
+class Account:
+    name: str = "jane_doe"
+    type: str = "pro"
+    id: int = 12345
+
+
+@dataclass
+class PinState:
+    code: str
+    created: float
+    polls: int = 0
+    approved: bool = False
+
+
+@dataclass
+class Watch:
+    kind: str  # movie | episode
+    key: str
+    watched_at: str
+    rewatch: bool = False
+    rewatch_id: Optional[str] = None
+    body: Any = field(default=None, repr=False)
+
+
+class FakeSimkl:
+    def __init__(self, client_id="test-client-id", v2_client_ids=("test-client-id",), clock=time.time):
+        self.client_id = client_id
+        self.v2_client_ids = set(v2_client_ids)
+        self.clock = clock
+        self.account = Account()
+        self.requests: List[Recorded] = []
+        self.violations: List[str] = []
+        self.tokens = set()  # valid access tokens
+        self.refresh_tokens = {}  # refresh -> access
+        self.watches: List[Watch] = []
+        self.removed: List[str] = []
+        self.unknown_ids = set()  # ids Simkl answers with not_found, e.g. "imdb=tt0000000"
+        self.search_results: Dict[str, Any] = {}  # file name -> /search/file answer
+        self.pins: Dict[str, PinState] = {}
+        self.devices: Dict[str, PinState] = {}
+        self.pin_interval = 0.05
+        self.pin_expires_in = 60
+        self.approve_after_polls: Optional[int] = None  # approve a PIN at its Nth poll
+        self.slow_down_polls = set()  # poll numbers answered "Slow down"
+        self.forget_codes = False  # answer polls as if the code is gone
+        self.deny_device = False
+        self.rewatch_mode = "ok"  # ok | pro_required | no_rewatch_id
+        self.enforce_post_rate = True
+        self._faults: Dict[str, List[Fault]] = {}
+        self._codes = itertools.count(1)
+        self._rewatch_ids = itertools.count(9001)
+        self._last_post: Optional[float] = None
+        self._lock = threading.RLock()
+        self._server = None
+        self._thread = None
+        self.url = ""
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                fake._handle(self, "GET")
+
+            def do_POST(self):
+                fake._handle(self, "POST")
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- test controls ------------------------------------------------------------------------
+    def fail(self, path, status, times=1, retry_after=None, body=None):
+        """The next `times` requests to `path` answer `status` (0 = drop the connection)."""
+        with self._lock:
+            self._faults.setdefault(path, []).append(Fault(status, times, retry_after, body))
+
+    def slow(self, path, delay, times=1):
+        with self._lock:
+            self._faults.setdefault(path, []).append(Fault(200, times, delay=delay))
+
+    def clear_faults(self):
+        with self._lock:
+            self._faults.clear()
+
+    def issue_token(self, token="token-%d", refresh=None):
+        token = token % next(self._codes) if "%d" in token else token
+        with self._lock:
+            self.tokens.add(token)
+            if refresh:
+                self.refresh_tokens[refresh] = token
+        return token
+
+    def revoke_all(self):
+        with self._lock:
+            self.tokens.clear()
+            self.refresh_tokens.clear()
+
+    def requests_to(self, path, method=None):
+        with self._lock:
+            return [r for r in self.requests if r.path == path and (method is None or r.method == method)]
+
+    def log_text(self):
+        with self._lock:
+            return "\n".join("%s %s?%s -> %s %s" % (r.method, r.path, "&".join("%s=%s" % kv for kv in r.query.items()
+                                                                              if kv[0] != "client_id"),
+                                                    r.status, json.dumps(r.json)[:300])
+                             for r in self.requests)
+
+    # -- dispatch -----------------------------------------------------------------------------
+    def _handle(self, handler, method):
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = {"<unparsable>": raw.decode("utf-8", "replace")}
+        record = Recorded(method, parts.path, dict(parse_qsl(parts.query)), dict(handler.headers.items()), body,
+                          self.clock())
+        with self._lock:
+            self.requests.append(record)
+            fault = self._take_fault(parts.path)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and fault.status == 0:
+            handler.close_connection = True
+            try:
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            record.status = 0
+            return
+        if fault is not None and fault.status != 200:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            payload = fault.body if fault.body is not None else {"error": _error_code(fault.status),
+                                                                  "code": fault.status}
+            return self._reply(handler, record, fault.status, payload, headers)
+        with self._lock:
+            status, payload = self._route(record)
+        return self._reply(handler, record, status, payload)
+
+    def _take_fault(self, path):
+        queue = self._faults.get(path)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.pop(0)
+        return fault
+
+    def _reply(self, handler, record, status, payload, headers=None):
+        record.status = status
+        data = b"" if payload is None and status == 204 else json.dumps(payload).encode()
+        if isinstance(payload, bytes):
+            data = payload
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _route(self, r):
+        q = r.query
+        for key in ("client_id", "app-name", "app-version"):
+            if not q.get(key):
+                self.violations.append("%s %s without %s" % (r.method, r.path, key))
+        if not r.headers.get("User-Agent", "").startswith(q.get("app-name", "?") + "/"):
+            self.violations.append("%s %s with User-Agent %r" % (r.method, r.path, r.headers.get("User-Agent")))
+        if q.get("client_id") != self.client_id:
+            return 412, {"error": "client_id_failed", "code": 412, "message": "Invalid client_id"}
+        if r.method == "POST":
+            if r.headers.get("Content-Type", "").split(";")[0] != "application/json":
+                self.violations.append("POST %s without a JSON content type" % r.path)
+            now = self.clock()
+            if self._last_post is not None and now - self._last_post < 1.0 - 1e-6 and self.enforce_post_rate:
+                self.violations.append("POST %s %.3f s after the previous POST" % (r.path, now - self._last_post))
+                self._last_post = now
+                return 412, {"error": "client_id_failed", "code": 412, "message": "Too many POST requests"}
+            self._last_post = now
+        if r.path.startswith(USER_ENDPOINTS):
+            auth = r.headers.get("Authorization", "")
+            if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+                return 401, {"error": "user_token_failed", "code": 401, "message": "Invalid token"}
+        if r.method == "GET" and r.path == "/oauth/pin":
+            return 200, self._new_pin()
+        if r.method == "GET" and r.path.startswith("/oauth/pin/"):
+            return 200, self._poll_pin(r.path[len("/oauth/pin/"):])
+        if r.method == "POST" and r.path == "/oauth2/device":
+            return self._new_device(r)
+        if r.method == "POST" and r.path == "/oauth2/token":
+            return self._token(r.json or {})
+        if r.method == "POST" and r.path == "/oauth2/revoke":
+            token = (r.json or {}).get("token")
+            access = self.refresh_tokens.pop(token, None)
+            self.tokens.discard(access)
+            return 200, {}
+        if r.method == "POST" and r.path == "/users/settings":
+            return 200, {"user": {"name": self.account.name, "joined_at": "2018-06-12T14:23:08.000Z"},
+                         "account": {"id": self.account.id, "timezone": "Europe/Lisbon", "type": self.account.type},
+                         "connections": {"facebook": False}}
+        if r.method == "POST" and r.path == "/sync/history":
+            return self._history(r.json or {}, q.get("allow_rewatch") == "yes")
+        if r.method == "POST" and r.path == "/sync/history/remove":
+            return self._remove(r.json or {})
+        if r.method == "POST" and r.path == "/search/file":
+            name = (r.json or {}).get("file", "")
+            return 200, self.search_results.get(name)
+        return 404, {"error": "url_failed", "code": 404}
+
+    # -- login --------------------------------------------------------------------------------
+    def _code(self):
+        return "C%04d" % next(self._codes)
+
+    def _new_pin(self):
+        code = self._code()
+        self.pins[code] = PinState(code, self.clock())
+        return {"result": "OK", "device_code": "DEVICE_CODE", "user_code": code,
+                "verification_uri": "https://simkl.com/pin", "verification_url": "https://simkl.com/pin",
+                "expires_in": self.pin_expires_in, "interval": self.pin_interval}
+
+    def approve_pin(self):
+        """Approve every code shown so far, as if the user typed it at simkl.com/pin."""
+        with self._lock:
+            for state in list(self.pins.values()) + list(self.devices.values()):
+                state.approved = True
+
+    def _poll_pin(self, code):
+        state = self.pins.get(code)
+        if state is None or self.forget_codes or self.clock() - state.created > self.pin_expires_in:
+            self.pins.pop(code, None)
+            return self._new_pin()
+        state.polls += 1
+        if self.approve_after_polls is not None and state.polls >= self.approve_after_polls:
+            state.approved = True
+        if state.approved:
+            del self.pins[code]
+            return {"result": "OK", "access_token": self.issue_token("pin-token-%d")}
+        if state.polls in self.slow_down_polls:
+            return {"result": "KO", "message": "Slow down"}
+        return {"result": "KO", "message": "Authorization pending"}
+
+    def _new_device(self, r):
+        if (r.json or {}).get("client_id") not in self.v2_client_ids:
+            return 401, {"error": "invalid_client"}
+        device_code = "dev-%d" % next(self._codes)
+        user_code = "ABCD-%04d" % next(self._codes)
+        self.devices[device_code] = PinState(user_code, self.clock())
+        return 200, {"device_code": device_code, "user_code": user_code,
+                     "verification_uri": "https://simkl.com/pin",
+                     "verification_uri_complete": "https://simkl.com/pin?user_code=" + user_code,
+                     "expires_in": self.pin_expires_in, "interval": self.pin_interval}
+
+    def _token(self, body):
+        if body.get("client_id") not in self.v2_client_ids:
+            return 401, {"error": "invalid_client"}
+        grant = body.get("grant_type")
+        if grant == "refresh_token":
+            old = self.refresh_tokens.pop(body.get("refresh_token"), None)
+            if old is None:
+                return 400, {"error": "invalid_grant"}
+            self.tokens.discard(old)  # the old access token dies at once
+            refresh = body["refresh_token"]
+            return 200, {"access_token": self.issue_token("v2-token-%d", refresh=refresh), "refresh_token": refresh,
+                         "expires_in": 604800, "token_type": "Bearer", "scope": "media:read media:write"}
+        state = self.devices.get(body.get("device_code"))
+        if state is None or self.clock() - state.created > self.pin_expires_in:
+            return 400, {"error": "expired_token"}
+        if self.deny_device:
+            return 400, {"error": "access_denied"}
+        state.polls += 1
+        if self.approve_after_polls is not None and state.polls >= self.approve_after_polls:
+            state.approved = True
+        if state.polls in self.slow_down_polls:
+            return 400, {"error": "slow_down"}
+        if not state.approved:
+            return 400, {"error": "authorization_pending"}
+        del self.devices[body["device_code"]]
+        refresh = "refresh-%d" % next(self._codes)
+        return 200, {"access_token": self.issue_token("v2-token-%d", refresh=refresh), "refresh_token": refresh,
+                     "expires_in": 604800, "token_type": "Bearer", "scope": "media:read media:write"}
+
+    # -- history ------------------------------------------------------------------------------
+    def _known(self, ids):
+        return not any("%s=%s" % (k, v) in self.unknown_ids for k, v in (ids or {}).items())
+
+    def _history(self, body, allow_rewatch):
+        added = {"movies": 0, "shows": 0, "episodes": 0, "statuses": []}
+        not_found = {"movies": [], "shows": [], "episodes": []}
+        rewatch = allow_rewatch and self.account.type in ("pro", "vip")
+        if allow_rewatch and self.rewatch_mode == "pro_required":
+            return 403, {"error": "pro_required", "code": 403}
+        for movie in body.get("movies") or []:
+            if not self._known(movie.get("ids")):
+                not_found["movies"].append(movie)
+                continue
+            key = "movie:" + _ids_key(movie.get("ids"))
+            response = {"status": "completed", "simkl_type": "movie", "anime_type": None}
+            if rewatch:
+                response.update(self._rewatch(movie))
+            self.watches.append(Watch("movie", key, movie.get("watched_at", ""), rewatch,
+                                      response.get("rewatch_id"), movie))
+            added["movies"] += 1
+            added["statuses"].append({"request": dict(movie, type="movie"), "response": response})
+        for show in body.get("shows") or []:
+            if not self._known(show.get("ids")):
+                not_found["shows"].append(show)
+                continue
+            key = "show:" + _ids_key(show.get("ids"))
+            response = {"status": "watching", "simkl_type": "tv", "anime_type": None}
+            if rewatch:
+                response.update(self._rewatch(show))
+            for season in show.get("seasons") or []:
+                for episode in season.get("episodes") or []:
+                    self.watches.append(Watch("episode", "%s:S%sE%s" % (key, season.get("number"),
+                                                                         episode.get("number")),
+                                              episode.get("watched_at", ""), rewatch, response.get("rewatch_id"),
+                                              show))
+                    added["episodes"] += 1
+            if not show.get("seasons"):
+                self.watches.append(Watch("show", key, show.get("watched_at", ""), rewatch,
+                                          response.get("rewatch_id"), show))
+            added["shows"] += 1
+            added["statuses"].append({"request": dict(show, type="show"), "response": response})
+        return 201, {"added": added, "not_found": not_found}
+
+    def _rewatch(self, item):
+        if self.rewatch_mode == "no_rewatch_id":
+            return {}
+        rewatch_id = item.get("rewatch_id") or str(next(self._rewatch_ids))
+        return {"rewatch_id": rewatch_id, "rewatch_status": "active"}
+
+    def _remove(self, body):
+        deleted = {"movies": 0, "shows": 0, "episodes": 0}
+        for movie in body.get("movies") or []:
+            self.removed.append("movie:" + _ids_key(movie.get("ids")))
+            deleted["movies"] += 1
+        for show in body.get("shows") or []:
+            key = "show:" + _ids_key(show.get("ids"))
+            for season in show.get("seasons") or []:
+                for episode in season.get("episodes") or []:
+                    self.removed.append("%s:S%sE%s" % (key, season.get("number"), episode.get("number")))
+                    deleted["episodes"] += 1
+        return 201, {"deleted": deleted, "not_found": {"movies": [], "shows": []}}
+
+
+def _ids_key(ids):
+    for key in ID_KEYS:
+        if (ids or {}).get(key):
+            return "%s=%s" % (key, ids[key])
+    return "?"
+
+
+def _error_code(status):
+    return {400: "wrong_parameter", 401: "user_token_failed", 403: "forbidden", 404: "id_err",
+            409: "already_watched", 412: "client_id_failed", 429: "rate_limit"}.get(status, "internal")

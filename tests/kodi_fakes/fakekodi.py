@@ -1,0 +1,116 @@
+"""State of the fake Kodi the tests run the add-on in.
+
+The fake xbmc* modules beside this file build on kodistubs (so every name and signature Kodi has
+exists) and read the add-on's real addon.xml, resources/settings.xml and strings.po: an unknown
+setting id or string id raises, so a missing one fails a test instead of showing an empty label.
+"""
+import importlib.util
+import os
+import re
+import sys
+import threading
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ADDON_XML = ET.parse(os.path.join(ROOT, "addon.xml")).getroot()
+ADDON_ID = ADDON_XML.get("id")
+
+
+def load_stub(name):
+    """Import kodistubs' module `name` under another name, since ours shadows it on sys.path."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in sys.path:
+        path = os.path.join(folder or ".", name + ".py")
+        if os.path.isfile(path) and os.path.dirname(os.path.abspath(path)) != here:
+            spec = importlib.util.spec_from_file_location("kodistubs_" + name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+    raise ImportError("kodistubs is not installed: pip install -r requirements-dev.txt")
+
+
+def read_settings_definitions():
+    """{id: (type, default string)} from the real resources/settings.xml."""
+    tree = ET.parse(os.path.join(ROOT, "resources", "settings.xml"))
+    found = {}
+    for setting in tree.iter("setting"):
+        default = setting.findtext("default")
+        found[setting.get("id")] = (setting.get("type"), default or "")
+    return found
+
+
+def read_strings():
+    path = os.path.join(ROOT, "resources", "language", "resource.language.en_gb", "strings.po")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    return {int(num): msgid for num, msgid in
+            re.findall(r'msgctxt "#(\d+)"\s*\nmsgid "((?:[^"\\]|\\.)*)"', text)}
+
+
+class World:
+    """Everything a test may set up or inspect about the running Kodi."""
+
+    def __init__(self, profile_dir):
+        self.profile_dir = profile_dir
+        self.definitions = read_settings_definitions()
+        self.strings = read_strings()
+        self.settings = {key: default for key, (_, default) in self.definitions.items()}
+        self.properties = {}  # Home window properties
+        self.log = []  # (level, message)
+        self.notifications = []  # (heading, message, icon)
+        self.dialogs = []  # (kind, heading, message)
+        self.yesno_answers = []  # what the next yesno dialogs answer; empty -> False
+        self.select_answers = []
+        self.progress_updates = []
+        self.progress_cancel_after = None  # cancel the progress dialog after N updates
+        self.abort = threading.Event()
+        self.jsonrpc_handlers = {}  # method -> callable(params) -> result
+        self.jsonrpc_calls = []
+        self.info_labels = {}
+        self.conditions = {}
+        self.player = None  # the FakePlayback now playing, if any
+        self.build_version = "20.1 (20.1.0) Git:20230311-nogit"
+        self.settings_changed_hooks = []
+
+    # settings, as Kodi stores them: strings underneath
+    def setting(self, key):
+        if key not in self.definitions:
+            raise KeyError("setting %r is not in resources/settings.xml" % key)
+        return self.settings[key]
+
+    def set_setting(self, key, value):
+        if key not in self.definitions:
+            raise KeyError("setting %r is not in resources/settings.xml" % key)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        self.settings[key] = str(value)
+
+    def string(self, number):
+        if number not in self.strings:
+            raise KeyError("string id %d is not in strings.po" % number)
+        return self.strings[number]
+
+    def log_text(self):
+        return "\n".join(message for _, message in self.log)
+
+    def jsonrpc(self, method, params):
+        self.jsonrpc_calls.append((method, params))
+        handler = self.jsonrpc_handlers.get(method)
+        if handler is None:
+            return {"error": {"code": -32601, "message": "Method not found."}}
+        return {"result": handler(params)}
+
+
+_world = None
+
+
+def world():
+    if _world is None:
+        raise RuntimeError("no fake Kodi: use the `kodi` fixture")
+    return _world
+
+
+def reset(profile_dir):
+    global _world
+    _world = World(profile_dir)
+    return _world

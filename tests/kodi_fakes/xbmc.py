@@ -1,0 +1,119 @@
+"""Fake xbmc on top of kodistubs."""
+import json
+
+from fakekodi import load_stub, world
+
+_stub = load_stub("xbmc")
+globals().update({k: v for k, v in vars(_stub).items() if not k.startswith("__")})
+
+
+def log(msg, level=_stub.LOGDEBUG):
+    world().log.append((level, msg))
+
+
+def getInfoLabel(cLine):
+    if cLine == "System.BuildVersion":
+        return world().build_version
+    return world().info_labels.get(cLine, "")
+
+
+def getCondVisibility(condition):
+    return bool(world().conditions.get(condition, False))
+
+
+def executeJSONRPC(jsonrpccommand):
+    request = json.loads(jsonrpccommand)
+    answer = world().jsonrpc(request["method"], request.get("params") or {})
+    answer.update({"id": request.get("id"), "jsonrpc": "2.0"})
+    return json.dumps(answer)
+
+
+def sleep(timemillis):
+    world().abort.wait(timemillis / 1000.0)
+
+
+class Monitor(_stub.Monitor):
+    def __init__(self):
+        world().settings_changed_hooks.append(self)
+
+    def abortRequested(self):
+        return world().abort.is_set()
+
+    def waitForAbort(self, timeout=-1):
+        return world().abort.wait(None if timeout is None or timeout < 0 else timeout)
+
+
+class Player(_stub.Player):
+    """Answers from the fake playback in world().player; callbacks are fired by the tests."""
+
+    def isPlaying(self):
+        return world().player is not None
+
+    def isPlayingVideo(self):
+        return world().player is not None
+
+    def getTime(self):
+        if world().player is None:
+            raise RuntimeError("Kodi is not playing any media file")
+        return float(world().player.position)
+
+    def getTotalTime(self):
+        if world().player is None:
+            raise RuntimeError("Kodi is not playing any media file")
+        return float(world().player.total)
+
+    def getPlayingFile(self):
+        if world().player is None:
+            raise RuntimeError("Kodi is not playing any file")
+        return world().player.path
+
+    def getVideoInfoTag(self):
+        if world().player is None:
+            raise RuntimeError("Kodi is not playing any file")
+        return world().player.tag
+
+
+class InfoTagVideo(_stub.InfoTagVideo):
+    """A video info tag with values (kodistubs' returns None for everything)."""
+
+    def __init__(self, media_type="", title="", year=0, dbid=-1, uniqueids=None, showtitle="",
+                 season=-1, episode=-1, path="", duration=0, default_id=""):
+        self._values = dict(media_type=media_type, title=title, year=year, dbid=dbid, uniqueids=uniqueids or {},
+                            showtitle=showtitle, season=season, episode=episode, path=path, duration=duration,
+                            default_id=default_id)
+
+    def getMediaType(self):
+        return self._values["media_type"]
+
+    def getTitle(self):
+        return self._values["title"]
+
+    def getYear(self):
+        return self._values["year"]
+
+    def getDbId(self):
+        return self._values["dbid"]
+
+    def getUniqueID(self, key):
+        return str(self._values["uniqueids"].get(key, ""))
+
+    def getIMDBNumber(self):
+        return self._values["default_id"]
+
+    def getTVShowTitle(self):
+        return self._values["showtitle"]
+
+    def getSeason(self):
+        return self._values["season"]
+
+    def getEpisode(self):
+        return self._values["episode"]
+
+    def getPath(self):
+        return self._values["path"]
+
+    def getFilenameAndPath(self):
+        return self._values["path"]
+
+    def getDuration(self):
+        return self._values["duration"]

@@ -1,0 +1,55 @@
+"""Fake xbmcgui on top of kodistubs: dialogs record what they showed and answer as the test asked."""
+from fakekodi import load_stub, world
+
+_stub = load_stub("xbmcgui")
+globals().update({k: v for k, v in vars(_stub).items() if not k.startswith("__")})
+
+
+class Dialog(_stub.Dialog):
+    def notification(self, heading, message, icon="", time=5000, sound=True):
+        world().notifications.append((heading, message, icon))
+
+    def ok(self, heading, message):
+        world().dialogs.append(("ok", heading, message))
+        return True
+
+    def yesno(self, heading, message, *args, **kwargs):
+        world().dialogs.append(("yesno", heading, message))
+        return world().yesno_answers.pop(0) if world().yesno_answers else False
+
+    def select(self, heading, list, *args, **kwargs):
+        world().dialogs.append(("select", heading, "\n".join(str(x) for x in list)))
+        return world().select_answers.pop(0) if world().select_answers else -1
+
+    def textviewer(self, heading, text, usemono=False):
+        world().dialogs.append(("textviewer", heading, text))
+
+
+class DialogProgress(_stub.DialogProgress):
+    def create(self, heading, message=""):
+        world().dialogs.append(("progress", heading, message))
+        world().progress_updates.append((0, message))
+
+    def update(self, percent, message=""):
+        world().progress_updates.append((percent, message))
+
+    def iscanceled(self):
+        limit = world().progress_cancel_after
+        return limit is not None and len(world().progress_updates) > limit
+
+    def close(self):
+        world().dialogs.append(("progress-closed", "", ""))
+
+
+class Window(_stub.Window):
+    def __init__(self, existingWindowId=-1):
+        self._id = existingWindowId
+
+    def getProperty(self, key):
+        return world().properties.get((self._id, key), "")
+
+    def setProperty(self, key, value):
+        world().properties[(self._id, key)] = value
+
+    def clearProperty(self, key):
+        world().properties.pop((self._id, key), None)

@@ -1,0 +1,472 @@
+"""The outbox through a real sqlite file: durability, 48-hour dedupe, batches, retries, corruption."""
+import os
+import sqlite3
+import threading
+
+import pytest
+
+from lib.scrobbler.media import Episode, Movie, Show
+from lib.scrobbler.outbox import SCHEMA_VERSION, Outbox
+
+HOUR = 3600.0
+START = 1778788800.0  # 2026-05-14T20:00:00Z
+
+
+class Clock:
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def movie(n: int = 1) -> Movie:
+    return Movie("Movie %d" % n, 2000 + n, {"imdb": "tt%07d" % n})
+
+
+def episode(number: int = 1, season: int = 1) -> Episode:
+    return Episode("Show", season, number, 2010, {"tvdb": 4242}, "Episode %d" % number, {})
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def db(tmp_path):
+    return str(tmp_path / "outbox.db")
+
+
+@pytest.fixture
+def box(db, clock):
+    outbox = Outbox(db, clock=clock)
+    yield outbox
+    outbox.close()
+
+
+def ids(entries):
+    return [entry.id for entry in entries]
+
+
+# --- durability --------------------------------------------------------------------------
+
+def test_added_watch_survives_a_restart(db, clock):
+    first = Outbox(db, clock=clock)
+    entry_id = first.add(episode(3), watched_at="2026-05-14T19:00:00Z")
+    first.close()
+
+    second = Outbox(db, clock=clock)
+    [entry] = second.take_batch()
+    assert entry.id == entry_id
+    assert entry.item == episode(3)
+    assert entry.watched_at == "2026-05-14T19:00:00Z"
+    assert (entry.kind, entry.rewatch, entry.rewatch_id, entry.attempts) == ("add", False, None, 0)
+    second.close()
+
+
+def test_add_is_committed_before_it_returns(box, db):
+    box.add(movie())
+    other = sqlite3.connect(db)
+    assert other.execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 1
+    other.close()
+
+
+def test_schema_carries_a_user_version(box, db):
+    other = sqlite3.connect(db)
+    assert other.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
+    other.close()
+
+
+def test_missing_addon_data_folder_is_created(tmp_path, clock):
+    outbox = Outbox(str(tmp_path / "addon_data" / "service.scrobbler.simkl" / "outbox.db"), clock=clock)
+    assert outbox.add(movie()) is not None
+    outbox.close()
+
+
+# --- watched_at --------------------------------------------------------------------------
+
+def test_watched_at_defaults_to_the_clock_as_iso_utc_seconds(box, clock):
+    clock.now = START + 0.75
+    box.add(movie())
+    assert box.take_batch()[0].watched_at == "2026-05-14T20:00:00Z"
+
+
+@pytest.mark.parametrize("given", [START - HOUR, "2026-05-14T19:00:00Z", "2026-05-14T19:00:00.400+00:00",
+                                   "2026-05-14T21:00:00+02:00", "2026-05-14T19:00:00"])
+def test_watched_at_from_the_caller_is_stored_as_iso_utc_seconds(box, given):
+    box.add(movie(), watched_at=given)
+    assert box.take_batch()[0].watched_at == "2026-05-14T19:00:00Z"
+
+
+def test_unknown_entry_kind_is_rejected(box):
+    with pytest.raises(ValueError):
+        box.add(movie(), kind="scrobble")
+
+
+# --- 48-hour dedupe ----------------------------------------------------------------------
+
+def test_same_item_again_within_48_hours_is_not_queued(box, clock):
+    assert box.add(episode(1)) is not None
+    clock.now += 47 * HOUR
+    assert box.add(episode(1)) is None
+    assert box.counts()["pending"] == 1
+
+
+def test_dedupe_holds_after_the_first_add_was_sent(box, clock):
+    box.mark_sent([box.add(movie())])
+    clock.now += HOUR
+    assert box.add(movie()) is None
+
+
+def test_replay_with_the_same_watched_at_is_not_queued(box, clock):
+    box.add(movie(), watched_at="2026-05-10T12:00:00Z")
+    clock.now += 10 * HOUR
+    assert box.add(movie(), watched_at="2026-05-10T12:00:00Z") is None
+
+
+def test_same_item_again_after_48_hours_is_queued(box, clock):
+    box.add(episode(1))
+    clock.now += 48 * HOUR
+    assert box.add(episode(1)) is not None
+    assert box.counts()["pending"] == 2
+
+
+def test_add_after_a_remove_of_that_item_is_queued_within_48_hours(box, clock):
+    box.add(movie())
+    clock.now += HOUR
+    box.add(movie(), kind="remove")
+    clock.now += HOUR
+    assert box.add(movie()) is not None
+    clock.now += HOUR
+    assert box.add(movie()) is None
+
+
+def test_a_remove_before_the_previous_add_does_not_lift_the_dedupe(box, clock):
+    box.add(movie(), kind="remove")
+    clock.now += HOUR
+    box.add(movie())
+    clock.now += HOUR
+    assert box.add(movie()) is None
+
+
+def test_different_items_are_not_duplicates(box):
+    assert box.add(episode(1)) is not None
+    assert box.add(episode(2)) is not None
+    assert box.add(movie()) is not None
+
+
+def test_rewatch_adds_are_never_deduplicated(box, clock):
+    box.add(episode(1))
+    assert box.add(episode(1), rewatch=True, rewatch_id="r1") is not None
+    clock.now += HOUR
+    assert box.add(episode(1), rewatch=True, rewatch_id="r1") is not None
+    assert box.counts()["pending"] == 3
+
+
+def test_removes_are_never_deduplicated(box):
+    assert box.add(movie(), kind="remove") is not None
+    assert box.add(movie(), kind="remove") is not None
+
+
+def test_last_watched_is_the_newest_add_in_any_state(box, clock):
+    assert box.last_watched(movie().key()) is None
+    box.mark_sent([box.add(movie(), watched_at=START - 50 * HOUR)])
+    box.add(movie(), watched_at=START - HOUR, rewatch=True, rewatch_id="r1")
+    box.add(movie(), kind="remove")
+    assert box.last_watched(movie().key()) == START - HOUR
+
+
+# --- batches -----------------------------------------------------------------------------
+
+def test_batches_hold_at_most_100_entries_oldest_first(box, clock):
+    added = []
+    for n in range(250):
+        clock.now += 1
+        added.append(box.add(movie(n)))
+    batches = []
+    while True:
+        batch = box.take_batch()
+        if not batch:
+            break
+        batches.append(ids(batch))
+        box.mark_sent(ids(batch))
+    assert [len(batch) for batch in batches] == [100, 100, 50]
+    assert sum(batches, []) == added
+
+
+def test_batch_limit_can_be_lowered(box):
+    for n in range(5):
+        box.add(movie(n))
+    assert len(box.take_batch(limit=2)) == 2
+
+
+def test_batch_rebuilds_the_media_objects(box):
+    box.add(movie(7))
+    box.add(episode(4, season=2))
+    assert [entry.item for entry in box.take_batch()] == [movie(7), episode(4, season=2)]
+
+
+def test_rewatch_entries_never_travel_with_ordinary_adds(box):
+    ordinary = [box.add(episode(1)), box.add(episode(2))]
+    rewatch = box.add(episode(3), rewatch=True, rewatch_id="r1")
+    ordinary.append(box.add(episode(4)))
+    first = box.take_batch()
+    assert ids(first) == ordinary
+    box.mark_sent(ids(first))
+    [second] = box.take_batch()
+    assert (second.id, second.rewatch, second.rewatch_id) == (rewatch, True, "r1")
+
+
+def test_removes_never_travel_with_adds(box):
+    removed = box.add(movie(1), kind="remove")
+    added = box.add(movie(2))
+    assert ids(box.take_batch()) == [removed]
+    box.mark_sent([removed])
+    assert ids(box.take_batch()) == [added]
+
+
+def test_different_rewatch_sessions_never_share_a_batch(box):
+    first = box.add(Show("Show", 2010, {"tvdb": 4242}), rewatch=True, rewatch_id="r1")
+    second = box.add(episode(1), rewatch=True, rewatch_id="r2")
+    also_first = box.add(episode(2), rewatch=True, rewatch_id="r1")
+    assert ids(box.take_batch()) == [first, also_first]
+    box.mark_sent([first, also_first])
+    assert ids(box.take_batch()) == [second]
+
+
+def test_batch_is_empty_when_nothing_is_pending(box):
+    assert box.take_batch() == []
+
+
+# --- acknowledgement and retries ---------------------------------------------------------
+
+def test_deferred_entries_are_not_due_until_the_given_time(box, clock):
+    entry_id = box.add(movie())
+    box.defer([entry_id], until=START + 600, error="HTTP 503")
+    assert box.take_batch() == []
+    assert box.next_due() == START + 600
+    assert box.last_error() == "HTTP 503"
+    clock.now = START + 599
+    assert box.take_batch() == []
+    clock.now = START + 600
+    [entry] = box.take_batch()
+    assert (entry.id, entry.attempts) == (entry_id, 1)
+    assert box.counts()["pending"] == 1
+
+
+def test_defer_counts_attempts(box):
+    entry_id = box.add(movie())
+    box.defer([entry_id], until=START, error="timeout")
+    box.defer([entry_id], until=START, error="HTTP 502")
+    assert box.take_batch()[0].attempts == 2
+    assert box.last_error() == "HTTP 502"
+
+
+def test_due_entries_go_ahead_of_deferred_older_ones(box):
+    older = box.add(movie(1))
+    newer = box.add(movie(2))
+    box.defer([older], until=START + 60, error="HTTP 500")
+    assert ids(box.take_batch()) == [newer]
+
+
+def test_mark_sent_and_mark_not_found_update_counts(box):
+    first, second, third, fourth = [box.add(movie(n)) for n in range(4)]
+    box.mark_sent([first, second])
+    box.mark_not_found([third])
+    assert box.counts() == {"pending": 1, "sent": 2, "not_found": 1}
+    assert ids(box.take_batch()) == [fourth]
+
+
+def test_counts_are_zero_for_an_empty_queue(box):
+    assert box.counts() == {"pending": 0, "sent": 0, "not_found": 0}
+
+
+def test_retry_now_makes_every_pending_entry_due(box, clock):
+    first, second = box.add(movie(1)), box.add(movie(2))
+    box.defer([first], until=START + HOUR, error="HTTP 503")
+    box.defer([second], until=START + 2 * HOUR, error="HTTP 503")
+    clock.now += 5
+    box.retry_now()
+    assert box.next_due() == START + 5
+    assert ids(box.take_batch()) == [first, second]
+
+
+def test_discard_not_found_deletes_only_not_found_entries(box):
+    first, second, third = [box.add(movie(n)) for n in range(3)]
+    box.mark_not_found([first, second])
+    box.mark_sent([third])
+    assert box.discard_not_found() == 2
+    assert box.counts() == {"pending": 0, "sent": 1, "not_found": 0}
+    assert box.discard_not_found() == 0
+
+
+def test_not_found_items_are_labels_newest_first(box):
+    box.mark_not_found([box.add(movie(1)), box.add(episode(5, season=2)), box.add(movie(3))])
+    assert box.not_found_items() == ["Movie 3 (2003)", "Show S02E05", "Movie 1 (2001)"]
+    assert box.not_found_items(limit=1) == ["Movie 3 (2003)"]
+
+
+def test_next_due_is_none_when_nothing_is_pending(box):
+    assert box.next_due() is None
+    box.mark_sent([box.add(movie())])
+    assert box.next_due() is None
+
+
+def test_next_due_is_the_earliest_pending_try(box, clock):
+    first, second = box.add(movie(1)), box.add(movie(2))
+    box.defer([first], until=START + 300, error="x")
+    box.defer([second], until=START + 100, error="x")
+    assert box.next_due() == START + 100
+
+
+def test_last_error_is_none_once_nothing_is_pending(box):
+    assert box.last_error() is None
+    entry_id = box.add(movie())
+    box.defer([entry_id], until=START, error="HTTP 503")
+    box.mark_sent([entry_id])
+    assert box.last_error() is None
+
+
+# --- pruning -----------------------------------------------------------------------------
+
+def test_prune_deletes_sent_entries_older_than_the_age(box, clock):
+    old = box.add(movie(1))
+    box.mark_sent([old])
+    clock.now += 10 * 86400
+    recent = box.add(movie(2))
+    box.mark_sent([recent])
+    pending = box.add(movie(3))
+    clock.now += 25 * 86400
+    assert box.prune(older_than_days=30) == 1
+    assert box.counts() == {"pending": 1, "sent": 1, "not_found": 0}
+    assert ids(box.take_batch()) == [pending]
+
+
+def test_prune_keeps_entries_the_48_hour_dedupe_still_needs(box, clock):
+    box.mark_sent([box.add(movie())])
+    clock.now += HOUR
+    assert box.prune(older_than_days=0) == 0
+    assert box.add(movie()) is None
+    clock.now += 48 * HOUR
+    assert box.prune(older_than_days=0) == 1
+
+
+# --- corrupt files -----------------------------------------------------------------------
+
+def corrupt_garbage(path: str) -> None:
+    with open(path, "wb") as handle:
+        handle.write(b"this is not an sqlite database \x00\xff" * 200)
+
+
+def corrupt_truncated(path: str) -> None:
+    outbox = Outbox(path)
+    for n in range(300):
+        outbox.add(movie(n))
+    outbox.close()
+    with open(path, "rb") as handle:
+        data = handle.read()
+    with open(path, "wb") as handle:
+        handle.write(data[:len(data) // 2])
+
+
+def corrupt_other_schema(path: str) -> None:
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE queue (id INTEGER PRIMARY KEY, payload TEXT)")
+    other.execute("INSERT INTO queue (payload) VALUES ('x')")
+    other.commit()
+    other.close()
+
+
+def corrupt_same_version_other_columns(path: str) -> None:
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE entries (id INTEGER PRIMARY KEY, payload TEXT)")
+    other.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
+    other.commit()
+    other.close()
+
+
+def corrupt_newer_version(path: str) -> None:
+    Outbox(path).close()
+    other = sqlite3.connect(path)
+    other.execute("PRAGMA user_version = %d" % (SCHEMA_VERSION + 1))
+    other.commit()
+    other.close()
+
+
+@pytest.mark.parametrize("corrupt", [corrupt_garbage, corrupt_truncated, corrupt_other_schema,
+                                     corrupt_same_version_other_columns, corrupt_newer_version])
+def test_unreadable_file_is_moved_aside_with_one_log_line_and_a_fresh_queue_works(tmp_path, clock, corrupt):
+    path = str(tmp_path / "outbox.db")
+    corrupt(path)
+    with open(path, "rb") as handle:
+        original = handle.read()
+    lines = []
+
+    outbox = Outbox(path, clock=clock, log=lines.append)
+
+    aside = path + ".corrupt-%d" % START
+    assert len(lines) == 1
+    assert "moved it to " + aside in lines[0]
+    with open(aside, "rb") as handle:
+        assert handle.read() == original
+    assert outbox.counts() == {"pending": 0, "sent": 0, "not_found": 0}
+    entry_id = outbox.add(movie())
+    assert ids(outbox.take_batch()) == [entry_id]
+    outbox.close()
+    assert Outbox(path, clock=clock, log=lines.append).counts()["pending"] == 1
+    assert len(lines) == 1
+
+
+def test_a_second_corrupt_file_in_the_same_second_does_not_overwrite_the_first(tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    for _ in range(2):
+        corrupt_garbage(path)
+        Outbox(path, clock=clock).close()
+    assert sorted(os.listdir(str(tmp_path))) == ["outbox.db", "outbox.db.corrupt-%d" % START,
+                                                 "outbox.db.corrupt-%d-1" % START]
+
+
+def test_healthy_file_opens_without_logging(db, clock):
+    lines = []
+    Outbox(db, clock=clock, log=lines.append).close()
+    Outbox(db, clock=clock, log=lines.append).close()
+    assert lines == []
+
+
+def test_a_path_sqlite_cannot_open_raises_and_is_left_in_place(tmp_path, clock):
+    path = tmp_path / "outbox.db"
+    path.mkdir()
+    lines = []
+    with pytest.raises(sqlite3.OperationalError):
+        Outbox(str(path), clock=clock, log=lines.append)
+    assert path.is_dir()
+    assert lines == []
+
+
+# --- two processes, two threads ----------------------------------------------------------
+
+def test_two_outboxes_on_one_file_see_each_others_writes(db, clock):
+    service, script = Outbox(db, clock=clock), Outbox(db, clock=clock)
+    from_script = script.add(episode(1), rewatch=True, rewatch_id="r1")
+    from_service = service.add(movie())
+    assert ids(service.take_batch()) == [from_script]
+    service.mark_sent([from_script])
+    assert ids(script.take_batch()) == [from_service]
+    assert script.counts() == {"pending": 1, "sent": 1, "not_found": 0}
+    assert script.add(movie()) is None
+    service.close()
+    script.close()
+
+
+def test_two_threads_adding_at_once_lose_nothing(box):
+    def add_many(offset: int) -> None:
+        for n in range(50):
+            box.add(movie(offset + n))
+
+    threads = [threading.Thread(target=add_many, args=(offset,)) for offset in (0, 1000)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert box.counts()["pending"] == 100
