@@ -55,7 +55,7 @@ class Client:
     def __init__(self, base_url: str, client_id: str, app_name: str, app_version: str, kodi_version: str,
                  tokens=None, log: Callable[[str], None] = lambda m: None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep,
-                 session: Optional[requests.Session] = None):
+                 session: Optional[requests.Session] = None, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)):
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self.app_name = app_name
@@ -66,6 +66,7 @@ class Client:
         self._clock = clock
         self._sleep = sleep
         self._session = session or requests.Session()
+        self._timeout = timeout  # (connect, read) seconds
         self._last_post = None
 
     # -- endpoints ---------------------------------------------------------------------------
@@ -131,14 +132,16 @@ class Client:
         try:
             response = self._session.request(method, self.base_url + path, params=query, headers=headers,
                                              json=body if method == "POST" else None,
-                                             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), verify=True,
-                                             allow_redirects=False)
+                                             timeout=self._timeout, verify=True, allow_redirects=False)
         except requests.Timeout:
             self._log("%s %s timed out" % (method, path))
             raise Transient("timed out") from None
         except requests.RequestException as exc:
             self._log("%s %s failed: %s" % (method, path, type(exc).__name__))
             raise Transient("connection failed: %s" % type(exc).__name__) from None
+        finally:
+            if method == "POST":
+                self._last_post = self._clock()  # counted from the answer: Simkl saw the POST before then
         self._log("%s %s -> %s in %.0f ms" % (method, path, response.status_code, (self._clock() - started) * 1000))
         return _decode(response)
 
@@ -147,7 +150,6 @@ class Client:
             wait = POST_INTERVAL - (self._clock() - self._last_post)
             if wait > 0:
                 self._sleep(wait)
-        self._last_post = self._clock()
 
 
 def _retry_after(response) -> Optional[float]:

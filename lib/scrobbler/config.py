@@ -9,6 +9,11 @@ CLIENT_ID = ""
 # "v1" = PIN flow (/oauth/pin), "v2" = device flow with refresh tokens (/oauth2/*); must match the app type.
 AUTH_FLOW = "v1"
 
+# Files in the add-on's profile folder (addon_data), and the message our scripts send the service.
+OUTBOX_FILE = "outbox.sqlite"
+UNIDENTIFIED_FILE = "unidentified.json"
+FLUSH_MESSAGE = "flush"
+
 DEFAULT_API_URL = "https://api.simkl.com"
 PIN_URL = "https://simkl.com/pin"
 

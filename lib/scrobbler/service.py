@@ -1,11 +1,37 @@
-"""The background service: the monitor loop and its wiring."""
+"""The background service: the monitor loop, and the worker that resolves, queues and sends watches."""
+import json
+import os
+import queue
+import threading
+import time
+import traceback
+
 import xbmc
 
-from . import config, kodi
+from . import account, config, kodi
+from .api import ApiError
+from .flush import Flusher
+from .outbox import Outbox
+from .player import Player
+from .resolve import Library, Resolver
+from .watch import Rules, decide
+
+PLAYBACK_UPDATE_WINDOW = 15.0  # Kodi's own playcount update arrives around the end of playback
+
+
+def read_rules() -> Rules:
+    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n) for n in range(1, 6)) if f)
+    return Rules(threshold=max(1, min(100, kodi.setting_int("threshold", 80))) / 100.0,
+                 min_length=max(0, kodi.setting_int("min_length", 5)) * 60.0,
+                 movies=kodi.setting_bool("scrobble_movies", True),
+                 episodes=kodi.setting_bool("scrobble_episodes", True),
+                 exclude_http=kodi.setting_bool("exclude_http"),
+                 exclude_plugin=kodi.setting_bool("exclude_plugin"),
+                 excluded_folders=folders)
 
 
 class Monitor(xbmc.Monitor):
-    """Kodi's signals to the service: settings changed, abort."""
+    """Kodi's signals to the service: settings changed, library updates, our scripts' messages."""
 
     def __init__(self, service):
         super().__init__()
@@ -14,19 +40,177 @@ class Monitor(xbmc.Monitor):
     def onSettingsChanged(self):
         self._service.settings_changed()
 
+    def onNotification(self, sender, method, data):
+        self._service.notification(sender, method, data)
+
 
 class Service:
-    def __init__(self):
+    def __init__(self, clock=time.time, sleep=None):
+        self.clock = clock
+        self.profile = kodi.profile_dir()
+        self.outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=clock, log=kodi.warn)
+        self.client = account.make_client(sleep=sleep)
+        self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
+        self.flusher = Flusher(self.outbox, self.client, clock=clock, log=kodi.log,
+                               on_auth_expired=self._auth_expired, on_sent=self._sent)
+        self.rules = read_rules()
+        self.jobs = queue.Queue()
         self.monitor = Monitor(self)
+        self.player = Player(on_finished=lambda tracked: self.jobs.put(("finished", tracked)),
+                             rules=lambda: self.rules, clock=clock)
+        self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
+        self._stopping = threading.Event()
 
-    def settings_changed(self):
-        kodi.debug("settings changed")
-
+    # -- main loop (Kodi's service thread) --------------------------------------------------------
     def run(self):
         kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
+        self._worker.start()
+        self.kick()
         while not self.monitor.waitForAbort(3600):
-            pass
+            self.jobs.put(("prune",))
+        self.stop()
         kodi.log("service stopped")
+
+    def stop(self):
+        self._stopping.set()
+        self.player.stop_sampling()
+        self.jobs.put(None)
+        self._worker.join(0.5)  # a request in flight may not finish; its entries stay queued
+
+    def kick(self):
+        self.jobs.put(("flush",))
+
+    def settings_changed(self):
+        self.rules = read_rules()
+        if kodi.setting_bool("logged_in"):
+            self.flusher.resume()  # a new login after a 401
+        self.kick()
+
+    def notification(self, sender, method, data):
+        if method == "Other." + config.FLUSH_MESSAGE and sender == config.ADDON_ID:
+            self.flusher.resume()
+            self.kick()
+        elif method == "VideoLibrary.OnUpdate":
+            # Decided now, on Kodi's thread: by the time the worker looks, playback may have moved on.
+            self.jobs.put(("library", data, self._playback_caused(data)))
+
+    # -- worker thread ----------------------------------------------------------------------------
+    def _work(self):
+        while True:
+            due = self.flusher.next_due() if kodi.setting_bool("logged_in") else None
+            timeout = None if due is None else max(0.0, due - self.clock())
+            try:
+                job = self.jobs.get(timeout=timeout)
+            except queue.Empty:
+                job = ("flush",)
+            if job is None or self._stopping.is_set():
+                return
+            try:
+                self._handle(job)
+            except Exception:  # noqa: BLE001 - one bad job must never take down the service
+                kodi.error("unexpected error in %s: %s" % (job[0], traceback.format_exc().replace("\n", " | ")))
+
+    def _handle(self, job):
+        kind = job[0]
+        if kind == "finished":
+            if self._queue_watch(job[1]):
+                self._flush()
+        elif kind == "library":
+            if self._queue_library_update(job[1], job[2]):
+                self._flush()
+        elif kind == "flush":
+            self._flush()
+        elif kind == "prune":
+            self.outbox.prune()
+
+    def _flush(self):
+        if not kodi.setting_bool("logged_in"):
+            return
+        self.flusher.flush(should_stop=self._stopping.is_set)
+
+    def _queue_watch(self, tracked) -> bool:
+        verdict = decide(tracked.playback, self.rules)
+        label = tracked.item.title or os.path.basename(tracked.item.path)
+        if not verdict.watched:
+            kodi.debug("not watched: %r (%s)" % (label, verdict.reason))
+            return False
+        item = self.resolver.resolve(tracked.item)
+        if item is None:
+            kodi.log("watched %r but could not tell which title it is (%s); nothing queued"
+                     % (label, self.resolver.last_reason))
+            self._remember_unidentified(label)
+            return False
+        if self.outbox.add(item, tracked.playback.finished_at) is None:
+            kodi.debug("%s was already queued in the last 48 hours" % item.label())
+            return False
+        kodi.log("queued %s as watched (%s)" % (item.label(), verdict.reason))
+        return True
+
+    def _queue_library_update(self, data, playback_caused) -> bool:
+        try:
+            data = json.loads(data) if isinstance(data, str) else data
+            item, playcount = data["item"], data["playcount"]
+            kind, dbid = item["type"], int(item["id"])
+        except (ValueError, KeyError, TypeError):
+            return False  # an update without a playcount: resume points, artwork, …
+        if playback_caused or not kodi.setting_bool("sync_library_marks", True) or kind not in ("movie", "episode"):
+            return False
+        library = Library(kodi.jsonrpc)
+        found = library.movie(dbid) if kind == "movie" else library.episode(dbid)
+        if found is None:
+            kodi.log("library item %s %d not found; mark not sent" % (kind, dbid))
+            return False
+        if playcount > 0:
+            queued = self.outbox.add(found, self.clock()) is not None
+        else:
+            queued = self.outbox.add(found, self.clock(), kind="remove") is not None
+        kodi.log("queued %s from the library: %s" % ("watched" if playcount > 0 else "unwatched", found.label()))
+        return queued
+
+    def _playback_caused(self, data) -> bool:
+        try:
+            item = (json.loads(data) if isinstance(data, str) else data)["item"]
+            key = (item["type"], int(item["id"]))
+        except (ValueError, KeyError, TypeError):
+            return False
+        if self.player.is_following():
+            return True
+        last = self.player.last_finished
+        return last is not None and (last[0], last[1]) == key and self.clock() - last[2] < PLAYBACK_UPDATE_WINDOW
+
+    def _search_file(self, name):
+        if not kodi.setting_bool("logged_in"):
+            return None
+        try:
+            return self.client.search_file(name)
+        except ApiError as exc:
+            kodi.log("file search failed: %s" % type(exc).__name__)
+            return None
+
+    def _auth_expired(self):
+        account.logged_out()
+
+    def _sent(self, entries):
+        added = [e for e in entries if e.kind == "add"]
+        if not added or not kodi.setting_bool("notify_watched", True):
+            return
+        if kodi.setting_bool("notify_quiet_playback") and self.player.isPlayingVideo():
+            return
+        if len(added) == 1:
+            kodi.notify(kodi.localize(32200, added[0].item.label()))
+        else:
+            kodi.notify(kodi.localize(32201, len(added)))
+
+    def _remember_unidentified(self, label):
+        path = os.path.join(self.profile, config.UNIDENTIFIED_FILE)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                items = json.load(handle)
+        except (OSError, ValueError):
+            items = []
+        items = ([{"title": label, "at": int(self.clock())}] + [i for i in items if isinstance(i, dict)])[:20]
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(items, handle)
 
 
 def run():
