@@ -76,6 +76,7 @@ class FakeSimkl:
         self.refresh_tokens = {}  # refresh -> access
         self.watches: List[Watch] = []
         self.removed: List[str] = []
+        self.watched_keys = set()  # what the history holds now
         self.unknown_ids = set()  # ids Simkl answers with not_found, e.g. "imdb=tt0000000"
         self.search_results: Dict[str, Any] = {}  # file name -> /search/file answer
         self.pins: Dict[str, PinState] = {}
@@ -84,10 +85,12 @@ class FakeSimkl:
         self.pin_expires_in = 60
         self.approve_after_polls: Optional[int] = None  # approve a PIN at its Nth poll
         self.slow_down_polls = set()  # poll numbers answered "Slow down"
-        self.forget_codes = False  # answer polls as if the code is gone
+        self.forget_codes = False  # answer polls as if the code is gone (V2: expired_token)
         self.deny_device = False
         self.rewatch_mode = "ok"  # ok | pro_required | no_rewatch_id
         self.enforce_post_rate = True
+        self.post_interval = 1.0  # Simkl's 1 POST per second; tests that shrink the client's pacing shrink this too
+        self.secrets_issued: List[str] = []  # every access token, refresh token and device code handed out
         self._faults: Dict[str, List[Fault]] = {}
         self._codes = itertools.count(1)
         self._rewatch_ids = itertools.count(9001)
@@ -116,7 +119,9 @@ class FakeSimkl:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll interval: shutdown() waits up to one interval, and every test stops a server
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
+                                        daemon=True)
         self._thread.start()
         return self
 
@@ -150,8 +155,10 @@ class FakeSimkl:
         token = token % next(self._codes) if "%d" in token else token
         with self._lock:
             self.tokens.add(token)
+            self.secrets_issued.append(token)
             if refresh:
                 self.refresh_tokens[refresh] = token
+                self.secrets_issued.append(refresh)
         return token
 
     def revoke_all(self):
@@ -194,7 +201,7 @@ class FakeSimkl:
                 pass
             record.status = 0
             return
-        if fault is not None and fault.status != 200:
+        if fault is not None and (fault.status != 200 or fault.body is not None):
             headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
             payload = fault.body if fault.body is not None else {"error": _error_code(fault.status),
                                                                   "code": fault.status}
@@ -215,9 +222,10 @@ class FakeSimkl:
 
     def _reply(self, handler, record, status, payload, headers=None):
         record.status = status
-        data = b"" if payload is None and status == 204 else json.dumps(payload).encode()
         if isinstance(payload, bytes):
-            data = payload
+            data = payload  # a raw body, e.g. a malformed answer
+        else:
+            data = b"" if payload is None and status == 204 else json.dumps(payload).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(data)))
@@ -239,7 +247,8 @@ class FakeSimkl:
             if r.headers.get("Content-Type", "").split(";")[0] != "application/json":
                 self.violations.append("POST %s without a JSON content type" % r.path)
             now = self.clock()
-            if self._last_post is not None and now - self._last_post < 1.0 - 1e-6 and self.enforce_post_rate:
+            if self._last_post is not None and now - self._last_post < self.post_interval - 1e-6 \
+                    and self.enforce_post_rate:
                 self.violations.append("POST %s %.3f s after the previous POST" % (r.path, now - self._last_post))
                 self._last_post = now
                 return 412, {"error": "client_id_failed", "code": 412, "message": "Too many POST requests"}
@@ -310,6 +319,7 @@ class FakeSimkl:
         if (r.json or {}).get("client_id") not in self.v2_client_ids:
             return 401, {"error": "invalid_client"}
         device_code = "dev-%d" % next(self._codes)
+        self.secrets_issued.append(device_code)
         user_code = "ABCD-%04d" % next(self._codes)
         self.devices[device_code] = PinState(user_code, self.clock())
         return 200, {"device_code": device_code, "user_code": user_code,
@@ -330,7 +340,7 @@ class FakeSimkl:
             return 200, {"access_token": self.issue_token("v2-token-%d", refresh=refresh), "refresh_token": refresh,
                          "expires_in": 604800, "token_type": "Bearer", "scope": "media:read media:write"}
         state = self.devices.get(body.get("device_code"))
-        if state is None or self.clock() - state.created > self.pin_expires_in:
+        if state is None or self.forget_codes or self.clock() - state.created > self.pin_expires_in:
             return 400, {"error": "expired_token"}
         if self.deny_device:
             return 400, {"error": "access_denied"}
@@ -362,10 +372,13 @@ class FakeSimkl:
                 continue
             key = "movie:" + _ids_key(movie.get("ids"))
             response = {"status": "completed", "simkl_type": "movie", "anime_type": None}
+            if not rewatch and self._watched(key):
+                continue  # re-posting a watched item is a no-op
             if rewatch:
                 response.update(self._rewatch(movie))
             self.watches.append(Watch("movie", key, movie.get("watched_at", ""), rewatch,
                                       response.get("rewatch_id"), movie))
+            self.watched_keys.add(key)
             added["movies"] += 1
             added["statuses"].append({"request": dict(movie, type="movie"), "response": response})
         for show in body.get("shows") or []:
@@ -378,10 +391,12 @@ class FakeSimkl:
                 response.update(self._rewatch(show))
             for season in show.get("seasons") or []:
                 for episode in season.get("episodes") or []:
-                    self.watches.append(Watch("episode", "%s:S%sE%s" % (key, season.get("number"),
-                                                                         episode.get("number")),
-                                              episode.get("watched_at", ""), rewatch, response.get("rewatch_id"),
-                                              show))
+                    episode_key = "%s:S%sE%s" % (key, season.get("number"), episode.get("number"))
+                    if not rewatch and self._watched(episode_key):
+                        continue  # re-posting a watched episode is a no-op
+                    self.watches.append(Watch("episode", episode_key, episode.get("watched_at", ""), rewatch,
+                                              response.get("rewatch_id"), show))
+                    self.watched_keys.add(episode_key)
                     added["episodes"] += 1
             if not show.get("seasons"):
                 self.watches.append(Watch("show", key, show.get("watched_at", ""), rewatch,
@@ -389,6 +404,10 @@ class FakeSimkl:
             added["shows"] += 1
             added["statuses"].append({"request": dict(show, type="show"), "response": response})
         return 201, {"added": added, "not_found": not_found}
+
+    def _watched(self, key):
+        """Watched and not removed since (history re-adds are no-ops on Simkl)."""
+        return key in self.watched_keys
 
     def _rewatch(self, item):
         if self.rewatch_mode == "no_rewatch_id":
@@ -400,12 +419,14 @@ class FakeSimkl:
         deleted = {"movies": 0, "shows": 0, "episodes": 0}
         for movie in body.get("movies") or []:
             self.removed.append("movie:" + _ids_key(movie.get("ids")))
+            self.watched_keys.discard(self.removed[-1])
             deleted["movies"] += 1
         for show in body.get("shows") or []:
             key = "show:" + _ids_key(show.get("ids"))
             for season in show.get("seasons") or []:
                 for episode in season.get("episodes") or []:
                     self.removed.append("%s:S%sE%s" % (key, season.get("number"), episode.get("number")))
+                    self.watched_keys.discard(self.removed[-1])
                     deleted["episodes"] += 1
         return 201, {"deleted": deleted, "not_found": {"movies": [], "shows": []}}
 

@@ -26,10 +26,19 @@ def account_line(name, account_type):
 
 
 def logged_out(notify=True):
-    """A 401 that refresh could not mend: forget the token, keep every queued watch, tell the user once."""
-    token_store().clear()
+    """A 401 that refresh could not mend: forget the token, keep every queued watch, tell the user once.
+
+    Returns True when there was a login to forget. Every later call (each queued watch meets the same
+    401) finds none and stays silent.
+    """
+    store = token_store()
+    had_login = bool(store.load())
+    store.clear()
     kodi.set_setting_bool("logged_in", False)
     kodi.set_setting_str("account_status", kodi.localize(32020))
+    if not had_login:
+        return False
     kodi.warn("Simkl rejected the login; queued watches are kept until the user logs in again")
     if notify:
         kodi.notify(kodi.localize(32041), icon=kodi.WARNING)
+    return True

@@ -1,5 +1,6 @@
 """Simkl HTTP client: required params and headers, timeouts, pacing, and typed errors decided once."""
 import json
+import threading
 import time
 from typing import Any, Callable, Optional
 
@@ -10,6 +11,11 @@ READ_TIMEOUT = 20.0
 POST_INTERVAL = 1.0  # Simkl allows 1 POST per second per token
 BLOCKED_WAIT = 60.0  # 412 is a growing temporary block: a minute unless Retry-After says more
 SCROBBLE_LOCK_WAIT = 20.0  # 400 RATE_LIMIT: the per-user 20-second lock
+
+# Simkl counts POSTs per client id and token, not per Client object: every client on the same clock
+# shares one pace (a login's last POST and the service's first flush are made by different clients).
+_POST_LOCK = threading.Lock()
+_LAST_POST = {}  # clock -> its time when the last POST's answer came
 
 
 class ApiError(Exception):
@@ -67,7 +73,6 @@ class Client:
         self._sleep = sleep
         self._session = session or requests.Session()
         self._timeout = timeout  # (connect, read) seconds
-        self._last_post = None
 
     # -- endpoints ---------------------------------------------------------------------------
     def pin_start(self):
@@ -126,30 +131,30 @@ class Client:
             if not token:
                 raise AuthExpired("not logged in", status=None, error="no_token")
             headers["Authorization"] = "Bearer " + token
-        if method == "POST":
-            self._pace_posts()
+        if method != "POST":
+            return self._exchange(method, path, query, headers, None)
+        with _POST_LOCK:  # one POST at a time, at least POST_INTERVAL after the previous one's answer
+            last = _LAST_POST.get(self._clock)
+            if last is not None and POST_INTERVAL - (self._clock() - last) > 0:
+                self._sleep(POST_INTERVAL - (self._clock() - last))
+            try:
+                return self._exchange(method, path, query, headers, body)
+            finally:
+                _LAST_POST[self._clock] = self._clock()  # from the answer: Simkl counted the POST before then
+
+    def _exchange(self, method, path, query, headers, body):
         started = self._clock()
         try:
             response = self._session.request(method, self.base_url + path, params=query, headers=headers,
-                                             json=body if method == "POST" else None,
-                                             timeout=self._timeout, verify=True, allow_redirects=False)
+                                             json=body, timeout=self._timeout, verify=True, allow_redirects=False)
         except requests.Timeout:
             self._log("%s %s timed out" % (method, path))
             raise Transient("timed out") from None
         except requests.RequestException as exc:
             self._log("%s %s failed: %s" % (method, path, type(exc).__name__))
             raise Transient("connection failed: %s" % type(exc).__name__) from None
-        finally:
-            if method == "POST":
-                self._last_post = self._clock()  # counted from the answer: Simkl saw the POST before then
         self._log("%s %s -> %s in %.0f ms" % (method, path, response.status_code, (self._clock() - started) * 1000))
         return _decode(response)
-
-    def _pace_posts(self):
-        if self._last_post is not None:
-            wait = POST_INTERVAL - (self._clock() - self._last_post)
-            if wait > 0:
-                self._sleep(wait)
 
 
 def _retry_after(response) -> Optional[float]:

@@ -269,6 +269,8 @@ def _device_flow(client, ui, clock, pin_url, log):
             return "expired", None
         if not ui.wait(min(interval, left), left, expires_in):
             return "cancelled", None
+        if deadline - clock() <= 0:
+            return "expired", None
         try:
             answer = client.device_token(start["device_code"])
         except Rejected as exc:

@@ -102,13 +102,20 @@ class Service:
             try:
                 job = self.jobs.get(timeout=timeout)
             except queue.Empty:
-                job = ("flush",)
+                self.jobs.put(("flush",))  # due retries: through the queue, so busy() sees them
+                continue
             if job is None or self._stopping.is_set():
                 return
             try:
                 self._handle(job)
             except Exception:  # noqa: BLE001 - one bad job must never take down the service
                 kodi.error("unexpected error in %s: %s" % (job[0], traceback.format_exc().replace("\n", " | ")))
+            finally:
+                self.jobs.task_done()
+
+    def busy(self) -> bool:
+        """True while queued jobs are not done yet."""
+        return self.jobs.unfinished_tasks > 0
 
     def _handle(self, job):
         kind = job[0]

@@ -114,3 +114,14 @@ def reset(profile_dir):
     global _world
     _world = World(profile_dir)
     return _world
+
+
+class PlayingFile:
+    """What the fake player plays: set `world().player = PlayingFile(...)`, then fire Player callbacks."""
+
+    def __init__(self, tag, path, total, position=0.0, properties=None):
+        self.tag = tag
+        self.path = path
+        self.total = total
+        self.position = position
+        self.properties = dict(properties or {})  # the playing ListItem's properties

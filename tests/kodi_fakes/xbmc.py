@@ -67,6 +67,15 @@ class Player(_stub.Player):
             raise RuntimeError("Kodi is not playing any file")
         return world().player.path
 
+    def getPlayingItem(self):
+        if world().player is None:
+            raise RuntimeError("Kodi is not playing any file")
+        import xbmcgui
+        item = xbmcgui.ListItem(path=world().player.path)
+        for key, value in world().player.properties.items():
+            item.setProperty(key, value)
+        return item
+
     def getVideoInfoTag(self):
         if world().player is None:
             raise RuntimeError("Kodi is not playing any file")

@@ -53,3 +53,18 @@ class Window(_stub.Window):
 
     def clearProperty(self, key):
         world().properties.pop((self._id, key), None)
+
+
+class ListItem(_stub.ListItem):
+    def __init__(self, label="", label2="", path="", offscreen=False):
+        self._path = path
+        self._properties = {}
+
+    def setProperty(self, key, value):
+        self._properties[key.lower()] = value
+
+    def getProperty(self, key):
+        return self._properties.get(key.lower(), "")
+
+    def getPath(self):
+        return self._path

@@ -1,0 +1,150 @@
+"""Shared set-up for service-level tests: a virtual clock, a small Kodi library, playing items, the service."""
+import json
+import os
+import threading
+import time
+
+import fakekodi
+from xbmc import InfoTagVideo
+
+from lib.scrobbler import config
+
+START = 1_780_000_000.0  # 2026-05-28T20:26:40Z
+
+
+class Clock:
+    """Virtual time shared by the service, its Simkl client (POST pacing) and the fake server."""
+
+    def __init__(self, now=START):
+        self.now = now
+        self._lock = threading.Lock()
+
+    def time(self):
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds):
+        self.advance(seconds)
+
+    def advance(self, seconds):
+        with self._lock:
+            self.now += max(0.0, seconds)
+
+
+def iso(timestamp):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(timestamp)))
+
+
+MOVIE = {"movieid": 1, "title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"},
+         "file": "/media/movies/Inception (2010)/Inception.mkv"}
+SHOW = {"tvshowid": 3, "title": "The Last of Us", "year": 2023,
+        "uniqueid": {"tvdb": "392256", "imdb": "tt3581920", "tmdb": "100088"}}
+EPISODE = {"episodeid": 7, "tvshowid": 3, "title": "Long, Long Time", "season": 1, "episode": 3,
+           "uniqueid": {"tvdb": "8444132"}, "file": "/media/tv/The Last of Us/Season 1/S01E03.mkv"}
+
+
+def install_library(world, movies=(MOVIE,), shows=(SHOW,), episodes=(EPISODE,)):
+    """Answer the VideoLibrary.* JSON-RPC calls the add-on makes, like Kodi's library would."""
+    def movie_details(params):
+        found = [m for m in movies if m["movieid"] == params["movieid"]]
+        return {"moviedetails": dict(found[0], label=found[0]["title"])} if found else None
+
+    def episode_details(params):
+        found = [e for e in episodes if e["episodeid"] == params["episodeid"]]
+        return {"episodedetails": dict(found[0], label=found[0]["title"])} if found else None
+
+    def show_details(params):
+        found = [s for s in shows if s["tvshowid"] == params["tvshowid"]]
+        return {"tvshowdetails": dict(found[0], label=found[0]["title"])} if found else None
+
+    world.jsonrpc_handlers.update({"VideoLibrary.GetMovieDetails": movie_details,
+                                   "VideoLibrary.GetEpisodeDetails": episode_details,
+                                   "VideoLibrary.GetTVShowDetails": show_details,
+                                   "JSONRPC.NotifyAll": lambda params: "OK"})
+
+
+def movie_tag(movie=MOVIE):
+    # Kodi's tag carries only the default unique id; the add-on must ask the library for the rest.
+    return InfoTagVideo(media_type="movie", title=movie["title"], year=movie["year"], dbid=movie["movieid"],
+                        uniqueids={"imdb": movie["uniqueid"]["imdb"]}, path=movie["file"],
+                        default_id=movie["uniqueid"]["imdb"])
+
+
+def episode_tag(episode=EPISODE, show=SHOW):
+    return InfoTagVideo(media_type="episode", title=episode["title"], dbid=episode["episodeid"],
+                        uniqueids=dict(episode["uniqueid"]), showtitle=show["title"], season=episode["season"],
+                        episode=episode["episode"], path=episode["file"],
+                        default_id=episode["uniqueid"]["tvdb"])
+
+
+def log_in(world, simkl, account_type="pro"):
+    """A stored V1 login, as `default.py login` leaves it."""
+    token = simkl.issue_token()
+    simkl.account.type = account_type
+    path = os.path.join(world.profile_dir, "token.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump({"access_token": token, "flow": "v1", "user_name": simkl.account.name,
+                   "account_type": account_type}, handle)
+    world.set_setting("logged_in", True)
+    world.set_setting("account_type", account_type)
+    return token
+
+
+class RunningService:
+    """The real service loop in a thread, as Kodi runs service.py."""
+
+    def __init__(self, world, clock):
+        from lib.scrobbler.service import Service
+        self.world = world
+        self.clock = clock
+        self.service = Service(clock=clock.time, sleep=clock.sleep)
+        self.player = self.service.player
+        self.thread = threading.Thread(target=self.service.run, daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self, within=1.0):
+        """Kodi's abort: the loop must be gone within a second."""
+        self.world.abort.set()
+        started = time.monotonic()
+        self.thread.join(5)
+        elapsed = time.monotonic() - started
+        assert not self.thread.is_alive(), "service did not leave its loop"
+        assert elapsed < within, "service took %.2f s to stop" % elapsed
+        self.world.abort = threading.Event()  # the next Kodi start
+
+    def play(self, tag, path, total, stop_at=None, ended=True, properties=None, step=60.0):
+        """Play an item: samples every `step` s of media time up to `stop_at`, then ends or stops."""
+        self.world.player = fakekodi.PlayingFile(tag, path, total, 0.0, properties)
+        self.player.onAVStarted()
+        target = total if stop_at is None else stop_at
+        position = 0.0
+        while position < target:
+            position = min(target, position + step)
+            self.world.player.position = position
+            self.clock.advance(step)
+            self.player.sample()
+        self.world.player = None
+        if ended:
+            self.player.onPlayBackEnded()
+        else:
+            self.player.onPlayBackStopped()
+
+    def retry_now(self):
+        self.service.notification(config.ADDON_ID, "Other." + config.FLUSH_MESSAGE, "")
+
+    def idle(self, timeout=5.0):
+        """Wait until the worker has handled everything queued so far."""
+        assert wait_for(lambda: not self.service.busy(), timeout), "the service worker is stuck"
+
+
+def wait_for(condition, timeout=5.0):
+    """Wait for something another thread does (the service worker), not for time to pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.005)
+    return condition()
