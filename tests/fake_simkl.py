@@ -106,6 +106,7 @@ class FakeSimkl:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out apart: Nagle would add 40 ms per answer
 
             def do_GET(self):
                 fake._handle(self, "GET")

@@ -4,9 +4,9 @@ import os
 import threading
 import time
 
-import fakekodi
 from xbmc import InfoTagVideo
 
+import fakekodi
 from lib.scrobbler import config
 
 START = 1_780_000_000.0  # 2026-05-28T20:26:40Z

@@ -3,9 +3,10 @@ import json
 import os
 
 import pytest
+from xbmc import InfoTagVideo
+
 from fake_simkl import FakeSimkl
 from scenario import EPISODE, MOVIE, Clock, RunningService, episode_tag, install_library, iso, log_in, movie_tag
-from xbmc import InfoTagVideo
 
 PLUGIN_PATH = "plugin://plugin.video.example/play/?id=42"
 

@@ -8,14 +8,19 @@ def token_store():
     return auth.TokenStore(kodi.profile_dir())
 
 
-def make_client(store=None, sleep=None):
-    """The one way the add-on builds its Simkl client: every request then carries the required params."""
+def make_client(store=None, clock=None, sleep=None):
+    """The one way the add-on builds its Simkl client: every request then carries the required params.
+
+    `clock` and `sleep` pace POSTs; the service passes its own so that tests can run on virtual time.
+    """
     store = store or token_store()
-    for value in store.load().values():
-        kodi.register_secret(value if isinstance(value, str) else None)
+    login = store.load()
+    for key in ("access_token", "refresh_token"):  # not the user name: it may be any everyday word
+        kodi.register_secret(login.get(key) if isinstance(login.get(key), str) else None)
     tokens = auth.TokenProvider(store, log=kodi.log)
     client = api.Client(config.api_url(), config.client_id(), config.APP_NAME, kodi.addon_version(),
-                        kodi.kodi_version(), tokens=tokens, log=kodi.debug, **({"sleep": sleep} if sleep else {}))
+                        kodi.kodi_version(), tokens=tokens, log=kodi.debug,
+                        **{k: v for k, v in (("clock", clock), ("sleep", sleep)) if v is not None})
     tokens.client = client
     return client
 

@@ -181,11 +181,15 @@ def login(client, store: TokenStore, ui: LoginUI, flow: str, clock: Callable[[],
         log("login ended: %s" % outcome)
         return LoginResult(outcome)
     fields["flow"] = flow
+    previous = store.load()
     store.save(fields)
     try:
         user = client.user_settings()
     except ApiError as exc:
-        store.clear()
+        if previous:
+            store.save(previous)  # the settings still show the earlier login: keep it working
+        else:
+            store.clear()
         log("login: user settings failed: %s" % type(exc).__name__)
         return LoginResult(_outcome_of(exc))
     name, account_type = _account_of(user)

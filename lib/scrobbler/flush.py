@@ -1,11 +1,13 @@
 """Sends outbox batches to Simkl's /sync/history (and /remove) and reads added / not_found."""
 import random
 import time
+from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 from .media import Episode, Movie, Show
 from .outbox import Entry, Outbox
+from .rewatch import PENDING_PREFIX
 
 BATCH_SIZE = 100
 FIRST_RETRY = 20.0  # seconds; with jitter the first retry comes within 20 s
@@ -78,15 +80,19 @@ class Flusher:
     """Drains the outbox: one request at a time, batches of up to 100, never losing an entry.
 
     After a 401 it stops (`auth_blocked`) until `resume()`; 429/412 and transient failures defer
-    the batch (Retry-After when given, else exponential backoff). `allow_rewatch` is sent only for
-    entries the user queued as rewatches, which travel in batches of their own.
+    the batch (Retry-After when given, else exponential backoff) and hold every other batch for as
+    long, since a block or an outage is not about one batch. `resume()` lifts a hold after a failure
+    but not one Simkl asked for: a request during a 412 block makes the block grow.
+    `allow_rewatch` is sent only for entries the user queued as rewatches, which travel in batches
+    of their own.
     """
 
     def __init__(self, outbox: Outbox, client, clock: Callable[[], float] = time.time,
                  rng: Callable[[], float] = random.random, log: Callable[[str], None] = lambda m: None,
                  on_auth_expired: Callable[[], None] = lambda: None,
                  on_sent: Callable[[List[Entry]], None] = lambda entries: None,
-                 on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None):
+                 on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None,
+                 session_id: Callable[[str], Optional[str]] = lambda placeholder: None):
         self.outbox = outbox
         self.client = client
         self._clock = clock
@@ -95,19 +101,25 @@ class Flusher:
         self._on_auth_expired = on_auth_expired
         self._on_sent = on_sent
         self._on_rewatch = on_rewatch
+        self._session_id = session_id
         self.auth_blocked = False
         self.requests = 0
+        self._hold_until = 0.0  # no request before this time
+        self._hold_by_simkl = False  # the hold is a rate limit, which resume() must not lift
 
     def resume(self) -> None:
         self.auth_blocked = False
+        if not self._hold_by_simkl:
+            self._hold_until = 0.0
 
     def next_due(self) -> Optional[float]:
-        return None if self.auth_blocked else self.outbox.next_due()
+        due = None if self.auth_blocked else self.outbox.next_due()
+        return None if due is None else max(due, self._hold_until)
 
     def flush(self, should_stop: Callable[[], bool] = lambda: False) -> int:
         """Send every due batch; returns how many entries Simkl took. Stops early on errors or abort."""
         done = 0
-        while not self.auth_blocked and not should_stop():
+        while not self.auth_blocked and not should_stop() and self._clock() >= self._hold_until:
             batch = self.outbox.take_batch(BATCH_SIZE)
             if not batch:
                 break
@@ -119,6 +131,14 @@ class Flusher:
 
     def _send(self, batch: List[Entry]) -> Tuple[bool, int]:
         ids = [entry.id for entry in batch]
+        if batch[0].rewatch and (batch[0].rewatch_id or "").startswith(PENDING_PREFIX):
+            rewatch_id = self._session_id(batch[0].rewatch_id)
+            if rewatch_id == "":
+                # The show's session has no rewatch_id yet: its start goes first (it is older).
+                self.outbox.defer(ids, self._clock() + FIRST_RETRY, ERR_SERVER)
+                return False, 0
+            # Pinned: continue that session. Ended meanwhile: a plain watch, without allow_rewatch.
+            batch = [replace(entry, rewatch=rewatch_id is not None, rewatch_id=rewatch_id) for entry in batch]
         body = build_body(batch)
         self.requests += 1
         try:
@@ -138,7 +158,7 @@ class Flusher:
             return False, 0
         except RateLimited as exc:
             wait = exc.retry_after if exc.retry_after is not None else backoff(batch[0].attempts, self._rng)
-            self.outbox.defer(ids, self._clock() + wait, ERR_RATE)
+            self.outbox.defer(ids, self._hold(wait, by_simkl=True), ERR_RATE)
             self._log("Simkl asked to slow down (%s): next try in %.0f s" % (exc.status, wait))
             return False, 0
         except Rejected as exc:
@@ -171,9 +191,14 @@ class Flusher:
 
     def _retry_later(self, batch, code, why, retry_after=None) -> Tuple[bool, int]:
         wait = retry_after if retry_after is not None else backoff(batch[0].attempts, self._rng)
-        self.outbox.defer([entry.id for entry in batch], self._clock() + wait, code)
+        self.outbox.defer([entry.id for entry in batch], self._hold(wait, by_simkl=False), code)
         self._log("sending %d entries failed (%s): next try in %.0f s" % (len(batch), why, wait))
         return False, 0
+
+    def _hold(self, wait: float, by_simkl: bool) -> float:
+        self._hold_until = self._clock() + wait
+        self._hold_by_simkl = by_simkl
+        return self._hold_until
 
     def _rewatch_refused(self, batch, exc) -> bool:
         """Simkl's 'PRO required' for a rewatch: explained to the user via on_rewatch, never retried."""

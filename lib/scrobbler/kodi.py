@@ -13,7 +13,8 @@ from . import config
 HOME_WINDOW = 10000
 _SECRETS = set()
 _SECRET_FIELD = re.compile(
-    r'("?(?:access_token|refresh_token|device_code|token|Authorization)"?\s*[:=]\s*"?)(?:Bearer )?[^",\s}&]+',
+    r'(["\']?(?:access_token|refresh_token|device_code|token|Authorization)["\']?\s*[:=]\s*["\']?)'
+    r'(?:Bearer )?[^"\',\s}&]+',
     re.IGNORECASE)
 
 

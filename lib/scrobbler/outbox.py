@@ -175,6 +175,12 @@ class Outbox:
         row = self._read_one("SELECT MAX(watched_at) FROM entries WHERE item_key = ? AND kind = 'add'", (key,))
         return parse_time(row[0]) if row[0] else None
 
+    def rewatch_count(self, key: str) -> int:
+        """How many rewatches of this item were queued here (Simkl keeps at most 50 per item)."""
+        row = self._read_one("SELECT COUNT(*) FROM entries WHERE item_key = ? AND kind = 'add' AND rewatch = 1",
+                             (key,))
+        return int(row[0]) if row else 0
+
     def counts(self) -> dict:
         found = {"pending": 0, "sent": 0, "not_found": 0}
         with self._lock:

@@ -1,9 +1,9 @@
 """Which title is playing: Kodi's library first, then ids the playing add-on hands over, then Simkl's file search."""
 import json
-import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
+from urllib.parse import unquote
 
 from .media import Episode, Media, Movie, Show, clean_ids
 
@@ -81,6 +81,7 @@ class Resolver:
         self.last_reason = ""
 
     def resolve(self, item: PlayingItem) -> Optional[Media]:
+        self.last_reason = ""
         if item.in_library():
             found = self._library.movie(item.dbid) if item.media_type == "movie" else self._library.episode(item.dbid)
             if found is not None and (found.ids if isinstance(found, Movie) else found.show_ids):
@@ -93,38 +94,41 @@ class Resolver:
         return self._from_search(item)
 
     def _from_labels(self, item: PlayingItem) -> Optional[Media]:
-        ids = {}
+        handed_over = {}
         for name in ID_PROPERTIES:
-            ids = _parse_ids(item.property_ids.get(name))
-            if ids:
+            handed_over = _parse_ids(item.property_ids.get(name))
+            if handed_over:
                 break
-        if not ids:
-            ids = clean_ids(item.uniqueids)
-        if not ids:
-            return None
+        own = clean_ids(item.uniqueids)
         is_episode = item.media_type == "episode" or (item.show_title and item.season is not None
                                                       and item.episode is not None)
-        if is_episode:
-            if not item.show_title or item.season is None or item.episode is None:
-                self.last_reason = "episode ids without show title, season and number"
-                return None
-            # Add-ons hand over the show's ids for an episode (the script.trakt.ids convention).
-            return Episode(item.show_title, item.season, item.episode, None, ids, item.title)
-        return Movie(item.title, item.year, ids)
+        if not is_episode:
+            ids = handed_over or own
+            return Movie(item.title, item.year, ids) if ids else None
+        if not handed_over:
+            # An episode's tag (and VideoPlayer.UniqueID) carries the episode's own ids, never the show's.
+            if own:
+                self.last_reason = "only the episode's own ids, not the show's"
+            return None
+        if not item.show_title or item.season is None or item.episode is None:
+            self.last_reason = "episode ids without show title, season and number"
+            return None
+        # Add-ons hand over the show's ids for an episode (the script.trakt.ids convention).
+        return Episode(item.show_title, item.season, item.episode, None, handed_over, item.title, own)
 
     def _from_search(self, item: PlayingItem) -> Optional[Media]:
         name = _file_name(item.path)
         if not name or self._search_file is None:
-            self.last_reason = "no ids and no file name to search"
+            self.last_reason = self.last_reason or "no ids and no file name to search"
             return None
         if name in self._searched:
             self._searched.move_to_end(name)
-            return self._searched[name]
-        answer = self._search_file(name)
-        found = _media_of_search(answer)
-        self._searched[name] = found
-        while len(self._searched) > SEARCH_CACHE_SIZE:
-            self._searched.popitem(last=False)
+            found = self._searched[name]
+        else:
+            found = _media_of_search(self._search_file(name))
+            self._searched[name] = found
+            while len(self._searched) > SEARCH_CACHE_SIZE:
+                self._searched.popitem(last=False)
         if found is None:
             self.last_reason = "Simkl's file search found nothing for %s" % name
         return found
@@ -155,15 +159,31 @@ def _parse_ids(raw: Optional[str]) -> dict:
 
 
 def _file_name(path: str) -> str:
-    """The part of a path worth sending to /search/file: the last folder and the file name."""
+    """The part of a path worth sending to /search/file: the last folder and the file name.
+
+    Never a host, a share's credentials, a drive letter, a URL's query or Kodi's |header options.
+    """
     if not path or path.startswith(("plugin://", "pvr://")):
         return ""
-    path = path.split("|")[0].split("?")[0].replace("\\", "/").rstrip("/")
     if path.startswith("stack://"):
         path = path[len("stack://"):].split(" , ")[0]
-    parent, name = os.path.split(path)
-    folder = os.path.basename(parent)
-    return "%s/%s" % (folder, name) if folder and "://" not in folder else name
+    path = path.split("|")[0]
+    scheme, sep, rest = path.partition("://")
+    if sep:
+        web = scheme.lower() in ("http", "https")
+        if web:
+            rest = rest.split("?")[0].split("#")[0]
+        rest = rest.partition("/")[2]  # drop the host (and any user:password@)
+        if web:
+            rest = unquote(rest)
+    else:
+        rest = path
+    parts = [part for part in rest.replace("\\", "/").split("/") if part]
+    if parts and parts[0].endswith(":"):
+        parts = parts[1:]  # a Windows drive
+    if rest.startswith(("\\\\", "//")) and parts:
+        parts = parts[1:]  # a Windows UNC host
+    return "/".join(parts[-2:])
 
 
 def _media_of_search(answer) -> Optional[Media]:

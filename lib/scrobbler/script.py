@@ -66,7 +66,18 @@ def logout():
     kodi.notify(kodi.localize(32040))
 
 
-ACTIONS = {"login": login, "logout": logout}
+def status():
+    from . import status as status_view
+    status_view.show()
+
+
+def rewatch():
+    """Context menu "Rewatch on Simkl": record a new viewing, only after the user says yes."""
+    from . import rewatch_action
+    rewatch_action.run(getattr(sys, "listitem", None))
+
+
+ACTIONS = {"login": login, "logout": logout, "status": status, "rewatch": rewatch}
 
 
 def run(argv=None):

@@ -11,12 +11,15 @@ import xbmc
 from . import account, config, kodi
 from .api import ApiError
 from .flush import Flusher
+from .media import Show
 from .outbox import Outbox
 from .player import Player
 from .resolve import Library, Resolver
+from .rewatch import PENDING_PREFIX, Sessions, session_for
 from .watch import Rules, decide
 
 PLAYBACK_UPDATE_WINDOW = 15.0  # Kodi's own playcount update arrives around the end of playback
+REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
 
 
 def read_rules() -> Rules:
@@ -49,10 +52,12 @@ class Service:
         self.clock = clock
         self.profile = kodi.profile_dir()
         self.outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=clock, log=kodi.warn)
-        self.client = account.make_client(sleep=sleep)
+        self.client = account.make_client(clock=clock if sleep else None, sleep=sleep)
         self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
+        self.sessions = Sessions(self.profile, clock=clock)
         self.flusher = Flusher(self.outbox, self.client, clock=clock, log=kodi.log,
-                               on_auth_expired=self._auth_expired, on_sent=self._sent)
+                               on_auth_expired=self._auth_expired, on_sent=self._sent,
+                               on_rewatch=self._rewatch_answered, session_id=self._session_id)
         self.rules = read_rules()
         self.jobs = queue.Queue()
         self.monitor = Monitor(self)
@@ -64,11 +69,13 @@ class Service:
     # -- main loop (Kodi's service thread) --------------------------------------------------------
     def run(self):
         kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
+        self._sync_rewatch_setting()
         self._worker.start()
         self.kick()
         while not self.monitor.waitForAbort(3600):
             self.jobs.put(("prune",))
         self.stop()
+        kodi.clear_home_property(REWATCH_PROPERTY)
         kodi.log("service stopped")
 
     def stop(self):
@@ -82,9 +89,20 @@ class Service:
 
     def settings_changed(self):
         self.rules = read_rules()
+        self._sync_rewatch_setting()
         if kodi.setting_bool("logged_in"):
             self.flusher.resume()  # a new login after a 401
         self.kick()
+
+    def _sync_rewatch_setting(self):
+        """Keep the context menu's visibility in step with Track rewatches; off ends every session."""
+        if kodi.setting_bool("track_rewatches"):
+            kodi.set_home_property(REWATCH_PROPERTY, "true")
+        else:
+            kodi.clear_home_property(REWATCH_PROPERTY)
+            if self.sessions.all():
+                self.sessions.end_all()
+                kodi.log("Track rewatches is off: rewatch sessions ended")
 
     def notification(self, sender, method, data):
         if method == "Other." + config.FLUSH_MESSAGE and sender == config.ADDON_ID:
@@ -147,6 +165,12 @@ class Service:
                      % (label, self.resolver.last_reason))
             self._remember_unidentified(label)
             return False
+        session = session_for(item, self.sessions) if kodi.setting_bool("track_rewatches") else None
+        if session is not None:
+            # The user started this show's rewatch session: its episodes continue it (pinned rewatch_id).
+            self.outbox.add(item, tracked.playback.finished_at, rewatch=True, rewatch_id=session)
+            kodi.log("queued %s as part of its rewatch session" % item.label())
+            return True
         if self.outbox.add(item, tracked.playback.finished_at) is None:
             kodi.debug("%s was already queued in the last 48 hours" % item.label())
             return False
@@ -194,11 +218,39 @@ class Service:
             kodi.log("file search failed: %s" % type(exc).__name__)
             return None
 
+    def _session_id(self, placeholder):
+        """For a queued session episode: the pinned rewatch_id, "" while unknown, None once ended."""
+        if not kodi.setting_bool("track_rewatches"):
+            return None
+        session = self.sessions.get(placeholder[len(PENDING_PREFIX):])
+        if session is None:
+            return None
+        return session.get("rewatch_id") or ""
+
+    def _rewatch_answered(self, entry, response):
+        label = entry.item.label()
+        rewatch_id = response.get("rewatch_id")
+        if response.get("error") == "pro_required":
+            kodi.log("Simkl refused a rewatch: PRO or VIP required")
+            kodi.notify(kodi.localize(32310), icon=kodi.WARNING)
+        elif not rewatch_id:
+            kodi.log("Simkl answered a rewatch of %s without a rewatch_id; not retried" % label)
+            kodi.notify(kodi.localize(32311, label), icon=kodi.WARNING)
+        elif isinstance(entry.item, Show):
+            self.sessions.pin(entry.item.key(), rewatch_id)
+            kodi.notify(kodi.localize(32312, label))
+            return
+        else:
+            kodi.notify(kodi.localize(32313, label))
+            return
+        if isinstance(entry.item, Show):
+            self.sessions.end(entry.item.key())
+
     def _auth_expired(self):
         account.logged_out()
 
     def _sent(self, entries):
-        added = [e for e in entries if e.kind == "add"]
+        added = [e for e in entries if e.kind == "add" and not e.rewatch]
         if not added or not kodi.setting_bool("notify_watched", True):
             return
         if kodi.setting_bool("notify_quiet_playback") and self.player.isPlayingVideo():

@@ -1,6 +1,7 @@
 """The status view: account, queue counts, the last problem in plain words, and what the user can do."""
 import json
 import os
+import time
 
 from . import config, kodi
 from .account import account_line, token_store
@@ -11,8 +12,8 @@ ERROR_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUT
                  ERR_CONFIG: 32039}
 
 
-def open_outbox():
-    return Outbox(os.path.join(kodi.profile_dir(), config.OUTBOX_FILE), log=kodi.warn)
+def open_outbox(clock=time.time):
+    return Outbox(os.path.join(kodi.profile_dir(), config.OUTBOX_FILE), clock=clock, log=kodi.warn)
 
 
 def request_flush():

@@ -5,6 +5,7 @@ exists) and read the add-on's real addon.xml, resources/settings.xml and strings
 setting id or string id raises, so a missing one fails a test instead of showing an empty label.
 """
 import importlib.util
+import json
 import os
 import re
 import sys
@@ -70,7 +71,7 @@ class World:
         self.conditions = {}
         self.player = None  # the FakePlayback now playing, if any
         self.build_version = "20.1 (20.1.0) Git:20230311-nogit"
-        self.settings_changed_hooks = []
+        self.monitors = []  # every xbmc.Monitor created: Kodi delivers notifications to them all
 
     # settings, as Kodi stores them: strings underneath
     def setting(self, key):
@@ -85,6 +86,11 @@ class World:
             value = "true" if value else "false"
         self.settings[key] = str(value)
 
+    def settings_saved(self):
+        """An add-on script saved settings: Kodi tells every monitor of the add-on."""
+        for monitor in list(self.monitors):
+            monitor.onSettingsChanged()
+
     def string(self, number):
         if number not in self.strings:
             raise KeyError("string id %d is not in strings.po" % number)
@@ -95,6 +101,11 @@ class World:
 
     def jsonrpc(self, method, params):
         self.jsonrpc_calls.append((method, params))
+        if method == "JSONRPC.NotifyAll":
+            for monitor in list(self.monitors):
+                monitor.onNotification(params.get("sender", ""), "Other." + params.get("message", ""),
+                                       json.dumps(params.get("data")))
+            return {"result": "OK"}
         handler = self.jsonrpc_handlers.get(method)
         if handler is None:
             return {"error": {"code": -32601, "message": "Method not found."}}

@@ -34,7 +34,7 @@ def sleep(timemillis):
 
 class Monitor(_stub.Monitor):
     def __init__(self):
-        world().settings_changed_hooks.append(self)
+        world().monitors.append(self)
 
     def abortRequested(self):
         return world().abort.is_set()

@@ -36,17 +36,21 @@ class Addon(_stub.Addon):
 
     def setSetting(self, id, value):
         world().set_setting(id, value)
+        world().settings_saved()
 
     def setSettingString(self, id, value):
         world().set_setting(id, value)
+        world().settings_saved()
 
     def setSettingBool(self, id, value):
         self._expect(id, "boolean")
         world().set_setting(id, bool(value))
+        world().settings_saved()
 
     def setSettingInt(self, id, value):
         self._expect(id, "integer")
         world().set_setting(id, int(value))
+        world().settings_saved()
 
     def openSettings(self):
         world().dialogs.append(("settings", "", ""))

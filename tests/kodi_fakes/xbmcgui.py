@@ -59,6 +59,17 @@ class ListItem(_stub.ListItem):
     def __init__(self, label="", label2="", path="", offscreen=False):
         self._path = path
         self._properties = {}
+        self._tag = None
+
+    def getVideoInfoTag(self):
+        if self._tag is None:
+            import xbmc
+            self._tag = xbmc.InfoTagVideo()
+        return self._tag
+
+    def set_tag(self, tag):
+        """Test helper: the info tag this item carries (Kodi fills it from the library or the add-on)."""
+        self._tag = tag
 
     def setProperty(self, key, value):
         self._properties[key.lower()] = value
