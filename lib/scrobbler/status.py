@@ -7,6 +7,7 @@ from . import config, kodi
 from .account import account_line, token_store
 from .flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_REJECTED, ERR_SERVER
 from .outbox import Outbox
+from .rewatch import Sessions
 
 ERROR_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUTH: 32041, ERR_REJECTED: 32221,
                  ERR_CONFIG: 32039}
@@ -39,6 +40,9 @@ def summary_lines(outbox):
     lines.append(kodi.localize(32210, counts["pending"]))
     lines.append(kodi.localize(32211, counts["sent"]))
     lines.append(kodi.localize(32212, counts["not_found"]))
+    active = len(Sessions(kodi.profile_dir()).all())
+    if active:
+        lines.append(kodi.localize(32316, active))
     error = outbox.last_error() if counts["pending"] else None
     if error in ERROR_STRINGS:
         lines.append(kodi.localize(32213, kodi.localize(ERROR_STRINGS[error])))
@@ -55,12 +59,20 @@ def show():
                 actions += [(kodi.localize(32215), "list_not_found"), (kodi.localize(32216), "discard")]
             if missing:
                 actions.append((kodi.localize(32217, len(missing)), "list_unidentified"))
+            sessions = Sessions(kodi.profile_dir())
+            for show_key in sorted(sessions.all()):
+                actions.append((kodi.localize(32317, sessions.label(show_key)), ("end_session", show_key)))
             choice = kodi.select_dialog(kodi.localize(32019), lines + [label for label, _ in actions])
             if choice < 0:
                 return
             if choice < len(lines):
                 continue
             action = actions[choice - len(lines)][1]
+            if isinstance(action, tuple):
+                label = sessions.label(action[1])
+                sessions.end(action[1])
+                kodi.notify(kodi.localize(32318, label))
+                continue
             if action == "retry":
                 outbox.retry_now()
                 request_flush()
