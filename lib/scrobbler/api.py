@@ -100,9 +100,13 @@ class Client:
     def user_settings(self):
         return self.request("POST", "/users/settings", body={}, auth=True)
 
-    def add_to_history(self, body, allow_rewatch=False):
-        params = {"allow_rewatch": "yes"} if allow_rewatch else None
-        return self.request("POST", "/sync/history", body=body, params=params, auth=True)
+    def add_to_history(self, body, allow_rewatch=False, skip_auto_watching=False):
+        params = {}
+        if allow_rewatch:
+            params["allow_rewatch"] = "yes"
+        if skip_auto_watching:
+            params["skip_auto_watching"] = "yes"  # a show without episodes must not fill in every episode
+        return self.request("POST", "/sync/history", body=body, params=params or None, auth=True)
 
     def remove_from_history(self, body):
         return self.request("POST", "/sync/history/remove", body=body, auth=True)

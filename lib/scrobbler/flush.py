@@ -145,7 +145,8 @@ class Flusher:
             if batch[0].kind == "remove":
                 answer = self.client.remove_from_history(body)
             else:
-                answer = self.client.add_to_history(body, allow_rewatch=batch[0].rewatch)
+                answer = self.client.add_to_history(body, allow_rewatch=batch[0].rewatch,
+                                                    skip_auto_watching=any(isinstance(e.item, Show) for e in batch))
         except AuthExpired:
             self.auth_blocked = True
             self.outbox.defer(ids, self._clock(), ERR_AUTH)

@@ -1,0 +1,481 @@
+"""The Flusher draining a real sqlite outbox through the real api.Client into the fake Simkl server.
+
+Outbox, client, flusher and server share one virtual clock: the client's POST pacing moves it, the
+server checks Simkl's 1-POST-per-second rule on it, and retries come due when a test moves it.
+"""
+import socket
+import sqlite3
+
+import pytest
+
+from fake_simkl import FakeSimkl
+from lib.scrobbler import api, auth
+from lib.scrobbler.flush import BATCH_SIZE, MAX_RETRY, Flusher
+from lib.scrobbler.media import Episode, Movie
+from lib.scrobbler.outbox import Outbox
+
+START = 1778788800.0  # 2026-05-14T20:00:00Z
+HISTORY = "/sync/history"
+REMOVE = "/sync/history/remove"
+
+
+class VirtualClock:
+    """Wall-clock time that moves only when someone sleeps or the test moves it."""
+
+    def __init__(self, now=START):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def movie(n=1):
+    return Movie("Movie %d" % n, 2000 + n, {"imdb": "tt%07d" % n, "tmdb": 1000 + n})
+
+
+def episode(season, number, show=1):
+    return Episode("Show %d" % show, season, number, 2010 + show, {"tvdb": 70000 + show, "imdb": "tt99%05d" % show},
+                   "Episode %d" % number, {"tvdb": 500000 + number})
+
+
+@pytest.fixture
+def clock():
+    return VirtualClock()
+
+
+@pytest.fixture
+def server(clock):
+    with FakeSimkl(clock=clock) as fake:
+        yield fake
+
+
+@pytest.fixture
+def store(tmp_path, server):
+    store = auth.TokenStore(str(tmp_path / "profile"))
+    store.save({"access_token": server.issue_token("access-%d"), "flow": "v1"})
+    return store
+
+
+@pytest.fixture
+def outbox(tmp_path, clock):
+    with Outbox(str(tmp_path / "outbox.db"), clock=clock) as box:
+        yield box
+
+
+def make_client(server, clock, store, **kwargs):
+    tokens = auth.TokenProvider(store, clock=clock)
+    client = api.Client(server.url, server.client_id, "kodi-simkl", "0.1.0", "20.1", tokens=tokens,
+                        clock=clock, sleep=clock.sleep, **kwargs)
+    tokens.client = client
+    return client
+
+
+class Calls:
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, *args):
+        self.count += 1
+
+
+@pytest.fixture
+def expired():
+    return Calls()
+
+
+@pytest.fixture
+def flusher(outbox, server, clock, store, expired):
+    return Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0, on_auth_expired=expired)
+
+
+def rows(outbox):
+    """(state, last_error) of every entry, read from the sqlite file itself."""
+    with sqlite3.connect(outbox.path) as conn:
+        return conn.execute("SELECT state, last_error FROM entries ORDER BY id").fetchall()
+
+
+def wait_of(outbox, clock):
+    return outbox.next_due() - clock.now
+
+
+# --- request bodies ------------------------------------------------------------------------------
+
+def test_movies_are_sent_with_all_ids_title_year_and_their_own_utc_watched_at(flusher, outbox, server):
+    outbox.add(movie(1), watched_at=START - 7200)
+    outbox.add(movie(2), watched_at="2026-05-14T21:30:00+01:00")
+
+    assert flusher.flush() == 2
+
+    (request,) = server.requests_to(HISTORY)
+    assert request.json == {"movies": [
+        {"title": "Movie 1", "year": 2001, "ids": {"imdb": "tt0000001", "tmdb": 1001},
+         "watched_at": "2026-05-14T18:00:00Z"},
+        {"title": "Movie 2", "year": 2002, "ids": {"imdb": "tt0000002", "tmdb": 1002},
+         "watched_at": "2026-05-14T20:30:00Z"},
+    ]}
+    assert "allow_rewatch" not in request.query
+    assert outbox.counts() == {"pending": 0, "sent": 2, "not_found": 0}
+
+
+def test_episodes_are_grouped_into_shows_seasons_and_episodes_each_with_its_watched_at(flusher, outbox, server):
+    outbox.add(episode(1, 1), watched_at=START - 300)
+    outbox.add(episode(1, 2), watched_at=START - 200)
+    outbox.add(episode(1, 7, show=2), watched_at=START - 150)
+    outbox.add(episode(2, 1), watched_at=START - 100)
+
+    assert flusher.flush() == 4
+
+    (request,) = server.requests_to(HISTORY)
+    assert request.json == {"shows": [
+        {"title": "Show 1", "year": 2011, "ids": {"tvdb": 70001, "imdb": "tt9900001"}, "seasons": [
+            {"number": 1, "episodes": [{"number": 1, "watched_at": "2026-05-14T19:55:00Z"},
+                                       {"number": 2, "watched_at": "2026-05-14T19:56:40Z"}]},
+            {"number": 2, "episodes": [{"number": 1, "watched_at": "2026-05-14T19:58:20Z"}]}]},
+        {"title": "Show 2", "year": 2012, "ids": {"tvdb": 70002, "imdb": "tt9900002"}, "seasons": [
+            {"number": 1, "episodes": [{"number": 7, "watched_at": "2026-05-14T19:57:30Z"}]}]},
+    ]}
+    assert sorted(w.key for w in server.watches) == [
+        "show:imdb=tt9900001:S1E1", "show:imdb=tt9900001:S1E2", "show:imdb=tt9900001:S2E1",
+        "show:imdb=tt9900002:S1E7"]
+
+
+def test_movies_and_episodes_queued_together_travel_in_one_body(flusher, outbox, server):
+    outbox.add(movie(1))
+    outbox.add(episode(3, 4))
+
+    flusher.flush()
+
+    (request,) = server.requests_to(HISTORY)
+    assert [m["title"] for m in request.json["movies"]] == ["Movie 1"]
+    assert request.json["shows"][0]["seasons"] == [
+        {"number": 3, "episodes": [{"number": 4, "watched_at": "2026-05-14T20:00:00Z"}]}]
+
+
+# --- batches and pacing --------------------------------------------------------------------------
+
+def test_250_queued_watches_go_in_3_batches_of_at_most_100_at_least_a_second_apart(flusher, outbox, server):
+    for n in range(1, 251):
+        outbox.add(movie(n), watched_at=START - 1000 + n)
+
+    assert flusher.flush() == 250
+
+    requests = server.requests_to(HISTORY)
+    assert [len(r.json["movies"]) for r in requests] == [100, 100, 50]
+    assert len(requests) == -(-250 // BATCH_SIZE)
+    assert all(b.time - a.time >= 1.0 for a, b in zip(requests, requests[1:]))
+    assert server.violations == []
+    assert len(server.watches) == 250
+    assert outbox.counts()["sent"] == 250
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+def test_items_simkl_does_not_find_are_marked_not_found_and_the_rest_sent(flusher, outbox, server):
+    server.unknown_ids = {"imdb=tt0000002", "tvdb=70002"}
+    outbox.add(movie(1))
+    outbox.add(movie(2))
+    outbox.add(episode(1, 1, show=2))
+    outbox.add(episode(1, 1, show=1))
+
+    assert flusher.flush() == 2
+
+    assert [state for state, _ in rows(outbox)] == ["sent", "not_found", "not_found", "sent"]
+    assert sorted(outbox.not_found_items()) == ["Movie 2 (2002)", "Show 2 S01E01"]
+    assert len(server.requests_to(HISTORY)) == 1
+
+
+def test_429_with_retry_after_defers_exactly_that_long_and_loses_nothing(flusher, outbox, server, clock):
+    server.fail(HISTORY, 429, retry_after="30")
+    outbox.add(movie(1))
+    outbox.add(movie(2))
+
+    assert flusher.flush() == 0
+    assert wait_of(outbox, clock) == 30
+    assert outbox.counts() == {"pending": 2, "sent": 0, "not_found": 0}
+
+    clock.now += 29.5
+    assert flusher.flush() == 0
+    assert len(server.requests_to(HISTORY)) == 1
+
+    clock.now += 0.5
+    assert flusher.flush() == 2
+    assert sorted(w.key for w in server.watches) == ["movie:imdb=tt0000001", "movie:imdb=tt0000002"]
+    assert server.violations == []
+
+
+def test_412_blocks_the_flush_for_the_blocked_wait_and_sends_nothing_else_meanwhile(flusher, outbox, server, clock):
+    for n in range(1, 151):
+        outbox.add(movie(n))
+    server.fail(HISTORY, 412)
+
+    assert flusher.flush() == 0
+    assert len(server.requests_to(HISTORY)) == 1  # the second batch is not tried against a block
+    assert flusher.next_due() - clock.now == api.BLOCKED_WAIT
+    assert outbox.counts()["pending"] == 150
+
+    clock.now += api.BLOCKED_WAIT
+    assert flusher.flush() == 150
+    assert len(server.watches) == 150
+
+
+def test_a_watch_queued_during_a_rate_limit_waits_for_the_limit_to_pass(flusher, outbox, server, clock):
+    server.fail(HISTORY, 429, retry_after="30")
+    outbox.add(movie(1))
+    flusher.flush()
+
+    clock.now += 10
+    outbox.add(movie(2))
+    assert flusher.next_due() == START + 30
+    assert flusher.flush() == 0
+    assert len(server.requests_to(HISTORY)) == 1
+
+    clock.now = START + 30
+    assert flusher.flush() == 2
+
+
+def test_resume_lifts_a_hold_after_a_failure_but_not_a_rate_limit(flusher, outbox, server, clock):
+    server.fail(HISTORY, 503)
+    outbox.add(movie(1))
+    flusher.flush()
+    outbox.retry_now()  # the status view's "Retry now"
+    flusher.resume()
+    assert flusher.flush() == 1
+
+    server.fail(HISTORY, 412)
+    outbox.add(movie(2))
+    flusher.flush()
+    outbox.retry_now()
+    flusher.resume()
+    assert flusher.flush() == 0
+    assert flusher.next_due() == clock.now + api.BLOCKED_WAIT
+    assert len(server.requests_to(HISTORY)) == 3
+
+
+def test_400_rate_limit_waits_for_the_20_second_lock_and_keeps_the_entries(flusher, outbox, server, clock):
+    server.fail(HISTORY, 400, body={"error": "RATE_LIMIT", "code": 400})
+    outbox.add(movie(1))
+
+    assert flusher.flush() == 0
+    assert wait_of(outbox, clock) == api.SCROBBLE_LOCK_WAIT
+    assert rows(outbox) == [("pending", "rate_limited")]
+
+
+def test_503_retries_back_off_from_within_30_seconds_growing_to_a_15_minute_cap(flusher, outbox, server, clock):
+    outbox.add(movie(1))
+    waits = []
+    for _ in range(9):
+        server.fail(HISTORY, 503)
+        assert flusher.flush() == 0
+        waits.append(wait_of(outbox, clock))
+        clock.now = outbox.next_due()
+
+    assert waits[0] <= 30
+    assert all(later > earlier for earlier, later in zip(waits[:6], waits[1:7]))
+    assert max(waits) == MAX_RETRY
+    assert waits[-1] == MAX_RETRY
+    assert rows(outbox) == [("pending", "server")]
+
+    assert flusher.flush() == 1
+    assert len(server.watches) == 1
+    assert server.violations == []
+
+
+@pytest.mark.parametrize("draw, first_wait", [(0.0, 10.0), (0.5, 15.0), (1.0, 20.0)])
+def test_backoff_is_jittered_by_the_random_draw(outbox, server, clock, store, draw, first_wait):
+    flusher = Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: draw)
+    server.fail(HISTORY, 503)
+    outbox.add(movie(1))
+
+    flusher.flush()
+
+    assert wait_of(outbox, clock) == first_wait
+
+
+def test_503_with_retry_after_waits_what_the_server_asked(flusher, outbox, server, clock):
+    server.fail(HISTORY, 503, retry_after="45")
+    outbox.add(movie(1))
+
+    flusher.flush()
+
+    assert wait_of(outbox, clock) == 45
+
+
+def test_dropped_connection_is_retried_later_and_each_entry_reaches_simkl_exactly_once(flusher, outbox, server,
+                                                                                      clock):
+    server.fail(HISTORY, 0)
+    for n in (1, 2, 3):
+        outbox.add(movie(n))
+
+    assert flusher.flush() == 0
+    assert rows(outbox) == [("pending", "network")] * 3
+    assert 0 < wait_of(outbox, clock) <= 30
+    assert flusher.flush() == 0  # not due yet
+    assert len(server.requests_to(HISTORY)) == 1
+
+    clock.now = outbox.next_due()
+    assert flusher.flush() == 3
+    assert flusher.flush() == 0
+
+    assert sorted(w.key for w in server.watches) == [
+        "movie:imdb=tt0000001", "movie:imdb=tt0000002", "movie:imdb=tt0000003"]
+    assert [state for state, _ in rows(outbox)] == ["sent"] * 3
+
+
+def test_answer_slower_than_the_read_timeout_keeps_the_entries_for_a_later_try(outbox, clock, store):
+    # A listener that takes the connection and never answers: the read timeout, with no server thread left behind.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        client = api.Client("http://127.0.0.1:%d" % silent.getsockname()[1], "test-client-id", "kodi-simkl", "0.1.0",
+                            "20.1", tokens=auth.TokenProvider(store, clock=clock), clock=clock, sleep=clock.sleep,
+                            timeout=(1.0, 0.05))
+        flusher = Flusher(outbox, client, clock=clock, rng=lambda: 1.0)
+        outbox.add(movie(1))
+
+        assert flusher.flush() == 0
+
+    assert rows(outbox) == [("pending", "network")]
+    assert 0 < wait_of(outbox, clock) <= 30
+
+
+def test_401_blocks_flushing_until_resume_and_reports_the_expired_login_once(flusher, outbox, server, clock, store,
+                                                                            expired):
+    store.save({"access_token": "revoked-token", "flow": "v1"})
+    outbox.add(movie(1))
+    outbox.add(episode(1, 1))
+
+    assert flusher.flush() == 0
+    assert flusher.auth_blocked
+    assert expired.count == 1
+    assert outbox.counts() == {"pending": 2, "sent": 0, "not_found": 0}
+    assert flusher.next_due() is None
+
+    clock.now += 3600
+    assert flusher.flush() == 0
+    assert len(server.requests_to(HISTORY)) == 1
+    assert expired.count == 1
+
+    store.save({"access_token": server.issue_token("new-%d"), "flow": "v1"})
+    flusher.resume()
+    assert flusher.flush() == 2
+    assert expired.count == 1
+    assert outbox.counts()["sent"] == 2
+
+
+def test_a_2xx_answer_that_is_not_json_keeps_the_entries_pending(flusher, outbox, server, clock):
+    server.fail(HISTORY, 201, body=b"not json")
+    outbox.add(movie(1))
+
+    assert flusher.flush() == 0
+    assert rows(outbox) == [("pending", "server")]
+
+    clock.now = outbox.next_due()
+    assert flusher.flush() == 1
+    assert len(server.watches) == 1
+
+
+def test_a_2xx_json_answer_without_added_keeps_the_entries_pending(flusher, outbox, server):
+    server.fail(HISTORY, 201, body={"result": "ok"})
+    outbox.add(movie(1))
+
+    assert flusher.flush() == 0
+    assert rows(outbox) == [("pending", "server")]
+
+
+def test_a_400_marks_the_batch_not_found_with_the_reason_kept_and_never_resends_it(flusher, outbox, server,
+                                                                                  clock):
+    server.fail(HISTORY, 400)
+    outbox.add(movie(1))
+    outbox.add(movie(2))
+
+    assert flusher.flush() == 0
+
+    assert rows(outbox) == [("not_found", "rejected")] * 2
+    clock.now += 86400
+    assert flusher.flush() == 0
+    assert len(server.requests_to(HISTORY)) == 1
+
+
+# --- removes and rewatches -----------------------------------------------------------------------
+
+def test_a_remove_batch_goes_to_history_remove_with_season_and_number_and_no_watched_at(flusher, outbox, server):
+    outbox.add(movie(1), kind="remove")
+    outbox.add(episode(2, 5), kind="remove")
+
+    assert flusher.flush() == 2
+
+    assert server.requests_to(HISTORY) == []
+    (request,) = server.requests_to(REMOVE)
+    assert request.json == {
+        "movies": [{"title": "Movie 1", "year": 2001, "ids": {"imdb": "tt0000001", "tmdb": 1001}}],
+        "shows": [{"title": "Show 1", "year": 2011, "ids": {"tvdb": 70001, "imdb": "tt9900001"},
+                   "seasons": [{"number": 2, "episodes": [{"number": 5}]}]}]}
+    assert server.removed == ["movie:imdb=tt0000001", "show:imdb=tt9900001:S2E5"]
+
+
+def test_removes_and_adds_are_never_sent_in_the_same_request(flusher, outbox, server):
+    outbox.add(movie(1))
+    outbox.add(movie(2), kind="remove")
+    outbox.add(movie(3))
+    outbox.add(episode(1, 1), kind="remove")
+
+    assert flusher.flush() == 4
+
+    adds = server.requests_to(HISTORY)
+    removes = server.requests_to(REMOVE)
+    assert [[m["title"] for m in r.json["movies"]] for r in adds] == [["Movie 1", "Movie 3"]]
+    assert [r.json for r in removes] == [{
+        "movies": [{"title": "Movie 2", "year": 2002, "ids": {"imdb": "tt0000002", "tmdb": 1002}}],
+        "shows": [{"title": "Show 1", "year": 2011, "ids": {"tvdb": 70001, "imdb": "tt9900001"},
+                   "seasons": [{"number": 1, "episodes": [{"number": 1}]}]}]}]
+    assert server.violations == []
+
+
+def test_only_rewatch_batches_carry_allow_rewatch_and_never_with_ordinary_watches(flusher, outbox, server):
+    outbox.add(movie(1))
+    outbox.add(movie(2), rewatch=True)
+    outbox.add(movie(3))
+
+    assert flusher.flush() == 3
+
+    sent = [(r.query.get("allow_rewatch"), [m["title"] for m in r.json["movies"]])
+            for r in server.requests_to(HISTORY)]
+    assert sent == [(None, ["Movie 1", "Movie 3"]), ("yes", ["Movie 2"])]
+
+
+def test_retries_of_ordinary_watches_never_carry_allow_rewatch(flusher, outbox, server, clock):
+    outbox.add(movie(2), rewatch=True, rewatch_id="9001")
+    outbox.add(movie(1))
+    server.fail(HISTORY, 503, times=2)
+
+    flusher.flush()
+    for _ in range(2):
+        clock.now = flusher.next_due()
+        flusher.flush()
+    server.fail(HISTORY, 0)
+    outbox.add(movie(3))
+    flusher.flush()
+    clock.now = flusher.next_due()
+    flusher.flush()
+
+    sent = [(r.query.get("allow_rewatch"), [m["title"] for m in r.json["movies"]])
+            for r in server.requests_to(HISTORY)]
+    assert sent == [("yes", ["Movie 2"]), ("yes", ["Movie 2"]), ("yes", ["Movie 2"]), (None, ["Movie 1"]),
+                    (None, ["Movie 3"]), (None, ["Movie 3"])]
+    assert [(w.key, w.rewatch, w.rewatch_id) for w in server.watches] == [
+        ("movie:imdb=tt0000002", True, "9001"), ("movie:imdb=tt0000001", False, None),
+        ("movie:imdb=tt0000003", False, None)]
+
+
+def test_each_rewatch_session_travels_alone_and_pins_its_rewatch_id(flusher, outbox, server):
+    outbox.add(movie(1), rewatch=True, rewatch_id="9001")
+    outbox.add(movie(2), rewatch=True, rewatch_id="9002")
+
+    assert flusher.flush() == 2
+
+    bodies = [r.json["movies"] for r in server.requests_to(HISTORY)]
+    assert [[(m["title"], m["rewatch_id"]) for m in body] for body in bodies] == [
+        [("Movie 1", "9001")], [("Movie 2", "9002")]]

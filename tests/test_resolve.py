@@ -1,0 +1,318 @@
+"""The Resolver: Kodi's library over the real JSON-RPC boundary, ids handed over by add-ons, Simkl's file search.
+
+Library lookups go through `kodi.jsonrpc` into the fake Kodi's JSON-RPC handlers; file searches go
+through the real api.Client to the fake Simkl server.
+"""
+import json
+
+import pytest
+
+from fake_simkl import FakeSimkl
+from lib.scrobbler import api, auth
+from lib.scrobbler import kodi as boundary
+from lib.scrobbler.media import Episode, Movie
+from lib.scrobbler.resolve import Library, PlayingItem, Resolver
+
+SEARCH = "/search/file"
+INCEPTION = {"title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"}}
+GOT = {"title": "Game of Thrones", "year": 2011, "uniqueid": {"imdb": "tt0944947", "tvdb": "121361", "tmdb": "1399"}}
+# An episode's own ids: its default id is a tvdb id, the trap getIMDBNumber() falls into.
+GOT_S01E03 = {"title": "Lord Snow", "season": 1, "episode": 3, "tvshowid": 7,
+              "uniqueid": {"tvdb": "3436461", "imdb": "tt1480055"}}
+FOUND_MOVIE = {"type": "movie", "movie": {"title": "Inception", "year": 2010,
+                                          "ids": {"simkl_id": 17, "imdb": "tt1375666", "tmdb": "27205"}}}
+FOUND_EPISODE = {"type": "episode",
+                 "show": {"title": "Stranger Things", "year": 2016,
+                          "ids": {"simkl": 548312, "imdb": "tt4574334", "tvdb": "305288"}},
+                 "episode": {"title": "Chapter Three: Holly, Jolly", "season": 1, "episode": 3, "multipart": False,
+                             "ids": {"simkl": 1865356}}}
+
+
+class VirtualClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def clock():
+    return VirtualClock()
+
+
+@pytest.fixture
+def server(clock):
+    with FakeSimkl(clock=clock) as fake:
+        yield fake
+
+
+@pytest.fixture
+def client(server, clock, tmp_path):
+    store = auth.TokenStore(str(tmp_path / "token"))
+    store.save({"access_token": server.issue_token(), "flow": "v1"})
+    tokens = auth.TokenProvider(store, clock=clock)
+    client = api.Client(server.url, server.client_id, "kodi-simkl", "0.1.0", "20.1", tokens=tokens, clock=clock,
+                        sleep=clock.sleep)
+    tokens.client = client
+    return client
+
+
+@pytest.fixture
+def library(kodi):
+    kodi.jsonrpc_handlers.update({
+        "VideoLibrary.GetMovieDetails": lambda params: {"moviedetails": dict(INCEPTION, movieid=params["movieid"])},
+        "VideoLibrary.GetEpisodeDetails": lambda params: {"episodedetails": dict(GOT_S01E03,
+                                                                                 episodeid=params["episodeid"])},
+        "VideoLibrary.GetTVShowDetails": lambda params: {"tvshowdetails": dict(GOT, tvshowid=params["tvshowid"])},
+    })
+    return Library(boundary.jsonrpc)
+
+
+@pytest.fixture
+def resolver(library, client):
+    return Resolver(library, search_file=client.search_file)
+
+
+def plugin_movie(**fields):
+    values = dict(media_type="movie", path="plugin://plugin.video.example/play/42", title="Inception", year=2010)
+    values.update(fields)
+    return PlayingItem(**values)
+
+
+def plugin_episode(**fields):
+    values = dict(media_type="episode", path="plugin://plugin.video.example/play/43", title="Lord Snow",
+                  show_title="Game of Thrones", season=1, episode=3)
+    values.update(fields)
+    return PlayingItem(**values)
+
+
+def searched(server):
+    return [r.json["file"] for r in server.requests_to(SEARCH)]
+
+
+# --- the library ---------------------------------------------------------------------------------
+
+def test_library_movie_gets_its_imdb_and_tmdb_ids_over_json_rpc(resolver, kodi, server):
+    found = resolver.resolve(PlayingItem(media_type="movie", dbid=12, path="/media/Inception.mkv"))
+
+    assert found == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
+    assert kodi.jsonrpc_calls == [("VideoLibrary.GetMovieDetails",
+                                   {"movieid": 12, "properties": ["title", "year", "uniqueid"]})]
+    assert searched(server) == []
+
+
+def test_library_episode_carries_the_shows_ids_never_the_episodes_default_id(resolver, kodi, server):
+    item = PlayingItem(media_type="episode", dbid=55, path="/media/GoT/S01E03.mkv", title="Lord Snow",
+                       show_title="Game of Thrones", season=1, episode=3, uniqueids={"tvdb": "3436461"})
+
+    found = resolver.resolve(item)
+
+    assert isinstance(found, Episode)
+    assert found.show_ids == {"imdb": "tt0944947", "tvdb": 121361, "tmdb": 1399}
+    assert (found.show_title, found.show_year, found.season, found.number) == ("Game of Thrones", 2011, 1, 3)
+    assert found.ids == {"imdb": "tt1480055", "tvdb": 3436461}  # the episode's own, kept apart
+    assert [method for method, _ in kodi.jsonrpc_calls] == ["VideoLibrary.GetEpisodeDetails",
+                                                            "VideoLibrary.GetTVShowDetails"]
+    assert kodi.jsonrpc_calls[1][1]["tvshowid"] == 7
+    assert "uniqueid" in kodi.jsonrpc_calls[1][1]["properties"]
+    assert searched(server) == []
+
+
+def test_a_numeric_imdb_uniqueid_is_dropped(resolver, kodi):
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"] = lambda params: {
+        "moviedetails": {"title": "Inception", "year": 2010, "uniqueid": {"imdb": "27205", "tmdb": "27205"}}}
+
+    found = resolver.resolve(PlayingItem(media_type="movie", dbid=12))
+
+    assert found.ids == {"tmdb": 27205}
+
+
+def test_library_item_without_ids_is_never_searched(resolver, kodi, server):
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"] = lambda params: {
+        "moviedetails": {"title": "Home Video", "year": 0, "uniqueid": {}}}
+    server.search_results["Videos/home.mkv"] = FOUND_MOVIE
+
+    assert resolver.resolve(PlayingItem(media_type="movie", dbid=3, path="/media/Videos/home.mkv")) is None
+    assert resolver.last_reason == "library item without ids"
+    assert searched(server) == []
+
+
+def test_library_item_without_ids_but_with_title_and_year_is_kept_for_simkl_to_match(resolver, kodi):
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"] = lambda params: {
+        "moviedetails": {"title": "Heat", "year": 1995, "uniqueid": {}}}
+
+    assert resolver.resolve(PlayingItem(media_type="movie", dbid=3)) == Movie("Heat", 1995, {})
+
+
+def test_library_item_json_rpc_does_not_know_is_not_resolved(resolver, kodi, server):
+    del kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"]  # Kodi answers with an error
+
+    assert resolver.resolve(PlayingItem(media_type="movie", dbid=3, path="/media/a/b.mkv")) is None
+    assert searched(server) == []
+
+
+# --- ids handed over by the playing add-on --------------------------------------------------------
+
+def test_plugin_movie_takes_the_ids_from_the_trakt_property(resolver, server):
+    item = plugin_movie(property_ids={"script.trakt.ids": json.dumps({"imdb": "tt1375666", "tmdb": 27205})})
+
+    assert resolver.resolve(item) == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
+    assert searched(server) == []
+
+
+def test_our_own_ids_property_wins_over_the_trakt_one(resolver):
+    item = plugin_movie(property_ids={"script.trakt.ids": json.dumps({"imdb": "tt0000001"}),
+                                      "service.scrobbler.simkl.ids": json.dumps({"simkl": 17, "tmdb": "27205"})})
+
+    assert resolver.resolve(item).ids == {"simkl": 17, "tmdb": 27205}
+
+
+def test_malformed_json_in_our_property_is_ignored_and_the_trakt_one_used(resolver):
+    item = plugin_movie(property_ids={"service.scrobbler.simkl.ids": "{imdb: tt1375666",
+                                      "script.trakt.ids": '{"imdb": "tt1375666"}'})
+
+    assert resolver.resolve(item).ids == {"imdb": "tt1375666"}
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", '"tt1375666"', "null", '{"imdb": 1375666}'])
+def test_a_property_without_usable_ids_is_ignored(resolver, raw):
+    item = plugin_movie(property_ids={"script.trakt.ids": raw})
+
+    assert resolver.resolve(item) is None
+    assert resolver.last_reason
+
+
+def test_plugin_episode_takes_the_property_ids_as_the_shows(resolver):
+    item = plugin_episode(property_ids={"script.trakt.ids": json.dumps({"tvdb": 121361})},
+                          uniqueids={"tvdb": "3436461"})
+
+    found = resolver.resolve(item)
+
+    assert found == Episode("Game of Thrones", 1, 3, None, {"tvdb": 121361}, "Lord Snow", {"tvdb": 3436461})
+
+
+def test_movie_ids_from_the_players_unique_id_labels(resolver, server):
+    found = resolver.resolve(plugin_movie(uniqueids={"imdb": "tt1375666", "tmdb": "27205", "tvdb": ""}))
+
+    assert found == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
+    assert searched(server) == []
+
+
+def test_an_episodes_own_unique_ids_are_never_taken_as_the_shows(resolver, server):
+    item = plugin_episode(path="/media/Game of Thrones/Season 1/GoT.S01E03.mkv",
+                          uniqueids={"tvdb": "3436461", "imdb": "tt1480055"})
+    server.search_results["Season 1/GoT.S01E03.mkv"] = FOUND_EPISODE
+
+    found = resolver.resolve(item)
+
+    assert found.show_ids == {"simkl": 548312, "imdb": "tt4574334", "tvdb": 305288}
+    assert searched(server) == ["Season 1/GoT.S01E03.mkv"]
+
+
+def test_plugin_episode_with_only_its_own_ids_and_nothing_to_search_is_not_resolved(resolver):
+    assert resolver.resolve(plugin_episode(uniqueids={"tvdb": "3436461"})) is None
+    assert resolver.last_reason
+
+
+def test_episode_ids_without_season_and_number_are_not_resolved(resolver):
+    item = plugin_episode(episode=None, property_ids={"script.trakt.ids": '{"tvdb": 121361}'})
+
+    assert resolver.resolve(item) is None
+    assert resolver.last_reason == "episode ids without show title, season and number"
+
+
+# --- Simkl's file search -------------------------------------------------------------------------
+
+def test_item_without_ids_is_found_by_file_search_with_simkl_id(resolver, server):
+    server.search_results["Inception (2010)/Inception.mkv"] = FOUND_MOVIE
+
+    found = resolver.resolve(PlayingItem(path="/media/Inception (2010)/Inception.mkv"))
+
+    assert found == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205, "simkl": 17})
+    (request,) = server.requests_to(SEARCH)
+    assert request.json == {"file": "Inception (2010)/Inception.mkv"}
+    assert request.headers["Authorization"].startswith("Bearer ")
+
+
+def test_file_search_finds_an_episode_with_the_shows_ids(resolver, server):
+    server.search_results["Stranger Things/ST.S01E03.mkv"] = FOUND_EPISODE
+
+    found = resolver.resolve(PlayingItem(path="/media/Stranger Things/ST.S01E03.mkv"))
+
+    assert found == Episode("Stranger Things", 1, 3, 2016, {"simkl": 548312, "imdb": "tt4574334", "tvdb": 305288},
+                            "Chapter Three: Holly, Jolly", {"simkl": 1865356})
+
+
+def test_the_same_file_is_searched_only_once(resolver, server, clock):
+    server.search_results["Inception (2010)/Inception.mkv"] = FOUND_MOVIE
+    item = PlayingItem(path="/media/Inception (2010)/Inception.mkv")
+
+    first = resolver.resolve(item)
+    clock.now += 3600
+    second = resolver.resolve(item)
+
+    assert first == second == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205, "simkl": 17})
+    assert len(server.requests_to(SEARCH)) == 1
+
+
+@pytest.mark.parametrize("answer", [None, [], {"type": "show", "show": {"title": "x", "ids": {"simkl": 1}}},
+                                    {"type": "movie", "movie": {"title": "No ids", "ids": {}}}])
+def test_file_search_without_a_match_gives_none_with_a_reason(resolver, server, answer):
+    server.search_results["Holiday/clip.mkv"] = answer
+
+    assert resolver.resolve(PlayingItem(path="/media/Holiday/clip.mkv")) is None
+    assert "Holiday/clip.mkv" in resolver.last_reason
+
+
+def test_a_repeated_file_without_a_match_is_not_searched_again_and_still_says_why(resolver, server):
+    server.search_results["Inception (2010)/Inception.mkv"] = FOUND_MOVIE
+    unknown = PlayingItem(path="/media/Holiday/clip.mkv")
+
+    assert resolver.resolve(unknown) is None
+    assert resolver.resolve(PlayingItem(path="/media/Inception (2010)/Inception.mkv")) is not None
+    assert resolver.resolve(unknown) is None
+
+    assert "Holiday/clip.mkv" in resolver.last_reason
+    assert searched(server) == ["Holiday/clip.mkv", "Inception (2010)/Inception.mkv"]
+
+
+def test_a_resolved_item_leaves_no_stale_reason(resolver, server):
+    assert resolver.resolve(PlayingItem(path="/media/Holiday/clip.mkv")) is None
+    assert resolver.resolve(plugin_movie(uniqueids={"imdb": "tt1375666"})) is not None
+    assert resolver.last_reason == ""
+
+
+def test_plugin_item_without_ids_is_not_searched(resolver, server):
+    assert resolver.resolve(plugin_movie()) is None
+    assert searched(server) == []
+
+
+@pytest.mark.parametrize("path, name", [
+    ("smb://nas/media/Movies/Inception (2010)/Inception.2010.1080p.mkv", "Inception (2010)/Inception.2010.1080p.mkv"),
+    ("smb://user:secret@nas/Inception.mkv", "Inception.mkv"),
+    ("nfs://192.168.1.5/export/Show/Season 1/Show.S01E02.mkv", "Season 1/Show.S01E02.mkv"),
+    ("stack:///media/Heat (1995)/Heat-cd1.avi , /media/Heat (1995)/Heat-cd2.avi", "Heat (1995)/Heat-cd1.avi"),
+    ("stack://smb://nas/Heat (1995)/Heat-cd1.avi , smb://nas/Heat (1995)/Heat-cd2.avi", "Heat (1995)/Heat-cd1.avi"),
+    ("https://cdn.example.com/vod/Show/Show.S02E03.mp4|User-Agent=Kodi&Referer=https://x.org/a/b",
+     "Show/Show.S02E03.mp4"),
+    ("https://cdn.example.com/vod/Show/Show.S02E03.mp4?token=a/b&exp=1", "Show/Show.S02E03.mp4"),
+    ("https://cdn.example.com/Show.S02E03.mp4", "Show.S02E03.mp4"),
+    ("https://cdn.example.com/vod/My%20Show/My%20Show%20S01E01.mp4", "My Show/My Show S01E01.mp4"),
+    ("C:\\Users\\me\\Videos\\Amélie (2001)\\Amélie.mkv", "Amélie (2001)/Amélie.mkv"),
+    ("D:\\Amélie.mkv", "Amélie.mkv"),
+    ("\\\\NAS\\share\\Movies\\Heat.mkv", "Movies/Heat.mkv"),
+    ("/storage/videos/千と千尋の神隠し (2001)/千と千尋の神隠し.mkv", "千と千尋の神隠し (2001)/千と千尋の神隠し.mkv"),
+    ("/media/What If?/What.If.S01E01.mkv", "What If?/What.If.S01E01.mkv"),
+    ("/Heat.mkv", "Heat.mkv"),
+])
+def test_file_names_from_odd_paths_are_sent_as_folder_and_file(resolver, server, path, name):
+    server.search_results[name] = FOUND_MOVIE
+
+    found = resolver.resolve(PlayingItem(path=path))
+
+    assert searched(server) == [name]
+    assert found is not None
