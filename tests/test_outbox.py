@@ -470,3 +470,16 @@ def test_two_threads_adding_at_once_lose_nothing(box):
     for thread in threads:
         thread.join()
     assert box.counts()["pending"] == 100
+
+
+def test_add_remove_add_of_one_title_reach_simkl_in_that_order(box, clock):
+    first_add = box.add(movie(1))
+    other = box.add(movie(2))
+    remove = box.add(movie(1), kind="remove")
+    clock.now += 60
+    second_add = box.add(movie(1))  # a remove came in between, so this is no repeat
+    assert ids(box.take_batch()) == [first_add, other]
+    box.mark_sent([first_add, other])
+    assert ids(box.take_batch()) == [remove]
+    box.mark_sent([remove])
+    assert ids(box.take_batch()) == [second_add]

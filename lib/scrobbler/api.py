@@ -139,8 +139,9 @@ class Client:
             return self._exchange(method, path, query, headers, None)
         with _POST_LOCK:  # one POST at a time, at least POST_INTERVAL after the previous one's answer
             last = _LAST_POST.get(self._clock)
-            if last is not None and POST_INTERVAL - (self._clock() - last) > 0:
-                self._sleep(POST_INTERVAL - (self._clock() - last))
+            wait = POST_INTERVAL - (self._clock() - last) if last is not None else 0
+            if wait > 0:
+                self._sleep(wait)
             try:
                 return self._exchange(method, path, query, headers, body)
             finally:

@@ -153,20 +153,25 @@ class Outbox:
     # --- reading -------------------------------------------------------------------------
 
     def take_batch(self, limit: int = 100) -> List[Entry]:
-        """Due pending entries, oldest first, all of the oldest due entry's group.
+        """Due pending entries of the oldest due entry's group, oldest first.
 
         A group is (kind, rewatch, rewatch_id): one request body never mixes adds with removes
-        or a rewatch session with ordinary watches.
+        or a rewatch session with ordinary watches. An entry waits when an older entry of another
+        group concerns the same title, so an add, a remove and an add again reach Simkl in order.
         """
         with self._lock:
             rows = self._conn.execute(
-                "WITH head AS (SELECT kind, rewatch, rewatch_id FROM entries"
-                "  WHERE state = 'pending' AND next_try <= :now ORDER BY id LIMIT 1)"
-                " SELECT e.id, e.kind, e.item, e.watched_at, e.rewatch, e.rewatch_id, e.attempts"
-                " FROM entries e JOIN head h ON e.kind = h.kind AND e.rewatch = h.rewatch"
-                "  AND e.rewatch_id IS h.rewatch_id"
-                " WHERE e.state = 'pending' AND e.next_try <= :now ORDER BY e.id LIMIT :limit",
-                {"now": self._clock(), "limit": limit}).fetchall()
+                "SELECT id, kind, item, watched_at, rewatch, rewatch_id, attempts, item_key FROM entries"
+                " WHERE state = 'pending' AND next_try <= ? ORDER BY id", (self._clock(),)).fetchall()
+        batch, held_back = [], set()
+        for row in rows:
+            if (row[1], row[4], row[5]) != (rows[0][1], rows[0][4], rows[0][5]):
+                held_back.add(row[7])
+            elif row[7] not in held_back:
+                batch.append(row)
+                if len(batch) == limit:
+                    break
+        rows = batch
         return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6])
                 for row in rows]
 

@@ -12,6 +12,10 @@ ID_PROPERTIES = ("service.scrobbler.simkl.ids", "script.trakt.ids")
 SEARCH_CACHE_SIZE = 200
 
 
+class SearchUnavailable(Exception):
+    """The file search could not be asked (offline, logged out): not an answer, so never cached."""
+
+
 @dataclass
 class PlayingItem:
     """What Kodi tells about the item when it starts; gathered by player.py, read here."""
@@ -125,7 +129,11 @@ class Resolver:
             self._searched.move_to_end(name)
             found = self._searched[name]
         else:
-            found = _media_of_search(self._search_file(name))
+            try:
+                found = _media_of_search(self._search_file(name))
+            except SearchUnavailable as exc:
+                self.last_reason = "file search unavailable (%s)" % exc
+                return None  # not cached: the next playback of this file may search again
             self._searched[name] = found
             while len(self._searched) > SEARCH_CACHE_SIZE:
                 self._searched.popitem(last=False)

@@ -14,7 +14,7 @@ from .flush import Flusher
 from .media import Show
 from .outbox import Outbox
 from .player import Player
-from .resolve import Library, Resolver
+from .resolve import Library, Resolver, SearchUnavailable
 from .rewatch import PENDING_PREFIX, Sessions, session_for
 from .watch import Rules, decide
 
@@ -211,12 +211,11 @@ class Service:
 
     def _search_file(self, name):
         if not kodi.setting_bool("logged_in"):
-            return None
+            raise SearchUnavailable("not logged in")
         try:
             return self.client.search_file(name)
         except ApiError as exc:
-            kodi.log("file search failed: %s" % type(exc).__name__)
-            return None
+            raise SearchUnavailable(type(exc).__name__) from None
 
     def _session_id(self, placeholder):
         """For a queued session episode: the pinned rewatch_id, "" while unknown, None once ended."""
