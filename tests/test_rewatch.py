@@ -136,6 +136,7 @@ def test_a_show_session_is_pinned_across_two_episodes(kodi, server, clock, stop_
     start_request = rewatch_requests(server)[0]
     assert start_request.json["shows"][0]["ids"] == {"imdb": "tt3581920", "tmdb": 100088, "tvdb": 392256}
     assert "rewatch_id" not in start_request.json["shows"][0]
+    assert start_request.query["skip_auto_watching"] == "yes"
     pinned = server.watches[0].rewatch_id
     service.play(episode_tag(), EPISODE["file"], total=3000)
     service.idle()
