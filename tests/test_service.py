@@ -166,3 +166,17 @@ def test_sent_watch_is_announced_in_the_users_language(service, kodi):
     service.play(movie_tag(), MOVIE["file"], total=7200)
     service.idle()
     assert ("Simkl", "Marked as watched on Simkl: Inception (2010)", "info") in kodi.notifications
+
+
+def test_a_corrupt_queue_file_is_moved_aside_and_the_service_keeps_scrobbling(kodi, server, clock):
+    install_library(kodi)
+    log_in(kodi, server)
+    with open(os.path.join(kodi.profile_dir, "outbox.sqlite"), "wb") as handle:
+        handle.write(b"this is not a database" * 100)
+    running = RunningService(kodi, clock).start()
+    running.play(movie_tag(), MOVIE["file"], total=7200)
+    running.idle()
+    running.stop()
+    assert [w.key for w in server.watches] == ["movie:imdb=tt1375666"]
+    assert any(name.startswith("outbox.sqlite.corrupt-") for name in os.listdir(kodi.profile_dir))
+    assert sum("corrupt" in line.lower() for line in kodi.log_text().splitlines()) == 1
