@@ -1,0 +1,379 @@
+"""Login and logout end to end: the real default.py in the fake Kodi against the fake Simkl server."""
+import json
+import os
+import runpy
+import stat
+import sys
+import time
+
+import pytest
+
+from lib.scrobbler import account, api, auth, config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FAST_POSTS = 0.02  # Simkl's 1-second POST pacing, shrunk in the client and the fake server alike (see test_api)
+
+
+def run_default(monkeypatch, action):
+    monkeypatch.setattr(sys, "argv", ["default.py", action])
+    runpy.run_path(os.path.join(ROOT, "default.py"), run_name="__main__")
+
+
+@pytest.fixture
+def simkl(simkl, monkeypatch):
+    simkl.pin_interval = 0.01
+    monkeypatch.setattr(api, "POST_INTERVAL", FAST_POSTS)  # V2 polls are POSTs; the pace is process-wide
+    simkl.post_interval = FAST_POSTS
+    return simkl
+
+
+@pytest.fixture
+def v2(monkeypatch, simkl):
+    monkeypatch.setenv("SIMKL_AUTH", "v2")
+    return simkl
+
+
+def token_path(kodi):
+    return os.path.join(kodi.profile_dir, auth.TOKEN_FILE)
+
+
+def saved_login(kodi):
+    with open(token_path(kodi), encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def ok_messages(kodi):
+    return [message for kind, _, message in kodi.dialogs if kind == "ok"]
+
+
+def pin_polls(simkl):
+    return [r for r in simkl.requests if r.path.startswith("/oauth/pin/")]
+
+
+def device_polls(simkl):
+    return [r for r in simkl.requests_to("/oauth2/token") if (r.json or {}).get("device_code")]
+
+
+def assert_logged_in_as_jane(kodi):
+    expected = "Logged in as jane_doe (PRO)"
+    assert kodi.setting("logged_in") == "true"
+    assert kodi.setting("account_status") == expected
+    assert kodi.setting("account_type") == "pro"
+    assert [message for _, message, _ in kodi.notifications] == [expected]
+    assert ok_messages(kodi) == []
+
+
+def assert_not_logged_in(kodi):
+    assert kodi.setting("logged_in") == "false"
+    assert not os.path.exists(token_path(kodi))
+
+
+# -- V1 PIN flow ------------------------------------------------------------------------------
+
+def test_v1_login_polls_while_pending_then_saves_the_token_and_says_who_is_logged_in(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 2
+    run_default(monkeypatch, "login")
+
+    assert_logged_in_as_jane(kodi)
+    polls = pin_polls(simkl)
+    assert len(polls) == 2
+    code = polls[0].path.rsplit("/", 1)[1]
+    [(_, heading, shown)] = [d for d in kodi.dialogs if d[0] == "progress"]
+    assert heading == "Log in to Simkl"
+    assert "simkl.com/pin" in shown and code in shown
+    assert ("progress-closed", "", "") in kodi.dialogs
+    login = saved_login(kodi)
+    assert login["flow"] == "v1"
+    assert login["access_token"] in simkl.tokens
+    assert login["user_name"] == "jane_doe"
+    assert simkl.requests_to("/users/settings")[0].headers["Authorization"] == "Bearer " + login["access_token"]
+    if os.name == "posix":
+        assert stat.S_IMODE(os.stat(token_path(kodi)).st_mode) == 0o600
+    assert simkl.violations == []
+
+
+def test_v1_free_account_shows_free(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 1
+    simkl.account.type = "free"
+    run_default(monkeypatch, "login")
+    assert kodi.setting("account_status") == "Logged in as jane_doe (Free)"
+    assert kodi.setting("account_type") == "free"
+
+
+def test_v1_slow_down_makes_polling_slower(kodi, simkl, monkeypatch):
+    simkl.slow_down_polls = {1, 2, 3}
+    simkl.approve_after_polls = 5
+    run_default(monkeypatch, "login")
+
+    times = [r.time for r in pin_polls(simkl)]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert len(times) == 5
+    # 0.01 s doubled at each "Slow down": at least 0.02, 0.04 and 0.08 s between the polls that follow
+    assert gaps[1] >= 0.035 and gaps[2] >= 0.075
+    assert_logged_in_as_jane(kodi)
+
+
+def test_v1_cancel_leaves_no_token_and_shows_no_error(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 1000
+    kodi.progress_cancel_after = 4
+    run_default(monkeypatch, "login")
+
+    assert_not_logged_in(kodi)
+    assert ok_messages(kodi) == []
+    assert kodi.notifications == []
+    assert ("progress-closed", "", "") in kodi.dialogs
+
+
+def test_v1_code_nobody_enters_expires_with_the_expired_message(kodi, simkl, monkeypatch):
+    simkl.pin_interval = 0.06
+    simkl.pin_expires_in = 0.1
+    run_default(monkeypatch, "login")
+
+    assert ok_messages(kodi) == [kodi.string(32033)]
+    assert_not_logged_in(kodi)
+
+
+def test_v1_code_simkl_no_longer_knows_gives_its_message(kodi, simkl, monkeypatch):
+    simkl.forget_codes = True
+    run_default(monkeypatch, "login")
+
+    assert ok_messages(kodi) == [kodi.string(32034)]
+    assert len(pin_polls(simkl)) == 1  # the fresh start body stops the polling
+    assert_not_logged_in(kodi)
+
+
+def network_down(simkl):
+    simkl.stop()
+
+
+def pin_503(simkl):
+    simkl.fail("/oauth/pin", 503)
+
+
+def pin_not_json(simkl):
+    simkl.fail("/oauth/pin", 200, body=b'{"result": "OK", "user_code": ')
+
+
+def pin_without_code(simkl):
+    simkl.fail("/oauth/pin", 200, body={"result": "OK"})
+
+
+def pin_412(simkl):
+    simkl.fail("/oauth/pin", 412)
+
+
+def settings_503(simkl):
+    simkl.approve_after_polls = 1
+    simkl.fail("/users/settings", 503)
+
+
+@pytest.mark.parametrize("trouble, message", [
+    (network_down, 32036), (pin_503, 32036), (pin_not_json, 32038), (pin_without_code, 32038), (pin_412, 32037),
+    (settings_503, 32036)])
+def test_v1_bad_answers_end_in_a_clear_message_without_an_exception(kodi, simkl, monkeypatch, trouble, message):
+    trouble(simkl)
+    run_default(monkeypatch, "login")
+
+    assert ok_messages(kodi) == [kodi.string(message)]
+    assert_not_logged_in(kodi)
+
+
+def test_failed_login_while_logged_in_keeps_the_previous_login(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+    before = saved_login(kodi)
+    simkl.fail("/users/settings", 503)
+
+    run_default(monkeypatch, "login")
+
+    assert ok_messages(kodi) == [kodi.string(32036)]
+    assert saved_login(kodi) == before
+    assert kodi.setting("logged_in") == "true"
+    assert kodi.setting("account_status") == "Logged in as jane_doe (PRO)"
+
+
+def test_v1_poll_that_fails_once_keeps_polling(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 2
+    first_code = "C0001"  # a fresh fake hands out C0001 first
+    simkl.fail("/oauth/pin/" + first_code, 503)
+    run_default(monkeypatch, "login")
+
+    assert [r.status for r in pin_polls(simkl)] == [503, 200, 200]
+    assert_logged_in_as_jane(kodi)
+
+
+def test_without_a_client_id_login_says_so_and_sends_nothing(kodi, simkl, monkeypatch):
+    monkeypatch.setenv("SIMKL_CLIENT_ID", "")
+    monkeypatch.setattr(config, "CLIENT_ID", "")
+    run_default(monkeypatch, "login")
+
+    assert ok_messages(kodi) == [kodi.string(32039)]
+    assert simkl.requests == []
+    assert_not_logged_in(kodi)
+
+
+def test_v1_logout_forgets_the_token_without_a_request(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+    sent = len(simkl.requests)
+
+    run_default(monkeypatch, "logout")
+
+    assert_not_logged_in(kodi)
+    assert kodi.setting("account_status") == "Not logged in"
+    assert kodi.notifications[-1][1] == kodi.string(32040)
+    assert len(simkl.requests) == sent
+
+
+def test_unknown_action_opens_the_settings(kodi, simkl, monkeypatch):
+    run_default(monkeypatch, "no-such-action")
+    assert ("settings", "", "") in kodi.dialogs
+    assert simkl.requests == []
+
+
+# -- V2 device flow -----------------------------------------------------------------------------
+
+def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi, v2, monkeypatch):
+    v2.approve_after_polls = 2
+    run_default(monkeypatch, "login")
+
+    assert_logged_in_as_jane(kodi)
+    assert len(device_polls(v2)) == 2
+    assert v2.requests_to("/oauth/pin") == []
+    assert "read media:write" in v2.requests_to("/oauth2/device")[0].json["scope"]
+    [(_, _, shown)] = [d for d in kodi.dialogs if d[0] == "progress"]
+    assert "simkl.com/pin" in shown and "ABCD-" in shown
+    login = saved_login(kodi)
+    assert login["flow"] == "v2"
+    assert v2.refresh_tokens[login["refresh_token"]] == login["access_token"]
+    assert login["expires_at"] == pytest.approx(time.time() + 604800, abs=60)
+    if os.name == "posix":
+        assert stat.S_IMODE(os.stat(token_path(kodi)).st_mode) == 0o600
+    assert v2.violations == []  # POSTs stayed paced
+
+
+def test_v2_slow_down_adds_five_seconds_to_the_interval(kodi, v2, monkeypatch):
+    v2.slow_down_polls = {1}
+    v2.pin_expires_in = 0.5
+    run_default(monkeypatch, "login")
+
+    # the server asks for a poll every 0.01 s; after slow_down the next one is 5 s away, past the 0.5 s expiry
+    assert len(device_polls(v2)) == 1
+    assert ok_messages(kodi) == [kodi.string(32033)]
+
+
+def test_v2_access_denied_gives_the_refused_message(kodi, v2, monkeypatch):
+    v2.deny_device = True
+    run_default(monkeypatch, "login")
+    assert ok_messages(kodi) == [kodi.string(32035)]
+    assert_not_logged_in(kodi)
+
+
+def test_v2_expired_token_gives_the_expired_message(kodi, v2, monkeypatch):
+    v2.forget_codes = True
+    run_default(monkeypatch, "login")
+    assert ok_messages(kodi) == [kodi.string(32033)]
+    assert len(device_polls(v2)) == 1
+    assert_not_logged_in(kodi)
+
+
+def test_v2_client_id_that_is_not_a_v2_app_gives_the_client_id_message(kodi, v2, monkeypatch):
+    v2.v2_client_ids = set()
+    run_default(monkeypatch, "login")
+    assert ok_messages(kodi) == [kodi.string(32042)]
+    assert [r.path for r in v2.requests] == ["/oauth2/device"]
+    assert_not_logged_in(kodi)
+
+
+def test_v2_cancel_leaves_no_token_and_shows_no_error(kodi, v2, monkeypatch):
+    v2.approve_after_polls = 1000
+    kodi.progress_cancel_after = 4
+    run_default(monkeypatch, "login")
+    assert ok_messages(kodi) == []
+    assert_not_logged_in(kodi)
+
+
+@pytest.fixture
+def v2_logged_in(kodi, v2, monkeypatch):
+    v2.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+    assert kodi.setting("logged_in") == "true"
+    v2.requests.clear()
+    return v2
+
+
+def test_v2_token_near_expiry_is_refreshed_before_the_next_user_call(kodi, v2_logged_in):
+    login = saved_login(kodi)
+    login["expires_at"] = time.time() + 60
+    with open(token_path(kodi), "w", encoding="utf-8") as handle:
+        json.dump(login, handle)
+
+    account.make_client().user_settings()
+
+    assert [r.path for r in v2_logged_in.requests] == ["/oauth2/token", "/users/settings"]
+    assert v2_logged_in.requests[0].json["grant_type"] == "refresh_token"
+    fresh = saved_login(kodi)
+    assert fresh["access_token"] != login["access_token"]
+    assert fresh["refresh_token"] == login["refresh_token"]
+    assert fresh["expires_at"] == pytest.approx(time.time() + 604800, abs=60)
+    assert v2_logged_in.requests[1].headers["Authorization"] == "Bearer " + fresh["access_token"]
+
+
+def test_v2_user_call_refreshes_once_after_a_401_and_succeeds(kodi, v2_logged_in):
+    stale = saved_login(kodi)["access_token"]
+    v2_logged_in.tokens.clear()  # every access token dies; refresh tokens still work
+
+    answer = account.make_client().user_settings()
+
+    assert answer["user"]["name"] == "jane_doe"
+    assert [r.path for r in v2_logged_in.requests] == ["/users/settings", "/oauth2/token", "/users/settings"]
+    assert saved_login(kodi)["access_token"] not in (stale, None)
+    assert kodi.setting("logged_in") == "true"
+
+
+@pytest.mark.parametrize("flow", ["v1", "v2"])
+def test_401_that_refresh_cannot_mend_logs_out_and_tells_the_user_once(kodi, simkl, monkeypatch, flow):
+    monkeypatch.setenv("SIMKL_AUTH", flow)
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+    kodi.notifications.clear()
+    simkl.revoke_all()
+
+    for _ in range(2):  # e.g. two queued watches meet the same 401
+        with pytest.raises(api.AuthExpired):
+            account.make_client().user_settings()
+        account.logged_out()
+
+    assert_not_logged_in(kodi)
+    assert kodi.setting("account_status") == "Not logged in"
+    assert [message for _, message, _ in kodi.notifications] == [kodi.string(32041)]
+
+
+def test_v2_logout_revokes_the_refresh_token_and_forgets_the_login(kodi, v2_logged_in, monkeypatch):
+    refresh = saved_login(kodi)["refresh_token"]
+
+    run_default(monkeypatch, "logout")
+
+    [revoke] = v2_logged_in.requests_to("/oauth2/revoke")
+    assert revoke.json["token"] == refresh
+    assert refresh not in v2_logged_in.refresh_tokens
+    assert_not_logged_in(kodi)
+    assert kodi.notifications[-1][1] == kodi.string(32040)
+
+
+def test_v2_logout_with_simkl_unreachable_still_forgets_the_login(kodi, v2_logged_in, monkeypatch):
+    v2_logged_in.stop()
+    run_default(monkeypatch, "logout")
+    assert_not_logged_in(kodi)
+    assert ok_messages(kodi) == []
+
+
+@pytest.mark.parametrize("trouble, message", [
+    (network_down, 32036), (lambda s: s.fail("/oauth2/device", 503), 32036),
+    (lambda s: s.fail("/oauth2/device", 200, body=b"not json"), 32038),
+    (lambda s: s.fail("/oauth2/device", 412), 32037)])
+def test_v2_bad_answers_end_in_a_clear_message_without_an_exception(kodi, v2, monkeypatch, trouble, message):
+    trouble(v2)
+    run_default(monkeypatch, "login")
+    assert ok_messages(kodi) == [kodi.string(message)]
+    assert_not_logged_in(kodi)
