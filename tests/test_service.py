@@ -180,3 +180,13 @@ def test_a_corrupt_queue_file_is_moved_aside_and_the_service_keeps_scrobbling(ko
     assert [w.key for w in server.watches] == ["movie:imdb=tt1375666"]
     assert any(name.startswith("outbox.sqlite.corrupt-") for name in os.listdir(kodi.profile_dir))
     assert sum("corrupt" in line.lower() for line in kodi.log_text().splitlines()) == 1
+
+
+def test_a_401_for_an_old_token_does_not_wipe_a_login_made_meanwhile(kodi, server):
+    from lib.scrobbler import account
+    new_token = log_in(kodi, server)
+    assert account.logged_out(rejected_token="token-that-was-rejected") is False
+    assert kodi.settings["logged_in"] == "true"
+    with open(os.path.join(kodi.profile_dir, "token.json"), encoding="utf-8") as handle:
+        assert json.load(handle)["access_token"] == new_token
+    assert kodi.notifications == []

@@ -30,14 +30,18 @@ def account_line(name, account_type):
     return "%s (%s)" % (kodi.localize(32021, name), kind)
 
 
-def logged_out(notify=True):
+def logged_out(notify=True, rejected_token=None):
     """A 401 that refresh could not mend: forget the token, keep every queued watch, tell the user once.
 
     Returns True when there was a login to forget. Every later call (each queued watch meets the same
-    401) finds none and stays silent.
+    401) finds none and stays silent. With `rejected_token`, a newer login saved meanwhile (the user
+    logged in again while a request with the old token was under way) is left alone.
     """
     store = token_store()
-    had_login = bool(store.load())
+    login = store.load()
+    if rejected_token is not None and login.get("access_token") not in (None, rejected_token):
+        return False
+    had_login = bool(login)
     store.clear()
     kodi.set_setting_bool("logged_in", False)
     kodi.set_setting_str("account_status", kodi.localize(32020))

@@ -75,6 +75,11 @@ class Client:
         self._timeout = timeout  # (connect, read) seconds
 
     # -- endpoints ---------------------------------------------------------------------------
+    def hold_posts(self):
+        """Count from now for POST pacing: another interpreter (the login script) has just POSTed."""
+        with _POST_LOCK:
+            _LAST_POST[self._clock] = self._clock()
+
     def pin_start(self):
         return self.request("GET", "/oauth/pin")
 

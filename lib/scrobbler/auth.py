@@ -91,6 +91,7 @@ class TokenProvider:
 
     def __init__(self, store: TokenStore, clock: Callable[[], float] = time.time, log=lambda m: None):
         self.store = store
+        self.last_token = None  # the token last handed out: what a 401 rejected
         self.client = None  # set by the owner of the api.Client (the client needs us, we need it to refresh)
         self._clock = clock
         self._log = log
@@ -100,7 +101,8 @@ class TokenProvider:
         if data.get("refresh_token") and data.get("expires_at") and \
                 data["expires_at"] - self._clock() < REFRESH_MARGIN:
             data = self._refresh(data.get("access_token")) or data
-        return data.get("access_token")
+        self.last_token = data.get("access_token")
+        return self.last_token
 
     def on_unauthorized(self) -> bool:
         """After a 401: refresh once if we can (V2); True means retry the request."""

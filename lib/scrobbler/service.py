@@ -59,6 +59,7 @@ class Service:
                                on_auth_expired=self._auth_expired, on_sent=self._sent,
                                on_rewatch=self._rewatch_answered, session_id=self._session_id)
         self.rules = read_rules()
+        self._was_logged_in = kodi.setting_bool("logged_in")
         self.jobs = queue.Queue()
         self.monitor = Monitor(self)
         self.player = Player(on_finished=lambda tracked: self.jobs.put(("finished", tracked)),
@@ -89,8 +90,11 @@ class Service:
 
     def settings_changed(self):
         self.rules = read_rules()
+        was_logged_in, self._was_logged_in = self._was_logged_in, kodi.setting_bool("logged_in")
         self._sync_rewatch_setting()
         if kodi.setting_bool("logged_in"):
+            if self.flusher.auth_blocked or not was_logged_in:
+                self.client.hold_posts()  # the login script POSTed /users/settings a moment ago
             self.flusher.resume()  # a new login after a 401
         self.kick()
 
@@ -246,7 +250,7 @@ class Service:
             self.sessions.end(entry.item.key())
 
     def _auth_expired(self):
-        account.logged_out()
+        account.logged_out(rejected_token=self.client.tokens.last_token)
 
     def _sent(self, entries):
         added = [e for e in entries if e.kind == "add" and not e.rewatch]
