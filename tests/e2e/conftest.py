@@ -1,0 +1,167 @@
+"""Fixtures for end-to-end tests in a real headless Kodi (see kodi_harness.py).
+
+    kodi                 module-scoped: booted once per test module, the add-on enabled and its service
+                         started, the media library scanned. Quits cleanly at the end of the module
+                         (exit code 0, no script killed at quit, no Python error in kodi.log) or errors.
+    kodi_env             module-scoped, override in a test module: extra environment for kodi.bin,
+                         e.g. {"SIMKL_API_URL": fake.url, "SIMKL_CLIENT_ID": fake.client_id}
+    kodi_addon_settings  module-scoped, override: settings seeded into the add-on before the first boot
+    make_kodi            function-scoped factory for a Kodi of the test's own, closed after the test:
+                         make_kodi(env=None, settings=None, enable=True, library=True, start=True)
+    media_library        the generated media folders, {"movies": Path, "tvshows": Path}
+
+A failing test gets the end of kodi.log of each Kodi it used, and the request log of any fake
+Simkl server fixture it used, printed under its failure. Shared steps: addon_steps.py.
+
+Without kodi.bin, Xvfb or ffmpeg the tests skip, except under CI=true where they fail.
+The add-on under test is built from the tree with tools/build_zip.py (what `make zip` runs) into a
+temporary folder, so a stale dist/ never gets tested; E2E_ADDON_ZIP=<zip> tests that zip instead.
+"""
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+
+from .addon_steps import ADDON_ID, SERVICE_STARTED, quit_cleanly
+from .kodi_harness import Kodi, KodiError, missing_tools
+from .media_library import build_library
+from .requests_module import requests_module
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: end-to-end test in a real headless Kodi (needs kodi, xvfb, ffmpeg)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for title, text in _diagnostics(item):
+            report.sections.append((title, text))
+
+
+def _diagnostics(item):
+    """The end of kodi.log of every Kodi the test used, and the request log of a fake Simkl server."""
+    for name, value in getattr(item, "funcargs", {}).items():
+        kodis = value.instances if isinstance(value, KodiFactory) else [value] if isinstance(value, Kodi) else []
+        for kodi in kodis:
+            yield "%s: kodi.log" % name, kodi.log_tail(120)
+            if kodi.process is not None and kodi.process.returncode not in (None, 0):
+                yield "%s: kodi.bin output (exit code %s)" % (name, kodi.process.returncode), kodi.output_tail()
+        if hasattr(value, "requests_to") and hasattr(value, "log_text"):
+            yield "%s: requests received" % name, value.log_text() or "(none)"
+
+
+@pytest.fixture(scope="session")
+def e2e_tools():
+    missing = missing_tools()
+    if missing:
+        reason = "end-to-end tests need %s (apt-get install kodi xvfb ffmpeg libgl1-mesa-dri)" % ", ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason + "; CI must run them, not skip them")
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def e2e_cache(e2e_tools) -> Path:
+    """Generated clips and the requests add-on, kept between runs (the folder is gitignored)."""
+    path = REPO / ".cache" / "e2e"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def requests_addon(e2e_cache) -> Path:
+    return requests_module(e2e_cache)
+
+
+@pytest.fixture(scope="session")
+def addon_zip(e2e_tools, tmp_path_factory) -> Path:
+    if os.environ.get("E2E_ADDON_ZIP"):
+        return Path(os.environ["E2E_ADDON_ZIP"]).resolve()
+    out_dir = tmp_path_factory.mktemp("addon-zip")
+    build = subprocess.run([sys.executable, str(REPO / "tools" / "build_zip.py"), "--out-dir", str(out_dir)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if build.returncode != 0:
+        pytest.fail("tools/build_zip.py failed:\n" + build.stdout)
+    return Path(build.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def media_library(e2e_cache, tmp_path_factory) -> Dict[str, Path]:
+    return build_library(tmp_path_factory.mktemp("media"), e2e_cache)
+
+
+class KodiFactory:
+    """Boots Kodis with the add-on under test installed; remembers them for clean-up and failure reports."""
+
+    def __init__(self, tmp_path_factory, requests_addon: Path, addon_zip: Path, media_library: Dict[str, Path]):
+        self._tmp = tmp_path_factory
+        self._requests_addon = requests_addon
+        self._addon_zip = addon_zip
+        self._media = media_library
+        self.instances: List[Kodi] = []
+
+    def __call__(self, env: Optional[Dict[str, str]] = None, settings: Optional[Dict[str, Any]] = None,
+                 enable: bool = True, library: bool = True, start: bool = True, debug_log: bool = False) -> Kodi:
+        """A new profile with requests and the add-on installed. settings are seeded into the add-on first;
+        start boots Kodi; enable turns the add-on on and waits for its service to log that it started;
+        library adds the media folders and scans them."""
+        kodi = Kodi(self._tmp.mktemp("kodi-home"), env=env, debug_log=debug_log)
+        self.instances.append(kodi)
+        kodi.install_addon_dir(self._requests_addon)
+        kodi.install_addon_zip(self._addon_zip)
+        if settings:
+            kodi.set_addon_settings(ADDON_ID, settings)
+        if not start:
+            return kodi
+        kodi.start()
+        if enable:
+            kodi.enable_addon(ADDON_ID)
+            if not kodi.wait_for_log(SERVICE_STARTED, 30):
+                raise KodiError("the add-on's service did not log that it started\n" + kodi.log_tail())
+            kodi.ready_log = SERVICE_STARTED
+        if library:
+            for content, folder in self._media.items():
+                kodi.add_video_source(folder, content)
+            kodi.scan_library()
+        return kodi
+
+    def close_all(self) -> None:
+        for kodi in self.instances:
+            kodi.close()
+
+
+@pytest.fixture
+def make_kodi(tmp_path_factory, requests_addon, addon_zip, media_library):
+    factory = KodiFactory(tmp_path_factory, requests_addon, addon_zip, media_library)
+    yield factory
+    factory.close_all()
+
+
+@pytest.fixture(scope="module")
+def kodi_env() -> Dict[str, str]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+def kodi_addon_settings() -> Dict[str, Any]:
+    return {}
+
+
+@pytest.fixture(scope="module")
+def kodi(tmp_path_factory, requests_addon, addon_zip, media_library, kodi_env, kodi_addon_settings):
+    factory = KodiFactory(tmp_path_factory, requests_addon, addon_zip, media_library)
+    try:
+        kodi = factory(env=kodi_env, settings=kodi_addon_settings)
+        yield kodi
+        quit_cleanly(kodi)
+    finally:
+        factory.close_all()
+

@@ -1,0 +1,118 @@
+"""A small video library made of generated clips, with .nfo files so Kodi needs no internet to scan it.
+
+Clips are tiny (64x36 at 5 fps) so they take well under a second each to make; they are cached by
+their parameters. They have no audio track on purpose: with the null ALSA sink (the only sink
+without a sound card) Kodi 20.1 plays audio untimed, logs thousands of "large audio sync error"
+lines, stalls the stream every few seconds, and sometimes aborts (pthread EDEADLK assertion) when
+playback is stopped during such a stall. A video-only file plays cleanly at real-time speed.
+"""
+import hashlib
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+from xml.sax.saxutils import escape
+
+WIDTH, HEIGHT, FPS = 64, 36, 5  # Kodi takes under 5 fps as invalid and forces 25
+
+
+@dataclass(frozen=True)
+class LibraryMovie:
+    title: str
+    year: int
+    seconds: int
+    ids: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def folder(self) -> str:
+        return "%s (%d)" % (self.title, self.year)
+
+
+@dataclass(frozen=True)
+class LibraryEpisode:
+    season: int
+    number: int
+    title: str
+    seconds: int
+    ids: Dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LibraryShow:
+    title: str
+    year: int
+    ids: Dict[str, str]
+    episodes: List[LibraryEpisode]
+
+
+# Made-up ids, distinct from real titles so a leak to a real service would be obvious.
+MOVIE_ONE = LibraryMovie("Alpha Test Movie", 2001, 400, {"imdb": "tt9900001", "tmdb": "990001"})
+MOVIE_TWO = LibraryMovie("Beta Test Movie", 2002, 400, {"imdb": "tt9900002", "tmdb": "990002"})
+SHORT_CLIP = LibraryMovie("Gamma Short Clip", 2003, 90, {"imdb": "tt9900003", "tmdb": "990003"})
+MOVIES = (MOVIE_ONE, MOVIE_TWO, SHORT_CLIP)
+SHOW = LibraryShow("Delta Test Show", 2010, {"tvdb": "990100", "imdb": "tt9900100", "tmdb": "990100"}, [
+    LibraryEpisode(1, 1, "Pilot", 360, {"tvdb": "990101", "imdb": "tt9900101", "tmdb": "990101"}),
+    LibraryEpisode(1, 2, "Second Step", 360, {"tvdb": "990102", "imdb": "tt9900102", "tmdb": "990102"}),
+])
+EPISODE_ONE, EPISODE_TWO = SHOW.episodes
+
+
+def make_clip(cache_dir: Path, seconds: int) -> Path:
+    """A cached video-only clip of that length."""
+    key = hashlib.sha1(("%d-%d-%d-%d-v2" % (WIDTH, HEIGHT, FPS, seconds)).encode()).hexdigest()[:10]
+    clip = Path(cache_dir) / ("clip-%ds-%s.mp4" % (seconds, key))
+    if clip.is_file():
+        return clip
+    clip.parent.mkdir(parents=True, exist_ok=True)
+    partial = clip.with_name(clip.stem + ".partial.mp4")
+    subprocess.run([
+        "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        "-f", "lavfi", "-i", "testsrc=size=%dx%d:rate=%d:duration=%d" % (WIDTH, HEIGHT, FPS, seconds),
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", str(FPS * 2), "-pix_fmt", "yuv420p",
+        "-movflags", "+faststart", str(partial),
+    ], check=True)
+    partial.replace(clip)
+    return clip
+
+
+def build_library(root: Path, cache_dir: Path) -> Dict[str, Path]:
+    """Lay out Movies/ and TV/ under root; return the two source folders by Kodi content type."""
+    movies, tv = Path(root) / "Movies", Path(root) / "TV"
+    for movie in MOVIES:
+        folder = movies / movie.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(str(make_clip(cache_dir, movie.seconds)), str(folder / (movie.folder + ".mp4")))
+        nfo = _movie_nfo(movie)
+        (folder / "movie.nfo").write_text(nfo, encoding="utf-8")
+    show_dir = tv / SHOW.title
+    show_dir.mkdir(parents=True, exist_ok=True)
+    (show_dir / "tvshow.nfo").write_text(_show_nfo(SHOW), encoding="utf-8")
+    for episode in SHOW.episodes:
+        name = "%s S%02dE%02d" % (SHOW.title, episode.season, episode.number)
+        shutil.copyfile(str(make_clip(cache_dir, episode.seconds)), str(show_dir / (name + ".mp4")))
+        (show_dir / (name + ".nfo")).write_text(_episode_nfo(episode), encoding="utf-8")
+    return {"movies": movies, "tvshows": tv}
+
+
+def _uniqueids(ids: Dict[str, str], default: str) -> str:
+    return "".join('  <uniqueid type="%s"%s>%s</uniqueid>\n' % (kind, ' default="true"' if kind == default else "",
+                                                                  escape(value)) for kind, value in ids.items())
+
+
+def _movie_nfo(movie: LibraryMovie) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<movie>\n'
+            "  <title>%s</title>\n  <year>%d</year>\n%s</movie>\n"
+            % (escape(movie.title), movie.year, _uniqueids(movie.ids, "imdb")))
+
+
+def _show_nfo(show: LibraryShow) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<tvshow>\n'
+            "  <title>%s</title>\n  <year>%d</year>\n  <premiered>%d-01-01</premiered>\n%s</tvshow>\n"
+            % (escape(show.title), show.year, show.year, _uniqueids(show.ids, "tvdb")))
+
+
+def _episode_nfo(episode: LibraryEpisode) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<episodedetails>\n'
+            "  <title>%s</title>\n  <season>%d</season>\n  <episode>%d</episode>\n%s</episodedetails>\n"
+            % (escape(episode.title), episode.season, episode.number, _uniqueids(episode.ids, "tvdb")))

@@ -1,0 +1,51 @@
+"""The harness itself: library, playback and restart helpers that the scenarios build on."""
+import pytest
+
+from .addon_steps import ADDON_ID
+from .media_library import EPISODE_ONE, MOVIE_TWO, SHORT_CLIP, SHOW
+
+pytestmark = pytest.mark.e2e
+
+
+def test_library_holds_the_generated_movies_and_episodes_with_their_ids(kodi):
+    movies = {movie["title"]: movie for movie in kodi.movies()}
+    assert movies[SHORT_CLIP.title]["uniqueid"] == SHORT_CLIP.ids
+    assert movies[MOVIE_TWO.title]["year"] == MOVIE_TWO.year
+    episode = kodi.episode(kodi.episode_id(SHOW.title, 1, 1))
+    assert episode["uniqueid"] == EPISODE_ONE.ids
+    show = kodi.call("VideoLibrary.GetTVShowDetails", {"tvshowid": episode["tvshowid"], "properties": ["uniqueid"]})
+    assert show["tvshowdetails"]["uniqueid"] == SHOW.ids
+
+
+def test_short_clip_played_to_its_end_reports_a_natural_end(kodi):
+    movieid = kodi.movie_id(SHORT_CLIP.title)
+
+    stop = kodi.play_to_end({"movieid": movieid}, seek_to=90)
+
+    assert stop == {"end": True, "item": {"id": movieid, "type": "movie"}}
+    assert kodi.movie(movieid)["playcount"] == 1
+
+
+def test_stopping_at_40_percent_is_not_an_end(kodi):
+    movieid = kodi.movie_id(MOVIE_TWO.title)
+
+    stop = kodi.play_and_stop_at({"movieid": movieid}, 40)
+
+    assert stop["end"] is False
+    assert kodi.movie(movieid)["playcount"] == 0
+
+
+def test_playcount_can_be_set_and_cleared_like_a_user_would(kodi):
+    episodeid = kodi.episode_id(SHOW.title, 1, 2)
+
+    assert kodi.set_playcount({"episodeid": episodeid}, 1).data["playcount"] == 1
+    assert kodi.episode(episodeid)["playcount"] == 1
+    assert kodi.set_playcount({"episodeid": episodeid}, 0).data["playcount"] == 0
+    assert kodi.episode(episodeid)["playcount"] == 0
+
+
+def test_restart_keeps_the_library_and_seeded_settings(kodi):
+    assert kodi.restart(settings={ADDON_ID: {"debug": True}}) == 0
+
+    assert kodi.addon_settings(ADDON_ID)["debug"] == "true"
+    assert kodi.movie(kodi.movie_id(SHORT_CLIP.title))["playcount"] == 1

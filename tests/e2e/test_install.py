@@ -1,0 +1,29 @@
+"""Scenario 1: a fresh install from the release zip."""
+import pytest
+
+from .addon_steps import ADDON_ID, SERVICE_STARTED, quit_cleanly
+
+pytestmark = pytest.mark.e2e
+
+
+def test_fresh_install_enables_starts_the_service_and_quits_cleanly(make_kodi):
+    kodi = make_kodi(enable=False, library=False)
+    assert not kodi.addon_enabled(ADDON_ID)
+
+    kodi.enable_addon(ADDON_ID)
+
+    assert kodi.addon_enabled(ADDON_ID)
+    assert kodi.addon_enabled("script.module.requests")
+    assert kodi.wait_for_log(SERVICE_STARTED, 30), "no service start line in kodi.log"
+    kodi.assert_no_python_errors()
+    quit_cleanly(kodi)
+
+
+def test_service_starts_by_itself_at_the_next_boot(make_kodi):
+    kodi = make_kodi(library=False)
+
+    kodi.restart()
+
+    assert kodi.addon_enabled(ADDON_ID)
+    assert kodi.wait_for_log(SERVICE_STARTED, 30), "the service did not start at the second boot"
+    quit_cleanly(kodi)
