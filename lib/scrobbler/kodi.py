@@ -174,13 +174,23 @@ WARNING = xbmcgui.NOTIFICATION_WARNING
 ERROR = xbmcgui.NOTIFICATION_ERROR
 
 
+_script_monitor = None
+
+
+def _monitor():
+    global _script_monitor
+    if _script_monitor is None:
+        _script_monitor = xbmc.Monitor()
+    return _script_monitor
+
+
 def abort_requested():
-    return xbmc.Monitor().abortRequested()
+    return _monitor().abortRequested()
 
 
 def sleep(seconds):
-    """Wait in a script (never in the service loop, which waits on its Monitor)."""
-    xbmc.Monitor().waitForAbort(seconds)
+    """Wait in a script (never in the service loop, which waits on its own Monitor)."""
+    _monitor().waitForAbort(seconds)
 
 
 def open_settings():

@@ -53,7 +53,6 @@ def login():
         kodi.set_setting_str("account_type", result.account_type)
         kodi.set_setting_str("account_status", account_line(result.user_name, result.account_type))
         kodi.notify(account_line(result.user_name, result.account_type))
-        kodi.set_home_property(config.ADDON_ID + ".login", str(time.time()))  # tells the service to flush
     elif result.outcome != "cancelled":
         kodi.ok_dialog(kodi.localize(LOGIN_MESSAGES[result.outcome]), kodi.localize(32030))
 
