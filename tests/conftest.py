@@ -8,6 +8,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(HERE, "kodi_fakes"))
 
+from virtual_time import VirtualClock  # noqa: E402
+
 import fakekodi  # noqa: E402
 from fake_simkl import FakeSimkl  # noqa: E402
 
@@ -26,6 +28,22 @@ def kodi(tmp_path):
 def simkl(monkeypatch):
     """The fake Simkl server, with the add-on pointed at it through the environment."""
     with FakeSimkl() as fake:
+        monkeypatch.setenv("SIMKL_API_URL", fake.url)
+        monkeypatch.setenv("SIMKL_CLIENT_ID", fake.client_id)
+        monkeypatch.delenv("SIMKL_AUTH", raising=False)
+        yield fake
+
+
+@pytest.fixture
+def clock():
+    """Virtual time: nothing under test really waits."""
+    return VirtualClock()
+
+
+@pytest.fixture
+def server(monkeypatch, clock):
+    """The fake Simkl server on the test's virtual clock (its 1-POST-per-second check uses it too)."""
+    with FakeSimkl(clock=clock) as fake:
         monkeypatch.setenv("SIMKL_API_URL", fake.url)
         monkeypatch.setenv("SIMKL_CLIENT_ID", fake.client_id)
         monkeypatch.delenv("SIMKL_AUTH", raising=False)

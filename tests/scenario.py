@@ -4,31 +4,13 @@ import os
 import threading
 import time
 
+from virtual_time import VirtualClock
 from xbmc import InfoTagVideo
 
 import fakekodi
 from lib.scrobbler import config
 
-START = 1_780_000_000.0  # 2026-05-28T20:26:40Z
-
-
-class Clock:
-    """Virtual time shared by the service, its Simkl client (POST pacing) and the fake server."""
-
-    def __init__(self, now=START):
-        self.now = now
-        self._lock = threading.Lock()
-
-    def time(self):
-        with self._lock:
-            return self.now
-
-    def sleep(self, seconds):
-        self.advance(seconds)
-
-    def advance(self, seconds):
-        with self._lock:
-            self.now += max(0.0, seconds)
+Clock = VirtualClock  # the name the scenarios use
 
 
 def iso(timestamp):

@@ -8,27 +8,11 @@ import time
 import pytest
 import requests
 
-from fake_simkl import FakeSimkl
 from lib.scrobbler import api, auth
 
 APP = "kodi-simkl-scrobbler"
 VERSION = "0.1.0"
 MOVIE = {"movies": [{"title": "Inception", "year": 2010, "ids": {"imdb": "tt1375666"}}]}
-
-
-class VirtualClock:
-    """A monotonic clock that moves only when the client sleeps."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class RecordingSession(requests.Session):
@@ -41,17 +25,6 @@ class RecordingSession(requests.Session):
     def request(self, method, url, **kwargs):
         self.calls.append(kwargs)
         return super().request(method, url, **kwargs)
-
-
-@pytest.fixture
-def clock():
-    return VirtualClock()
-
-
-@pytest.fixture
-def server(clock):
-    with FakeSimkl(clock=clock) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -7,29 +7,23 @@ import socket
 import sqlite3
 
 import pytest
+from virtual_time import VirtualClock
 
-from fake_simkl import FakeSimkl
 from lib.scrobbler import api, auth
 from lib.scrobbler.flush import BATCH_SIZE, MAX_RETRY, Flusher
 from lib.scrobbler.media import Episode, Movie
 from lib.scrobbler.outbox import Outbox
 
-START = 1778788800.0  # 2026-05-14T20:00:00Z
 HISTORY = "/sync/history"
 REMOVE = "/sync/history/remove"
 
 
-class VirtualClock:
-    """Wall-clock time that moves only when someone sleeps or the test moves it."""
+START = 1778788800.0  # 2026-05-14T20:00:00Z, the time the expected bodies below are written for
 
-    def __init__(self, now=START):
-        self.now = now
 
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
+@pytest.fixture
+def clock():
+    return VirtualClock(START)
 
 
 def movie(n=1):
@@ -39,17 +33,6 @@ def movie(n=1):
 def episode(season, number, show=1):
     return Episode("Show %d" % show, season, number, 2010 + show, {"tvdb": 70000 + show, "imdb": "tt99%05d" % show},
                    "Episode %d" % number, {"tvdb": 500000 + number})
-
-
-@pytest.fixture
-def clock():
-    return VirtualClock()
-
-
-@pytest.fixture
-def server(clock):
-    with FakeSimkl(clock=clock) as fake:
-        yield fake
 
 
 @pytest.fixture

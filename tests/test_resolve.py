@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from fake_simkl import FakeSimkl
 from lib.scrobbler import api, auth
 from lib.scrobbler import kodi as boundary
 from lib.scrobbler.media import Episode, Movie
@@ -26,28 +25,6 @@ FOUND_EPISODE = {"type": "episode",
                           "ids": {"simkl": 548312, "imdb": "tt4574334", "tvdb": "305288"}},
                  "episode": {"title": "Chapter Three: Holly, Jolly", "season": 1, "episode": 3, "multipart": False,
                              "ids": {"simkl": 1865356}}}
-
-
-class VirtualClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
-
-
-@pytest.fixture
-def clock():
-    return VirtualClock()
-
-
-@pytest.fixture
-def server(clock):
-    with FakeSimkl(clock=clock) as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -8,27 +8,13 @@ import pytest
 from xbmc import InfoTagVideo
 from xbmcgui import ListItem
 
-from fake_simkl import FakeSimkl
 from lib.scrobbler import config, rewatch_action
-from scenario import EPISODE, MOVIE, SHOW, Clock, RunningService, episode_tag, install_library, iso, log_in, movie_tag
+from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, iso, log_in, movie_tag
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EPISODE_4 = dict(EPISODE, episodeid=8, episode=4, title="Please Hold to My Hand",
                  file="/media/tv/The Last of Us/Season 1/S01E04.mkv")
 REWATCH_PROPERTY = (10000, config.ADDON_ID + ".rewatch")
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def server(monkeypatch, clock):
-    with FakeSimkl(clock=clock.time) as fake:
-        monkeypatch.setenv("SIMKL_API_URL", fake.url)
-        monkeypatch.setenv("SIMKL_CLIENT_ID", fake.client_id)
-        yield fake
 
 
 def start(kodi, server, clock, track=True, account_type="pro"):

@@ -5,23 +5,9 @@ import os
 import pytest
 from xbmc import InfoTagVideo
 
-from fake_simkl import FakeSimkl
-from scenario import EPISODE, MOVIE, Clock, RunningService, episode_tag, install_library, iso, log_in, movie_tag
+from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, iso, log_in, movie_tag
 
 PLUGIN_PATH = "plugin://plugin.video.example/play/?id=42"
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def server(monkeypatch, clock):
-    with FakeSimkl(clock=clock.time) as fake:
-        monkeypatch.setenv("SIMKL_API_URL", fake.url)
-        monkeypatch.setenv("SIMKL_CLIENT_ID", fake.client_id)
-        yield fake
 
 
 @pytest.fixture

@@ -1,0 +1,27 @@
+"""Virtual time for tests: it moves only when code sleeps on it or the test advances it."""
+import threading
+
+START = 1_780_000_000.0  # 2026-05-28T20:26:40Z
+
+
+class VirtualClock:
+    """Callable like time.time; shared by the add-on's parts under test and the fake Simkl server."""
+
+    def __init__(self, now=START):
+        self.now = now
+        self.sleeps = []
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        with self._lock:
+            return self.now
+
+    time = __call__
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds):
+        with self._lock:
+            self.now += max(0.0, seconds)
