@@ -225,12 +225,14 @@ def _positive(value, default):
         return default
 
 
-def _pin_flow(client, ui, clock, pin_url, log):
-    start = client.pin_start()
-    if not isinstance(start, dict) or not start.get("user_code"):
-        raise Rejected("PIN answer has no user_code", error="malformed")
-    code = str(start["user_code"])
-    url = start.get("verification_url") or start.get("verification_uri") or pin_url
+PENDING = "pending"  # a poll's answer: not yet, keep polling
+
+
+def _poll_until_done(ui, clock, start, code, url, poll, log):
+    """Show the code, then poll at Simkl's interval until an outcome, the user's cancel, or expiry.
+
+    `poll(interval)` returns (outcome, token fields, next interval); outcome PENDING polls on.
+    """
     interval = _positive(start.get("interval"), 5)
     expires_in = _positive(start.get("expires_in"), 900)
     deadline = clock() + expires_in
@@ -244,63 +246,64 @@ def _pin_flow(client, ui, clock, pin_url, log):
         if deadline - clock() <= 0:
             return "expired", None
         try:
-            answer = client.pin_check(code)
+            outcome, fields, interval = poll(interval)
         except (Transient, RateLimited) as exc:
-            log("PIN poll: %s, polling on" % type(exc).__name__)
-            interval = min(interval * 2, MAX_POLL_INTERVAL)
-            continue
+            log("login poll: %s, polling on" % type(exc).__name__)
+            outcome, fields, interval = PENDING, None, min(interval * 2, MAX_POLL_INTERVAL)
+        if outcome != PENDING:
+            return outcome, fields
+
+
+def _pin_flow(client, ui, clock, pin_url, log):
+    start = client.pin_start()
+    if not isinstance(start, dict) or not start.get("user_code"):
+        raise Rejected("PIN answer has no user_code", error="malformed")
+    code = str(start["user_code"])
+
+    def poll(interval):
+        answer = client.pin_check(code)
         if not isinstance(answer, dict):
             raise Rejected("PIN poll answer is not an object", error="malformed")
         if answer.get("result") == "OK" and answer.get("access_token"):
-            return "ok", {"access_token": answer["access_token"]}
+            return "ok", {"access_token": answer["access_token"]}, interval
         if "device_code" in answer or "user_code" in answer:
-            return "code_gone", None  # Simkl answers an unknown or used code with a fresh start body
+            return "code_gone", None, interval  # Simkl answers an unknown or used code with a fresh start body
         if "slow" in str(answer.get("message", "")).lower():
             interval = min(interval * 2, MAX_POLL_INTERVAL)
+        return PENDING, None, interval
+
+    url = start.get("verification_url") or start.get("verification_uri") or pin_url
+    return _poll_until_done(ui, clock, start, code, url, poll, log)
 
 
 def _device_flow(client, ui, clock, pin_url, log):
     start = client.device_start()
     if not isinstance(start, dict) or not start.get("user_code") or not start.get("device_code"):
         raise Rejected("device answer has no codes", error="malformed")
-    code = str(start["user_code"])
-    url = start.get("verification_uri") or pin_url
-    interval = _positive(start.get("interval"), 5)
-    expires_in = _positive(start.get("expires_in"), 900)
-    deadline = clock() + expires_in
-    ui.show_code(code, url)
-    while True:
-        left = deadline - clock()
-        if left <= 0:
-            return "expired", None
-        if not ui.wait(min(interval, left), left, expires_in):
-            return "cancelled", None
-        if deadline - clock() <= 0:
-            return "expired", None
+
+    def poll(interval):
         try:
             answer = client.device_token(start["device_code"])
         except Rejected as exc:
             if exc.error == "authorization_pending":
-                continue
+                return PENDING, None, interval
             if exc.error == "slow_down":
-                interval += 5
-                continue
+                return PENDING, None, interval + 5
             if exc.error == "expired_token":
-                return "expired", None
+                return "expired", None, interval
             if exc.error == "access_denied":
-                return "denied", None
+                return "denied", None, interval
             raise
-        except (Transient, RateLimited) as exc:
-            log("device poll: %s, polling on" % type(exc).__name__)
-            interval = min(interval * 2, MAX_POLL_INTERVAL)
-            continue
         if not isinstance(answer, dict) or not answer.get("access_token"):
             raise Rejected("token answer has no access_token", error="malformed")
         scope = answer.get("scope")
         if scope is not None and "media:write" not in str(scope):
             log("device login: token lacks media:write")
-            return "denied", None
-        return "ok", _token_fields(answer, clock())
+            return "denied", None, interval
+        return "ok", _token_fields(answer, clock()), interval
+
+    url = start.get("verification_uri") or pin_url
+    return _poll_until_done(ui, clock, start, str(start["user_code"]), url, poll, log)
 
 
 def logout(client, store: TokenStore, log=lambda m: None) -> None:
