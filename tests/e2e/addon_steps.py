@@ -1,8 +1,29 @@
 """Steps on the add-on under test that scenarios share: its id, its start line, login, a clean quit."""
+import time
+from typing import Dict, List, Optional
+
 from .kodi_harness import Kodi, KodiError
 
 ADDON_ID = "service.scrobbler.simkl"
 SERVICE_STARTED = r"service\.scrobbler\.simkl.*\bstarted\b"
+
+
+def simkl_env(fake) -> Dict[str, str]:
+    """Kodi's environment that points the add-on at a fake Simkl server (tests/fake_simkl.py)."""
+    return {"SIMKL_API_URL": fake.url, "SIMKL_CLIENT_ID": fake.client_id}
+
+
+def wait_for_requests(fake, path: str, count: int, timeout: float = 20, status: Optional[int] = None) -> list:
+    """The requests to `path` (with that answer status, if given) once there are at least `count`."""
+    def found():
+        requests = [r for r in fake.requests_to(path) if status is None or r.status == status]
+        return requests if len(requests) >= count else None
+    requests = Kodi.wait_until(found, timeout, interval=0.1)
+    if requests is None:
+        raise AssertionError("fewer than %d requests to %s%s within %ss; received:\n%s"
+                             % (count, path, "" if status is None else " answered %d" % status, timeout,
+                                fake.log_text() or "(none)"))
+    return requests
 
 
 def login(kodi: Kodi, fake, timeout: float = 20) -> None:
@@ -22,3 +43,85 @@ def quit_cleanly(kodi: Kodi, timeout: float = 20) -> None:
     assert code == 0, "Kodi exited with code %s\n%s" % (code, kodi.log_tail())
     assert not kodi.slow_stops(), "a script had to be killed at quit:\n" + "\n".join(kodi.slow_stops())
     kodi.assert_no_python_errors()
+
+
+# -- GUI steps (a user with a remote: Up/Down/Select, read the focused label) --------------------
+def focused_label(kodi: Kodi) -> str:
+    """The label of the focused control: a context-menu entry, a select-dialog line, a list item."""
+    return kodi.info_labels("System.CurrentControl")["System.CurrentControl"]
+
+
+def menu_labels(kodi: Kodi, max_steps: int = 30) -> List[str]:
+    """Every entry of the open menu or list, read by moving down until the focus wraps around (or stays)."""
+    labels = [focused_label(kodi)]
+    for _ in range(max_steps):
+        kodi.send_input("Down")
+        label = _settled_label(kodi, labels[-1])
+        if label in (labels[0], labels[-1]):
+            return labels
+        labels.append(label)
+    raise KodiError("the menu did not wrap around within %d steps: %r" % (max_steps, labels))
+
+
+def pick(kodi: Kodi, label: str, max_steps: int = 30) -> List[str]:
+    """Move down to the entry `label` and select it; returns the labels passed on the way."""
+    seen = [focused_label(kodi)]
+    for _ in range(max_steps):
+        if seen[-1] == label:
+            kodi.send_input("Select")
+            return seen
+        kodi.send_input("Down")
+        seen.append(_settled_label(kodi, seen[-1]))
+    raise KodiError("no entry %r; focus went through %r" % (label, seen))
+
+
+def _settled_label(kodi: Kodi, previous: str, timeout: float = 2) -> str:
+    """The focused label after a move: it changes within a moment (a one-entry list never changes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        label = focused_label(kodi)
+        if label != previous or time.monotonic() > deadline:
+            return label
+        time.sleep(0.05)
+
+
+def open_movie_context_menu(kodi: Kodi, title: str, timeout: float = 15) -> None:
+    """Videos > Movies > Titles, focus the movie titled `title`, and open its context menu."""
+    folder = "videodb://movies/titles/"
+    kodi.call("GUI.ActivateWindow", {"window": "videos", "parameters": [folder]})
+
+    def listed():
+        labels = kodi.info_labels("Container.FolderPath", "Container.NumItems")
+        return labels["Container.FolderPath"] == folder and labels["Container.NumItems"] not in ("", "0")
+
+    if not kodi.wait_until(listed, timeout):
+        raise KodiError("the movie titles list did not open\n" + kodi.log_tail())
+    for _ in range(10):
+        if kodi.info_labels("ListItem.Label")["ListItem.Label"] == title:
+            break
+        kodi.send_input("Down")
+        time.sleep(0.2)
+    else:
+        raise KodiError("no movie %r in the titles list" % title)
+    kodi.send_input("ContextMenu")
+    if not kodi.wait_for_window("contextmenu", timeout):
+        raise KodiError("the context menu did not open\n" + kodi.log_tail())
+
+
+def back_to_settings(kodi: Kodi) -> None:
+    """Close open dialogs and return to the Settings window (the profile's start window), never Home."""
+    kodi.close_dialogs()
+    kodi.call("GUI.ActivateWindow", {"window": "settings"})
+    if not kodi.wait_until(lambda: kodi.window_active("settings"), 10):
+        raise KodiError("the Settings window did not open\n" + kodi.log_tail())
+
+
+def status_view_retry(kodi: Kodi, timeout: float = 15) -> List[str]:
+    """Open the add-on's status view and choose "Retry now"; returns the lines shown above it."""
+    kodi.run_addon(ADDON_ID, "status")
+    if not kodi.wait_for_window("selectdialog", timeout):
+        raise KodiError("the status view did not open\n" + kodi.log_tail())
+    lines = pick(kodi, "Retry now")[:-1]
+    if not kodi.wait_until(lambda: not kodi.window_active("selectdialog"), timeout):
+        raise KodiError("the status view stayed open after Retry now\n" + kodi.log_tail())
+    return lines

@@ -1,0 +1,62 @@
+"""Scenario 7: marking an episode watched, then unwatched, in Kodi's library is mirrored on Simkl."""
+import pytest
+
+from fake_simkl import FakeSimkl
+
+from .addon_steps import login, quit_cleanly, simkl_env, wait_for_requests
+from .media_library import EPISODE_TWO, SHOW
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeSimkl() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kodi_env(fake):
+    return simkl_env(fake)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def logged_in(kodi, fake):
+    login(kodi, fake)
+    wait_for_requests(fake, "/users/settings", 1, status=200)
+
+
+def episodes_sent(show):
+    return [(season["number"], [{k: v for k, v in episode.items() if k != "watched_at"}
+                                for episode in season["episodes"]]) for season in show["seasons"]]
+
+
+def test_marking_an_episode_watched_then_unwatched_adds_then_removes_it(kodi, fake):
+    episodeid = kodi.episode_id(SHOW.title, EPISODE_TWO.season, EPISODE_TWO.number)
+    show_ids = {key: str(value) for key, value in SHOW.ids.items()}
+
+    kodi.set_playcount({"episodeid": episodeid}, 1)
+
+    (added,) = wait_for_requests(fake, "/sync/history", 1, status=201)
+    (show,) = added.json["shows"]
+    assert {key: str(value) for key, value in show["ids"].items()} == show_ids
+    assert episodes_sent(show) == [(EPISODE_TWO.season, [{"number": EPISODE_TWO.number}])]
+    assert show["seasons"][0]["episodes"][0]["watched_at"]
+
+    kodi.set_playcount({"episodeid": episodeid}, 0)
+
+    (removed,) = wait_for_requests(fake, "/sync/history/remove", 1, status=201)
+    assert removed.method == "POST"
+    (show,) = removed.json["shows"]
+    assert {key: str(value) for key, value in show["ids"].items()} == show_ids
+    assert show["seasons"] == [{"number": EPISODE_TWO.season, "episodes": [{"number": EPISODE_TWO.number}]}]
+    assert fake.removed == ["show:imdb=%s:S%dE%d" % (SHOW.ids["imdb"], EPISODE_TWO.season, EPISODE_TWO.number)]
+    assert len(fake.requests_to("/sync/history")) == 1
+
+
+def test_kodi_quits_cleanly_and_every_request_kept_simkl_rules(kodi, fake):
+    quit_cleanly(kodi)
+
+    assert fake.violations == []
+    assert len(fake.requests_to("/sync/history")) == 1
+    assert len(fake.requests_to("/sync/history/remove")) == 1

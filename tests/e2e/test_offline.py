@@ -1,0 +1,91 @@
+"""Scenario 6: Simkl is down when a watch is finished; the watch waits and reaches Simkl exactly once."""
+import time
+
+import pytest
+
+from fake_simkl import FakeSimkl
+
+from .addon_steps import login, quit_cleanly, simkl_env, status_view_retry, wait_for_requests
+from .media_library import MOVIE_ONE, MOVIE_TWO
+
+pytestmark = pytest.mark.e2e
+
+HISTORY = "/sync/history"
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeSimkl() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kodi_env(fake):
+    return simkl_env(fake)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def logged_in(kodi, fake):
+    login(kodi, fake)
+    wait_for_requests(fake, "/users/settings", 1, status=200)
+
+
+def posts_of(fake, movie, status=None):
+    """The /sync/history POSTs that carried this movie (answered `status`, if given)."""
+    return [r for r in fake.requests_to(HISTORY, "POST")
+            if any(m.get("title") == movie.title for m in (r.json or {}).get("movies", []))
+            and (status is None or r.status == status)]
+
+
+def watches_of(fake, movie):
+    return [w for w in fake.watches if w.key == "movie:imdb=" + movie.ids["imdb"]]
+
+
+def test_a_watch_finished_while_simkl_is_down_is_kept_and_sent_once_after_a_retry(kodi, fake):
+    # Retry-After keeps the add-on's own next try far away: only the user's Retry sends again.
+    fake.fail(HISTORY, 503, times=1000, retry_after="600")
+
+    assert kodi.play_to_end({"movieid": kodi.movie_id(MOVIE_ONE.title)}, seek_to=99)["end"] is True
+
+    wait_for_requests(fake, HISTORY, 1, status=503)
+    lines = status_view_retry(kodi)  # still down: this retry fails too
+    assert "Waiting to be sent: 1" in lines, lines
+    assert any(line.startswith("Last problem:") for line in lines), lines
+    wait_for_requests(fake, HISTORY, 2, status=503)
+    assert watches_of(fake, MOVIE_ONE) == []
+
+    fake.clear_faults()  # Simkl is back
+    lines = status_view_retry(kodi)
+
+    assert "Waiting to be sent: 1" in lines, lines
+    wait_for_requests(fake, HISTORY, 1, status=201)
+    time.sleep(2)
+    assert len(posts_of(fake, MOVIE_ONE, 201)) == 1, fake.log_text()
+    assert len(posts_of(fake, MOVIE_ONE)) == 3, fake.log_text()
+    assert len(watches_of(fake, MOVIE_ONE)) == 1
+
+
+def test_a_watch_pending_at_quit_is_sent_once_after_kodi_restarts(kodi, fake):
+    fake.fail(HISTORY, 503, times=1000, retry_after="8")
+    assert kodi.play_to_end({"movieid": kodi.movie_id(MOVIE_TWO.title)}, seek_to=99)["end"] is True
+    wait_for_requests(fake, HISTORY, 1 + 2, status=503)  # the two failures of the first scenario, and this one
+
+    assert kodi.stop() == 0
+    fake.clear_faults()  # Simkl recovers while Kodi is closed
+    restarted = time.time()
+    kodi.start()
+
+    # The add-on's own retry (8 s after the failure) comes from the new Kodi, without any help.
+    (request,) = [r for r in wait_for_requests(fake, HISTORY, 2, status=201, timeout=30)
+                  if r in posts_of(fake, MOVIE_TWO)]
+    assert request.time >= restarted
+    time.sleep(2)
+    assert len(posts_of(fake, MOVIE_TWO, 201)) == 1, fake.log_text()
+    assert len(watches_of(fake, MOVIE_TWO)) == 1
+    assert len(watches_of(fake, MOVIE_ONE)) == 1
+
+
+def test_kodi_quits_cleanly_and_every_request_kept_simkl_rules(kodi, fake):
+    quit_cleanly(kodi)
+
+    assert fake.violations == []

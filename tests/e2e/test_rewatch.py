@@ -1,0 +1,110 @@
+"""Scenario 8 (issue 5): "Rewatch on Simkl" in Kodi's real context menu, with Track rewatches on and off."""
+import time
+
+import pytest
+
+from fake_simkl import FakeSimkl
+
+from .addon_steps import (
+    ADDON_ID,
+    back_to_settings,
+    login,
+    menu_labels,
+    open_movie_context_menu,
+    pick,
+    quit_cleanly,
+    simkl_env,
+    wait_for_requests,
+)
+from .media_library import MOVIE_ONE
+
+pytestmark = pytest.mark.e2e
+
+REWATCH = "Rewatch on Simkl"
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeSimkl() as server:  # the account is PRO
+        yield server
+
+
+@pytest.fixture(scope="module")
+def kodi_env(fake):
+    return simkl_env(fake)
+
+
+@pytest.fixture(scope="module")
+def kodi_addon_settings():
+    return {"track_rewatches": True}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def logged_in(kodi, fake):
+    login(kodi, fake)
+    wait_for_requests(fake, "/users/settings", 1, status=200)
+
+
+def dialog_text(kodi):
+    return kodi.info_labels("Control.GetLabel(9)")["Control.GetLabel(9)"]
+
+
+def choose_rewatch(kodi, window):
+    """Context menu of MOVIE_ONE > Rewatch on Simkl; wait for the add-on's dialog `window`."""
+    open_movie_context_menu(kodi, MOVIE_ONE.title)
+    pick(kodi, REWATCH)
+    assert kodi.wait_for_window(window, 15), "no %s after %s\n%s" % (window, REWATCH, kodi.log_tail())
+    return dialog_text(kodi)
+
+
+def test_answering_no_records_nothing(kodi, fake):
+    question = choose_rewatch(kodi, "yesnodialog")
+    assert question == "Record a new viewing of %s (%d) on Simkl?" % (MOVIE_ONE.title, MOVIE_ONE.year)
+
+    back_to_settings(kodi)  # Back in a yes/no dialog is "no"
+
+    time.sleep(2)
+    assert fake.requests_to("/sync/history") == []
+
+
+def test_rewatch_from_the_context_menu_sends_one_allow_rewatch_request(kodi, fake):
+    choose_rewatch(kodi, "yesnodialog")
+
+    kodi.send_input("Left", "Select")  # yes
+
+    (request,) = wait_for_requests(fake, "/sync/history", 1, status=201)
+    assert request.query.get("allow_rewatch") == "yes"
+    (movie,) = request.json["movies"]
+    assert {key: str(value) for key, value in movie["ids"].items()} == MOVIE_ONE.ids
+    assert (movie["title"], movie["year"]) == (MOVIE_ONE.title, MOVIE_ONE.year)
+    assert [(w.key, w.rewatch) for w in fake.watches] == [("movie:imdb=" + MOVIE_ONE.ids["imdb"], True)]
+    back_to_settings(kodi)
+    time.sleep(2)
+    assert len(fake.requests_to("/sync/history")) == 1
+
+
+def test_a_second_rewatch_within_48_hours_is_refused_with_an_explanation(kodi, fake):
+    text = choose_rewatch(kodi, "okdialog")
+
+    assert "less than 48 hours ago" in text, text
+    back_to_settings(kodi)
+    time.sleep(1)
+    assert len(fake.requests_to("/sync/history")) == 1
+
+
+def test_with_track_rewatches_off_the_context_menu_has_no_rewatch_entry(kodi, fake):
+    assert kodi.restart(settings={ADDON_ID: {"track_rewatches": False}}) == 0
+
+    open_movie_context_menu(kodi, MOVIE_ONE.title)
+    labels = menu_labels(kodi)
+    back_to_settings(kodi)
+
+    assert "Information" in labels, labels  # the menu was really read
+    assert REWATCH not in labels, labels
+
+
+def test_kodi_quits_cleanly_and_every_request_kept_simkl_rules(kodi, fake):
+    quit_cleanly(kodi)
+
+    assert fake.violations == []
+    assert len(fake.requests_to("/sync/history")) == 1
