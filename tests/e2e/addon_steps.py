@@ -51,9 +51,14 @@ def focused_label(kodi: Kodi) -> str:
     return kodi.info_labels("System.CurrentControl")["System.CurrentControl"]
 
 
+def _first_label(kodi: Kodi, timeout: float = 5) -> str:
+    """The focused label of a menu or list that has just opened (empty for a moment)."""
+    return kodi.wait_until(lambda: focused_label(kodi), timeout, interval=0.05)
+
+
 def menu_labels(kodi: Kodi, max_steps: int = 30) -> List[str]:
     """Every entry of the open menu or list, read by moving down until the focus wraps around (or stays)."""
-    labels = [focused_label(kodi)]
+    labels = [_first_label(kodi)]
     for _ in range(max_steps):
         kodi.send_input("Down")
         label = _settled_label(kodi, labels[-1])
@@ -65,7 +70,7 @@ def menu_labels(kodi: Kodi, max_steps: int = 30) -> List[str]:
 
 def pick(kodi: Kodi, label: str, max_steps: int = 30) -> List[str]:
     """Move down to the entry `label` and select it; returns the labels passed on the way."""
-    seen = [focused_label(kodi)]
+    seen = [_first_label(kodi)]
     for _ in range(max_steps):
         if seen[-1] == label:
             kodi.send_input("Select")
