@@ -60,6 +60,7 @@ class Service:
                                on_rewatch=self._rewatch_answered, session_id=self._session_id)
         self.rules = read_rules()
         self._was_logged_in = kodi.setting_bool("logged_in")
+        self._worker_logged_in = self._was_logged_in  # the worker's own view, see _may_post()
         self.jobs = queue.Queue()
         self.monitor = Monitor(self)
         self.player = Player(on_finished=lambda tracked: self.jobs.put(("finished", tracked)),
@@ -152,8 +153,18 @@ class Service:
         elif kind == "prune":
             self.outbox.prune()
 
+    def _may_post(self) -> bool:
+        """Logged in, as the worker sees it before a POST. A login it has not seen yet holds POSTs for a
+        second first: the login script POSTed /users/settings a moment ago, and settings_changed (on
+        Kodi's thread) may not have run yet, or may have read the settings file while it was written."""
+        logged_in = kodi.setting_bool("logged_in")
+        if logged_in and not self._worker_logged_in:
+            self.client.hold_posts()
+        self._worker_logged_in = logged_in
+        return logged_in
+
     def _flush(self):
-        if not kodi.setting_bool("logged_in"):
+        if not self._may_post():
             return
         self.flusher.flush(should_stop=self._stopping.is_set)
 
@@ -214,7 +225,7 @@ class Service:
         return last is not None and (last[0], last[1]) == key and self.clock() - last[2] < PLAYBACK_UPDATE_WINDOW
 
     def _search_file(self, name):
-        if not kodi.setting_bool("logged_in"):
+        if not self._may_post():
             raise SearchUnavailable("not logged in")
         try:
             return self.client.search_file(name)
