@@ -25,7 +25,9 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from .addon_steps import ADDON_ID, SERVICE_STARTED, quit_cleanly
+from fake_simkl import FakeSimkl
+
+from .addon_steps import ADDON_ID, SERVICE_STARTED, login, quit_cleanly, wait_for_requests
 from .kodi_harness import Kodi, KodiError, missing_tools
 from .media_library import build_library
 from .requests_module import requests_module
@@ -165,3 +167,16 @@ def kodi(tmp_path_factory, requests_addon, addon_zip, media_library, kodi_env, k
     finally:
         factory.close_all()
 
+
+@pytest.fixture(scope="module")
+def fake():
+    """The fake Simkl server a test module's Kodi talks to (pass `simkl_env(fake)` as its kodi_env)."""
+    with FakeSimkl() as server:  # the account is PRO
+        yield server
+
+
+@pytest.fixture(scope="module")
+def logged_in(kodi, fake):
+    """The add-on logged in through its real PIN dialog, approved on the fake server."""
+    login(kodi, fake)
+    wait_for_requests(fake, "/users/settings", 1, status=200)

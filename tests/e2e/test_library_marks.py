@@ -1,29 +1,15 @@
 """Scenario 7: marking an episode watched, then unwatched, in Kodi's library is mirrored on Simkl."""
 import pytest
 
-from fake_simkl import FakeSimkl
-
-from .addon_steps import login, quit_cleanly, simkl_env, wait_for_requests
+from .addon_steps import quit_cleanly, simkl_env, wait_for_requests
 from .media_library import EPISODE_TWO, SHOW
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeSimkl() as server:
-        yield server
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("logged_in")]
 
 
 @pytest.fixture(scope="module")
 def kodi_env(fake):
     return simkl_env(fake)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def logged_in(kodi, fake):
-    login(kodi, fake)
-    wait_for_requests(fake, "/users/settings", 1, status=200)
 
 
 def episodes_sent(show):

@@ -3,18 +3,10 @@ import json
 
 import pytest
 
-from fake_simkl import FakeSimkl
-
 from .addon_steps import ADDON_ID, quit_cleanly, simkl_env, wait_for_requests
 from .media_library import SHOW
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeSimkl() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")

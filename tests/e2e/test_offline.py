@@ -3,31 +3,17 @@ import time
 
 import pytest
 
-from fake_simkl import FakeSimkl
-
-from .addon_steps import login, quit_cleanly, simkl_env, status_view_retry, wait_for_requests
+from .addon_steps import quit_cleanly, simkl_env, status_view_retry, wait_for_requests
 from .media_library import MOVIE_ONE, MOVIE_TWO
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("logged_in")]
 
 HISTORY = "/sync/history"
 
 
 @pytest.fixture(scope="module")
-def fake():
-    with FakeSimkl() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def kodi_env(fake):
     return simkl_env(fake)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def logged_in(kodi, fake):
-    login(kodi, fake)
-    wait_for_requests(fake, "/users/settings", 1, status=200)
 
 
 def posts_of(fake, movie, status=None):

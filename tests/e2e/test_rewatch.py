@@ -3,12 +3,9 @@ import time
 
 import pytest
 
-from fake_simkl import FakeSimkl
-
 from .addon_steps import (
     ADDON_ID,
     back_to_settings,
-    login,
     menu_labels,
     open_movie_context_menu,
     pick,
@@ -18,15 +15,9 @@ from .addon_steps import (
 )
 from .media_library import MOVIE_ONE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("logged_in")]
 
 REWATCH = "Rewatch on Simkl"
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeSimkl() as server:  # the account is PRO
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +28,6 @@ def kodi_env(fake):
 @pytest.fixture(scope="module")
 def kodi_addon_settings():
     return {"track_rewatches": True}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def logged_in(kodi, fake):
-    login(kodi, fake)
-    wait_for_requests(fake, "/users/settings", 1, status=200)
 
 
 @pytest.fixture(autouse=True)

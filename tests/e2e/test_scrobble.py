@@ -4,18 +4,10 @@ import time
 
 import pytest
 
-from fake_simkl import FakeSimkl
-
-from .addon_steps import login, quit_cleanly, simkl_env, wait_for_requests
+from .addon_steps import quit_cleanly, simkl_env, wait_for_requests
 from .media_library import EPISODE_ONE, MOVIE_ONE, MOVIE_TWO, SHORT_CLIP, SHOW
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeSimkl() as server:
-        yield server
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("logged_in")]
 
 
 @pytest.fixture(scope="module")
@@ -26,12 +18,6 @@ def kodi_env(fake):
 @pytest.fixture(scope="module")
 def kodi_addon_settings():
     return {"debug": True}  # "not watched: …" lines in kodi.log say when a playback was judged
-
-
-@pytest.fixture(scope="module", autouse=True)
-def logged_in(kodi, fake):
-    login(kodi, fake)
-    wait_for_requests(fake, "/users/settings", 1, status=200)
 
 
 def ids_of(sent):
