@@ -1,10 +1,11 @@
 """The watched decision and its exclusions, one behaviour per test."""
 import pytest
 
-from lib.scrobbler.watch import Playback, Rules, Verdict, decide, exclusion_reason
+from lib.scrobbler.watch import NATURAL_END_SLACK, Playback, Rules, Verdict, decide, exclusion_reason
 
 MOVIE = 6000.0  # 100 minutes
 RULES = Rules()
+SAMPLE_GAP = 2.0  # the player samples every 2 s
 
 
 class FakeClock:
@@ -23,8 +24,8 @@ def played(total: float, *positions: float) -> Playback:
 
 
 def excluded(path="/media/movies/film.mkv", media_type="movie", is_live=False, opted_out=False,
-             rules=RULES):
-    return exclusion_reason(path, media_type, is_live, opted_out, rules)
+             rules=RULES, source=None):
+    return exclusion_reason(path, media_type, is_live, opted_out, rules, source=source)
 
 
 # The decision
@@ -60,7 +61,41 @@ def test_natural_end_with_lagging_last_sample_is_watched():
     playback.seek(5990)
     playback.ended()
     assert decide(playback, RULES) == Verdict(True, "ended")
-    assert playback.furthest == MOVIE
+    assert playback.furthest == 522  # what samples showed; the seek target counts only for the end
+
+
+def test_natural_end_just_after_the_last_sample_is_watched():
+    playback = played(MOVIE, 60, 3000, MOVIE - SAMPLE_GAP)
+    playback.ended()
+    assert decide(playback, RULES) == Verdict(True, "ended")
+
+
+def test_a_stream_that_ends_at_10_percent_is_not_watched():
+    playback = played(MOVIE, 60, 600)  # a network stream that failed and reported a natural end
+    playback.ended()
+    assert decide(playback, RULES) == Verdict(False, "ended early at 10%")
+
+
+def test_a_natural_end_counts_when_the_sampling_interval_can_hide_the_threshold():
+    hidden = played(MOVIE, 0.8 * MOVIE - NATURAL_END_SLACK + 0.5)
+    hidden.ended()
+    short = played(MOVIE, 0.8 * MOVIE - NATURAL_END_SLACK - 30)
+    short.ended()
+    assert decide(hidden, RULES).watched
+    assert decide(short, RULES) == Verdict(False, "ended early at 79%")
+
+
+def test_a_seek_target_short_of_the_threshold_does_not_make_a_natural_end_count():
+    playback = played(MOVIE, 60)
+    playback.seek(0.5 * MOVIE)
+    playback.ended()
+    assert decide(playback, RULES) == Verdict(False, "ended early at 50%")
+
+
+def test_a_natural_end_after_a_resumed_start_near_the_end_is_watched():
+    playback = Playback(MOVIE, position=0.95 * MOVIE, clock=FakeClock())
+    playback.ended()
+    assert decide(playback, RULES) == Verdict(True, "ended")
 
 
 def test_seek_to_end_then_stop_counts_when_a_sample_reached_it():
@@ -182,6 +217,21 @@ def test_plugin_source_is_excluded_only_when_the_option_is_on():
     path = "plugin://plugin.video.example/play?id=42"
     assert excluded(path) is None
     assert excluded(path, rules=Rules(exclude_plugin=True)) == "plugin source"
+
+
+def test_an_add_on_video_is_known_by_its_source_not_by_the_stream_it_resolved_to():
+    # Kodi's getPlayingFile() gives the resolved URL; where the item came from is the plugin:// path.
+    stream = "http://127.0.0.1:8080/stream/film.mp4?token=abc"
+    source = "plugin://plugin.video.example/play?id=42"
+    assert excluded(stream, source=source, rules=Rules(exclude_plugin=True)) == "plugin source"
+    assert excluded(stream, source=source) is None
+    assert excluded(stream, source=source, rules=Rules(exclude_http=True)) == "http stream"
+
+
+def test_an_excluded_folder_applies_to_the_items_source_too():
+    rules = Rules(excluded_folders=("plugin://plugin.video.kids",))
+    assert excluded("https://cdn.example.com/x.mp4", source="plugin://plugin.video.kids/play?id=1",
+                    rules=rules) == "excluded folder"
 
 
 def test_excluded_folder_excludes_its_files_and_subfolders():

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
 WATCHABLE_TYPES = ("movie", "episode")
+# Seconds of media a natural end may be ahead of what was last seen: the player samples every 2 s,
+# and a callback can arrive a moment late.
+NATURAL_END_SLACK = 5.0
 
 
 @dataclass(frozen=True)
@@ -39,17 +42,20 @@ class Rules:
 
 
 def exclusion_reason(path: str, media_type: str, is_live: bool, opted_out: bool,
-                     rules: Rules) -> Optional[str]:
+                     rules: Rules, source: Optional[str] = None) -> Optional[str]:
     """Why this item must not be scrobbled, or None when it may be.
 
-    path: the item's path (file, smb://, http(s)://, plugin://, pvr://, stack://).
+    path: what Kodi plays (file, smb://, http(s)://, pvr://, stack://); for an add-on video the
+        URL the add-on resolved it to.
+    source: where the item came from, when that differs from path (an add-on's plugin:// path).
     media_type: Kodi's media type of the item ('movie', 'episode', ...).
     is_live: Kodi says it plays Live TV / PVR.
     opted_out: the playing add-on set its opt-out property on the ListItem.
     """
     lowered = (path or "").lower()
+    origin = (source or path or "").lower()
     media_type = (media_type or "").lower()
-    if is_live or lowered.startswith("pvr://"):
+    if is_live or lowered.startswith("pvr://") or origin.startswith("pvr://"):
         return "live tv"
     if media_type not in WATCHABLE_TYPES:
         return "not a movie or episode"
@@ -61,9 +67,9 @@ def exclusion_reason(path: str, media_type: str, is_live: bool, opted_out: bool,
         return "opted out by add-on"
     if rules.exclude_http and lowered.startswith(("http://", "https://")):
         return "http stream"
-    if rules.exclude_plugin and lowered.startswith("plugin://"):
+    if rules.exclude_plugin and (origin.startswith("plugin://") or lowered.startswith("plugin://")):
         return "plugin source"
-    if any(_under(path, folder) for folder in rules.excluded_folders):
+    if any(_under(where, folder) for folder in rules.excluded_folders for where in {path, source} if where):
         return "excluded folder"
     return None
 
@@ -89,6 +95,7 @@ class Playback:
 
     position: the current position (s), from the last sample or seek.
     furthest: the furthest position (s) that samples showed playback really reached.
+    furthest_known: the furthest of samples and seek targets: what a natural end is measured by.
     total: the length (s); 0 while unknown. A sample may bring it when a stream learns it late.
     ended_naturally: playback reached the end by itself (onPlayBackEnded).
     finished: ended or stopped; later events are ignored.
@@ -100,6 +107,7 @@ class Playback:
         self.total = max(float(total or 0), 0.0)
         self.position = max(float(position), 0.0)
         self.furthest = self.position
+        self.furthest_known = self.position
         self.ended_naturally = False
         self.finished = False
         self.finished_at: Optional[float] = None
@@ -113,23 +121,25 @@ class Playback:
             self.total = float(total)
         self.position = max(float(position), 0.0)
         self.furthest = max(self.furthest, self.position)
+        self.furthest_known = max(self.furthest_known, self.position)
 
     def seek(self, position: float) -> None:
         """The user seeked to position.
 
         The target moves the current position but not `furthest`: onPlayBackSeek reports where
         the user asked to go, and a stop right after can come before playback got there.
-        The next sample, or a natural end, shows what was reached.
+        The next sample shows what was reached; a natural end right after it counts the target.
         """
         if not self.finished:
             self.position = max(float(position), 0.0)
+            self.furthest_known = max(self.furthest_known, self.position)
 
     def ended(self) -> None:
-        """Playback ended by itself: that is played to the end, whatever the last sample said."""
+        """Kodi reported a natural end. A stream that breaks off reports one too, so `decide` checks
+        that samples or seek targets came near enough to the end for it to be real."""
         if self.finished:
             return
         self.ended_naturally = True
-        self.furthest = max(self.furthest, self.total)
         self._finish()
 
     def stopped(self) -> None:
@@ -158,7 +168,10 @@ def decide(playback: Playback, rules: Rules) -> Verdict:
     if total < rules.min_length:
         return Verdict(False, "shorter than minimum")
     if playback.ended_naturally:
-        return Verdict(True, "ended")
+        # A sample lags the real position by up to the sampling interval, so the end may hide that much.
+        if playback.furthest_known + NATURAL_END_SLACK >= rules.threshold * total:
+            return Verdict(True, "ended")
+        return Verdict(False, f"ended early at {int(playback.furthest_known / total * 100)}%")
     reached = playback.furthest / total
     if reached >= rules.threshold:
         return Verdict(True, "threshold reached")
