@@ -97,22 +97,28 @@ class RunningService:
         assert elapsed < within, "service took %.2f s to stop" % elapsed
         self.world.abort = threading.Event()  # the next Kodi start
 
-    def play(self, tag, path, total, stop_at=None, ended=True, properties=None, step=60.0):
-        """Play an item: samples every `step` s of media time up to `stop_at`, then ends or stops."""
-        self.world.player = fakekodi.PlayingFile(tag, path, total, 0.0, properties)
-        self.player.onAVStarted()
+    def play(self, tag, path, total, stop_at=None, ended=True, properties=None, step=60.0, source=None,
+             next_file=None):
+        """Play an item as Kodi does (fakekodi.open_file / close_file): samples every `step` s of media
+        time up to `stop_at`, then it ends or stops; with next_file a playlist moves on to that file."""
+        if self.world.player is None or self.world.player.path != path:
+            fakekodi.open_file(fakekodi.PlayingFile(tag, path, total, 0.0, properties, source))
         target = total if stop_at is None else stop_at
-        position = 0.0
+        position = self.world.player.position
         while position < target:
             position = min(target, position + step)
             self.world.player.position = position
             self.clock.advance(step)
             self.player.sample()
-        self.world.player = None
-        if ended:
-            self.player.onPlayBackEnded()
-        else:
-            self.player.onPlayBackStopped()
+        fakekodi.close_file(ended, next_file)
+
+    def settle_marks(self):
+        """Let the service's wait for more library marks run out, so it sends what it queued."""
+        from lib.scrobbler.service import MARKS_SETTLE
+        self.idle()
+        self.clock.advance(MARKS_SETTLE)
+        self.service.kick()
+        self.idle()
 
     def retry_now(self):
         self.service.notification(config.ADDON_ID, "Other." + config.FLUSH_MESSAGE, "")

@@ -8,9 +8,9 @@ import json
 import pytest
 from xbmc import InfoTagVideo
 
-from fakekodi import PlayingFile
+from fakekodi import PlayingFile, close_file, open_file
 from lib.scrobbler.player import Player
-from lib.scrobbler.watch import Rules, decide
+from lib.scrobbler.watch import Rules, Verdict, decide
 
 HOUR = 3600.0
 MOVIE_PATH = "/media/Movies/Inception (2010)/Inception.mkv"
@@ -49,9 +49,8 @@ def movie_tag(**fields):
     return InfoTagVideo(**values)
 
 
-def play(kodi, player, tag=None, path=MOVIE_PATH, total=2 * HOUR, position=0.0, properties=None):
-    kodi.player = PlayingFile(tag or movie_tag(), path, total, position, properties)
-    player.onAVStarted()
+def play(kodi, player, tag=None, path=MOVIE_PATH, total=2 * HOUR, position=0.0, properties=None, source=None):
+    open_file(PlayingFile(tag or movie_tag(), path, total, position, properties, source))
 
 
 def move_to(kodi, player, position):
@@ -60,11 +59,7 @@ def move_to(kodi, player, position):
 
 
 def end(kodi, player, natural):
-    kodi.player = None  # once Kodi reports the end, nothing plays any more
-    if natural:
-        player.onPlayBackEnded()
-    else:
-        player.onPlayBackStopped()
+    close_file(natural)  # once Kodi reports the end, nothing plays any more
 
 
 def verdict(tracked):
@@ -144,7 +139,6 @@ def assert_not_followed(kodi, player, finished):
     assert not player.is_following()
     end(kodi, player, natural=True)
     assert finished == []
-    assert player.last_finished is None
 
 
 def test_live_tv_is_not_followed(kodi, player, finished):
@@ -187,7 +181,9 @@ def test_an_item_that_stops_before_it_can_be_read_is_not_followed(kodi, player, 
 
     player.onAVStarted()
 
-    assert_not_followed(kodi, player, finished)
+    assert not player.is_following()
+    player.onPlayBackEnded()
+    assert finished == []
 
 
 # --- what is followed ----------------------------------------------------------------------------
@@ -251,7 +247,7 @@ def test_ids_on_the_playing_listitem_are_handed_to_the_resolver(kodi, player, fi
          properties={"service.scrobbler.simkl.ids": ids})
     end(kodi, player, natural=False)
 
-    assert finished[0].item.property_ids["service.scrobbler.simkl.ids"] == ids
+    assert finished[0].item.property_ids["listitem"] == ids
 
 
 # --- life cycle ----------------------------------------------------------------------------------
@@ -293,16 +289,6 @@ def test_on_finished_is_called_once_per_item_whatever_events_follow(kodi, player
     assert finished[0].playback.ended_naturally == (events[0] == "ended")
 
 
-def test_last_finished_records_type_dbid_and_time(kodi, player, clock):
-    play(kodi, player)
-    clock.now += 7000
-
-    end(kodi, player, natural=True)
-
-    assert player.last_finished == ("movie", 12, clock.now)
-    assert not player.is_following()
-
-
 def test_samples_after_the_end_change_nothing(kodi, player, finished):
     play(kodi, player)
     move_to(kodi, player, 600)
@@ -315,3 +301,214 @@ def test_samples_after_the_end_change_nothing(kodi, player, finished):
     assert finished[0].playback.furthest == 600
     assert not verdict(finished[0]).watched
 
+
+
+# --- each sample belongs to its own item (Kodi opens the next file before Python hears of it) -----
+
+EPISODE_PATH = "/media/GoT/S01E03.mkv"
+NEXT_PATH = "/media/GoT/S01E04.mkv"
+
+
+def episode(number=3, dbid=55):
+    return InfoTagVideo(media_type="episode", title="Episode %d" % number, dbid=dbid, showtitle="Game of Thrones",
+                        season=1, episode=number)
+
+
+def next_file_opens(kodi, tag, path, total, position=0.0):
+    """Kodi has opened the next playlist item: the player answers for it, Python has heard nothing yet."""
+    kodi.player = PlayingFile(tag, path, total, position)
+
+
+def test_an_episode_that_ends_naturally_in_a_playlist_is_watched_once(kodi, player, finished):
+    play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
+    move_to(kodi, player, HOUR - 1.5)
+
+    close_file(natural=True, next_file=PlayingFile(episode(4, 56), NEXT_PATH, 2 * HOUR))
+
+    assert [t.item.title for t in finished] == ["Episode 3"]
+    assert verdict(finished[0]).watched
+    assert player.is_following()
+
+
+def test_a_sample_taken_after_kodi_opened_the_next_longer_item_is_not_the_first_items(kodi, player, finished):
+    play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
+    move_to(kodi, player, HOUR - 1.5)
+    next_file_opens(kodi, episode(4, 56), NEXT_PATH, 2 * HOUR, position=1.0)
+
+    player.sample()  # the sampler's tick lands in the window
+    player.onPlayBackEnded()
+
+    (first,) = finished
+    assert first.playback.total == HOUR
+    assert verdict(first).watched
+
+
+def test_a_long_movie_skipped_at_30_percent_to_a_short_item_is_not_watched(kodi, player, finished):
+    play(kodi, player, total=3 * HOUR)
+    move_to(kodi, player, 0.3 * 3 * HOUR)
+    next_file_opens(kodi, episode(4, 56), NEXT_PATH, 0.25 * HOUR, position=0.2 * HOUR)
+
+    player.sample()
+    player.onPlayBackStarted()
+    player.onAVStarted()
+
+    (first,) = finished
+    assert first.playback.total == 3 * HOUR
+    assert first.playback.furthest == pytest.approx(0.3 * 3 * HOUR)
+    assert not verdict(first).watched
+
+
+@pytest.mark.parametrize("next_total", [0.5 * HOUR, 2 * HOUR])
+def test_an_item_skipped_at_85_percent_is_watched_whatever_the_next_items_length(kodi, player, finished,
+                                                                                   next_total):
+    play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
+    move_to(kodi, player, 0.85 * HOUR)
+    next_file_opens(kodi, episode(4, 56), NEXT_PATH, next_total, position=3.0)
+
+    player.sample()
+    player.onPlayBackStarted()
+    player.onAVStarted()
+
+    (first,) = finished
+    assert first.playback.total == HOUR
+    assert verdict(first).watched
+
+
+@pytest.mark.parametrize("next_total", [0.5 * HOUR, 3 * HOUR])
+def test_a_stop_at_50_percent_is_not_watched_whatever_the_next_items_length(kodi, player, finished, next_total):
+    play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
+    move_to(kodi, player, 0.5 * HOUR)
+    next_file_opens(kodi, episode(4, 56), NEXT_PATH, next_total, position=0.45 * next_total)
+
+    player.sample()
+    player.onPlayBackStarted()
+    player.onAVStarted()
+
+    assert not verdict(finished[0]).watched
+
+
+def test_two_items_played_back_to_back_within_seconds_keep_their_own_samples(kodi, player, finished, clock):
+    play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
+    move_to(kodi, player, 0.9 * HOUR)
+    close_file(natural=False, next_file=PlayingFile(episode(4, 56), NEXT_PATH, HOUR))
+    clock.now += 2
+    move_to(kodi, player, 0.1 * HOUR)
+    close_file(natural=False, next_file=PlayingFile(movie_tag(), MOVIE_PATH, 2 * HOUR))
+    clock.now += 2
+    move_to(kodi, player, 0.95 * 2 * HOUR)
+    end(kodi, player, natural=True)
+
+    assert [(t.item.title, verdict(t).watched) for t in finished] == [
+        ("Episode 3", True), ("Episode 4", False), ("Inception", True)]
+    assert [t.playback.total for t in finished] == [HOUR, HOUR, 2 * HOUR]
+
+
+def test_the_same_file_twice_in_a_row_keeps_the_second_plays_samples_apart(kodi, player, finished):
+    play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
+    move_to(kodi, player, 0.3 * HOUR)
+    close_file(natural=False, next_file=PlayingFile(episode(3), EPISODE_PATH, HOUR))
+    move_to(kodi, player, 0.95 * HOUR)
+    end(kodi, player, natural=False)
+
+    assert [verdict(t).watched for t in finished] == [False, True]
+
+
+def test_a_stream_that_breaks_off_at_10_percent_and_reports_a_natural_end_is_not_watched(kodi, player, finished):
+    play(kodi, player, path="smb://nas/Movies/Inception.mkv")
+    move_to(kodi, player, 0.1 * 2 * HOUR)
+
+    end(kodi, player, natural=True)
+
+    assert verdict(finished[0]) == Verdict(False, "ended early at 10%")
+
+
+# --- ids a playing add-on hands over -------------------------------------------------------------
+
+ADDON_PATH = "plugin://plugin.video.example/play/42"
+STREAM = "http://127.0.0.1:8080/stream/42.mp4?token=abc"
+
+
+def addon_movie(title="Inception"):
+    return InfoTagVideo(media_type="movie", title=title, year=2010)
+
+
+def test_window_ids_are_read_for_the_item_that_starts_and_cleared_when_it_ends(kodi, player, finished):
+    kodi.properties[(10000, "script.trakt.ids")] = json.dumps({"imdb": "tt1375666"})
+    play(kodi, player, tag=addon_movie(), path=STREAM, source=ADDON_PATH)
+
+    end(kodi, player, natural=False)
+
+    assert finished[0].item.property_ids["script.trakt.ids"] == json.dumps({"imdb": "tt1375666"})
+    assert (10000, "script.trakt.ids") not in kodi.properties
+
+
+def test_an_item_without_ids_never_inherits_the_previous_items(kodi, player, finished, clock):
+    kodi.properties[(10000, "service.scrobbler.simkl.ids")] = json.dumps({"imdb": "tt1375666"})
+    play(kodi, player, tag=addon_movie(), path=STREAM, source=ADDON_PATH)
+    end(kodi, player, natural=False)
+    clock.now += 30 * 86400
+
+    play(kodi, player, tag=addon_movie("Another"), path=STREAM + "2", source=ADDON_PATH + "2")
+    end(kodi, player, natural=False)
+
+    assert [t.item.title for t in finished] == ["Inception", "Another"]
+    assert not any(finished[1].item.property_ids.values())
+
+
+def test_an_item_skipped_in_a_playlist_hands_no_ids_to_the_next_one(kodi, player, finished):
+    kodi.properties[(10000, "script.trakt.ids")] = json.dumps({"imdb": "tt1375666"})
+    play(kodi, player, tag=addon_movie(), path=STREAM, source=ADDON_PATH)
+    move_to(kodi, player, 600)
+
+    next_file_opens(kodi, addon_movie("Next"), STREAM + "2", 2 * HOUR)  # its add-on set no ids
+    player.onPlayBackStarted()
+    player.onAVStarted()
+    end(kodi, player, natural=False)
+
+    assert not any(finished[1].item.property_ids.values())
+
+
+def test_ids_the_next_items_add_on_set_before_the_previous_end_arrived_are_kept_for_it(kodi, player, finished):
+    kodi.properties[(10000, "script.trakt.ids")] = json.dumps({"imdb": "tt1375666"})
+    play(kodi, player, tag=addon_movie(), path=STREAM, source=ADDON_PATH)
+    next_ids = json.dumps({"imdb": "tt0816692"})
+    kodi.properties[(10000, "script.trakt.ids")] = next_ids  # set while resolving the next playlist item
+
+    close_file(natural=True, next_file=PlayingFile(addon_movie("Interstellar"), STREAM + "2", 2 * HOUR,
+                                                   source=ADDON_PATH + "2"))
+    end(kodi, player, natural=False)
+
+    assert finished[1].item.property_ids["script.trakt.ids"] == next_ids
+
+
+def test_a_listitem_property_outranks_window_properties(kodi, player, finished):
+    kodi.properties[(10000, "service.scrobbler.simkl.ids")] = json.dumps({"imdb": "tt0000001"})
+    play(kodi, player, tag=addon_movie(), path=STREAM, source=ADDON_PATH,
+         properties={"service.scrobbler.simkl.ids": json.dumps({"tmdb": 27205})})
+    end(kodi, player, natural=False)
+
+    from lib.scrobbler.resolve import ID_SOURCES
+    first_given = next(finished[0].item.property_ids[name] for name in ID_SOURCES
+                       if finished[0].item.property_ids.get(name))
+    assert first_given == json.dumps({"tmdb": 27205})
+
+
+# --- add-on videos are known by their source -----------------------------------------------------
+
+def test_an_add_on_video_is_followed_with_its_plugin_source_and_its_stream(kodi, player, finished):
+    play(kodi, player, tag=addon_movie(), path=STREAM, source=ADDON_PATH)
+    end(kodi, player, natural=False)
+
+    item = finished[0].item
+    assert (item.path, item.source, item.origin) == (STREAM, ADDON_PATH, ADDON_PATH)
+
+
+def test_exclude_add_on_videos_applies_to_an_item_resolved_to_an_http_stream(kodi, clock, finished):
+    rules = Rules(exclude_plugin=True)
+    player = Player(on_finished=finished.append, rules=lambda: rules, clock=clock, interval=HOUR)
+
+    play(kodi, player, tag=addon_movie(), path=STREAM, source=ADDON_PATH)
+
+    assert not player.is_following()
+    end(kodi, player, natural=True)
+    assert finished == []

@@ -148,6 +148,14 @@ def test_our_own_ids_property_wins_over_the_trakt_one(resolver):
     assert resolver.resolve(item).ids == {"simkl": 17, "tmdb": 27205}
 
 
+def test_ids_on_the_playing_listitem_outrank_every_window_property(resolver):
+    item = plugin_movie(property_ids={"listitem": json.dumps({"tmdb": 27205}),
+                                      "service.scrobbler.simkl.ids": json.dumps({"imdb": "tt0000002"}),
+                                      "script.trakt.ids": json.dumps({"imdb": "tt0000001"})})
+
+    assert resolver.resolve(item).ids == {"tmdb": 27205}
+
+
 def test_malformed_json_in_our_property_is_ignored_and_the_trakt_one_used(resolver):
     item = plugin_movie(property_ids={"service.scrobbler.simkl.ids": "{imdb: tt1375666",
                                       "script.trakt.ids": '{"imdb": "tt1375666"}'})
@@ -205,27 +213,27 @@ def test_episode_ids_without_season_and_number_are_not_resolved(resolver):
 # --- Simkl's file search -------------------------------------------------------------------------
 
 def test_item_without_ids_is_found_by_file_search_with_simkl_id(resolver, server):
-    server.search_results["Inception (2010)/Inception.mkv"] = FOUND_MOVIE
+    server.search_results["Inception.mkv"] = FOUND_MOVIE
 
     found = resolver.resolve(PlayingItem(path="/media/Inception (2010)/Inception.mkv"))
 
     assert found == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205, "simkl": 17})
     (request,) = server.requests_to(SEARCH)
-    assert request.json == {"file": "Inception (2010)/Inception.mkv"}
+    assert request.json == {"file": "Inception.mkv"}
     assert request.headers["Authorization"].startswith("Bearer ")
 
 
 def test_file_search_finds_an_episode_with_the_shows_ids(resolver, server):
     server.search_results["Stranger Things/ST.S01E03.mkv"] = FOUND_EPISODE
 
-    found = resolver.resolve(PlayingItem(path="/media/Stranger Things/ST.S01E03.mkv"))
+    found = resolver.resolve(PlayingItem(media_type="episode", path="/media/Stranger Things/ST.S01E03.mkv"))
 
     assert found == Episode("Stranger Things", 1, 3, 2016, {"simkl": 548312, "imdb": "tt4574334", "tvdb": 305288},
                             "Chapter Three: Holly, Jolly", {"simkl": 1865356})
 
 
 def test_the_same_file_is_searched_only_once(resolver, server, clock):
-    server.search_results["Inception (2010)/Inception.mkv"] = FOUND_MOVIE
+    server.search_results["Inception.mkv"] = FOUND_MOVIE
     item = PlayingItem(path="/media/Inception (2010)/Inception.mkv")
 
     first = resolver.resolve(item)
@@ -239,22 +247,22 @@ def test_the_same_file_is_searched_only_once(resolver, server, clock):
 @pytest.mark.parametrize("answer", [None, [], {"type": "show", "show": {"title": "x", "ids": {"simkl": 1}}},
                                     {"type": "movie", "movie": {"title": "No ids", "ids": {}}}])
 def test_file_search_without_a_match_gives_none_with_a_reason(resolver, server, answer):
-    server.search_results["Holiday/clip.mkv"] = answer
+    server.search_results["clip.mkv"] = answer
 
     assert resolver.resolve(PlayingItem(path="/media/Holiday/clip.mkv")) is None
-    assert "Holiday/clip.mkv" in resolver.last_reason
+    assert "clip.mkv" in resolver.last_reason
 
 
 def test_a_repeated_file_without_a_match_is_not_searched_again_and_still_says_why(resolver, server):
-    server.search_results["Inception (2010)/Inception.mkv"] = FOUND_MOVIE
+    server.search_results["Inception.mkv"] = FOUND_MOVIE
     unknown = PlayingItem(path="/media/Holiday/clip.mkv")
 
     assert resolver.resolve(unknown) is None
     assert resolver.resolve(PlayingItem(path="/media/Inception (2010)/Inception.mkv")) is not None
     assert resolver.resolve(unknown) is None
 
-    assert "Holiday/clip.mkv" in resolver.last_reason
-    assert searched(server) == ["Holiday/clip.mkv", "Inception (2010)/Inception.mkv"]
+    assert "clip.mkv" in resolver.last_reason
+    assert searched(server) == ["clip.mkv", "Inception.mkv"]
 
 
 def test_a_resolved_item_leaves_no_stale_reason(resolver, server):
@@ -269,27 +277,67 @@ def test_plugin_item_without_ids_is_not_searched(resolver, server):
 
 
 @pytest.mark.parametrize("path, name", [
-    ("smb://nas/media/Movies/Inception (2010)/Inception.2010.1080p.mkv", "Inception (2010)/Inception.2010.1080p.mkv"),
+    ("smb://nas/media/Movies/Inception (2010)/Inception.2010.1080p.mkv", "Inception.2010.1080p.mkv"),
     ("smb://user:secret@nas/Inception.mkv", "Inception.mkv"),
-    ("nfs://192.168.1.5/export/Show/Season 1/Show.S01E02.mkv", "Season 1/Show.S01E02.mkv"),
-    ("stack:///media/Heat (1995)/Heat-cd1.avi , /media/Heat (1995)/Heat-cd2.avi", "Heat (1995)/Heat-cd1.avi"),
-    ("stack://smb://nas/Heat (1995)/Heat-cd1.avi , smb://nas/Heat (1995)/Heat-cd2.avi", "Heat (1995)/Heat-cd1.avi"),
-    ("https://cdn.example.com/vod/Show/Show.S02E03.mp4|User-Agent=Kodi&Referer=https://x.org/a/b",
-     "Show/Show.S02E03.mp4"),
-    ("https://cdn.example.com/vod/Show/Show.S02E03.mp4?token=a/b&exp=1", "Show/Show.S02E03.mp4"),
-    ("https://cdn.example.com/Show.S02E03.mp4", "Show.S02E03.mp4"),
-    ("https://cdn.example.com/vod/My%20Show/My%20Show%20S01E01.mp4", "My Show/My Show S01E01.mp4"),
-    ("C:\\Users\\me\\Videos\\Amélie (2001)\\Amélie.mkv", "Amélie (2001)/Amélie.mkv"),
+    ("stack:///media/Heat (1995)/Heat-cd1.avi , /media/Heat (1995)/Heat-cd2.avi", "Heat-cd1.avi"),
+    ("stack://smb://nas/Heat (1995)/Heat-cd1.avi , smb://nas/Heat (1995)/Heat-cd2.avi", "Heat-cd1.avi"),
+    ("C:\\Users\\me\\Videos\\Amélie (2001)\\Amélie.mkv", "Amélie.mkv"),
     ("D:\\Amélie.mkv", "Amélie.mkv"),
-    ("\\\\NAS\\share\\Movies\\Heat.mkv", "Movies/Heat.mkv"),
-    ("/storage/videos/千と千尋の神隠し (2001)/千と千尋の神隠し.mkv", "千と千尋の神隠し (2001)/千と千尋の神隠し.mkv"),
-    ("/media/What If?/What.If.S01E01.mkv", "What If?/What.If.S01E01.mkv"),
+    ("\\\\NAS\\share\\Movies\\Heat.mkv", "Heat.mkv"),
+    ("file:///storage/videos/千と千尋の神隠し (2001)/千と千尋の神隠し.mkv", "千と千尋の神隠し.mkv"),
+    ("ftp://me:pw@ftp.example.org/films/Heat.mkv|User-Agent=Kodi", "Heat.mkv"),
     ("/Heat.mkv", "Heat.mkv"),
 ])
-def test_file_names_from_odd_paths_are_sent_as_folder_and_file(resolver, server, path, name):
+def test_a_movie_file_is_searched_by_its_file_name_alone(resolver, server, path, name):
     server.search_results[name] = FOUND_MOVIE
 
-    found = resolver.resolve(PlayingItem(path=path))
+    found = resolver.resolve(PlayingItem(media_type="movie", path=path))
 
     assert searched(server) == [name]
     assert found is not None
+
+
+@pytest.mark.parametrize("path, name", [
+    ("nfs://192.168.1.5/export/Show/Season 1/Show.S01E02.mkv", "Season 1/Show.S01E02.mkv"),
+    ("smb://user:secret@nas/tv/What If?/What.If.S01E01.mkv", "What If?/What.If.S01E01.mkv"),
+    ("\\\\NAS\\share\\Show\\S01E02.mkv", "Show/S01E02.mkv"),
+    ("/media/What If?/What.If.S01E01.mkv", "What If?/What.If.S01E01.mkv"),
+])
+def test_an_episode_file_is_searched_by_its_folder_and_file_name(resolver, server, path, name):
+    server.search_results[name] = FOUND_EPISODE
+
+    resolver.resolve(PlayingItem(media_type="episode", path=path))
+
+    assert searched(server) == [name]
+
+
+@pytest.mark.parametrize("path, source", [
+    ("https://cdn.example.com/vod/Show/Show.S02E03.mp4?token=a/b&exp=1", ""),
+    ("http://user:secret@127.0.0.1:8080/stream/film.mp4", ""),
+    ("http://127.0.0.1:8080/stream/film.mp4", "plugin://plugin.video.example/play?id=42"),
+    ("/tmp/cache/film.mkv", "plugin://plugin.video.example/play?id=42"),
+    ("upnp://0b1e-uuid/1/2/", ""),
+])
+def test_streams_and_add_on_videos_are_never_file_searched(resolver, server, path, source):
+    assert resolver.resolve(PlayingItem(media_type="movie", path=path, source=source)) is None
+    assert searched(server) == []
+    assert resolver.last_reason
+
+
+def test_two_shows_with_the_same_file_name_do_not_share_a_search_answer(resolver, server):
+    server.search_results["Show A/S01E01.mkv"] = FOUND_EPISODE
+
+    first = resolver.resolve(PlayingItem(media_type="episode", path="/tv/Show A/S01E01.mkv"))
+    second = resolver.resolve(PlayingItem(media_type="episode", path="/tv/Show B/S01E01.mkv"))
+
+    assert first is not None and second is None
+    assert searched(server) == ["Show A/S01E01.mkv", "Show B/S01E01.mkv"]
+
+
+def test_the_same_movie_file_name_in_two_folders_is_searched_for_each(resolver, server):
+    server.search_results["movie.mkv"] = FOUND_MOVIE
+
+    resolver.resolve(PlayingItem(media_type="movie", path="/media/Heat (1995)/movie.mkv"))
+    resolver.resolve(PlayingItem(media_type="movie", path="/media/Alien (1979)/movie.mkv"))
+
+    assert searched(server) == ["movie.mkv", "movie.mkv"]

@@ -88,11 +88,11 @@ def test_user_marks_in_the_library_become_a_history_add_then_a_remove(service, s
     clock.advance(3600)
     service.service.notification("xbmc", "VideoLibrary.OnUpdate",
                                  json.dumps({"item": {"id": 7, "type": "episode"}, "playcount": 1}))
-    service.idle()
+    service.settle_marks()
     clock.advance(60)
     service.service.notification("xbmc", "VideoLibrary.OnUpdate",
                                  json.dumps({"item": {"id": 7, "type": "episode"}, "playcount": 0}))
-    service.idle()
+    service.settle_marks()
     assert [r.path for r in server.requests if r.method == "POST"] == ["/sync/history", "/sync/history/remove"]
     assert server.requests_to("/sync/history/remove")[0].json == {"shows": [{
         "title": "The Last of Us", "year": 2023, "ids": {"imdb": "tt3581920", "tmdb": 100088, "tvdb": 392256},

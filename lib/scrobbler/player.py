@@ -1,12 +1,18 @@
-"""Kodi Player subclass: turns Kodi's playback callbacks into events for watch.Playback."""
+"""Kodi Player subclass: turns Kodi's playback callbacks into events for watch.Playback.
+
+Kodi opens the next file of a playlist (or the one Up Next starts) before Python hears about it,
+and from that moment getTime(), getTotalTime() and getPlayingFile() answer for the new file. So a
+sample counts only while Kodi still plays the file the tracked item started with, and an item is
+decided from its own samples alone.
+"""
 import threading
 import time
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 import xbmc
 
 from . import kodi
-from .resolve import ID_PROPERTIES, PlayingItem
+from .resolve import LISTITEM_IDS, WINDOW_ID_PROPERTIES, PlayingItem
 from .watch import Playback, Rules, exclusion_reason
 
 SAMPLE_INTERVAL = 2.0  # seconds between position samples, only while something plays
@@ -15,11 +21,12 @@ LISTITEM_IDS_PROPERTY = "service.scrobbler.simkl.ids"
 
 
 class Tracked:
-    """One item being followed: what Kodi said about it and how far it got."""
+    """One item being followed: what Kodi said about it, the file it plays, and how far it got."""
 
-    def __init__(self, item: PlayingItem, playback: Playback):
+    def __init__(self, item: PlayingItem, playback: Playback, playing_file: str):
         self.item = item
         self.playback = playback
+        self.playing_file = playing_file
 
 
 class Player(xbmc.Player):
@@ -35,21 +42,28 @@ class Player(xbmc.Player):
         self._lock = threading.RLock()
         self._current: Optional[Tracked] = None
         self._sampler: Optional[threading.Event] = None
-        self.last_finished = None  # (media type, dbid, time) of the last item that finished
+        # The Home window ids properties as this item's start found them (see _take_window_ids).
+        self._window_ids: Optional[Dict[str, str]] = None
+        self._opening = False  # onPlayBackStarted came; onAVStarted for the same file has not yet
 
     # -- Kodi callbacks -------------------------------------------------------------------------
+    def onPlayBackStarted(self):
+        self._next_file()
+
     def onAVStarted(self):
-        self._finish(natural=False)  # a playlist advance or Up Next: the previous item stopped where it was
+        if not self._opening:
+            self._next_file()  # Kodi sent no onPlayBackStarted for this file
+        self._opening = False
         try:
-            item, total, position, is_live, opted_out = self._read_playing()
+            item, total, position, is_live, opted_out, playing_file = self._read_playing()
         except RuntimeError:
             return  # stopped again before we could read it
-        reason = exclusion_reason(item.path, item.media_type, is_live, opted_out, self._rules())
+        reason = exclusion_reason(item.path, item.media_type, is_live, opted_out, self._rules(), source=item.source)
         if reason:
             kodi.debug("not following %s: %s" % (item.media_type or "item", reason))
             return
         with self._lock:
-            self._current = Tracked(item, Playback(total, position, clock=self._clock))
+            self._current = Tracked(item, Playback(total, position, clock=self._clock), playing_file)
             self._start_sampler()
         kodi.debug("following %s %r, %.0f s long" % (item.media_type, item.title, total))
 
@@ -63,24 +77,29 @@ class Player(xbmc.Player):
         self.sample()
 
     def onPlayBackEnded(self):
-        self._finish(natural=True)
+        self._file_closed(natural=True)
 
     def onPlayBackStopped(self):
-        self._finish(natural=False)
+        self._file_closed(natural=False)
 
     def onPlayBackError(self):
-        self._finish(natural=False)
+        self._file_closed(natural=False)
 
     # -- sampling -------------------------------------------------------------------------------
     def sample(self):
+        """Read the position into the tracked item, if Kodi still plays that item's file."""
         with self._lock:
             current = self._current
         if current is None:
             return
         try:
+            before = self.getPlayingFile()
             position, total = self.getTime(), self.getTotalTime()
+            after = self.getPlayingFile()
         except RuntimeError:
             return  # playback ended between the check and the read
+        if before != current.playing_file or after != before:
+            return  # the next item is already open: these numbers are not this item's
         with self._lock:
             if self._current is current:
                 current.playback.sample(position, total)
@@ -117,39 +136,63 @@ class Player(xbmc.Player):
                 current.playback.ended()
             else:
                 current.playback.stopped()
-            self.last_finished = (current.item.media_type, current.item.dbid, self._clock())
         self._on_finished(current)
+
+    def _file_closed(self, natural):
+        self._finish(natural)
+        self._release_window_ids()
+        self._opening = False
+
+    def _next_file(self):
+        """A new file is opening: a followed item that got no end or stop was skipped (playlist, Up
+        Next) and is decided where its own samples left it; the ids properties now belong to the new one."""
+        self._finish(natural=False)
+        self._release_window_ids()
+        self._take_window_ids()
+        self._opening = True
+
+    # -- ids a playing add-on hands over --------------------------------------------------------
+    def _take_window_ids(self):
+        """Read the Home window ids properties for the item that is starting, and only for it."""
+        self._window_ids = {name: kodi.home_property(name) for name in WINDOW_ID_PROPERTIES}
+
+    def _release_window_ids(self):
+        """Clear the properties once their item ended, as script.trakt does, so the next item never
+        inherits them; one the next item's add-on has set meanwhile is left alone."""
+        taken, self._window_ids = self._window_ids, None
+        for name, value in (taken or {}).items():
+            if value and kodi.home_property(name) == value:
+                kodi.clear_home_property(name)
 
     # -- what is playing ------------------------------------------------------------------------
     def _read_playing(self):
         tag = self.getVideoInfoTag()
-        path = self.getPlayingFile()
+        playing_file = self.getPlayingFile()  # for an add-on video, the URL it resolved to
         total, position = self.getTotalTime(), self.getTime()
-        listitem_props = {}
-        opted_out = False
+        source, opted_out, listitem_ids = "", False, ""
         try:
             playing = self.getPlayingItem()
+            source = playing.getPath()  # where the item came from: an add-on's plugin:// path
             opted_out = playing.getProperty(OPT_OUT_PROPERTY).lower() == "true"
-            listitem_props[LISTITEM_IDS_PROPERTY] = playing.getProperty(LISTITEM_IDS_PROPERTY)
+            listitem_ids = playing.getProperty(LISTITEM_IDS_PROPERTY)
         except (RuntimeError, AttributeError):
-            pass  # Kodi before 20 has no getPlayingItem
-        properties = {name: kodi.home_property(name) for name in ID_PROPERTIES}
-        if not properties.get(LISTITEM_IDS_PROPERTY):
-            properties[LISTITEM_IDS_PROPERTY] = listitem_props.get(LISTITEM_IDS_PROPERTY, "")
+            pass
+        property_ids = dict(self._window_ids or {})
+        property_ids[LISTITEM_IDS] = listitem_ids
         uniqueids = {key: tag.getUniqueID(key) or kodi.info_label("VideoPlayer.UniqueID(%s)" % key)
                      for key in ("imdb", "tmdb", "tvdb")}
         season, episode = tag.getSeason(), tag.getEpisode()
         media_type = tag.getMediaType()
-        if media_type not in ("movie", "episode") and any(properties.values()):
+        if media_type not in ("movie", "episode") and any(property_ids.values()):
             media_type = _guess_type(tag)  # an add-on handed over ids: it plays a title, not a clip
         item = PlayingItem(
-            media_type=media_type, dbid=tag.getDbId(), path=path,
+            media_type=media_type, dbid=tag.getDbId(), path=playing_file, source=source or playing_file,
             title=tag.getTitle(), year=tag.getYear() or None, show_title=tag.getTVShowTitle(),
             season=season if season is not None and season >= 0 else None,
             episode=episode if episode is not None and episode > 0 else None,
-            uniqueids={k: v for k, v in uniqueids.items() if v}, property_ids=properties)
+            uniqueids={k: v for k, v in uniqueids.items() if v}, property_ids=property_ids)
         is_live = kodi.condition("PVR.IsPlayingTV") or kodi.condition("PVR.IsPlayingRadio")
-        return item, total, position, is_live, opted_out
+        return item, total, position, is_live, opted_out, playing_file
 
 
 def _guess_type(tag) -> str:

@@ -3,13 +3,17 @@ import json
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
-from urllib.parse import unquote
 
 from .media import Episode, Media, Movie, Show, clean_ids
 
-# Home window properties a playing add-on may set to JSON ids before playback starts.
-ID_PROPERTIES = ("service.scrobbler.simkl.ids", "script.trakt.ids")
+# Where a playing add-on hands over JSON ids, strongest first: a property on the playing ListItem
+# (kept in PlayingItem.property_ids under this key), then Home window properties set before playback.
+LISTITEM_IDS = "listitem"
+WINDOW_ID_PROPERTIES = ("service.scrobbler.simkl.ids", "script.trakt.ids")
+ID_SOURCES = (LISTITEM_IDS,) + WINDOW_ID_PROPERTIES
 SEARCH_CACHE_SIZE = 200
+# Sources whose paths are files on a local or network file system: only these may be file-searched.
+FILE_SYSTEM_SCHEMES = ("", "file", "smb", "nfs", "ftp", "ftps", "sftp", "afp", "dav", "davs")
 
 
 class SearchUnavailable(Exception):
@@ -21,14 +25,19 @@ class PlayingItem:
     """What Kodi tells about the item when it starts; gathered by player.py, read here."""
     media_type: str = ""
     dbid: int = -1
-    path: str = ""
+    path: str = ""  # what Kodi plays: for an add-on video, the URL the add-on resolved it to
+    source: str = ""  # where the item came from (an add-on's plugin:// path); empty: the same as path
     title: str = ""
     year: Optional[int] = None
     show_title: str = ""
     season: Optional[int] = None
     episode: Optional[int] = None
     uniqueids: Dict[str, str] = field(default_factory=dict)  # VideoPlayer.UniqueID(...) / tag.getUniqueID
-    property_ids: Dict[str, str] = field(default_factory=dict)  # property name -> raw JSON
+    property_ids: Dict[str, str] = field(default_factory=dict)  # one of ID_SOURCES -> raw JSON
+
+    @property
+    def origin(self) -> str:
+        return self.source or self.path
 
     def in_library(self) -> bool:
         return self.dbid is not None and self.dbid > 0 and self.media_type in ("movie", "episode")
@@ -81,7 +90,7 @@ class Resolver:
         self._library = library
         self._search_file = search_file
         self._log = log
-        self._searched = OrderedDict()  # file name -> Media or None, oldest first
+        self._searched = OrderedDict()  # whole path -> Media or None, oldest first
         self.last_reason = ""
 
     def resolve(self, item: PlayingItem) -> Optional[Media]:
@@ -99,7 +108,7 @@ class Resolver:
 
     def _from_labels(self, item: PlayingItem) -> Optional[Media]:
         handed_over = {}
-        for name in ID_PROPERTIES:
+        for name in ID_SOURCES:
             handed_over = _parse_ids(item.property_ids.get(name))
             if handed_over:
                 break
@@ -121,20 +130,21 @@ class Resolver:
         return Episode(item.show_title, item.season, item.episode, None, handed_over, item.title, own)
 
     def _from_search(self, item: PlayingItem) -> Optional[Media]:
-        name = _file_name(item.path)
+        name = search_name(item.origin, episode=_looks_like_episode(item))
         if not name or self._search_file is None:
-            self.last_reason = self.last_reason or "no ids and no file name to search"
+            self.last_reason = self.last_reason or "no ids, and not a file Simkl's file search may be asked about"
             return None
-        if name in self._searched:
-            self._searched.move_to_end(name)
-            found = self._searched[name]
+        path = item.origin
+        if path in self._searched:
+            self._searched.move_to_end(path)
+            found = self._searched[path]
         else:
             try:
                 found = _media_of_search(self._search_file(name))
             except SearchUnavailable as exc:
                 self.last_reason = "file search unavailable (%s)" % exc
                 return None  # not cached: the next playback of this file may search again
-            self._searched[name] = found
+            self._searched[path] = found
             while len(self._searched) > SEARCH_CACHE_SIZE:
                 self._searched.popitem(last=False)
         if found is None:
@@ -166,32 +176,37 @@ def _parse_ids(raw: Optional[str]) -> dict:
     return clean_ids(data) if isinstance(data, dict) else {}
 
 
-def _file_name(path: str) -> str:
-    """The part of a path worth sending to /search/file: the last folder and the file name.
+def _looks_like_episode(item: PlayingItem) -> bool:
+    return item.media_type == "episode" or bool(item.show_title and item.episode)
 
-    Never a host, a share's credentials, a drive letter, a URL's query or Kodi's |header options.
+
+def search_name(path: str, episode: bool) -> str:
+    """What Simkl's /search/file may learn about a file: its name, and for an episode its folder's name.
+
+    Only for files on a local or network file system: never for an http(s) stream or an add-on
+    video, and never a host, a share's credentials, a drive letter or Kodi's |header options.
     """
-    if not path or path.startswith(("plugin://", "pvr://")):
+    if not path:
         return ""
     if path.startswith("stack://"):
         path = path[len("stack://"):].split(" , ")[0]
     path = path.split("|")[0]
     scheme, sep, rest = path.partition("://")
-    if sep:
-        web = scheme.lower() in ("http", "https")
-        if web:
-            rest = rest.split("?")[0].split("#")[0]
-        rest = rest.partition("/")[2]  # drop the host (and any user:password@)
-        if web:
-            rest = unquote(rest)
+    if not sep or len(scheme) == 1:
+        scheme, rest = "", path  # a local path (a one-letter "scheme" is a Windows drive)
+    elif scheme.lower() not in FILE_SYSTEM_SCHEMES:
+        return ""
     else:
-        rest = path
+        rest = rest.partition("/")[2]  # drop the host (and any user:password@)
     parts = [part for part in rest.replace("\\", "/").split("/") if part]
+    if rest.startswith(("\\\\", "//")):
+        parts = parts[1:]  # a Windows UNC host
     if parts and parts[0].endswith(":"):
         parts = parts[1:]  # a Windows drive
-    if rest.startswith(("\\\\", "//")) and parts:
-        parts = parts[1:]  # a Windows UNC host
-    return "/".join(parts[-2:])
+    if not parts:
+        return ""
+    keep = 2 if episode else 1
+    return "/".join(parts[-keep:])
 
 
 def _media_of_search(answer) -> Optional[Media]:

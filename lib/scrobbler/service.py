@@ -11,14 +11,17 @@ import xbmc
 from . import account, config, kodi
 from .api import ApiError
 from .flush import Flusher
+from .marks import PlaybackMarks, library_item
 from .media import Show
 from .outbox import Outbox
 from .player import Player
-from .resolve import Library, Resolver, SearchUnavailable
+from .resolve import Library, Resolver, SearchUnavailable, search_name
 from .rewatch import PENDING_PREFIX, Sessions, session_for
 from .watch import Rules, decide
 
-PLAYBACK_UPDATE_WINDOW = 15.0  # Kodi's own playcount update arrives around the end of playback
+# Marking a season or a show in Kodi sends one update per episode, a few milliseconds apart: they
+# are sent to Simkl together once no new mark came for this long.
+MARKS_SETTLE = 2.0
 REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
 
 
@@ -59,6 +62,9 @@ class Service:
                                on_auth_expired=self._auth_expired, on_sent=self._sent,
                                on_rewatch=self._rewatch_answered, session_id=self._session_id)
         self.rules = read_rules()
+        self.marks = PlaybackMarks(clock=clock)
+        self._marks_flush_at = None  # when queued library marks are sent, once they stopped coming
+        self._sent_batch = []  # entries Simkl took during the current flush, announced together
         self._was_logged_in = kodi.setting_bool("logged_in")
         self._worker_logged_in = self._was_logged_in  # the worker's own view, see _may_post()
         self.jobs = queue.Queue()
@@ -113,14 +119,19 @@ class Service:
         if method == "Other." + config.FLUSH_MESSAGE and sender == config.ADDON_ID:
             self.flusher.resume()
             self.kick()
+        elif method.startswith("Player.On"):
+            self.marks.notification(method, data)
         elif method == "VideoLibrary.OnUpdate":
-            # Decided now, on Kodi's thread: by the time the worker looks, playback may have moved on.
+            # Decided now, in Kodi's order of notifications: by the time the worker looks, playback
+            # may have moved on.
             self.jobs.put(("library", data, self._playback_caused(data)))
 
     # -- worker thread ----------------------------------------------------------------------------
     def _work(self):
         while True:
             due = self.flusher.next_due() if kodi.setting_bool("logged_in") else None
+            if self._marks_flush_at is not None:
+                due = self._marks_flush_at if due is None else min(due, self._marks_flush_at)
             timeout = None if due is None else max(0.0, due - self.clock())
             try:
                 job = self.jobs.get(timeout=timeout)
@@ -147,9 +158,10 @@ class Service:
                 self._flush()
         elif kind == "library":
             if self._queue_library_update(job[1], job[2]):
-                self._flush()
+                self._marks_flush_at = self.clock() + MARKS_SETTLE
         elif kind == "flush":
-            self._flush()
+            if self._marks_flush_at is None or self.clock() >= self._marks_flush_at:
+                self._flush()
         elif kind == "prune":
             self.outbox.prune()
 
@@ -164,13 +176,19 @@ class Service:
         return logged_in
 
     def _flush(self):
+        self._marks_flush_at = None
         if not self._may_post():
             return
-        self.flusher.flush(should_stop=self._stopping.is_set)
+        self._sent_batch = []
+        try:
+            self.flusher.flush(should_stop=self._stopping.is_set)
+        finally:
+            sent, self._sent_batch = self._sent_batch, []
+            self._announce(sent)
 
     def _queue_watch(self, tracked) -> bool:
         verdict = decide(tracked.playback, self.rules)
-        label = tracked.item.title or os.path.basename(tracked.item.path)
+        label = tracked.item.title or _file_label(tracked.item.origin)
         if not verdict.watched:
             kodi.debug("not watched: %r (%s)" % (label, verdict.reason))
             return False
@@ -193,13 +211,14 @@ class Service:
         return True
 
     def _queue_library_update(self, data, playback_caused) -> bool:
-        try:
-            data = json.loads(data) if isinstance(data, str) else data
-            item, playcount = data["item"], data["playcount"]
-            kind, dbid = item["type"], int(item["id"])
-        except (ValueError, KeyError, TypeError):
+        key, playcount = library_item(data), _playcount(data)
+        if key is None or playcount is None:
             return False  # an update without a playcount: resume points, artwork, …
-        if playback_caused or not kodi.setting_bool("sync_library_marks", True) or kind not in ("movie", "episode"):
+        kind, dbid = key
+        if playback_caused:
+            kodi.debug("playcount of library %s %d changed by its playback: not a mark" % (kind, dbid))
+            return False
+        if not kodi.setting_bool("sync_library_marks", True) or kind not in ("movie", "episode"):
             return False
         library = Library(kodi.jsonrpc)
         found = library.movie(dbid) if kind == "movie" else library.episode(dbid)
@@ -214,15 +233,8 @@ class Service:
         return queued
 
     def _playback_caused(self, data) -> bool:
-        try:
-            item = (json.loads(data) if isinstance(data, str) else data)["item"]
-            key = (item["type"], int(item["id"]))
-        except (ValueError, KeyError, TypeError):
-            return False
-        if self.player.is_following():
-            return True
-        last = self.player.last_finished
-        return last is not None and (last[0], last[1]) == key and self.clock() - last[2] < PLAYBACK_UPDATE_WINDOW
+        key, playcount = library_item(data), _playcount(data)
+        return key is not None and playcount is not None and self.marks.caused_by_playback(key, playcount)
 
     def _search_file(self, name):
         if not self._may_post():
@@ -264,6 +276,10 @@ class Service:
         account.logged_out(rejected_token=self.client.tokens.last_token)
 
     def _sent(self, entries):
+        self._sent_batch.extend(entries)
+
+    def _announce(self, entries):
+        """One notification for what one flush delivered (a whole marked season is one)."""
         added = [e for e in entries if e.kind == "add" and not e.rewatch]
         if not added or not kodi.setting_bool("notify_watched", True):
             return
@@ -284,6 +300,22 @@ class Service:
         items = ([{"title": label, "at": int(self.clock())}] + [i for i in items if isinstance(i, dict)])[:20]
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(items, handle)
+
+
+def _playcount(data):
+    try:
+        playcount = (json.loads(data) if isinstance(data, str) else data)["playcount"]
+        return int(playcount)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _file_label(path):
+    """What the log and the status view call an item without a title: a file's name, or the add-on
+    it came from; never a stream's address."""
+    if path.lower().startswith("plugin://"):
+        return path[len("plugin://"):].split("/")[0]
+    return search_name(path, episode=False)
 
 
 def run():

@@ -69,7 +69,9 @@ class World:
         self.jsonrpc_calls = []
         self.info_labels = {}
         self.conditions = {}
-        self.player = None  # the FakePlayback now playing, if any
+        self.player = None  # the PlayingFile now playing, if any
+        self.players = []  # every xbmc.Player created: Kodi calls back them all
+        self.playcounts = {}  # (type, dbid) -> the library playcount Kodi keeps
         self.build_version = "20.1 (20.1.0) Git:20230311-nogit"
         self.monitors = []  # every xbmc.Monitor created: Kodi delivers notifications to them all
 
@@ -90,6 +92,11 @@ class World:
         """An add-on script saved settings: Kodi tells every monitor of the add-on."""
         for monitor in list(self.monitors):
             monitor.onSettingsChanged()
+
+    def notify(self, method, data, sender="xbmc"):
+        """A JSON-RPC notification, as Kodi announces it to every Monitor."""
+        for monitor in list(self.monitors):
+            monitor.onNotification(sender, method, json.dumps(data))
 
     def string(self, number):
         if number not in self.strings:
@@ -128,11 +135,72 @@ def reset(profile_dir):
 
 
 class PlayingFile:
-    """What the fake player plays: set `world().player = PlayingFile(...)`, then fire Player callbacks."""
+    """What the fake player plays: set `world().player = PlayingFile(...)`, then fire Player callbacks,
+    or let `open_file` / `close_file` below do both in Kodi's order.
 
-    def __init__(self, tag, path, total, position=0.0, properties=None):
+    path: what Player.getPlayingFile() returns, the item's dynamic path: for an add-on video the URL
+        the add-on resolved it to (xbmc/interfaces/legacy/Player.cpp: CurrentFileItem().GetDynPath()).
+    source: the item's own path, e.g. its plugin:// URL (getPlayingItem().getPath()); defaults to path.
+    """
+
+    def __init__(self, tag, path, total, position=0.0, properties=None, source=None):
         self.tag = tag
         self.path = path
+        self.source = source or path
         self.total = total
         self.position = position
         self.properties = dict(properties or {})  # the playing ListItem's properties
+
+    def library_key(self):
+        dbid = self.tag.getDbId()
+        media_type = self.tag.getMediaType()
+        return (media_type, dbid) if dbid and dbid > 0 and media_type in ("movie", "episode") else None
+
+    def announced_item(self):
+        """The "item" of Kodi's Player.* notifications: the library type and id, else a type and title."""
+        key = self.library_key()
+        if key:
+            return {"type": key[0], "id": key[1]}
+        return {"type": self.tag.getMediaType() or "unknown", "title": self.tag.getTitle()}
+
+
+# Kodi raises a library item's playcount once playback got this far (advancedsettings
+# video/playcountminimumpercent, 90 by default), whatever any add-on thinks of the playback.
+PLAYCOUNT_MINIMUM = 0.9
+
+
+def open_file(playing):
+    """Kodi opens a file (Player.Open, a playlist advance, Up Next): from this moment the player answers
+    for it, and only then Python hears onPlayBackStarted and onAVStarted."""
+    world_ = world()
+    world_.player = playing
+    player = {"playerid": 1, "speed": 1}
+    world_.notify("Player.OnPlay", {"item": playing.announced_item(), "player": player})
+    for callback in list(world_.players):
+        callback.onPlayBackStarted()
+    world_.notify("Player.OnAVStart", {"item": playing.announced_item(), "player": player})
+    for callback in list(world_.players):
+        callback.onAVStarted()
+
+
+def close_file(natural, next_file=None):
+    """The playing file ends by itself (natural) or is stopped. Kodi saves its state first: a library
+    item that got past PLAYCOUNT_MINIMUM gets its playcount raised with VideoLibrary.OnUpdate just
+    before Player.OnStop (seen in tests/e2e/test_scrobble.py). With next_file (a playlist moving on),
+    Kodi has already opened the next file when Python hears of the end."""
+    world_ = world()
+    playing = world_.player
+    key = playing.library_key()
+    if key and (natural or playing.total and playing.position >= PLAYCOUNT_MINIMUM * playing.total):
+        world_.playcounts[key] = world_.playcounts.get(key, 0) + 1
+        world_.notify("VideoLibrary.OnUpdate", {"item": {"type": key[0], "id": key[1]},
+                                                "playcount": world_.playcounts[key]})
+    world_.player = next_file
+    world_.notify("Player.OnStop", {"item": playing.announced_item(), "end": bool(natural)})
+    for callback in list(world_.players):
+        if natural:
+            callback.onPlayBackEnded()
+        else:
+            callback.onPlayBackStopped()
+    if next_file is not None:
+        open_file(next_file)

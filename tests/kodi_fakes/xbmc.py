@@ -44,7 +44,11 @@ class Monitor(_stub.Monitor):
 
 
 class Player(_stub.Player):
-    """Answers from the fake playback in world().player; callbacks are fired by the tests."""
+    """Answers from the fake playback in world().player; callbacks are fired by the tests or by
+    fakekodi.open_file / close_file, which call every Player created."""
+
+    def __init__(self):
+        world().players.append(self)
 
     def isPlaying(self):
         return world().player is not None
@@ -71,7 +75,8 @@ class Player(_stub.Player):
         if world().player is None:
             raise RuntimeError("Kodi is not playing any file")
         import xbmcgui
-        item = xbmcgui.ListItem(path=world().player.path)
+        # A ListItem of Kodi's current file item, whose path stays the item's own (plugin://) path.
+        item = xbmcgui.ListItem(path=world().player.source)
         for key, value in world().player.properties.items():
             item.setProperty(key, value)
         return item

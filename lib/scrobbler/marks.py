@@ -1,0 +1,60 @@
+"""Which of Kodi's library playcount changes are the user's own marks.
+
+When a library item plays to its end (or past Kodi's "ignore at end" percentage), Kodi raises its
+playcount itself and sends `VideoLibrary.OnUpdate` with it, around the item's `Player.OnStop`,
+whatever the add-on made of that playback (followed, excluded, too short, switched off). That is
+not the user's "Mark as watched". Kodi's player notifications (`Player.OnPlay`, `OnAVStart`,
+`OnStop`) name the library item that plays, in the same order as its library notifications, so
+a playcount raise for the item playing now, or for one that stopped a moment ago, is Kodi's own.
+"""
+import json
+import time
+from typing import Callable, Dict, Optional, Tuple
+
+# Kodi saves the played item's state in a background job: its update can trail Player.OnStop.
+PLAYBACK_UPDATE_WINDOW = 15.0
+
+Key = Tuple[str, int]
+
+
+def library_item(data) -> Optional[Key]:
+    """(type, id) of the library item a notification's data names, or None."""
+    try:
+        item = (json.loads(data) if isinstance(data, str) else data)["item"]
+        return item["type"], int(item["id"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class PlaybackMarks:
+    """Fed with Kodi's notifications; tells whether a playcount raise came from playback."""
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self._clock = clock
+        self._playing: Optional[Key] = None
+        self._stopped: Dict[Key, float] = {}  # item -> when it stopped playing
+
+    def notification(self, method: str, data) -> None:
+        if method in ("Player.OnPlay", "Player.OnAVStart"):
+            self._stop_playing()
+            self._playing = library_item(data)
+        elif method == "Player.OnStop":
+            self._stop_playing()
+            stopped = library_item(data)
+            if stopped is not None:
+                self._stopped[stopped] = self._clock()
+
+    def caused_by_playback(self, key: Key, playcount: int) -> bool:
+        """A playcount raise for the item playing now or one that stopped within the window."""
+        if playcount <= 0:
+            return False  # Kodi's playback never lowers a playcount: that is always the user
+        if key == self._playing:
+            return True
+        now = self._clock()
+        self._stopped = {k: t for k, t in self._stopped.items() if 0 <= now - t < PLAYBACK_UPDATE_WINDOW}
+        return key in self._stopped
+
+    def _stop_playing(self) -> None:
+        if self._playing is not None:
+            self._stopped[self._playing] = self._clock()
+            self._playing = None
