@@ -1,0 +1,162 @@
+"""Library marks through the real service: Kodi's own playcount raise after playback is never a mark;
+a user's mark is, also while another video plays; a marked season goes out together."""
+import json
+
+import pytest
+from xbmc import InfoTagVideo
+
+from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, log_in, movie_tag
+
+OTHER_MOVIE = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277", "tmdb": "949"},
+               "file": "/media/movies/Heat (1995)/Heat.mkv"}
+PRIVATE_MOVIE = {"movieid": 4, "title": "Home Video", "year": 2020, "uniqueid": {"imdb": "tt9999991"},
+                 "file": "/media/private/Home Video (2020)/home.mkv"}
+CLIP = {"movieid": 5, "title": "Teaser", "year": 2024, "uniqueid": {"imdb": "tt9999992"},
+        "file": "/media/movies/Teaser (2024)/teaser.mkv"}
+SEASON = [dict(EPISODE, episodeid=100 + n, episode=n, title="Episode %d" % n, uniqueid={"tvdb": str(9000 + n)},
+               file="/media/tv/The Last of Us/Season 1/S01E%02d.mkv" % n) for n in range(1, 10)]
+
+
+@pytest.fixture
+def library(kodi):
+    install_library(kodi, movies=(MOVIE, OTHER_MOVIE, PRIVATE_MOVIE, CLIP), episodes=[EPISODE] + SEASON)
+
+
+@pytest.fixture
+def start(kodi, server, clock, library):
+    log_in(kodi, server)
+    started = []
+
+    def start_service(**settings):
+        for key, value in settings.items():
+            kodi.set_setting(key, value)
+        started.append(RunningService(kodi, clock).start())
+        return started[-1]
+
+    yield start_service
+    for running in started:
+        if running.thread.is_alive():
+            running.stop()
+
+
+def mark(service, item, playcount):
+    kind, dbid = ("movie", item["movieid"]) if "movieid" in item else ("episode", item["episodeid"])
+    service.service.notification("xbmc", "VideoLibrary.OnUpdate",
+                                 json.dumps({"item": {"id": dbid, "type": kind}, "playcount": playcount}))
+
+
+def history(server):
+    return [r for r in server.requests_to("/sync/history") if r.status == 201]
+
+
+def test_a_movie_in_an_excluded_folder_played_to_its_end_is_not_sent_through_kodis_playcount(start, server, kodi):
+    service = start(exclude_folder1="/media/private")
+
+    service.play(movie_tag(PRIVATE_MOVIE), PRIVATE_MOVIE["file"], total=7200)
+    service.settle_marks()
+
+    assert kodi.playcounts[("movie", 4)] == 1  # Kodi marked it watched in its library
+    assert server.requests_to("/sync/history") == []
+
+
+def test_a_movie_played_while_scrobble_movies_is_off_is_not_sent_as_a_mark(start, server, kodi):
+    service = start(scrobble_movies=False)
+
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.settle_marks()
+
+    assert kodi.playcounts[("movie", 1)] == 1
+    assert server.requests_to("/sync/history") == []
+
+
+def test_a_clip_under_the_minimum_length_played_to_its_end_is_not_sent_as_a_mark(start, server, kodi):
+    service = start()
+
+    service.play(movie_tag(CLIP), CLIP["file"], total=90)
+    service.settle_marks()
+
+    assert kodi.playcounts[("movie", 5)] == 1
+    assert server.requests_to("/sync/history") == []
+
+
+def test_a_playback_the_decision_rejected_is_not_sent_when_kodi_marks_it(start, server, kodi):
+    service = start(threshold=95)
+
+    service.play(movie_tag(), MOVIE["file"], total=7200, stop_at=0.92 * 7200, ended=False)
+    service.settle_marks()
+
+    assert kodi.playcounts[("movie", 1)] == 1  # past Kodi's 90 %, short of the user's 95 %
+    assert server.requests_to("/sync/history") == []
+
+
+def test_kodis_update_arriving_just_after_the_stop_is_not_a_mark_either(start, server, clock):
+    service = start(exclude_folder1="/media/private")
+    service.play(movie_tag(PRIVATE_MOVIE), PRIVATE_MOVIE["file"], total=7200)
+    clock.advance(5)
+
+    mark(service, PRIVATE_MOVIE, 2)
+    service.settle_marks()
+
+    assert server.requests_to("/sync/history") == []
+
+
+def test_a_users_mark_of_another_movie_while_a_video_plays_is_sent(start, server, kodi):
+    service = start()
+    playing = InfoTagVideo(media_type="movie", title="Inception", year=2010, dbid=1,
+                           uniqueids={"imdb": "tt1375666"}, path=MOVIE["file"])
+    import fakekodi
+    fakekodi.open_file(fakekodi.PlayingFile(playing, MOVIE["file"], 7200))
+
+    mark(service, OTHER_MOVIE, 1)
+    service.settle_marks()
+
+    (request,) = history(server)
+    assert [m["title"] for m in request.json["movies"]] == ["Heat"]
+
+
+def test_a_users_mark_of_the_movie_a_minute_after_its_playback_is_sent(start, server, clock):
+    service = start(exclude_folder1="/media/private")
+    service.play(movie_tag(PRIVATE_MOVIE), PRIVATE_MOVIE["file"], total=7200, stop_at=600, ended=False)
+    clock.advance(60)
+
+    mark(service, PRIVATE_MOVIE, 1)
+    service.settle_marks()
+
+    (request,) = history(server)
+    assert [m["title"] for m in request.json["movies"]] == ["Home Video"]
+
+
+def test_marking_a_whole_season_sends_one_request_and_one_notification(start, server, kodi):
+    service = start()
+
+    for episode in SEASON:
+        mark(service, episode, 1)
+    service.idle()
+    assert server.requests_to("/sync/history") == []  # still waiting for more marks
+    service.settle_marks()
+
+    (request,) = history(server)
+    (show,) = request.json["shows"]
+    assert [e["number"] for e in show["seasons"][0]["episodes"]] == list(range(1, 10))
+    assert [n[1] for n in kodi.notifications] == ["9 watches sent to Simkl"]
+
+
+def test_unmarking_a_season_sends_one_remove_request(start, server):
+    service = start()
+
+    for episode in SEASON:
+        mark(service, episode, 0)
+    service.settle_marks()
+
+    (request,) = server.requests_to("/sync/history/remove")
+    assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 9
+
+
+def test_an_episode_played_to_its_end_is_sent_once_despite_kodis_own_mark(start, server):
+    service = start()
+
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.settle_marks()
+
+    (request,) = history(server)
+    assert request.json["shows"][0]["title"] == SHOW["title"]
