@@ -183,11 +183,12 @@ def open_file(playing):
         callback.onAVStarted()
 
 
-def close_file(natural, next_file=None):
+def close_file(natural, next_file=None, meanwhile=None):
     """The playing file ends by itself (natural) or is stopped. Kodi saves its state first: a library
     item that got past PLAYCOUNT_MINIMUM gets its playcount raised with VideoLibrary.OnUpdate just
     before Player.OnStop (seen in tests/e2e/test_scrobble.py). With next_file (a playlist moving on),
-    Kodi has already opened the next file when Python hears of the end."""
+    Kodi has already opened the next file when Python hears of the end; `meanwhile()` runs in that
+    moment (e.g. a sampler tick)."""
     world_ = world()
     playing = world_.player
     key = playing.library_key()
@@ -196,6 +197,8 @@ def close_file(natural, next_file=None):
         world_.notify("VideoLibrary.OnUpdate", {"item": {"type": key[0], "id": key[1]},
                                                 "playcount": world_.playcounts[key]})
     world_.player = next_file
+    if meanwhile is not None:
+        meanwhile()
     world_.notify("Player.OnStop", {"item": playing.announced_item(), "end": bool(natural)})
     for callback in list(world_.players):
         if natural:
