@@ -6,8 +6,10 @@
     kodi_env             module-scoped, override in a test module: extra environment for kodi.bin,
                          e.g. {"SIMKL_API_URL": fake.url, "SIMKL_CLIENT_ID": fake.client_id}
     kodi_addon_settings  module-scoped, override: settings seeded into the add-on before the first boot
+    kodi_extra_addons    module-scoped, override: unpacked add-on folders installed beside it and enabled,
+                         e.g. [video_addon.PLUGIN_DIR] (the test video add-on)
     make_kodi            function-scoped factory for a Kodi of the test's own, closed after the test:
-                         make_kodi(env=None, settings=None, enable=True, library=True, start=True)
+                         make_kodi(env=None, settings=None, enable=True, library=True, start=True, addons=())
     media_library        the generated media folders, {"movies": Path, "tvshows": Path}
 
 A failing test gets the end of kodi.log of each Kodi it used, and the request log of any fake
@@ -21,7 +23,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 import pytest
 
@@ -111,19 +113,24 @@ class KodiFactory:
         self.instances: List[Kodi] = []
 
     def __call__(self, env: Optional[Dict[str, str]] = None, settings: Optional[Dict[str, Any]] = None,
-                 enable: bool = True, library: bool = True, start: bool = True, debug_log: bool = False) -> Kodi:
+                 enable: bool = True, library: bool = True, start: bool = True, debug_log: bool = False,
+                 addons: Sequence[Path] = ()) -> Kodi:
         """A new profile with requests and the add-on installed. settings are seeded into the add-on first;
         start boots Kodi; enable turns the add-on on and waits for its service to log that it started;
-        library adds the media folders and scans them."""
+        library adds the media folders and scans them. addons: more unpacked add-on folders, installed
+        beside it and enabled with it."""
         kodi = Kodi(self._tmp.mktemp("kodi-home"), env=env, debug_log=debug_log)
         self.instances.append(kodi)
         kodi.install_addon_dir(self._requests_addon)
         kodi.install_addon_zip(self._addon_zip)
+        extra_ids = [kodi.install_addon_dir(folder) for folder in addons]
         if settings:
             kodi.set_addon_settings(ADDON_ID, settings)
         if not start:
             return kodi
         kodi.start()
+        for addon_id in extra_ids:
+            kodi.enable_addon(addon_id)
         if enable:
             kodi.enable_addon(ADDON_ID)
             if not kodi.wait_for_log(SERVICE_STARTED, 30):
@@ -158,10 +165,16 @@ def kodi_addon_settings() -> Dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def kodi(tmp_path_factory, requests_addon, addon_zip, media_library, kodi_env, kodi_addon_settings):
+def kodi_extra_addons() -> List[Path]:
+    return []
+
+
+@pytest.fixture(scope="module")
+def kodi(tmp_path_factory, requests_addon, addon_zip, media_library, kodi_env, kodi_addon_settings,
+         kodi_extra_addons):
     factory = KodiFactory(tmp_path_factory, requests_addon, addon_zip, media_library)
     try:
-        kodi = factory(env=kodi_env, settings=kodi_addon_settings)
+        kodi = factory(env=kodi_env, settings=kodi_addon_settings, addons=kodi_extra_addons)
         yield kodi
         quit_cleanly(kodi)
     finally:

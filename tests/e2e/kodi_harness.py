@@ -27,6 +27,7 @@ VIDEO_DB = "MyVideos121.db"  # Kodi 20 and 21
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", "EXCEPTION Thrown (PythonToCppException)")
 SLOW_STOP_MARKER = "didn't stop in 5 seconds"
 VIDEO_PLAYER = 1
+VIDEO_PLAYLIST = 1
 
 
 class KodiError(Exception):
@@ -485,6 +486,37 @@ class Kodi:
         self.wait_for_position(watch_first)
         self.seek(seek_to)
         return self.wait_for("Player.OnStop", since, timeout).data
+
+    def play_playlist(self, items: List[Dict[str, Any]], timeout: float = 30) -> int:
+        """Fill the video playlist with items ({"episodeid": n}, {"movieid": n}, {"file": …}) and play it from
+        the first, as a user's queue would; wait until that one really plays; return the mark taken before."""
+        self.call("Playlist.Clear", {"playlistid": VIDEO_PLAYLIST})
+        self.call("Playlist.Add", {"playlistid": VIDEO_PLAYLIST, "item": list(items)})
+        since = self.mark()
+        self.call("Player.Open", {"item": {"playlistid": VIDEO_PLAYLIST, "position": 0}, "options": {"resume": False}})
+        self.wait_for("Player.OnAVStart", since, timeout)
+        return since
+
+    def run_to_end(self, seek_to: float = 99, timeout: float = 60) -> dict:
+        """Seek what plays to `seek_to` % and wait for its natural end; return the Player.OnStop data.
+        In a playlist Kodi then moves on to the next item by itself."""
+        since = self.mark()
+        self.seek(seek_to)
+        return self.wait_for("Player.OnStop", since, timeout).data
+
+    def goto_next(self, timeout: float = 30) -> Notification:
+        """Player.GoTo next in the playlist (what a "skip" does); return the next item's Player.OnAVStart.
+        Kodi sends no Player.OnStop (and Python no onPlayBackStopped/Ended) for the item left."""
+        since = self.mark()
+        self.call("Player.GoTo", {"playerid": VIDEO_PLAYER, "to": "next"})
+        return self.wait_for("Player.OnAVStart", since, timeout)
+
+    def stop_at(self, percentage: float, hold: float = 3) -> dict:
+        """Seek what plays to `percentage`, keep playing `hold` player-seconds past it, then stop.
+        Returns the Player.OnStop data (end false)."""
+        self.seek(percentage)
+        self.wait_for_position(self.total_seconds() * percentage / 100 + hold)
+        return self.stop_playback()
 
     def play_and_stop_at(self, item: Dict[str, Any], percentage: float, hold: float = 3,
                          watch_first: float = 2) -> dict:

@@ -50,7 +50,9 @@ class LibraryShow:
 MOVIE_ONE = LibraryMovie("Alpha Test Movie", 2001, 400, {"imdb": "tt9900001", "tmdb": "990001"})
 MOVIE_TWO = LibraryMovie("Beta Test Movie", 2002, 400, {"imdb": "tt9900002", "tmdb": "990002"})
 SHORT_CLIP = LibraryMovie("Gamma Short Clip", 2003, 90, {"imdb": "tt9900003", "tmdb": "990003"})
-MOVIES = (MOVIE_ONE, MOVIE_TWO, SHORT_CLIP)
+# In a folder of its own that test_exclusions.py puts in exclude_folder1 (see movie_folder()).
+EXCLUDED_MOVIE = LibraryMovie("Epsilon Excluded Movie", 2004, 400, {"imdb": "tt9900004", "tmdb": "990004"})
+MOVIES = (MOVIE_ONE, MOVIE_TWO, SHORT_CLIP, EXCLUDED_MOVIE)
 SHOW = LibraryShow("Delta Test Show", 2010, {"tvdb": "990100", "imdb": "tt9900100", "tmdb": "990100"}, [
     LibraryEpisode(1, 1, "Pilot", 360, {"tvdb": "990101", "imdb": "tt9900101", "tmdb": "990101"}),
     LibraryEpisode(1, 2, "Second Step", 360, {"tvdb": "990102", "imdb": "tt9900102", "tmdb": "990102"}),
@@ -93,6 +95,11 @@ def build_library(root: Path, cache_dir: Path) -> Dict[str, Path]:
         shutil.copyfile(str(make_clip(cache_dir, episode.seconds)), str(show_dir / (name + ".mp4")))
         (show_dir / (name + ".nfo")).write_text(_episode_nfo(episode), encoding="utf-8")
     return {"movies": movies, "tvshows": tv}
+
+
+def movie_folder(library: Dict[str, Path], movie: LibraryMovie) -> Path:
+    """The folder of one movie of a library made by build_library (each movie has its own)."""
+    return library["movies"] / movie.folder
 
 
 def _uniqueids(ids: Dict[str, str], default: str) -> str:
