@@ -99,8 +99,9 @@ class RunningService:
 
     def play(self, tag, path, total, stop_at=None, ended=True, properties=None, step=60.0, source=None,
              next_file=None):
-        """Play an item as Kodi does (fakekodi.open_file / close_file): samples every `step` s of media
-        time up to `stop_at`, then it ends or stops; with next_file a playlist moves on to that file."""
+        """Play an item as Kodi does (fakekodi.open_file / close_file / skip_to): samples every `step` s of
+        media time up to `stop_at`, then it ends or stops; with next_file a playlist moves on to that
+        file, at the end or (not ended) by a skip."""
         if self.world.player is None or self.world.player.path != path:
             fakekodi.open_file(fakekodi.PlayingFile(tag, path, total, 0.0, properties, source))
         target = total if stop_at is None else stop_at
@@ -110,7 +111,10 @@ class RunningService:
             self.world.player.position = position
             self.clock.advance(step)
             self.player.sample()
-        fakekodi.close_file(ended, next_file)
+        if next_file is not None and not ended:
+            fakekodi.skip_to(next_file)
+        else:
+            fakekodi.close_file(ended, next_file)
 
     def settle_marks(self):
         """Let the service's wait for more library marks run out, so it sends what it queued."""

@@ -8,7 +8,7 @@ import json
 import pytest
 from xbmc import InfoTagVideo
 
-from fakekodi import PlayingFile, close_file, open_file
+from fakekodi import PlayingFile, close_file, open_file, skip_to
 from lib.scrobbler.player import Player
 from lib.scrobbler.watch import Rules, Verdict, decide
 
@@ -390,10 +390,10 @@ def test_a_stop_at_50_percent_is_not_watched_whatever_the_next_items_length(kodi
 def test_two_items_played_back_to_back_within_seconds_keep_their_own_samples(kodi, player, finished, clock):
     play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
     move_to(kodi, player, 0.9 * HOUR)
-    close_file(natural=False, next_file=PlayingFile(episode(4, 56), NEXT_PATH, HOUR))
+    skip_to(PlayingFile(episode(4, 56), NEXT_PATH, HOUR))
     clock.now += 2
     move_to(kodi, player, 0.1 * HOUR)
-    close_file(natural=False, next_file=PlayingFile(movie_tag(), MOVIE_PATH, 2 * HOUR))
+    skip_to(PlayingFile(movie_tag(), MOVIE_PATH, 2 * HOUR))
     clock.now += 2
     move_to(kodi, player, 0.95 * 2 * HOUR)
     end(kodi, player, natural=True)
@@ -406,7 +406,7 @@ def test_two_items_played_back_to_back_within_seconds_keep_their_own_samples(kod
 def test_the_same_file_twice_in_a_row_keeps_the_second_plays_samples_apart(kodi, player, finished):
     play(kodi, player, tag=episode(3), path=EPISODE_PATH, total=HOUR)
     move_to(kodi, player, 0.3 * HOUR)
-    close_file(natural=False, next_file=PlayingFile(episode(3), EPISODE_PATH, HOUR))
+    skip_to(PlayingFile(episode(3), EPISODE_PATH, HOUR))
     move_to(kodi, player, 0.95 * HOUR)
     end(kodi, player, natural=False)
 

@@ -52,7 +52,7 @@ def test_a_long_movie_skipped_at_30_percent_to_a_short_item_sends_nothing(servic
     short = fakekodi.PlayingFile(movie_tag(SHORT_MOVIE), SHORT_MOVIE["file"], 1500, 5.0)
 
     _play_until(service, movie_tag(), MOVIE["file"], 9000, 0.3 * 9000)
-    fakekodi.close_file(natural=False, next_file=short, meanwhile=service.player.sample)
+    fakekodi.skip_to(short, meanwhile=service.player.sample)
     fakekodi.close_file(natural=False)
     service.settle_marks()
 

@@ -171,7 +171,8 @@ PLAYCOUNT_MINIMUM = 0.9
 
 def open_file(playing):
     """Kodi opens a file (Player.Open, a playlist advance, Up Next): from this moment the player answers
-    for it, and only then Python hears onPlayBackStarted and onAVStarted."""
+    for it, and only then Python hears onPlayBackStarted and onAVStarted (seen in Kodi 20.1: the next
+    file answers about 0.4 s before its onAVStarted, tests/e2e/test_playlists.py)."""
     world_ = world()
     world_.player = playing
     player = {"playerid": 1, "speed": 1}
@@ -183,19 +184,25 @@ def open_file(playing):
         callback.onAVStarted()
 
 
-def close_file(natural, next_file=None, meanwhile=None):
-    """The playing file ends by itself (natural) or is stopped. Kodi saves its state first: a library
-    item that got past PLAYCOUNT_MINIMUM gets its playcount raised with VideoLibrary.OnUpdate just
-    before Player.OnStop (seen in tests/e2e/test_scrobble.py). With next_file (a playlist moving on),
-    Kodi has already opened the next file when Python hears of the end; `meanwhile()` runs in that
-    moment (e.g. a sampler tick)."""
+def _save_state(playing, natural):
+    """Kodi saves the state of the file it leaves: a library item that got past PLAYCOUNT_MINIMUM gets
+    its playcount raised, with VideoLibrary.OnUpdate just before Player.OnStop, also at a stop past
+    90 % (seen in Kodi 20.1, tests/e2e/test_exclusions.py)."""
     world_ = world()
-    playing = world_.player
     key = playing.library_key()
     if key and (natural or playing.total and playing.position >= PLAYCOUNT_MINIMUM * playing.total):
         world_.playcounts[key] = world_.playcounts.get(key, 0) + 1
         world_.notify("VideoLibrary.OnUpdate", {"item": {"type": key[0], "id": key[1]},
                                                 "playcount": world_.playcounts[key]})
+
+
+def close_file(natural, next_file=None, meanwhile=None):
+    """The playing file ends by itself (natural) or is stopped. With next_file (a playlist moving on
+    at a natural end), Kodi has already opened the next file when Python hears of the end; `meanwhile()`
+    runs in that moment (e.g. a sampler tick). Seen in Kodi 20.1 (tests/e2e/test_playlists.py)."""
+    world_ = world()
+    playing = world_.player
+    _save_state(playing, natural)
     world_.player = next_file
     if meanwhile is not None:
         meanwhile()
@@ -207,3 +214,16 @@ def close_file(natural, next_file=None, meanwhile=None):
             callback.onPlayBackStopped()
     if next_file is not None:
         open_file(next_file)
+
+
+def skip_to(next_file, meanwhile=None):
+    """Player.GoTo next in a playlist (Up Next does the same): Kodi leaves the playing file with no
+    Player.OnStop and no onPlayBackStopped/onPlayBackEnded for it, and opens the next one; Python
+    hears only the next item's onPlayBackStarted and onAVStarted (seen in Kodi 20.1,
+    tests/e2e/test_playlists.py)."""
+    world_ = world()
+    _save_state(world_.player, natural=False)
+    world_.player = next_file
+    if meanwhile is not None:
+        meanwhile()
+    open_file(next_file)

@@ -75,7 +75,8 @@ class Player(_stub.Player):
         if world().player is None:
             raise RuntimeError("Kodi is not playing any file")
         import xbmcgui
-        # A ListItem of Kodi's current file item, whose path stays the item's own (plugin://) path.
+        # Kodi's current file item: its path stays the item's own plugin:// URL, while getPlayingFile()
+        # gives the resolved stream (seen in Kodi 20.1, tests/e2e/test_addon_videos.py).
         item = xbmcgui.ListItem(path=world().player.source)
         for key, value in world().player.properties.items():
             item.setProperty(key, value)
