@@ -17,6 +17,8 @@ from lib.scrobbler.outbox import Outbox
 HISTORY = "/sync/history"
 REMOVE = "/sync/history/remove"
 
+EMPTY = {"unresolved": 0, "pending": 0, "sent": 0, "unidentified": 0, "not_found": 0, "refused": 0}
+
 
 START = 1778788800.0  # 2026-05-14T20:00:00Z, the time the expected bodies below are written for
 
@@ -100,7 +102,7 @@ def test_movies_are_sent_with_all_ids_title_year_and_their_own_utc_watched_at(fl
          "watched_at": "2026-05-14T20:30:00Z"},
     ]}
     assert "allow_rewatch" not in request.query
-    assert outbox.counts() == {"pending": 0, "sent": 2, "not_found": 0}
+    assert outbox.counts() == dict(EMPTY, pending=0, sent=2, not_found=0)
 
 
 def test_episodes_are_grouped_into_shows_seasons_and_episodes_each_with_its_watched_at(flusher, outbox, server):
@@ -177,7 +179,7 @@ def test_429_with_retry_after_defers_exactly_that_long_and_loses_nothing(flusher
 
     assert flusher.flush() == 0
     assert wait_of(outbox, clock) == 30
-    assert outbox.counts() == {"pending": 2, "sent": 0, "not_found": 0}
+    assert outbox.counts() == dict(EMPTY, pending=2, sent=0, not_found=0)
 
     clock.now += 29.5
     assert flusher.flush() == 0
@@ -333,7 +335,7 @@ def test_401_blocks_flushing_until_resume_and_reports_the_expired_login_once(flu
     assert flusher.flush() == 0
     assert flusher.auth_blocked
     assert expired.count == 1
-    assert outbox.counts() == {"pending": 2, "sent": 0, "not_found": 0}
+    assert outbox.counts() == dict(EMPTY, pending=2, sent=0, not_found=0)
     assert flusher.next_due() is None
 
     clock.now += 3600

@@ -11,6 +11,8 @@ from lib.scrobbler.outbox import SCHEMA_VERSION, Outbox
 HOUR = 3600.0
 START = 1778788800.0  # 2026-05-14T20:00:00Z
 
+EMPTY = {"unresolved": 0, "pending": 0, "sent": 0, "unidentified": 0, "not_found": 0, "refused": 0}
+
 
 class Clock:
     def __init__(self, now: float = START) -> None:
@@ -274,12 +276,12 @@ def test_mark_sent_and_mark_not_found_update_counts(box):
     first, second, third, fourth = [box.add(movie(n)) for n in range(4)]
     box.mark_sent([first, second])
     box.mark_not_found([third])
-    assert box.counts() == {"pending": 1, "sent": 2, "not_found": 1}
+    assert box.counts() == dict(EMPTY, pending=1, sent=2, not_found=1)
     assert ids(box.take_batch()) == [fourth]
 
 
 def test_counts_are_zero_for_an_empty_queue(box):
-    assert box.counts() == {"pending": 0, "sent": 0, "not_found": 0}
+    assert box.counts() == dict(EMPTY, pending=0, sent=0, not_found=0)
 
 
 def test_retry_now_makes_every_pending_entry_due(box, clock):
@@ -297,7 +299,7 @@ def test_discard_not_found_deletes_only_not_found_entries(box):
     box.mark_not_found([first, second])
     box.mark_sent([third])
     assert box.discard_not_found() == 2
-    assert box.counts() == {"pending": 0, "sent": 1, "not_found": 0}
+    assert box.counts() == dict(EMPTY, pending=0, sent=1, not_found=0)
     assert box.discard_not_found() == 0
 
 
@@ -339,7 +341,7 @@ def test_prune_deletes_sent_entries_older_than_the_age(box, clock):
     pending = box.add(movie(3))
     clock.now += 25 * 86400
     assert box.prune(older_than_days=30) == 1
-    assert box.counts() == {"pending": 1, "sent": 1, "not_found": 0}
+    assert box.counts() == dict(EMPTY, pending=1, sent=1, not_found=0)
     assert ids(box.take_batch()) == [pending]
 
 
@@ -410,7 +412,7 @@ def test_unreadable_file_is_moved_aside_with_one_log_line_and_a_fresh_queue_work
     assert "moved it to " + aside in lines[0]
     with open(aside, "rb") as handle:
         assert handle.read() == original
-    assert outbox.counts() == {"pending": 0, "sent": 0, "not_found": 0}
+    assert outbox.counts() == dict(EMPTY, pending=0, sent=0, not_found=0)
     entry_id = outbox.add(movie())
     assert ids(outbox.take_batch()) == [entry_id]
     outbox.close()
@@ -453,7 +455,7 @@ def test_two_outboxes_on_one_file_see_each_others_writes(db, clock):
     assert ids(service.take_batch()) == [from_script]
     service.mark_sent([from_script])
     assert ids(script.take_batch()) == [from_service]
-    assert script.counts() == {"pending": 1, "sent": 1, "not_found": 0}
+    assert script.counts() == dict(EMPTY, pending=1, sent=1, not_found=0)
     assert script.add(movie()) is None
     service.close()
     script.close()
@@ -483,3 +485,173 @@ def test_add_remove_add_of_one_title_reach_simkl_in_that_order(box, clock):
     assert ids(box.take_batch()) == [remove]
     box.mark_sent([remove])
     assert ids(box.take_batch()) == [second_add]
+
+
+# --- order per title, whatever the retry state -----------------------------------------------------
+
+def test_a_backed_off_add_is_never_overtaken_by_a_newer_remove_of_the_same_title(box, clock):
+    add = box.add(movie(1))
+    box.defer([add], clock.now + HOUR, "server")  # its send failed: backing off
+    remove = box.add(movie(1), kind="remove")
+    other = box.add(movie(2), kind="remove")
+
+    assert ids(box.take_batch()) == [other]
+    box.mark_sent([other])
+    clock.now += HOUR
+    assert ids(box.take_batch()) == [add]
+    box.mark_sent([add])
+    assert ids(box.take_batch()) == [remove]
+
+
+def test_a_backed_off_remove_holds_a_newer_add_of_the_same_title(box, clock):
+    remove = box.add(movie(1), kind="remove")
+    box.defer([remove], clock.now + HOUR, "server")
+    add = box.add(movie(1))
+
+    assert box.take_batch() == []
+    clock.now += HOUR
+    assert ids(box.take_batch()) == [remove]
+    box.mark_sent([remove])
+    assert ids(box.take_batch()) == [add]
+
+
+def test_excluded_entries_are_not_taken_and_hold_their_titles(box):
+    first, second = box.add(movie(1)), box.add(movie(2))
+
+    assert ids(box.take_batch(exclude=[first])) == [second]
+
+
+# --- unresolved watches --------------------------------------------------------------------------
+
+REPORT = {"media_type": "movie", "dbid": 12, "path": "/media/Heat (1995)/Heat.mkv", "title": "Heat"}
+
+
+def test_an_unresolved_watch_is_committed_at_once_with_its_watched_at(db, clock):
+    outbox = Outbox(db, clock=clock)
+    entry_id = outbox.add_unresolved(REPORT, START - 60)
+    outbox.close()  # Kodi quits before the title is known
+
+    reopened = Outbox(db, clock=clock)
+    (waiting,) = reopened.unresolved()
+    assert (waiting.id, waiting.report, waiting.watched_at) == (entry_id, REPORT, "2026-05-14T19:59:00Z")
+    assert reopened.counts() == dict(EMPTY, unresolved=1)
+    assert reopened.take_batch() == []
+
+
+def test_a_resolved_watch_becomes_pending_with_its_title_and_original_watched_at(box):
+    entry_id = box.add_unresolved(REPORT, START - 60)
+
+    assert box.resolved(entry_id, movie(1)) is True
+
+    (entry,) = box.take_batch()
+    assert (entry.id, entry.item, entry.watched_at) == (entry_id, movie(1), "2026-05-14T19:59:00Z")
+    assert box.unresolved() == []
+
+
+def test_a_resolved_watch_that_repeats_one_of_the_last_48_hours_is_dropped(box, clock):
+    box.add(movie(1), START - HOUR)
+    entry_id = box.add_unresolved(REPORT, START)
+
+    assert box.resolved(entry_id, movie(1)) is False
+    assert box.counts() == dict(EMPTY, pending=1)
+
+
+def test_an_episode_counted_twice_in_one_rewatch_session_is_kept_once(box):
+    session = ("session:show:tvdb=4242", "rw-1")
+    first = box.add_unresolved(REPORT, START)
+    again = box.add_unresolved(REPORT, START + HOUR)
+    box.add(episode(1), START - 200 * HOUR)  # the first viewing, long before
+
+    assert box.resolved(first, episode(1), rewatch=True, rewatch_id="rw-1", session_ids=session) is True
+    assert box.resolved(again, episode(1), rewatch=True, rewatch_id="session:show:tvdb=4242",
+                        session_ids=session) is False
+    assert box.counts()["pending"] == 2
+
+
+def test_an_unidentified_watch_needs_attention_and_a_retry_looks_it_up_again(box):
+    entry_id = box.add_unresolved(dict(REPORT, title="Home Video"), START)
+
+    box.unidentified(entry_id, "no ids")
+
+    (waiting,) = box.attention()
+    assert (waiting.state, waiting.label, waiting.reason) == ("unidentified", "Home Video", "no ids")
+    assert box.retry_attention([entry_id]) == 1
+    assert [u.id for u in box.unresolved()] == [entry_id]
+
+
+def test_a_deferred_lookup_is_not_due_before_its_time(box, clock):
+    entry_id = box.add_unresolved(REPORT, START)
+
+    box.defer_unresolved(entry_id, clock.now + 60, "network")
+
+    assert box.unresolved() == [] and box.next_unresolved_due() == clock.now + 60
+    clock.now += 60
+    assert [u.attempts for u in box.unresolved()] == [1]
+
+
+# --- entries that need the user ------------------------------------------------------------------
+
+def test_refused_entries_keep_simkls_reason_until_the_user_retries_or_discards(box):
+    kept, dropped, fine = box.add(movie(1)), box.add(movie(2)), box.add(movie(3))
+    box.refuse([kept, dropped], "wrong_parameter")
+
+    assert {(a.id, a.state, a.reason) for a in box.attention()} == {(kept, "refused", "wrong_parameter"),
+                                                                    (dropped, "refused", "wrong_parameter")}
+    assert ids(box.take_batch()) == [fine]
+    assert box.discard_attention([dropped]) == 1
+    assert box.retry_attention([kept]) == 1
+    assert set(ids(box.take_batch())) == {kept, fine}
+    assert box.attention() == []
+
+
+def test_retry_and_discard_without_ids_apply_to_every_entry_that_needs_attention(box):
+    box.mark_not_found([box.add(movie(1))])
+    box.refuse([box.add(movie(2))], "x")
+
+    assert box.retry_attention() == 2
+    box.refuse(ids(box.take_batch()), "y")
+    assert box.discard_attention() == 2
+    assert box.counts() == EMPTY
+
+
+def test_retry_and_discard_with_an_empty_list_change_nothing(box):
+    box.refuse([box.add(movie(1))], "x")
+
+    assert box.retry_attention([]) == 0 and box.discard_attention([]) == 0
+    assert len(box.attention()) == 1
+
+
+# --- clocks and the 0.1 queue --------------------------------------------------------------------
+
+def test_a_wait_written_before_the_clock_went_back_a_day_is_due_at_once(db, clock):
+    outbox = Outbox(db, clock=clock)
+    entry = outbox.add(movie(1))
+    outbox.defer([entry], clock.now + 600, "server")
+    outbox.close()
+    clock.now -= 86400 + 1  # the wall clock was a day ahead and got corrected
+
+    assert ids(Outbox(db, clock=clock).take_batch()) == [entry]
+
+
+def test_a_version_1_queue_is_upgraded_with_every_entry_kept(db, clock):
+    old = sqlite3.connect(db)
+    old.executescript("""
+        CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, item TEXT NOT NULL,
+            item_key TEXT NOT NULL, watched_at TEXT NOT NULL, rewatch INTEGER NOT NULL DEFAULT 0, rewatch_id TEXT,
+            state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL,
+            last_error TEXT, created REAL NOT NULL, updated REAL NOT NULL);
+        CREATE INDEX entries_due ON entries (state, next_try);
+        CREATE INDEX entries_key ON entries (item_key, kind);
+        PRAGMA user_version = 1;""")
+    old.execute("INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated) VALUES"
+                " ('add', ?, ?, '2026-05-14T19:00:00Z', 0, 0, 0)",
+                ('{"type": "movie", "title": "Movie 1", "year": 2001, "ids": {"imdb": "tt0000001"}}',
+                 movie(1).key()))
+    old.commit()
+    old.close()
+
+    upgraded = Outbox(db, clock=clock)
+
+    (entry,) = upgraded.take_batch()
+    assert (entry.item, entry.watched_at) == (movie(1), "2026-05-14T19:00:00Z")
+    assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

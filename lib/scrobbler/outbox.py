@@ -1,8 +1,19 @@
 """Durable queue of watches (an sqlite file in addon_data): add, take a batch, ack, retry later.
 
-A watch is committed here before anything is sent, so a crash, a restart or a dead network
-never loses it. The service and a RunScript run in separate interpreters and may open the same
-file at once: WAL, a busy timeout and BEGIN IMMEDIATE keep them from stepping on each other.
+A watch is committed here the moment playback is judged watched, before anything that can block
+(ids are resolved afterwards), so a crash, a quit, a restart or a dead network never loses it.
+The service and a RunScript run in separate interpreters and may open the same file at once:
+WAL, a busy timeout and BEGIN IMMEDIATE keep them from stepping on each other.
+
+An entry's life: unresolved (what Kodi reported; ids not known yet) -> pending (due at next_try)
+-> sent. Or it needs the user's attention: unidentified (no title could be found), not_found
+(Simkl does not know the title) or refused (Simkl refused the entry, with its reason); from there
+only the user's Retry or Discard moves it. Nothing leaves without Simkl's acknowledgement or the
+user's decision.
+
+Times: watched_at is the wall-clock moment of the watch; created, updated and next_try follow the
+clock the outbox is given, which the service makes steady (wall time at start plus monotonic time
+since), so a wall-clock jump neither stretches nor shortens a wait.
 """
 import json
 import os
@@ -12,18 +23,25 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator, List, Optional, Union
+from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
 from . import media
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEDUPE_SECONDS = 48 * 3600
 BUSY_TIMEOUT_SECONDS = 15.0
 KINDS = ("add", "remove")
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# A wait further ahead than this was written before the wall clock went back: due now instead.
+LONGEST_WAIT = 24 * 3600
+
+UNRESOLVED, PENDING, SENT = "unresolved", "pending", "sent"
+UNIDENTIFIED, NOT_FOUND, REFUSED = "unidentified", "not_found", "refused"
+ATTENTION = (UNIDENTIFIED, NOT_FOUND, REFUSED)  # kept until the user retries or discards them
+UNRESOLVED_KEY = "unresolved"  # the item_key of an entry whose title is not known yet
 
 _COLUMNS = ("id", "kind", "item", "item_key", "watched_at", "rewatch", "rewatch_id", "state",
-            "attempts", "next_try", "last_error", "created", "updated")
+            "attempts", "next_try", "last_error", "created", "updated", "detail")
 _SCHEMA = """
 CREATE TABLE entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -38,7 +56,8 @@ CREATE TABLE entries (
     next_try REAL NOT NULL,
     last_error TEXT,
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    detail TEXT
 );
 CREATE INDEX entries_due ON entries (state, next_try);
 CREATE INDEX entries_key ON entries (item_key, kind);
@@ -54,6 +73,25 @@ class Entry:
     rewatch: bool
     rewatch_id: Optional[str]
     attempts: int
+
+
+@dataclass
+class Unresolved:
+    """A watch whose title is not known yet: `report` is what Kodi said about the playing item."""
+    id: int
+    report: dict
+    watched_at: str
+    attempts: int
+
+
+@dataclass
+class Attention:
+    """An entry waiting for the user's Retry or Discard."""
+    id: int
+    state: str
+    label: str
+    watched_at: str
+    reason: str
 
 
 class _Unusable(Exception):
@@ -86,6 +124,9 @@ class Outbox:
         # One connection shared by the threads of this process, serialised by the lock.
         self._lock = threading.Lock()
         self._conn = self._open()
+        now = self._clock()
+        with self._write() as conn:
+            conn.execute("UPDATE entries SET next_try = ? WHERE next_try > ?", (now, now + LONGEST_WAIT))
 
     def close(self) -> None:
         with self._lock:
@@ -117,11 +158,97 @@ class Outbox:
                  now, now, now))
             return cursor.lastrowid
 
+    def add_unresolved(self, report: dict, watched_at: Union[float, str]) -> int:
+        """Queue a finished watch as Kodi reported it; its title is found later (see `resolved`)."""
+        now = self._clock()
+        with self._write() as conn:
+            return conn.execute(
+                "INSERT INTO entries (kind, item, item_key, watched_at, state, next_try, created, updated)"
+                " VALUES ('add', ?, ?, ?, ?, ?, ?, ?)",
+                (json.dumps(report, sort_keys=True), UNRESOLVED_KEY, iso_utc(parse_time(watched_at)), UNRESOLVED,
+                 now, now, now)).lastrowid
+
+    def unresolved(self, limit: int = 50) -> List[Unresolved]:
+        """Due unresolved watches, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, item, watched_at, attempts FROM entries WHERE state = ? AND next_try <= ?"
+                " ORDER BY id LIMIT ?", (UNRESOLVED, self._clock(), limit)).fetchall()
+        return [Unresolved(row[0], json.loads(row[1]), row[2], row[3]) for row in rows]
+
+    def resolved(self, entry_id: int, item: media.Media, rewatch: bool = False,
+                 rewatch_id: Optional[str] = None, session_ids: Tuple[str, ...] = ()) -> bool:
+        """The unresolved watch is `item`: pending now. False (and the entry gone) when it repeats an
+        add of the last 48 hours; an episode of a rewatch session (rewatch_id) is checked against the
+        adds of that session, which `session_ids` name (its pinned id and its stand-in)."""
+        key = item.key()
+        with self._write() as conn:
+            row = conn.execute("SELECT watched_at FROM entries WHERE id = ? AND state = ?",
+                               (entry_id, UNRESOLVED)).fetchone()
+            if row is None:
+                return False
+            if self._is_repeat(conn, key, row[0], session_ids if rewatch else None):
+                conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+                return False
+            now = self._clock()
+            conn.execute("UPDATE entries SET item = ?, item_key = ?, rewatch = ?, rewatch_id = ?, state = ?,"
+                         " attempts = 0, next_try = ?, last_error = NULL, detail = NULL, updated = ? WHERE id = ?",
+                         (json.dumps(item.to_dict(), sort_keys=True), key, int(bool(rewatch)), rewatch_id, PENDING,
+                          now, now, entry_id))
+            return True
+
+    def unidentified(self, entry_id: int, reason: str) -> None:
+        """No title could be found for the unresolved watch: kept for the user to see."""
+        self._set_state([entry_id], UNIDENTIFIED, reason)
+
     def mark_sent(self, ids: Iterable[int]) -> None:
-        self._set_state(ids, "sent")
+        self._set_state(ids, SENT)
 
     def mark_not_found(self, ids: Iterable[int]) -> None:
-        self._set_state(ids, "not_found")
+        self._set_state(ids, NOT_FOUND)
+
+    def refuse(self, ids: Iterable[int], reason: str) -> None:
+        """Simkl refused these entries for what they say: kept, with Simkl's reason, for the user."""
+        self._set_state(ids, REFUSED, reason)
+
+    def attention(self, limit: int = 50) -> List[Attention]:
+        """Entries waiting for the user's Retry or Discard, newest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, state, item, watched_at, detail, kind FROM entries WHERE state IN (?, ?, ?)"
+                " ORDER BY id DESC LIMIT ?", ATTENTION + (limit,)).fetchall()
+        found = []
+        for entry_id, state, item, watched_at, detail, kind in rows:
+            data = json.loads(item)
+            if state == UNIDENTIFIED:
+                label = data.get("title") or data.get("label") or "?"
+            else:
+                label = media.from_dict(data).label()
+            found.append(Attention(entry_id, state, label, watched_at, detail or ""))
+        return found
+
+    def retry_attention(self, ids: Optional[Iterable[int]] = None) -> int:
+        """The user's Retry: unidentified watches are looked up again, the others sent again."""
+        now = self._clock()
+        where, params = self._attention_filter(ids)
+        with self._write() as conn:
+            return conn.execute(
+                "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
+                " last_error = NULL, updated = ? WHERE " + where,
+                (UNIDENTIFIED, UNRESOLVED, PENDING, now, now) + params).rowcount
+
+    def discard_attention(self, ids: Optional[Iterable[int]] = None) -> int:
+        """The user's Discard: these entries are dropped for good."""
+        where, params = self._attention_filter(ids)
+        with self._write() as conn:
+            return conn.execute("DELETE FROM entries WHERE " + where, params).rowcount
+
+    @staticmethod
+    def _attention_filter(ids: Optional[Iterable[int]]):
+        if ids is None:
+            return "state IN (?, ?, ?)", ATTENTION
+        ids = tuple(int(i) for i in ids)
+        return ("state IN (?, ?, ?) AND id IN (%s)" % ",".join("?" * len(ids)) or "NULL", ATTENTION + ids)
 
     def defer(self, ids: Iterable[int], until: float, error: str) -> None:
         """Leave the entries pending but not due before `until`, remembering why."""
@@ -135,7 +262,8 @@ class Outbox:
     def retry_now(self) -> None:
         now = self._clock()
         with self._write() as conn:
-            conn.execute("UPDATE entries SET next_try = ? WHERE state = 'pending' AND next_try > ?", (now, now))
+            conn.execute("UPDATE entries SET next_try = ? WHERE state IN (?, ?) AND next_try > ?",
+                         (now, PENDING, UNRESOLVED, now))
 
     def discard_not_found(self) -> int:
         with self._write() as conn:
@@ -152,28 +280,40 @@ class Outbox:
 
     # --- reading -------------------------------------------------------------------------
 
-    def take_batch(self, limit: int = 100) -> List[Entry]:
+    def take_batch(self, limit: int = 100, exclude: Iterable[int] = ()) -> List[Entry]:
         """Due pending entries of the oldest due entry's group, oldest first.
 
         A group is (kind, rewatch, rewatch_id): one request body never mixes adds with removes
-        or a rewatch session with ordinary watches. An entry waits when an older entry of another
-        group concerns the same title, so an add, a remove and an add again reach Simkl in order.
+        or a rewatch session with ordinary watches. An entry waits while an older pending entry of
+        the same title is not in this batch (waiting for a retry, or of another group), so an add,
+        a remove and an add again reach Simkl in the order they were made, whatever their retries.
+        `exclude`: ids that must not be sent now (Simkl took them; recording that is still to do).
         """
+        excluded = set(exclude)
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, kind, item, watched_at, rewatch, rewatch_id, attempts, item_key FROM entries"
-                " WHERE state = 'pending' AND next_try <= ? ORDER BY id", (self._clock(),)).fetchall()
-        batch, held_back = [], set()
-        for row in rows:
-            if (row[1], row[4], row[5]) != (rows[0][1], rows[0][4], rows[0][5]):
-                held_back.add(row[7])
-            elif row[7] not in held_back:
-                batch.append(row)
-                if len(batch) == limit:
+                "SELECT id, kind, rewatch, rewatch_id, item_key, next_try FROM entries WHERE state = ?"
+                " ORDER BY id", (PENDING,)).fetchall()
+        now = self._clock()
+        chosen, group, waiting = [], None, set()
+        for entry_id, kind, rewatch, rewatch_id, key, next_try in rows:
+            due = next_try <= now and entry_id not in excluded
+            if due and group is None:
+                group = (kind, rewatch, rewatch_id)
+            if due and (kind, rewatch, rewatch_id) == group and key not in waiting:
+                chosen.append(entry_id)
+                if len(chosen) == limit:
                     break
-        rows = batch
+            else:
+                waiting.add(key)
+        if not chosen:
+            return []
+        with self._lock:
+            found = {row[0]: row for row in self._conn.execute(
+                "SELECT id, kind, item, watched_at, rewatch, rewatch_id, attempts FROM entries WHERE id IN (%s)"
+                % ",".join("?" * len(chosen)), chosen)}
         return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6])
-                for row in rows]
+                for row in (found[entry_id] for entry_id in chosen if entry_id in found)]
 
     def last_watched(self, key: str) -> Optional[float]:
         """Unix time of the newest add of this item, in any state."""
@@ -187,21 +327,28 @@ class Outbox:
         return int(row[0]) if row else 0
 
     def counts(self) -> dict:
-        found = {"pending": 0, "sent": 0, "not_found": 0}
+        found = {state: 0 for state in (UNRESOLVED, PENDING, SENT) + ATTENTION}
         with self._lock:
             for state, count in self._conn.execute("SELECT state, COUNT(*) FROM entries GROUP BY state"):
                 found[state] = count
         return found
 
     def next_due(self) -> Optional[float]:
-        return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = 'pending'")[0]
+        return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ?", (PENDING,))[0]
+
+    def next_unresolved_due(self) -> Optional[float]:
+        return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ?", (UNRESOLVED,))[0]
+
+    def defer_unresolved(self, entry_id: int, until: float, error: str) -> None:
+        """Look the watch up again at `until` (the file search could not be asked now)."""
+        now = self._clock()
+        with self._write() as conn:
+            conn.execute("UPDATE entries SET attempts = attempts + 1, next_try = ?, last_error = ?, updated = ?"
+                         " WHERE id = ? AND state = ?", (until, error, now, entry_id, UNRESOLVED))
 
     def not_found_items(self, limit: int = 50) -> List[str]:
         """Labels of the entries Simkl did not recognise, newest first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT item FROM entries WHERE state = 'not_found' ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [media.from_dict(json.loads(row[0])).label() for row in rows]
+        return [entry.label for entry in self.attention(limit) if entry.state == NOT_FOUND]
 
     def last_error(self) -> Optional[str]:
         """Why the most recently deferred entry that is still pending could not be sent."""
@@ -212,23 +359,28 @@ class Outbox:
     # --- internals -----------------------------------------------------------------------
 
     @staticmethod
-    def _is_repeat(conn: sqlite3.Connection, key: str, stamp: str) -> bool:
-        """An add within 48 hours of an earlier add of the same item, with no remove queued since."""
+    def _is_repeat(conn: sqlite3.Connection, key: str, stamp: str,
+                   session_ids: Optional[Tuple[str, ...]] = None) -> bool:
+        """An add within 48 hours of an earlier add of the same item, with no remove queued since.
+        With session_ids, only adds inside that rewatch session count."""
         moment = parse_time(stamp)
-        previous = conn.execute(
-            "SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND watched_at > ? AND watched_at < ?",
-            (key, iso_utc(moment - DEDUPE_SECONDS), iso_utc(moment + DEDUPE_SECONDS))).fetchone()[0]
+        sql = "SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND watched_at > ? AND watched_at < ?"
+        params = (key, iso_utc(moment - DEDUPE_SECONDS), iso_utc(moment + DEDUPE_SECONDS))
+        if session_ids is not None:
+            sql += " AND rewatch = 1 AND rewatch_id IN (%s)" % (",".join("?" * len(session_ids)) or "NULL")
+            params += tuple(session_ids)
+        previous = conn.execute(sql, params).fetchone()[0]
         if previous is None:
             return False
         removed = conn.execute("SELECT 1 FROM entries WHERE item_key = ? AND kind = 'remove' AND id > ? LIMIT 1",
                                (key, previous)).fetchone()
         return removed is None
 
-    def _set_state(self, ids: Iterable[int], state: str) -> None:
+    def _set_state(self, ids: Iterable[int], state: str, detail: Optional[str] = None) -> None:
         now = self._clock()
         with self._write() as conn:
-            conn.executemany("UPDATE entries SET state = ?, updated = ? WHERE id = ?",
-                             [(state, now, entry_id) for entry_id in ids])
+            conn.executemany("UPDATE entries SET state = ?, detail = COALESCE(?, detail), updated = ? WHERE id = ?",
+                             [(state, detail, now, entry_id) for entry_id in ids])
 
     def _read_one(self, sql: str, params: tuple = ()) -> Optional[tuple]:
         with self._lock:
@@ -288,11 +440,14 @@ class Outbox:
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
-            elif version != SCHEMA_VERSION:
-                raise _Unusable("schema version %d, expected %d" % (version, SCHEMA_VERSION))
             else:
                 columns = tuple(row[1] for row in conn.execute("PRAGMA table_info(entries)"))
-                if columns != _COLUMNS:
+                if version == 1 and columns == _COLUMNS[:-1]:
+                    conn.execute("ALTER TABLE entries ADD COLUMN detail TEXT")  # 0.1's queue, kept whole
+                    conn.execute("PRAGMA user_version = %d" % SCHEMA_VERSION)
+                elif version != SCHEMA_VERSION:
+                    raise _Unusable("schema version %d, expected %d" % (version, SCHEMA_VERSION))
+                elif columns != _COLUMNS:
                     raise _Unusable("unexpected entries table")
         except BaseException:
             conn.execute("ROLLBACK")
