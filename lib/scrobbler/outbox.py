@@ -215,10 +215,10 @@ class Outbox:
         """Entries waiting for the user's Retry or Discard, newest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, state, item, watched_at, detail, kind FROM entries WHERE state IN (?, ?, ?)"
+                "SELECT id, state, item, watched_at, detail FROM entries WHERE state IN (?, ?, ?)"
                 " ORDER BY id DESC LIMIT ?", ATTENTION + (limit,)).fetchall()
         found = []
-        for entry_id, state, item, watched_at, detail, kind in rows:
+        for entry_id, state, item, watched_at, detail in rows:
             data = json.loads(item)
             if state == UNIDENTIFIED:
                 label = data.get("title") or data.get("label") or "?"
