@@ -78,6 +78,10 @@ class FakeSimkl:
         self.removed: List[str] = []
         self.watched_keys = set()  # what the history holds now
         self.unknown_ids = set()  # ids Simkl answers with not_found, e.g. "imdb=tt0000000"
+        self.unknown_episodes = set()  # (show ids key, season, number) answered in not_found.episodes
+        self.anime_ids = set()  # show ids Simkl files as anime: their not_found goes under "anime"
+        self.refused_ids = set()  # ids that make Simkl refuse the whole request: 400 wrong_parameter
+        self.breaking_ids = set()  # ids that make the server fail the whole request with 500
         self.search_results: Dict[str, Any] = {}  # file name -> /search/file answer
         self.pins: Dict[str, PinState] = {}
         self.devices: Dict[str, PinState] = {}
@@ -275,6 +279,12 @@ class FakeSimkl:
             return 200, {"user": {"name": self.account.name, "joined_at": "2018-06-12T14:23:08.000Z"},
                          "account": {"id": self.account.id, "timezone": "Europe/Lisbon", "type": self.account.type},
                          "connections": {"facebook": False}}
+        if r.method == "POST" and r.path in ("/sync/history", "/sync/history/remove"):
+            sent = _all_ids(r.json or {})
+            if sent & self.breaking_ids:
+                return 500, {"error": "internal", "code": 500}
+            if sent & self.refused_ids:
+                return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad item"}
         if r.method == "POST" and r.path == "/sync/history":
             return self._history(r.json or {}, q.get("allow_rewatch") == "yes")
         if r.method == "POST" and r.path == "/sync/history/remove":
@@ -384,7 +394,8 @@ class FakeSimkl:
             added["statuses"].append({"request": dict(movie, type="movie"), "response": response})
         for show in body.get("shows") or []:
             if not self._known(show.get("ids")):
-                not_found["shows"].append(show)
+                group = "anime" if _ids_key(show.get("ids")) in self.anime_ids else "shows"
+                not_found.setdefault(group, []).append(show)
                 continue
             key = "show:" + _ids_key(show.get("ids"))
             response = {"status": "watching", "simkl_type": "tv", "anime_type": None}
@@ -393,6 +404,12 @@ class FakeSimkl:
             for season in show.get("seasons") or []:
                 for episode in season.get("episodes") or []:
                     episode_key = "%s:S%sE%s" % (key, season.get("number"), episode.get("number"))
+                    if (_ids_key(show.get("ids")), season.get("number"), episode.get("number")) \
+                            in self.unknown_episodes:
+                        not_found["episodes"].append({"show": {"title": show.get("title"), "ids": show.get("ids")},
+                                                      "season": season.get("number"),
+                                                      "number": episode.get("number")})
+                        continue
                     if not rewatch and self._watched(episode_key):
                         continue  # re-posting a watched episode is a no-op
                     self.watches.append(Watch("episode", episode_key, episode.get("watched_at", ""), rewatch,
@@ -430,6 +447,15 @@ class FakeSimkl:
                     self.watched_keys.discard(self.removed[-1])
                     deleted["episodes"] += 1
         return 201, {"deleted": deleted, "not_found": {"movies": [], "shows": []}}
+
+
+def _all_ids(body):
+    """Every "key=value" id named anywhere in a history body."""
+    found = set()
+    for group in ("movies", "shows", "anime", "episodes"):
+        for item in body.get(group) or []:
+            found.update("%s=%s" % kv for kv in (item.get("ids") or {}).items())
+    return found
 
 
 def _ids_key(ids):

@@ -355,7 +355,7 @@ def test_a_2xx_answer_that_is_not_json_keeps_the_entries_pending(flusher, outbox
     outbox.add(movie(1))
 
     assert flusher.flush() == 0
-    assert rows(outbox) == [("pending", "server")]
+    assert rows(outbox) == [("pending", "unexpected_answer")]
 
     clock.now = outbox.next_due()
     assert flusher.flush() == 1
@@ -367,21 +367,141 @@ def test_a_2xx_json_answer_without_added_keeps_the_entries_pending(flusher, outb
     outbox.add(movie(1))
 
     assert flusher.flush() == 0
-    assert rows(outbox) == [("pending", "server")]
+    assert rows(outbox) == [("pending", "unexpected_answer")]
 
 
-def test_a_400_marks_the_batch_not_found_with_the_reason_kept_and_never_resends_it(flusher, outbox, server,
-                                                                                  clock):
-    server.fail(HISTORY, 400)
+def test_a_400_for_one_entry_of_100_refuses_only_that_entry_and_sends_the_other_99(flusher, outbox, server):
+    server.refused_ids.add("imdb=tt0000037")
+    for n in range(1, 101):
+        outbox.add(movie(n))
+
+    assert flusher.flush() == 99
+
+    assert [(a.label, a.state, a.reason) for a in outbox.attention()] == [
+        ("Movie 37 (2037)", "refused", "400 wrong_parameter")]
+    assert len(server.watches) == 99
+    assert len(server.requests_to(HISTORY)) <= 2 * 7 + 1  # halving: about two requests per level
+    assert server.violations == []
+
+
+def test_a_refused_entry_is_never_sent_again_until_the_user_retries_it(flusher, outbox, server, clock):
+    server.refused_ids.add("imdb=tt0000001")
+    outbox.add(movie(1))
+    assert flusher.flush() == 0
+    clock.now += 86400
+
+    assert flusher.flush() == 0
+    assert len(server.requests_to(HISTORY)) == 1
+
+    server.refused_ids.clear()  # e.g. Simkl fixed its side
+    outbox.retry_attention()
+    assert flusher.flush() == 1
+
+
+def test_two_bad_entries_in_a_batch_are_both_found_and_the_rest_go_through(flusher, outbox, server):
+    server.refused_ids.update({"imdb=tt0000003", "imdb=tt0000010"})
+    for n in range(1, 13):
+        outbox.add(movie(n))
+
+    assert flusher.flush() == 10
+    assert sorted(a.label for a in outbox.attention()) == ["Movie 10 (2010)", "Movie 3 (2003)"]
+
+
+@pytest.mark.parametrize("status, body", [(301, {"error": "moved"}), (403, {"error": "forbidden"}),
+                                          (405, None), (408, None), (400, b"<html>Bad gateway</html>"),
+                                          (404, b"<html>Not found</html>"), (302, b"")])
+def test_answers_that_say_nothing_about_the_content_keep_the_entries_for_a_later_try(flusher, outbox, server,
+                                                                                      clock, status, body):
+    server.fail(HISTORY, status, body=body if body is not None else b"")
     outbox.add(movie(1))
     outbox.add(movie(2))
 
     assert flusher.flush() == 0
 
-    assert rows(outbox) == [("not_found", "rejected")] * 2
-    clock.now += 86400
-    assert flusher.flush() == 0
-    assert len(server.requests_to(HISTORY)) == 1
+    assert rows(outbox) == [("pending", "unexpected_answer")] * 2
+    assert outbox.attention() == []
+    clock.now = outbox.next_due()
+    assert flusher.flush() == 2
+
+
+def test_a_batch_that_keeps_failing_with_5xx_is_split_so_the_other_entries_get_through(flusher, outbox, server,
+                                                                                        clock):
+    server.breaking_ids.add("imdb=tt0000005")
+    for n in range(1, 41):
+        outbox.add(movie(n))
+
+    for _ in range(12):
+        flusher.flush()
+        clock.now = max(clock.now, flusher.next_due() or clock.now)
+
+    assert len(server.watches) == 39
+    assert [(e.item.title, e.attempts >= 3) for e in outbox.take_batch(exclude=())] in ([], [("Movie 5", True)])
+    assert outbox.counts()["pending"] == 1
+    assert outbox.attention() == []  # a server error is never the entry's fault for good
+
+
+def test_not_found_episodes_and_anime_are_honoured_per_item(flusher, outbox, server):
+    server.unknown_episodes.add(("imdb=tt9900001", 1, 2))
+    server.unknown_ids.add("tvdb=70003")
+    server.anime_ids.add("imdb=tt9900003")
+    outbox.add(episode(1, 1))
+    outbox.add(episode(1, 2))
+    outbox.add(episode(1, 1, show=3))  # an anime Simkl does not know, listed under not_found.anime
+    outbox.add(movie(1))
+
+    assert flusher.flush() == 2
+
+    assert sorted(a.label for a in outbox.attention()) == ["Show 1 S01E02", "Show 3 S01E01"]
+    assert sorted(w.key for w in server.watches) == ["movie:imdb=tt0000001", "show:imdb=tt9900001:S1E1"]
+
+
+def test_a_show_echoed_with_seasons_in_not_found_names_only_those_episodes(flusher, outbox, server):
+    server.fail(HISTORY, 201, body={"added": {"movies": 0, "shows": 1, "episodes": 1}, "not_found": {
+        "shows": [{"title": "Show 1", "ids": {"tvdb": 70001}, "seasons": [{"number": 1, "episodes": [{"number": 2}]}]}],
+        "movies": [], "episodes": []}})
+    outbox.add(episode(1, 1))
+    outbox.add(episode(1, 2))
+
+    assert flusher.flush() == 1
+    assert [a.label for a in outbox.attention()] == ["Show 1 S01E02"]
+
+
+class FailingRecords(Outbox):
+    """An outbox whose disk refuses the next `failures` writes of Simkl's answers (full, locked)."""
+
+    failures = 0
+
+    def record(self, states, rewatch_ids=None):
+        if self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return super().record(states, rewatch_ids)
+
+
+def test_a_batch_simkl_took_but_the_disk_could_not_record_is_never_posted_again(tmp_path, server, clock, store):
+    outbox = FailingRecords(str(tmp_path / "outbox.db"), clock=clock)
+    outbox.failures = 1
+    flusher = Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0)
+    outbox.add(movie(1))
+
+    with pytest.raises(sqlite3.OperationalError):
+        flusher.flush()
+    outbox.add(movie(2))
+    for _ in range(3):
+        flusher.flush()
+
+    assert [len(r.json["movies"]) for r in server.requests_to(HISTORY)] == [1, 1]
+    assert outbox.counts() == dict(EMPTY, sent=2)
+
+
+def test_a_request_cut_by_kodis_quit_leaves_its_entries_untouched(flusher, outbox, server, clock):
+    server.fail(HISTORY, 0)  # the connection goes, as when the service cuts it at quit
+    outbox.add(movie(1))
+    before = rows(outbox)
+
+    assert flusher.flush(should_stop=lambda: len(server.requests) > 0) == 0
+
+    assert rows(outbox) == before and outbox.next_due() <= clock.now
 
 
 # --- removes and rewatches -----------------------------------------------------------------------
@@ -448,7 +568,7 @@ def test_retries_of_ordinary_watches_never_carry_allow_rewatch(flusher, outbox, 
 
     sent = [(r.query.get("allow_rewatch"), [m["title"] for m in r.json["movies"]])
             for r in server.requests_to(HISTORY)]
-    assert sent == [("yes", ["Movie 2"]), ("yes", ["Movie 2"]), ("yes", ["Movie 2"]), (None, ["Movie 1"]),
+    assert sent == [("yes", ["Movie 2"]), (None, ["Movie 1"]), ("yes", ["Movie 2"]), (None, ["Movie 1"]),
                     (None, ["Movie 3"]), (None, ["Movie 3"])]
     assert [(w.key, w.rewatch, w.rewatch_id) for w in server.watches] == [
         ("movie:imdb=tt0000002", True, "9001"), ("movie:imdb=tt0000001", False, None),

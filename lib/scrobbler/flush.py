@@ -6,7 +6,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 from .media import Episode, Movie, Show
-from .outbox import Entry, Outbox
+from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
 from .rewatch import PENDING_PREFIX
 
 BATCH_SIZE = 100
@@ -20,6 +20,11 @@ ERR_RATE = "rate_limited"
 ERR_AUTH = "login_needed"
 ERR_REJECTED = "rejected"
 ERR_CONFIG = "not_configured"
+ERR_UNEXPECTED = "unexpected_answer"
+ERR_SESSION = "waiting_for_session"
+
+SPLIT_AFTER = 3  # failed attempts after which a batch is sent in smaller parts
+CONTENT_REFUSALS = (400, 404, 409, 422)  # with Simkl's JSON error: about what the request said
 
 
 def backoff(attempts: int, rng: Callable[[], float] = random.random) -> float:
@@ -83,6 +88,11 @@ class Flusher:
     the batch (Retry-After when given, else exponential backoff) and hold every other batch for as
     long, since a block or an outage is not about one batch. `resume()` lifts a hold after a failure
     but not one Simkl asked for: a request during a 412 block makes the block grow.
+    A batch Simkl refuses for its content (400/422 with Simkl's error code) is halved until the
+    entries it refuses stand alone; only those are kept as refused. A batch that keeps failing
+    with 5xx is sent in ever smaller parts, so one entry that breaks the server holds up no other.
+    Answers that say nothing about the content (a redirect, 403, 405, 408, an HTML page, a 2xx
+    without the expected JSON) keep the batch for a later try.
     `allow_rewatch` is sent only for entries the user queued as rewatches, which travel in batches
     of their own.
     """
@@ -106,6 +116,10 @@ class Flusher:
         self.requests = 0
         self._hold_until = 0.0  # no request before this time
         self._hold_by_simkl = False  # the hold is a rate limit, which resume() must not lift
+        # Simkl's answers the outbox could not record yet (disk full, locked): entry id -> state,
+        # detail, rewatch_id. Never sent again; recorded before anything else is sent.
+        self._unrecorded: Dict[int, Tuple[str, Optional[str], Optional[str]]] = {}
+        self._should_stop: Callable[[], bool] = lambda: False
 
     def resume(self) -> None:
         self.auth_blocked = False
@@ -113,16 +127,23 @@ class Flusher:
             self._hold_until = 0.0
 
     def next_due(self) -> Optional[float]:
+        if self._unrecorded:
+            return self._clock()
         due = None if self.auth_blocked else self.outbox.next_due()
         return None if due is None else max(due, self._hold_until)
 
     def flush(self, should_stop: Callable[[], bool] = lambda: False) -> int:
         """Send every due batch; returns how many entries Simkl took. Stops early on errors or abort."""
+        self._should_stop = should_stop
+        self._record_answers()
         done = 0
         while not self.auth_blocked and not should_stop() and self._clock() >= self._hold_until:
-            batch = self.outbox.take_batch(BATCH_SIZE)
+            batch = self.outbox.take_batch(BATCH_SIZE, exclude=self._unrecorded)
             if not batch:
                 break
+            if batch[0].attempts >= SPLIT_AFTER:
+                # Failing again and again: maybe for one entry in it. Smaller parts let the others through.
+                batch = batch[:max(1, BATCH_SIZE >> (batch[0].attempts - SPLIT_AFTER + 1))]
             ok, sent = self._send(batch)
             done += sent
             if not ok:
@@ -135,7 +156,7 @@ class Flusher:
             rewatch_id = self._session_id(batch[0].rewatch_id)
             if rewatch_id == "":
                 # The show's session has no rewatch_id yet: its start goes first (it is older).
-                self.outbox.defer(ids, self._clock() + FIRST_RETRY, ERR_SERVER)
+                self.outbox.defer(ids, self._clock() + FIRST_RETRY, ERR_SESSION)
                 return False, 0
             # Pinned: continue that session. Ended meanwhile: a plain watch, without allow_rewatch.
             batch = [replace(entry, rewatch=rewatch_id is not None, rewatch_id=rewatch_id) for entry in batch]
@@ -147,48 +168,93 @@ class Flusher:
             else:
                 answer = self.client.add_to_history(body, allow_rewatch=batch[0].rewatch,
                                                     skip_auto_watching=any(isinstance(e.item, Show) for e in batch))
-        except AuthExpired:
+        except ApiError as exc:
+            if self._should_stop():
+                return False, 0  # Kodi is quitting and cut the request: the batch goes again after the next start
+            return self._failed(batch, exc)
+        if not isinstance(answer, dict) or not isinstance(answer.get("added", answer.get("deleted")), dict):
+            return self._retry_later(batch, ERR_UNEXPECTED, "answer without added/deleted")
+        missing = _not_found(batch, answer.get("not_found"))
+        sent = [entry for entry in batch if entry.id not in missing]
+        if missing:
+            self._log("Simkl did not find %d of %d items" % (len(missing), len(batch)))
+        pinned = {}
+        statuses = _statuses(sent, answer) if batch[0].rewatch else []
+        for entry, response in statuses:
+            if isinstance(entry.item, Show) and response.get("rewatch_id"):
+                pinned[entry.id] = str(response["rewatch_id"])
+        answers = {entry_id: (NOT_FOUND, None, None) for entry_id in missing}
+        answers.update({entry.id: (SENT, None, pinned.get(entry.id)) for entry in sent})
+        self._unrecorded.update(answers)
+        try:
+            self._record_answers()
+        finally:  # Simkl has them either way: tell the user and pin the sessions
+            for entry, response in statuses:
+                self._on_rewatch(entry, response)
+            self._log("sent %d entries to Simkl" % len(sent))
+            self._on_sent(sent)
+        return True, len(sent)
+
+    def _failed(self, batch: List[Entry], exc: ApiError) -> Tuple[bool, int]:
+        ids = [entry.id for entry in batch]
+        if isinstance(exc, AuthExpired):
             self.auth_blocked = True
             self.outbox.defer(ids, self._clock(), ERR_AUTH)
             self._log("Simkl rejected the login: %d watches stay queued until the next login" % len(ids))
             self._on_auth_expired()
             return False, 0
-        except NotConfigured:
+        if isinstance(exc, NotConfigured):
             self.auth_blocked = True
             self.outbox.defer(ids, self._clock(), ERR_CONFIG)
             return False, 0
-        except RateLimited as exc:
+        if isinstance(exc, RateLimited):
             wait = exc.retry_after if exc.retry_after is not None else backoff(batch[0].attempts, self._rng)
             self.outbox.defer(ids, self._hold(wait, by_simkl=True), ERR_RATE)
             self._log("Simkl asked to slow down (%s): next try in %.0f s" % (exc.status, wait))
             return False, 0
-        except Rejected as exc:
-            if exc.status is not None and 200 <= exc.status < 300:
-                return self._retry_later(batch, ERR_SERVER, "unreadable answer")
-            if self._rewatch_refused(batch, exc):
-                return True, 0
-            self.outbox.defer(ids, self._clock(), ERR_REJECTED)  # keeps the reason for the status view
-            self.outbox.mark_not_found(ids)
-            self._log("Simkl rejected %d entries (%s %s); kept as not found" % (len(ids), exc.status, exc.error))
-            return True, 0
-        except Transient as exc:
+        if isinstance(exc, Transient):
             return self._retry_later(batch, ERR_SERVER if exc.status else ERR_NETWORK, str(exc), exc.retry_after)
-        except ApiError as exc:  # any future error type: keep the batch
-            return self._retry_later(batch, ERR_SERVER, str(exc))
-        if not isinstance(answer, dict) or not isinstance(answer.get("added", answer.get("deleted")), dict):
-            return self._retry_later(batch, ERR_SERVER, "answer without added/deleted")
-        missing = _not_found(batch, answer.get("not_found"))
-        sent = [entry for entry in batch if entry.id not in missing]
-        if missing:
-            self.outbox.mark_not_found(sorted(missing))
-            self._log("Simkl did not find %d of %d items" % (len(missing), len(batch)))
-        self.outbox.mark_sent([entry.id for entry in sent])
-        if batch[0].rewatch:
-            for entry, response in _statuses(sent, answer):
-                self._on_rewatch(entry, response)
-        self._log("sent %d entries to Simkl" % len(sent))
-        self._on_sent(sent)
-        return True, len(sent)
+        if isinstance(exc, Rejected) and self._rewatch_refused(batch, exc):
+            return True, 0
+        if isinstance(exc, Rejected) and _about_the_content(exc):
+            if len(batch) > 1:
+                return self._narrow(batch)
+            self._unrecorded[batch[0].id] = (REFUSED, _reason(exc), None)
+            self._record_answers()
+            self._log("Simkl refused %s (%s %s); kept for the user to retry or discard"
+                      % (batch[0].item.label(), exc.status, exc.error))
+            return True, 0
+        # A redirect, 403, 405, 408, an HTML error page, a 2xx that is not JSON: nothing about the content.
+        return self._retry_later(batch, ERR_UNEXPECTED, "unexpected answer %s" % exc.status)
+
+    def _narrow(self, batch: List[Entry]) -> Tuple[bool, int]:
+        """Simkl refused the batch for its content: send each half on its own, down to single entries."""
+        half = len(batch) // 2
+        done = 0
+        for part in (batch[:half], batch[half:]):
+            if self._should_stop():
+                return False, done
+            ok, sent = self._send(part)
+            done += sent
+            if not ok:
+                return False, done
+        return True, done
+
+    def _record_answers(self) -> None:
+        """Write Simkl's answers into the outbox; what cannot be written now stays in memory and is
+        never sent again meanwhile (a resend loop would post it over and over)."""
+        if not self._unrecorded:
+            return
+        answers = dict(self._unrecorded)
+        by_state: Dict[Tuple[str, Optional[str]], List[int]] = {}
+        rewatch_ids = {}
+        for entry_id, (state, detail, rewatch_id) in answers.items():
+            by_state.setdefault((state, detail), []).append(entry_id)
+            if rewatch_id:
+                rewatch_ids[entry_id] = rewatch_id
+        self.outbox.record(by_state, rewatch_ids)
+        for entry_id in answers:
+            self._unrecorded.pop(entry_id, None)
 
     def _retry_later(self, batch, code, why, retry_after=None) -> Tuple[bool, int]:
         wait = retry_after if retry_after is not None else backoff(batch[0].attempts, self._rng)
@@ -202,13 +268,28 @@ class Flusher:
         return self._hold_until
 
     def _rewatch_refused(self, batch, exc) -> bool:
-        """Simkl's 'PRO required' for a rewatch: explained to the user via on_rewatch, never retried."""
-        if not batch[0].rewatch or exc.error != "pro_required":
+        """Simkl refused a rewatch (PRO required, or any refusal of a session start): explained to the
+        user via on_rewatch, which ends the show's session, and never retried."""
+        if not batch[0].rewatch:
             return False
-        self.outbox.mark_not_found([entry.id for entry in batch])
+        starts_session = any(isinstance(entry.item, Show) for entry in batch)
+        if exc.error != "pro_required" and not (starts_session and 400 <= (exc.status or 0) < 500):
+            return False
         for entry in batch:
-            self._on_rewatch(entry, {"error": "pro_required"})
+            self._unrecorded[entry.id] = (REFUSED, _reason(exc), None)
+        self._record_answers()
+        for entry in batch:
+            self._on_rewatch(entry, {"error": exc.error or "refused"})
         return True
+
+
+def _about_the_content(exc: Rejected) -> bool:
+    """Simkl's own JSON refusal of what was sent (wrong_parameter, id_err, ...), not a proxy's page."""
+    return exc.status in CONTENT_REFUSALS and bool(exc.error) and exc.error != "malformed"
+
+
+def _reason(exc: ApiError) -> str:
+    return "%s %s" % (exc.status, exc.error) if exc.error else str(exc.status)
 
 
 def _ids_match(sent: dict, echoed: dict) -> bool:
@@ -217,25 +298,63 @@ def _ids_match(sent: dict, echoed: dict) -> bool:
 
 
 def _not_found(batch: List[Entry], not_found) -> set:
-    """Ids of the entries Simkl listed under not_found (matched on any shared id, else on title)."""
+    """Ids of the entries Simkl listed under not_found: `movies`, `shows` and `anime` (matched on any
+    shared id, else on the title; a show echoed with seasons names only those episodes) and
+    `episodes` (an episode's own ids, or its show with season and number)."""
     if not isinstance(not_found, dict):
         return set()
+    shows = _dicts(not_found.get("shows")) + _dicts(not_found.get("anime"))
+    episodes = _dicts(not_found.get("episodes"))
     missing = set()
     for entry in batch:
         item = entry.item
         if isinstance(item, Movie):
-            candidates, ids, title = not_found.get("movies") or [], item.ids, item.title
-        elif isinstance(item, Episode):
-            candidates, ids, title = not_found.get("shows") or [], item.show_ids, item.show_title
-        else:
-            candidates, ids, title = not_found.get("shows") or [], item.ids, item.title
-        for echoed in candidates:
-            if not isinstance(echoed, dict):
-                continue
-            if _ids_match(ids, echoed.get("ids")) or (not ids and echoed.get("title") == title):
+            if any(_same_title(item.ids, item.title, echoed) for echoed in _dicts(not_found.get("movies"))):
                 missing.add(entry.id)
-                break
+        elif isinstance(item, Show):
+            if any(_same_title(item.ids, item.title, echoed) for echoed in shows):
+                missing.add(entry.id)
+        elif isinstance(item, Episode):
+            if any(_names_episode(echoed, item) for echoed in shows) or \
+                    any(_is_episode(echoed, item) for echoed in episodes):
+                missing.add(entry.id)
     return missing
+
+
+def _dicts(value) -> list:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _same_title(ids: dict, title: str, echoed: dict) -> bool:
+    return _ids_match(ids, echoed.get("ids")) or (not ids and echoed.get("title") == title)
+
+
+def _names_episode(echoed_show: dict, item: Episode) -> bool:
+    """A not-found show entry covers the episode: the whole show, or its season and number listed."""
+    if not _same_title(item.show_ids, item.show_title, echoed_show):
+        return False
+    seasons = _dicts(echoed_show.get("seasons"))
+    if not seasons:
+        return True
+    return any(_number(season.get("number")) == item.season and
+               any(_number(e.get("number")) == item.number for e in _dicts(season.get("episodes")))
+               for season in seasons)
+
+
+def _is_episode(echoed: dict, item: Episode) -> bool:
+    if item.ids and _ids_match(item.ids, echoed.get("ids")):
+        return True
+    show = echoed.get("show") if isinstance(echoed.get("show"), dict) else {}
+    number = _number(echoed.get("number", echoed.get("episode")))
+    return (bool(show) and _same_title(item.show_ids, item.show_title, show)
+            and _number(echoed.get("season")) == item.season and number == item.number)
+
+
+def _number(value) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _statuses(sent: List[Entry], answer: dict) -> List[Tuple[Entry, Dict]]:

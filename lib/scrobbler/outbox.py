@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from . import media
 
@@ -204,6 +204,26 @@ class Outbox:
     def mark_sent(self, ids: Iterable[int]) -> None:
         self._set_state(ids, SENT)
 
+    def record(self, states: Dict[Tuple[str, Optional[str]], List[int]],
+               rewatch_ids: Optional[Dict[int, str]] = None) -> None:
+        """Simkl's answer to one request, in one transaction: {(state, detail): ids}, and the
+        rewatch_id Simkl gave each session start (kept with it, so a crash cannot lose the pin)."""
+        now = self._clock()
+        with self._write() as conn:
+            for (state, detail), ids in states.items():
+                conn.executemany("UPDATE entries SET state = ?, detail = COALESCE(?, detail), updated = ? WHERE id = ?",
+                                 [(state, detail, now, entry_id) for entry_id in ids])
+            conn.executemany("UPDATE entries SET rewatch_id = ? WHERE id = ?",
+                             [(rewatch_id, entry_id) for entry_id, rewatch_id in (rewatch_ids or {}).items()])
+
+    def session_pins(self) -> Dict[str, str]:
+        """{show key: rewatch_id} of the rewatch sessions Simkl started for a sent show entry."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT item_key, rewatch_id FROM entries WHERE state = ? AND rewatch = 1 AND item_key LIKE 'show:%'"
+                " AND rewatch_id IS NOT NULL ORDER BY id", (SENT,)).fetchall()
+        return {key: rewatch_id for key, rewatch_id in rows}
+
     def mark_not_found(self, ids: Iterable[int]) -> None:
         self._set_state(ids, NOT_FOUND)
 
@@ -281,26 +301,36 @@ class Outbox:
     # --- reading -------------------------------------------------------------------------
 
     def take_batch(self, limit: int = 100, exclude: Iterable[int] = ()) -> List[Entry]:
-        """Due pending entries of the oldest due entry's group, oldest first.
+        """Due pending entries of one group and one retry count, oldest first.
 
         A group is (kind, rewatch, rewatch_id): one request body never mixes adds with removes
-        or a rewatch session with ordinary watches. An entry waits while an older pending entry of
-        the same title is not in this batch (waiting for a retry, or of another group), so an add,
-        a remove and an add again reach Simkl in the order they were made, whatever their retries.
+        or a rewatch session with ordinary watches. The batch is led by the due entry tried the
+        fewest times, so new watches never wait behind a batch that keeps failing. An entry waits
+        while an older pending entry of the same title is not in this batch (waiting for a retry,
+        or of another group), so an add, a remove and an add again reach Simkl in the order they
+        were made, whatever their retries.
         `exclude`: ids that must not be sent now (Simkl took them; recording that is still to do).
         """
         excluded = set(exclude)
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, kind, rewatch, rewatch_id, item_key, next_try FROM entries WHERE state = ?"
+                "SELECT id, kind, rewatch, rewatch_id, item_key, next_try, attempts FROM entries WHERE state = ?"
                 " ORDER BY id", (PENDING,)).fetchall()
         now = self._clock()
-        chosen, group, waiting = [], None, set()
-        for entry_id, kind, rewatch, rewatch_id, key, next_try in rows:
-            due = next_try <= now and entry_id not in excluded
-            if due and group is None:
-                group = (kind, rewatch, rewatch_id)
-            if due and (kind, rewatch, rewatch_id) == group and key not in waiting:
+        oldest_of_title, leader = set(), None
+        for row in rows:
+            entry_id, key, next_try, attempts = row[0], row[4], row[5], row[6]
+            if key in oldest_of_title:
+                continue
+            oldest_of_title.add(key)
+            if next_try <= now and entry_id not in excluded and (leader is None or attempts < leader[6]):
+                leader = row
+        if leader is None:
+            return []
+        chosen, waiting = [], set()
+        for entry_id, kind, rewatch, rewatch_id, key, next_try, attempts in rows:
+            if (next_try <= now and entry_id not in excluded and key not in waiting
+                    and (kind, rewatch, rewatch_id, attempts) == (leader[1], leader[2], leader[3], leader[6])):
                 chosen.append(entry_id)
                 if len(chosen) == limit:
                     break
