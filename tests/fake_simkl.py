@@ -37,6 +37,7 @@ class Fault:
     retry_after: Optional[str] = None
     body: Any = None
     delay: float = 0.0
+    hold: bool = False  # answer only once release() is called (or the server stops)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class FakeSimkl:
         self._rewatch_ids = itertools.count(9001)
         self._last_post: Optional[float] = None
         self._lock = threading.RLock()
+        self._released = threading.Event()
         self._server = None
         self._thread = None
         self.url = ""
@@ -131,6 +133,7 @@ class FakeSimkl:
         return self
 
     def stop(self):
+        self._released.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -151,6 +154,15 @@ class FakeSimkl:
     def slow(self, path, delay, times=1):
         with self._lock:
             self._faults.setdefault(path, []).append(Fault(200, times, delay=delay))
+
+    def hold(self, path, times=1):
+        """The next `times` requests to `path` get no answer until release(): a request in flight."""
+        with self._lock:
+            self._released.clear()
+            self._faults.setdefault(path, []).append(Fault(200, times, hold=True))
+
+    def release(self):
+        self._released.set()
 
     def clear_faults(self):
         with self._lock:
@@ -198,6 +210,10 @@ class FakeSimkl:
             fault = self._take_fault(parts.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.hold:
+            self._released.wait(60)
+            if self._server is None:
+                return  # stopped meanwhile
         if fault is not None and fault.status == 0:
             handler.close_connection = True
             try:

@@ -79,7 +79,7 @@ class RunningService:
         from lib.scrobbler.service import Service
         self.world = world
         self.clock = clock
-        self.service = Service(clock=clock.time, sleep=clock.sleep)
+        self.service = Service(clock=clock.wall, sleep=clock.sleep, steady=clock.time, rng=lambda: 1.0)
         self.player = self.service.player
         self.thread = threading.Thread(target=self.service.run, daemon=True)
 

@@ -284,3 +284,42 @@ def test_401_with_a_dead_refresh_token_is_auth_expired(v2_client, server):
     with pytest.raises(api.AuthExpired):
         v2_client.user_settings()
     assert [r.path for r in server.requests] == ["/users/settings", "/oauth2/token"]
+
+
+# -- Kodi quitting ---------------------------------------------------------------------------
+
+def test_abort_cuts_a_request_in_flight_at_once_and_refuses_new_ones(server, clock, store):
+    import threading
+    store.save({"access_token": server.issue_token("access-%d"), "flow": "v1"})
+    client = make_client(server, clock, store)
+    server.hold("/sync/history")  # Simkl is slow to answer
+    outcome = []
+    sending = threading.Thread(target=lambda: outcome.append(_raised(client.add_to_history, MOVIE)))
+    sending.start()
+    assert _wait(lambda: server.requests_to("/sync/history"))
+
+    started = time.monotonic()
+    client.abort()
+    sending.join(5)
+
+    assert time.monotonic() - started < 1.0
+    assert outcome == [api.Transient]
+    assert _raised(client.user_settings) is api.Transient
+    assert len(server.requests) == 1
+
+
+def _raised(call, *args):
+    try:
+        call(*args)
+    except api.ApiError as exc:
+        return type(exc)
+    return None
+
+
+def _wait(condition, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False

@@ -128,6 +128,7 @@ def test_a_users_mark_of_the_movie_a_minute_after_its_playback_is_sent(start, se
 
 def test_marking_a_whole_season_sends_one_request_and_one_notification(start, server, kodi):
     service = start()
+    service.idle()  # past its start-up flush
 
     for episode in SEASON:
         mark(service, episode, 1)

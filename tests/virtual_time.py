@@ -9,6 +9,7 @@ class VirtualClock:
 
     def __init__(self, now=START):
         self.now = now
+        self.wall_offset = 0.0  # how far the wall clock was set away from real time (jump())
         self.sleeps = []
         self._lock = threading.Lock()
 
@@ -17,6 +18,16 @@ class VirtualClock:
             return self.now
 
     time = __call__
+
+    def wall(self):
+        """The wall clock: real time plus whatever the user or NTP set it to."""
+        with self._lock:
+            return self.now + self.wall_offset
+
+    def jump(self, seconds):
+        """Set the wall clock `seconds` ahead (or back): real time, and waits measured on it, go on."""
+        with self._lock:
+            self.wall_offset += seconds
 
     def sleep(self, seconds):
         self.sleeps.append(seconds)

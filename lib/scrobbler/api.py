@@ -1,12 +1,19 @@
 """Simkl HTTP client: required params and headers, timeouts, pacing, and typed errors decided once."""
 import json
+import socket
 import threading
 import time
+import weakref
 from typing import Any, Callable, Optional
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-CONNECT_TIMEOUT = 5.0
+# Kodi waits for every thread of a script at quit and kills it after 5 s: a connection attempt
+# must give up before that.
+CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 20.0
 POST_INTERVAL = 1.0  # Simkl allows 1 POST per second per token
 BLOCKED_WAIT = 60.0  # 412 is a growing temporary block: a minute unless Retry-After says more
@@ -55,6 +62,51 @@ class Rejected(ApiError):
     """Any other 4xx, or an answer that is not the JSON expected: retrying the same request will not help."""
 
 
+class _CuttableAdapter(HTTPAdapter):
+    """An HTTPAdapter whose open connections `cut()` can shut down from another thread: a request in
+    flight then fails at once (Kodi is quitting), instead of holding the service up to its read timeout."""
+
+    def __init__(self):
+        self._connections = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self.cut_off = False
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        adapter = self
+
+        def tracked(base):
+            class Connection(base):
+                def connect(self):
+                    with adapter._lock:
+                        if adapter.cut_off:
+                            raise OSError("the add-on is stopping")
+                        adapter._connections.add(self)
+                    super().connect()
+            return Connection
+
+        class Pool(HTTPConnectionPool):
+            ConnectionCls = tracked(HTTPConnection)
+
+        class TlsPool(HTTPSConnectionPool):
+            ConnectionCls = tracked(HTTPSConnection)
+
+        self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+
+    def cut(self):
+        with self._lock:
+            self.cut_off = True
+            connections = list(self._connections)
+        for connection in connections:
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # already closed
+
+
 class Client:
     """One Simkl client; `tokens` supplies the Bearer token for user endpoints (see auth.TokenProvider)."""
 
@@ -72,7 +124,15 @@ class Client:
         self._clock = clock
         self._sleep = sleep
         self._session = session or requests.Session()
+        self._adapter = _CuttableAdapter()
+        self._session.mount("http://", self._adapter)
+        self._session.mount("https://", self._adapter)
         self._timeout = timeout  # (connect, read) seconds
+
+    def abort(self):
+        """Kodi is quitting: cut the request in flight and refuse new ones. What it was sending is
+        still in the outbox and goes again after the next start."""
+        self._adapter.cut()
 
     # -- endpoints ---------------------------------------------------------------------------
     def hold_posts(self):
@@ -124,6 +184,8 @@ class Client:
         """Send one request and return its parsed JSON (None for an empty body), or raise an ApiError."""
         if not self.client_id:
             raise NotConfigured("no Simkl client id in this build")
+        if self._adapter.cut_off:
+            raise Transient("the add-on is stopping")
         try:
             return self._send(method, path, body, params, auth)
         except AuthExpired:

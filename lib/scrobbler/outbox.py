@@ -77,8 +77,9 @@ class Entry:
 
 @dataclass
 class Unresolved:
-    """A watch whose title is not known yet: `report` is what Kodi said about the playing item."""
+    """A watch (or a library mark) whose title is not known yet: `report` is what Kodi said."""
     id: int
+    kind: str
     report: dict
     watched_at: str
     attempts: int
@@ -158,23 +159,26 @@ class Outbox:
                  now, now, now))
             return cursor.lastrowid
 
-    def add_unresolved(self, report: dict, watched_at: Union[float, str]) -> int:
-        """Queue a finished watch as Kodi reported it; its title is found later (see `resolved`)."""
+    def add_unresolved(self, report: dict, watched_at: Union[float, str], kind: str = "add") -> int:
+        """Queue a finished watch (or a library mark) as Kodi reported it; its title is found later
+        (see `resolved`)."""
+        if kind not in KINDS:
+            raise ValueError("unknown outbox entry kind: %r" % (kind,))
         now = self._clock()
         with self._write() as conn:
             return conn.execute(
                 "INSERT INTO entries (kind, item, item_key, watched_at, state, next_try, created, updated)"
-                " VALUES ('add', ?, ?, ?, ?, ?, ?, ?)",
-                (json.dumps(report, sort_keys=True), UNRESOLVED_KEY, iso_utc(parse_time(watched_at)), UNRESOLVED,
-                 now, now, now)).lastrowid
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (kind, json.dumps(report, sort_keys=True), UNRESOLVED_KEY, iso_utc(parse_time(watched_at)),
+                 UNRESOLVED, now, now, now)).lastrowid
 
     def unresolved(self, limit: int = 50) -> List[Unresolved]:
-        """Due unresolved watches, oldest first."""
+        """Due unresolved entries, oldest first."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, item, watched_at, attempts FROM entries WHERE state = ? AND next_try <= ?"
+                "SELECT id, kind, item, watched_at, attempts FROM entries WHERE state = ? AND next_try <= ?"
                 " ORDER BY id LIMIT ?", (UNRESOLVED, self._clock(), limit)).fetchall()
-        return [Unresolved(row[0], json.loads(row[1]), row[2], row[3]) for row in rows]
+        return [Unresolved(row[0], row[1], json.loads(row[2]), row[3], row[4]) for row in rows]
 
     def resolved(self, entry_id: int, item: media.Media, rewatch: bool = False,
                  rewatch_id: Optional[str] = None, session_ids: Tuple[str, ...] = ()) -> bool:
@@ -183,11 +187,11 @@ class Outbox:
         adds of that session, which `session_ids` name (its pinned id and its stand-in)."""
         key = item.key()
         with self._write() as conn:
-            row = conn.execute("SELECT watched_at FROM entries WHERE id = ? AND state = ?",
+            row = conn.execute("SELECT watched_at, kind FROM entries WHERE id = ? AND state = ?",
                                (entry_id, UNRESOLVED)).fetchone()
             if row is None:
                 return False
-            if self._is_repeat(conn, key, row[0], session_ids if rewatch else None):
+            if row[1] == "add" and self._is_repeat(conn, key, row[0], session_ids if rewatch else None):
                 conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
                 return False
             now = self._clock()
@@ -215,6 +219,11 @@ class Outbox:
                                  [(state, detail, now, entry_id) for entry_id in ids])
             conn.executemany("UPDATE entries SET rewatch_id = ? WHERE id = ?",
                              [(rewatch_id, entry_id) for entry_id, rewatch_id in (rewatch_ids or {}).items()])
+
+    def waiting(self, key: str) -> bool:
+        """Is an entry of this title still on its way (pending or being looked up)?"""
+        return self._read_one("SELECT 1 FROM entries WHERE item_key = ? AND state = ? LIMIT 1",
+                              (key, PENDING)) is not None
 
     def session_pins(self) -> Dict[str, str]:
         """{show key: rewatch_id} of the rewatch sessions Simkl started for a sent show entry."""

@@ -20,6 +20,11 @@ class SearchUnavailable(Exception):
     """The file search could not be asked (offline, logged out): not an answer, so never cached."""
 
 
+def playing_item(report: dict) -> "PlayingItem":
+    """A PlayingItem back from what the outbox stored of it (unknown keys are left out)."""
+    return PlayingItem(**{key: value for key, value in report.items() if key in PlayingItem.__dataclass_fields__})
+
+
 @dataclass
 class PlayingItem:
     """What Kodi tells about the item when it starts; gathered by player.py, read here."""
@@ -92,9 +97,11 @@ class Resolver:
         self._log = log
         self._searched = OrderedDict()  # whole path -> Media or None, oldest first
         self.last_reason = ""
+        self.unavailable = False  # the last resolve needed the file search, which could not be asked
 
     def resolve(self, item: PlayingItem) -> Optional[Media]:
         self.last_reason = ""
+        self.unavailable = False
         if item.in_library():
             found = self._library.movie(item.dbid) if item.media_type == "movie" else self._library.episode(item.dbid)
             if found is not None and (found.ids if isinstance(found, Movie) else found.show_ids):
@@ -143,6 +150,7 @@ class Resolver:
                 found = _media_of_search(self._search_file(name))
             except SearchUnavailable as exc:
                 self.last_reason = "file search unavailable (%s)" % exc
+                self.unavailable = True
                 return None  # not cached: the next playback of this file may search again
             self._searched[path] = found
             while len(self._searched) > SEARCH_CACHE_SIZE:

@@ -1,27 +1,37 @@
-"""The background service: the monitor loop, and the worker that resolves, queues and sends watches."""
+"""The background service: the monitor loop, and the worker that resolves and sends watches.
+
+A finished watch (or a library mark) is committed to the outbox on the thread Kodi calls back on,
+before anything that can block; the worker then finds its title and sends it. Whatever the worker
+meets (a failing disk, a JSON-RPC error, a bug) is logged once and tried again later: it never
+dies. At Kodi's quit the request in flight is cut, and the loop is left within a second.
+"""
+import dataclasses
 import json
 import os
 import queue
+import random
+import sqlite3
 import threading
 import time
-import traceback
 
 import xbmc
 
 from . import account, config, kodi
 from .api import ApiError
-from .flush import Flusher
+from .clock import SteadyClock
+from .flush import ERR_NETWORK, Flusher, backoff
 from .marks import PlaybackMarks, library_item
 from .media import Show
 from .outbox import Outbox
 from .player import Player
-from .resolve import Library, Resolver, SearchUnavailable, search_name
-from .rewatch import PENDING_PREFIX, Sessions, session_for
+from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
+from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
 from .watch import Rules, decide
 
 # Marking a season or a show in Kodi sends one update per episode, a few milliseconds apart: they
 # are sent to Simkl together once no new mark came for this long.
 MARKS_SETTLE = 2.0
+FAILURE_RETRY_CAP = 300.0  # a job that failed is tried again within at most 5 minutes
 REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
 
 
@@ -51,35 +61,42 @@ class Monitor(xbmc.Monitor):
 
 
 class Service:
-    def __init__(self, clock=time.time, sleep=None):
-        self.clock = clock
+    def __init__(self, clock=time.time, sleep=None, steady=None, rng=random.random):
+        self.clock = clock  # wall time: when a watch happened
+        self.steady = steady or SteadyClock(clock)  # what waits and holds are measured on
+        self._rng = rng
         self.profile = kodi.profile_dir()
-        self.outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=clock, log=kodi.warn)
-        self.client = account.make_client(clock=clock if sleep else None, sleep=sleep)
+        self.outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady, log=kodi.warn)
+        self.client = account.make_client(clock=self.steady if sleep else None, sleep=sleep)
         self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
         self.sessions = Sessions(self.profile, clock=clock)
-        self.flusher = Flusher(self.outbox, self.client, clock=clock, log=kodi.log,
+        self.flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=rng, log=kodi.log,
                                on_auth_expired=self._auth_expired, on_sent=self._sent,
                                on_rewatch=self._rewatch_answered, session_id=self._session_id)
         self.rules = read_rules()
-        self.marks = PlaybackMarks(clock=clock)
+        self.marks = PlaybackMarks(clock=self.steady)
         self._marks_flush_at = None  # when queued library marks are sent, once they stopped coming
         self._sent_batch = []  # entries Simkl took during the current flush, announced together
+        self._unsaved = []  # (report, watched_at, kind) the outbox could not take yet (disk full)
+        self._unsaved_lock = threading.Lock()
+        self._failures = 0  # jobs failed in a row
+        self._retry_at = None  # when the worker tries again after a failure
+        self._logged_failures = set()  # each problem is logged once while it lasts
+        self._told = set()  # problems the user has been told about
         self._was_logged_in = kodi.setting_bool("logged_in")
         self._worker_logged_in = self._was_logged_in  # the worker's own view, see _may_post()
         self.jobs = queue.Queue()
         self.monitor = Monitor(self)
-        self.player = Player(on_finished=lambda tracked: self.jobs.put(("finished", tracked)),
-                             rules=lambda: self.rules, clock=clock)
+        self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock)
         self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
         self._stopping = threading.Event()
+        self.jobs.put(("resolve", True))  # what an earlier run left: found and sent once the worker runs
 
     # -- main loop (Kodi's service thread) --------------------------------------------------------
     def run(self):
         kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
         self._sync_rewatch_setting()
         self._worker.start()
-        self.kick()
         while not self.monitor.waitForAbort(3600):
             self.jobs.put(("prune",))
         self.stop()
@@ -87,10 +104,12 @@ class Service:
         kodi.log("service stopped")
 
     def stop(self):
+        """Kodi quits: cut the request in flight (its entries stay queued) and let the worker go."""
         self._stopping.set()
         self.player.stop_sampling()
+        self.client.abort()
         self.jobs.put(None)
-        self._worker.join(0.5)  # a request in flight may not finish; its entries stay queued
+        self._worker.join(0.5)
 
     def kick(self):
         self.jobs.put(("flush",))
@@ -103,7 +122,7 @@ class Service:
             if self.flusher.auth_blocked or not was_logged_in:
                 self.client.hold_posts()  # the login script POSTed /users/settings a moment ago
             self.flusher.resume()  # a new login after a 401
-        self.kick()
+        self.jobs.put(("resolve", True))
 
     def _sync_rewatch_setting(self):
         """Keep the context menu's visibility in step with Track rewatches; off ends every session."""
@@ -118,34 +137,86 @@ class Service:
     def notification(self, sender, method, data):
         if method == "Other." + config.FLUSH_MESSAGE and sender == config.ADDON_ID:
             self.flusher.resume()
-            self.kick()
+            self._retry_at = None
+            self.jobs.put(("resolve", True))
         elif method.startswith("Player.On"):
             self.marks.notification(method, data)
         elif method == "VideoLibrary.OnUpdate":
             # Decided now, in Kodi's order of notifications: by the time the worker looks, playback
             # may have moved on.
-            self.jobs.put(("library", data, self._playback_caused(data)))
+            self._library_update(data, self._playback_caused(data))
+
+    # -- decisions, committed where Kodi calls back ----------------------------------------------
+    def _finished(self, tracked):
+        """A followed item ended or stopped: if it counts, it is in the outbox before this returns."""
+        verdict = decide(tracked.playback, self.rules)
+        label = tracked.item.title or _file_label(tracked.item.origin)
+        if not verdict.watched:
+            kodi.debug("not watched: %r (%s)" % (label, verdict.reason))
+            return
+        report = dict(dataclasses.asdict(tracked.item), label=label)
+        self._commit(report, tracked.playback.finished_at, "add")
+        kodi.log("watched %r (%s)" % (label, verdict.reason))
+        self.jobs.put(("resolve", True))
+
+    def _library_update(self, data, playback_caused):
+        key, playcount = library_item(data), _playcount(data)
+        if key is None or playcount is None:
+            return  # an update without a playcount: resume points, artwork, …
+        kind, dbid = key
+        if playback_caused:
+            kodi.debug("playcount of library %s %d changed by its playback: not a mark" % (kind, dbid))
+            return
+        if not kodi.setting_bool("sync_library_marks", True) or kind not in ("movie", "episode"):
+            return
+        report = {"media_type": kind, "dbid": dbid, "label": "%s %d" % (kind, dbid)}
+        self._commit(report, self.clock(), "add" if playcount > 0 else "remove")
+        self.jobs.put(("resolve", False))
+
+    def _commit(self, report, watched_at, kind):
+        try:
+            self.outbox.add_unresolved(report, watched_at, kind)
+        except sqlite3.Error as exc:
+            with self._unsaved_lock:
+                self._unsaved.append((report, watched_at, kind))
+            self._storage_failed(exc)
 
     # -- worker thread ----------------------------------------------------------------------------
     def _work(self):
         while True:
-            due = self.flusher.next_due() if kodi.setting_bool("logged_in") else None
-            if self._marks_flush_at is not None:
-                due = self._marks_flush_at if due is None else min(due, self._marks_flush_at)
-            timeout = None if due is None else max(0.0, due - self.clock())
+            try:
+                due = self._next_due()
+            except Exception as exc:  # noqa: BLE001 - the worker outlives every error
+                self._failed("scheduling", exc)
+                due = self._retry_at
+            timeout = None if due is None else max(0.0, due - self.steady())
             try:
                 job = self.jobs.get(timeout=timeout)
             except queue.Empty:
-                self.jobs.put(("flush",))  # due retries: through the queue, so busy() sees them
+                self.jobs.put(("due",))  # through the queue, so busy() sees it
                 continue
             if job is None or self._stopping.is_set():
                 return
             try:
                 self._handle(job)
-            except Exception:  # noqa: BLE001 - one bad job must never take down the service
-                kodi.error("unexpected error in %s: %s" % (job[0], traceback.format_exc().replace("\n", " | ")))
+                self._recovered()
+            except Exception as exc:  # noqa: BLE001 - one bad job must never take down the service
+                self._failed(job[0], exc)
             finally:
                 self.jobs.task_done()
+
+    def _next_due(self):
+        candidates = [self._marks_flush_at, self._retry_at]
+        if self._retry_at is None:
+            sending = self.flusher.next_due() if kodi.setting_bool("logged_in") else None
+            if sending is not None and self._marks_flush_at is not None:
+                sending = max(sending, self._marks_flush_at)  # library marks wait for the rest of theirs
+            candidates.append(sending)
+            candidates.append(self.outbox.next_unresolved_due())
+            if self._unsaved:
+                candidates.append(self.steady())
+        due = [when for when in candidates if when is not None]
+        return min(due) if due else None
 
     def busy(self) -> bool:
         """True while queued jobs are not done yet."""
@@ -153,17 +224,50 @@ class Service:
 
     def _handle(self, job):
         kind = job[0]
-        if kind == "finished":
-            if self._queue_watch(job[1]):
-                self._flush()
-        elif kind == "library":
-            if self._queue_library_update(job[1], job[2]):
-                self._marks_flush_at = self.clock() + MARKS_SETTLE
-        elif kind == "flush":
-            if self._marks_flush_at is None or self.clock() >= self._marks_flush_at:
-                self._flush()
-        elif kind == "prune":
+        if kind == "prune":
             self.outbox.prune()
+            return
+        if self._retry_at is not None and kind == "due" and self.steady() < self._retry_at:
+            return
+        self._retry_at = None
+        self._save_unsaved()
+        self._resolve_waiting()
+        if kind == "resolve" and not job[1]:
+            self._marks_flush_at = self.steady() + MARKS_SETTLE  # more marks may follow: send them together
+        elif self._marks_flush_at is None or self.steady() >= self._marks_flush_at or (kind == "resolve" and job[1]):
+            self._flush()
+
+    def _failed(self, what, exc):
+        """Log a problem once while it lasts, tell the user of a full disk, and try again later."""
+        self._failures += 1
+        delay = min(FAILURE_RETRY_CAP, backoff(self._failures - 1, self._rng))
+        self._retry_at = self.steady() + delay
+        signature = (what, type(exc).__name__, str(exc))
+        if signature not in self._logged_failures:
+            self._logged_failures.add(signature)
+            kodi.error("%s failed: %s: %s; trying again in %.0f s" % (what, type(exc).__name__, exc, delay))
+        if isinstance(exc, sqlite3.Error):
+            self._storage_failed(exc)
+
+    def _recovered(self):
+        if self._failures:
+            kodi.log("working again after %d failed attempts" % self._failures)
+        self._failures = 0
+        self._logged_failures.clear()
+
+    def _storage_failed(self, exc):
+        if "full" in str(exc).lower() and "disk_full" not in self._told:
+            self._told.add("disk_full")
+            kodi.notify(kodi.localize(32230), icon=kodi.WARNING)
+
+    def _save_unsaved(self):
+        while self._unsaved:
+            with self._unsaved_lock:
+                report, watched_at, kind = self._unsaved[0]
+            self.outbox.add_unresolved(report, watched_at, kind)
+            with self._unsaved_lock:
+                self._unsaved.pop(0)
+        self._told.discard("disk_full")
 
     def _may_post(self) -> bool:
         """Logged in, as the worker sees it before a POST. A login it has not seen yet holds POSTs for a
@@ -186,51 +290,45 @@ class Service:
             sent, self._sent_batch = self._sent_batch, []
             self._announce(sent)
 
-    def _queue_watch(self, tracked) -> bool:
-        verdict = decide(tracked.playback, self.rules)
-        label = tracked.item.title or _file_label(tracked.item.origin)
-        if not verdict.watched:
-            kodi.debug("not watched: %r (%s)" % (label, verdict.reason))
-            return False
-        item = self.resolver.resolve(tracked.item)
-        if item is None:
-            kodi.log("watched %r but could not tell which title it is (%s); nothing queued"
-                     % (label, self.resolver.last_reason))
-            self._remember_unidentified(label)
-            return False
-        session = session_for(item, self.sessions) if kodi.setting_bool("track_rewatches") else None
+    def _resolve_waiting(self):
+        """Find the title of every watch and mark committed so far; each becomes pending or needs the user."""
+        while not self._stopping.is_set():
+            waiting = self.outbox.unresolved()
+            if not waiting:
+                return
+            for entry in waiting:
+                if self._stopping.is_set():
+                    return
+                self._resolve(entry)
+
+    def _resolve(self, entry):
+        label = entry.report.get("label") or "?"
+        found = self.resolver.resolve(playing_item(entry.report))
+        if found is None:
+            if self.resolver.unavailable:
+                wait = backoff(entry.attempts, self._rng)
+                self.outbox.defer_unresolved(entry.id, self.steady() + wait, ERR_NETWORK)
+                kodi.log("watched %r: looking it up again in %.0f s (%s)" % (label, wait, self.resolver.last_reason))
+            else:
+                self.outbox.unidentified(entry.id, self.resolver.last_reason)
+                kodi.log("watched %r but could not tell which title it is (%s); listed in the status view"
+                         % (label, self.resolver.last_reason))
+            return
+        session = None
+        if entry.kind == "add" and kodi.setting_bool("track_rewatches"):
+            session = session_for(found, self.sessions)
         if session is not None:
             # The user started this show's rewatch session: its episodes continue it (pinned rewatch_id).
-            self.outbox.add(item, tracked.playback.finished_at, rewatch=True, rewatch_id=session)
-            kodi.log("queued %s as part of its rewatch session" % item.label())
-            return True
-        if self.outbox.add(item, tracked.playback.finished_at) is None:
-            kodi.debug("%s was already queued in the last 48 hours" % item.label())
-            return False
-        kodi.log("queued %s as watched (%s)" % (item.label(), verdict.reason))
-        return True
-
-    def _queue_library_update(self, data, playback_caused) -> bool:
-        key, playcount = library_item(data), _playcount(data)
-        if key is None or playcount is None:
-            return False  # an update without a playcount: resume points, artwork, …
-        kind, dbid = key
-        if playback_caused:
-            kodi.debug("playcount of library %s %d changed by its playback: not a mark" % (kind, dbid))
-            return False
-        if not kodi.setting_bool("sync_library_marks", True) or kind not in ("movie", "episode"):
-            return False
-        library = Library(kodi.jsonrpc)
-        found = library.movie(dbid) if kind == "movie" else library.episode(dbid)
-        if found is None:
-            kodi.log("library item %s %d not found; mark not sent" % (kind, dbid))
-            return False
-        if playcount > 0:
-            queued = self.outbox.add(found, self.clock()) is not None
+            show_key = found.show_key()
+            names = (pending_id(show_key), (self.sessions.get(show_key) or {}).get("rewatch_id") or "")
+            if self.outbox.resolved(entry.id, found, rewatch=True, rewatch_id=session, session_ids=names):
+                kodi.log("queued %s as part of its rewatch session" % found.label())
+            else:
+                kodi.log("%s was already counted in its rewatch session" % found.label())
+        elif self.outbox.resolved(entry.id, found):
+            kodi.log("queued %s as %s" % (found.label(), "watched" if entry.kind == "add" else "unwatched"))
         else:
-            queued = self.outbox.add(found, self.clock(), kind="remove") is not None
-        kodi.log("queued %s from the library: %s" % ("watched" if playcount > 0 else "unwatched", found.label()))
-        return queued
+            kodi.debug("%s was already queued in the last 48 hours" % found.label())
 
     def _playback_caused(self, data) -> bool:
         key, playcount = library_item(data), _playcount(data)
@@ -245,13 +343,26 @@ class Service:
             raise SearchUnavailable(type(exc).__name__) from None
 
     def _session_id(self, placeholder):
-        """For a queued session episode: the pinned rewatch_id, "" while unknown, None once ended."""
+        """For a queued session episode: the pinned rewatch_id, "" while its start is on its way, None
+        once the session ended (or its start will never come: refused or discarded)."""
         if not kodi.setting_bool("track_rewatches"):
             return None
-        session = self.sessions.get(placeholder[len(PENDING_PREFIX):])
+        show_key = placeholder[len(PENDING_PREFIX):]
+        session = self.sessions.get(show_key)
         if session is None:
             return None
-        return session.get("rewatch_id") or ""
+        if session.get("rewatch_id"):
+            return session["rewatch_id"]
+        pinned = self.outbox.session_pins().get(show_key)
+        if pinned:  # Simkl answered, and the pin was recorded with it, but the session file missed it
+            self.sessions.pin(show_key, pinned)
+            return pinned
+        if self.outbox.waiting(show_key):
+            return ""
+        kodi.log("the rewatch session of %s never started on Simkl: its episodes go as ordinary watches"
+                 % self.sessions.label(show_key))
+        self.sessions.end(show_key)
+        return None
 
     def _rewatch_answered(self, entry, response):
         label = entry.item.label()
@@ -259,6 +370,9 @@ class Service:
         if response.get("error") == "pro_required":
             kodi.log("Simkl refused a rewatch: PRO or VIP required")
             kodi.notify(kodi.localize(32310), icon=kodi.WARNING)
+        elif response.get("error"):
+            kodi.log("Simkl refused the rewatch of %s (%s)" % (label, response["error"]))
+            kodi.notify(kodi.localize(32320, label), icon=kodi.WARNING)
         elif not rewatch_id:
             kodi.log("Simkl answered a rewatch of %s without a rewatch_id; not retried" % label)
             kodi.notify(kodi.localize(32311, label), icon=kodi.WARNING)
@@ -289,17 +403,6 @@ class Service:
             kodi.notify(kodi.localize(32200, added[0].item.label()))
         else:
             kodi.notify(kodi.localize(32201, len(added)))
-
-    def _remember_unidentified(self, label):
-        path = os.path.join(self.profile, config.UNIDENTIFIED_FILE)
-        try:
-            with open(path, encoding="utf-8") as handle:
-                items = json.load(handle)
-        except (OSError, ValueError):
-            items = []
-        items = ([{"title": label, "at": int(self.clock())}] + [i for i in items if isinstance(i, dict)])[:20]
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(items, handle)
 
 
 def _playcount(data):
