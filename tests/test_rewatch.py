@@ -239,3 +239,82 @@ def test_plugin_item_with_ids_can_be_rewatched(kodi, server, clock, stop_service
                  clock=clock)
     service.idle()
     assert rewatch_requests(server)[0].json["movies"][0]["ids"] == {"imdb": "tt15398776"}
+
+
+# --- sessions under faults -----------------------------------------------------------------------
+
+def test_an_episode_counted_twice_in_one_session_within_48_hours_is_sent_once(kodi, server, clock, stop_services):
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    context_menu(kodi, show_tag(), clock=clock)
+    service.idle()
+
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+    clock.advance(3 * 3600)
+    service.play(episode_tag(), EPISODE["file"], total=3000)  # watched again the same evening
+    service.idle()
+
+    episodes = [w for w in server.watches if w.kind == "episode"]
+    assert len(episodes) == 1 and episodes[0].rewatch
+
+
+@pytest.mark.parametrize("status", [400, 404, 422])
+def test_a_refused_session_start_ends_the_session_and_its_episodes_go_as_ordinary_watches(kodi, server, clock,
+                                                                                         stop_services, status):
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    server.fail("/sync/history", status)  # Simkl refuses the session start
+    context_menu(kodi, show_tag(), clock=clock)
+    service.idle()
+
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+
+    assert [(w.kind, w.rewatch) for w in server.watches] == [("episode", False)]
+    assert any("did not start a rewatch session" in n[1] for n in kodi.notifications)
+    with open(os.path.join(kodi.profile_dir, "rewatch_sessions.json"), encoding="utf-8") as handle:
+        assert json.load(handle) == {}
+
+
+def test_a_session_whose_start_the_user_discarded_lets_its_episodes_go(kodi, server, clock, stop_services):
+    from lib.scrobbler.outbox import Outbox
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    server.refused_ids.add("tvdb=392256")  # every request naming the show is refused for a while
+    context_menu(kodi, show_tag(), clock=clock)
+    service.idle()
+    server.refused_ids.clear()
+    with Outbox(os.path.join(kodi.profile_dir, "outbox.sqlite"), clock=clock) as outbox:
+        outbox.discard_attention()
+
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+
+    assert [(w.kind, w.rewatch) for w in server.watches] == [("episode", False)]
+
+
+def test_a_crash_after_simkl_started_the_session_but_before_the_pin_was_kept_recovers(kodi, server, clock,
+                                                                                      stop_services):
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    context_menu(kodi, show_tag(), clock=clock)
+    service.idle()
+    pinned = server.watches[0].rewatch_id
+    service.stop()
+    sessions_file = os.path.join(kodi.profile_dir, "rewatch_sessions.json")
+    with open(sessions_file, encoding="utf-8") as handle:
+        sessions = json.load(handle)
+    for session in sessions.values():
+        session["rewatch_id"] = None  # the session file was not written before the crash
+    with open(sessions_file, "w", encoding="utf-8") as handle:
+        json.dump(sessions, handle)
+
+    again = RunningService(kodi, clock).start()
+    stop_services.append(again)
+    again.play(episode_tag(), EPISODE["file"], total=3000)
+    again.idle()
+
+    episodes = [r for r in rewatch_requests(server) if "seasons" in r.json["shows"][0]]
+    assert [r.json["shows"][0]["rewatch_id"] for r in episodes] == [pinned]
+    assert len(rewatch_requests(server)) == 2  # the start was not sent again

@@ -122,7 +122,7 @@ class Service:
             if self.flusher.auth_blocked or not was_logged_in:
                 self.client.hold_posts()  # the login script POSTed /users/settings a moment ago
             self.flusher.resume()  # a new login after a 401
-        self.jobs.put(("resolve", True))
+        self.kick()
 
     def _sync_rewatch_setting(self):
         """Keep the context menu's visibility in step with Track rewatches; off ends every session."""
@@ -138,7 +138,7 @@ class Service:
         if method == "Other." + config.FLUSH_MESSAGE and sender == config.ADDON_ID:
             self.flusher.resume()
             self._retry_at = None
-            self.jobs.put(("resolve", True))
+            self.kick()
         elif method.startswith("Player.On"):
             self.marks.notification(method, data)
         elif method == "VideoLibrary.OnUpdate":
@@ -227,8 +227,8 @@ class Service:
         if kind == "prune":
             self.outbox.prune()
             return
-        if self._retry_at is not None and kind == "due" and self.steady() < self._retry_at:
-            return
+        if self._retry_at is not None and kind in ("due", "resolve") and self.steady() < self._retry_at:
+            return  # after a failure, wait for the retry (what is committed stays in the outbox)
         self._retry_at = None
         self._save_unsaved()
         self._resolve_waiting()
@@ -242,7 +242,7 @@ class Service:
         self._failures += 1
         delay = min(FAILURE_RETRY_CAP, backoff(self._failures - 1, self._rng))
         self._retry_at = self.steady() + delay
-        signature = (what, type(exc).__name__, str(exc))
+        signature = (type(exc).__name__, str(exc))
         if signature not in self._logged_failures:
             self._logged_failures.add(signature)
             kodi.error("%s failed: %s: %s; trying again in %.0f s" % (what, type(exc).__name__, exc, delay))
