@@ -94,3 +94,16 @@ def test_an_unidentified_add_on_video_is_listed_by_its_add_on_not_its_stream(ser
 
     assert "plugin.video.example" in kodi.log_text()
     assert not any(leak in kodi.log_text() for leak in ("s3cret", "TOKEN42", "cdn.example.net"))
+
+
+def test_the_outbox_keeps_nothing_of_the_stream_or_a_shares_password(service, server, kodi):
+    server.fail("/sync/history", 503, retry_after="3600")  # the watches stay queued on disk
+    play_addon_video(service, kodi, 8, "Eighth Film", ids={"imdb": "tt0000108"})
+    tag = InfoTagVideo(media_type="movie", title="Shared", year=2001)
+    service.play(tag, "smb://viewer:s3cret@nas/films/Shared (2001)/shared.mkv", total=6000)
+    service.idle()
+
+    with open(service.service.outbox.path, "rb") as handle:
+        stored = handle.read() + open(service.service.outbox.path + "-wal", "rb").read()
+    assert [leak for leak in LEAKS if leak.encode() in stored] == []
+    assert b"smb://nas/films/Shared (2001)/shared.mkv" in stored

@@ -155,6 +155,8 @@ class Service:
             kodi.debug("not watched: %r (%s)" % (label, verdict.reason))
             return
         report = dict(dataclasses.asdict(tracked.item), label=label)
+        # Only what finding the title needs is written down: never a stream's address or credentials.
+        report.update(path=_kept_path(tracked.item.path), source=_kept_path(tracked.item.source))
         self._commit(report, tracked.playback.finished_at, "add")
         kodi.log("watched %r (%s)" % (label, verdict.reason))
         self.jobs.put(("resolve", True))
@@ -419,6 +421,20 @@ def _file_label(path):
     if path.lower().startswith("plugin://"):
         return path[len("plugin://"):].split("/")[0]
     return search_name(path, episode=False)
+
+
+def _kept_path(path):
+    """A file-system path without a share's user name and password (what the file search and its
+    cache need); an add-on's plugin:// URL without its query; nothing of any other address."""
+    if path.lower().startswith("plugin://"):
+        return "plugin://" + path[len("plugin://"):].split("/")[0] + "/"
+    if not search_name(path, episode=False):
+        return ""
+    scheme, sep, rest = path.split("|")[0].partition("://")
+    if sep and len(scheme) > 1:
+        host, slash, tail = rest.partition("/")
+        return scheme + sep + host.rpartition("@")[2] + slash + tail
+    return path
 
 
 def run():
