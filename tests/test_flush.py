@@ -168,7 +168,7 @@ def test_items_simkl_does_not_find_are_marked_not_found_and_the_rest_sent(flushe
     assert flusher.flush() == 2
 
     assert [state for state, _ in rows(outbox)] == ["sent", "not_found", "not_found", "sent"]
-    assert sorted(outbox.not_found_items()) == ["Movie 2 (2002)", "Show 2 S01E01"]
+    assert sorted(a.label for a in outbox.attention()) == ["Movie 2 (2002)", "Show 2 S01E01"]
     assert len(server.requests_to(HISTORY)) == 1
 
 
@@ -437,7 +437,8 @@ def test_a_batch_that_keeps_failing_with_5xx_is_split_so_the_other_entries_get_t
     assert len(server.watches) == 39
     assert [(e.item.title, e.attempts >= 3) for e in outbox.take_batch(exclude=())] in ([], [("Movie 5", True)])
     assert outbox.counts()["pending"] == 1
-    assert outbox.attention() == []  # a server error is never the entry's fault for good
+    # Still pending (a server error is never the entry's fault for good), and shown to the user as stuck.
+    assert [(a.label, a.state, a.reason) for a in outbox.attention()] == [("Movie 5 (2005)", "pending", "server")]
 
 
 def test_not_found_episodes_and_anime_are_honoured_per_item(flusher, outbox, server):

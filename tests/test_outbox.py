@@ -294,19 +294,10 @@ def test_retry_now_makes_every_pending_entry_due(box, clock):
     assert ids(box.take_batch()) == [first, second]
 
 
-def test_discard_not_found_deletes_only_not_found_entries(box):
-    first, second, third = [box.add(movie(n)) for n in range(3)]
-    box.mark_not_found([first, second])
-    box.mark_sent([third])
-    assert box.discard_not_found() == 2
-    assert box.counts() == dict(EMPTY, pending=0, sent=1, not_found=0)
-    assert box.discard_not_found() == 0
-
-
-def test_not_found_items_are_labels_newest_first(box):
-    box.mark_not_found([box.add(movie(1)), box.add(episode(5, season=2)), box.add(movie(3))])
-    assert box.not_found_items() == ["Movie 3 (2003)", "Show S02E05", "Movie 1 (2001)"]
-    assert box.not_found_items(limit=1) == ["Movie 3 (2003)"]
+def test_entries_simkl_did_not_find_are_listed_by_label_newest_first(box):
+    box.mark_not_found([box.add(movie(1)), box.add(episode(5, 2)), box.add(movie(3))])
+    assert [a.label for a in box.attention()] == ["Movie 3 (2003)", "Show S02E05", "Movie 1 (2001)"]
+    assert [a.label for a in box.attention(limit=1)] == ["Movie 3 (2003)"]
 
 
 def test_next_due_is_none_when_nothing_is_pending(box):
@@ -656,3 +647,18 @@ def test_a_version_1_queue_is_upgraded_with_every_entry_kept(db, clock):
     (entry,) = upgraded.take_batch()
     assert (entry.item, entry.watched_at) == (movie(1), "2026-05-14T19:00:00Z")
     assert sqlite3.connect(db).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_a_pending_entry_that_failed_three_times_is_shown_as_stuck_and_the_user_can_retry_or_discard(box, clock):
+    stuck, fresh = box.add(movie(1)), box.add(movie(2))
+    for _ in range(3):
+        box.defer([stuck], clock.now + HOUR, "server")
+    box.defer([fresh], clock.now + HOUR, "network")
+
+    assert [(a.id, a.state, a.reason) for a in box.attention()] == [(stuck, "pending", "server")]
+    assert box.retry_attention() == 1
+    assert ids(box.take_batch()) == [stuck]
+    for _ in range(3):
+        box.defer([stuck], clock.now + HOUR, "server")
+    assert box.discard_attention([stuck]) == 1
+    assert box.counts() == dict(EMPTY, pending=1)

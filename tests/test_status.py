@@ -43,30 +43,92 @@ def test_status_shows_account_counts_and_the_last_problem_in_plain_words(kodi, s
     queue(kodi)
     run_status(kodi, -1)
     lines = shown_lines(kodi)
-    assert lines[:5] == ["Logged in as jane_doe (PRO)", "Waiting to be sent: 1", "Sent: 1", "Not found on Simkl: 1",
-                         "Last problem: Cannot reach Simkl. Check the network connection and try again."]
-    assert "Retry now" in lines and "Discard items Simkl did not find" in lines
+    assert lines == ["Logged in as jane_doe (PRO)", "Waiting to be sent: 1", "Sent: 1",
+                     "Last problem: Cannot reach Simkl. Check the network connection and try again.",
+                     "Retry now", "Needs attention: 1"]
 
 
 def test_retry_now_makes_everything_due_and_wakes_the_service(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
     kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
-    run_status(kodi, 5)  # the first action, after five information lines
+    run_status(kodi, 4)  # the first action, after four information lines
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.next_due() <= time.time()
     assert ("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE}) in kodi.jsonrpc_calls
 
 
-def test_discarding_not_found_items_asks_first_and_removes_them(kodi, simkl):
-    log_in(kodi, simkl)
-    queue(kodi)
-    kodi.yesno_answers.append(True)
-    lines_before = 5
-    run_status(kodi, lines_before + 2, -1)  # Retry, Show not found, Discard
+def needs_attention_queue(kodi):
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
-        assert outbox.counts()["not_found"] == 0
-        assert outbox.counts()["pending"] == 1
+        unknown = outbox.add(Movie("Unknown Film", 1999, {"imdb": "tt0000001"}), 1_700_000_000)
+        refused = outbox.add(Movie("Bad Entry", 2001, {"imdb": "tt0000002"}), 1_700_000_000)
+        stuck = outbox.add(Movie("Stuck Film", 2002, {"imdb": "tt0000003"}), 1_700_000_000)
+        lost = outbox.add_unresolved({"title": "Home Video", "label": "Home Video"}, 1_700_000_000)
+        outbox.mark_not_found([unknown])
+        outbox.refuse([refused], "400 wrong_parameter")
+        for _ in range(3):
+            outbox.defer([stuck], time.time() + 3600, "server")
+        outbox.unidentified(lost, "no ids")
+        return {"unknown": unknown, "refused": refused, "stuck": stuck, "lost": lost}
+
+
+def attention_rows(kodi):
+    selects = [d for d in kodi.dialogs if d[0] == "select" and d[1].startswith("Needs attention")]
+    return selects[-1][2].split("\n")
+
+
+def test_needs_attention_lists_each_entry_with_its_reason_in_plain_words(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+
+    run_status(kodi, 5, -1, -1)  # Needs attention (after four lines and Retry now), then close both lists
+
+    assert attention_rows(kodi) == [
+        "Retry all", "Discard all",
+        "Home Video — Could not tell which title this is",
+        "Stuck Film (2002) — Still failing: Simkl had a problem answering. The add-on tries again by itself.",
+        "Bad Entry (2001) — Simkl refused it (400 wrong_parameter)",
+        "Unknown Film (1999) — Simkl does not know this title"]
+
+
+def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, simkl):
+    log_in(kodi, simkl)
+    ids = needs_attention_queue(kodi)
+    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+    kodi.yesno_answers.append(True)
+
+    run_status(kodi, 5, 4, 0, 4, 1, -1, -1)  # Bad Entry: Retry; then the entry in its place, Unknown Film: Discard
+
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        left = {a.label for a in outbox.attention()}
+        assert (outbox.counts()["pending"], outbox.counts()["refused"]) == (2, 0)
+    assert left == {"Home Video", "Stuck Film (2002)"}  # Bad Entry retried, Unknown Film discarded
+    assert ("yesno", "Simkl", "Discard 1 entries? They will never be sent to Simkl.") in kodi.dialogs
+    assert ids
+
+
+def test_discard_all_asks_first_and_drops_every_entry_that_needs_attention(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    kodi.yesno_answers.append(True)
+
+    run_status(kodi, 5, 1, -1)
+
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert outbox.attention() == []
+        assert sum(outbox.counts().values()) == 0
+
+
+def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+
+    run_status(kodi, 5, 0)
+
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert outbox.attention() == []
+        assert (outbox.counts()["pending"], outbox.counts()["unresolved"]) == (3, 1)
 
 
 def test_an_active_rewatch_session_is_listed_and_can_be_ended(kodi, simkl):
@@ -74,7 +136,7 @@ def test_an_active_rewatch_session_is_listed_and_can_be_ended(kodi, simkl):
     sessions = Sessions(kodi.profile_dir)
     show = Show(SHOW["title"], SHOW["year"], {"tvdb": 392256})
     sessions.start(show)
-    run_status(kodi, 6, -1)  # 5 lines (account, 3 counts, sessions), then Retry now, End session
+    run_status(kodi, 5, -1)  # 4 lines (account, 2 counts, sessions), then Retry now, End session
     assert "Rewatch sessions: 1" in [d for d in kodi.dialogs if d[0] == "select"][0][2].split("\n")
     assert sessions.all() == {}
     assert any("Rewatch session ended: The Last of Us (2023)" in n[1] for n in kodi.notifications)

@@ -11,7 +11,6 @@ AUTH_FLOW = "v1"
 
 # Files in the add-on's profile folder (addon_data), and the message our scripts send the service.
 OUTBOX_FILE = "outbox.sqlite"
-UNIDENTIFIED_FILE = "unidentified.json"
 FLUSH_MESSAGE = "flush"
 
 DEFAULT_API_URL = "https://api.simkl.com"

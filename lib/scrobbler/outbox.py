@@ -39,6 +39,9 @@ UNRESOLVED, PENDING, SENT = "unresolved", "pending", "sent"
 UNIDENTIFIED, NOT_FOUND, REFUSED = "unidentified", "not_found", "refused"
 ATTENTION = (UNIDENTIFIED, NOT_FOUND, REFUSED)  # kept until the user retries or discards them
 UNRESOLVED_KEY = "unresolved"  # the item_key of an entry whose title is not known yet
+STUCK_AFTER = 3  # failed tries after which a pending entry is shown to the user as stuck
+_NEEDS_USER = "(state IN (?, ?, ?) OR (state = ? AND attempts >= ?))"
+_NEEDS_USER_PARAMS = ATTENTION + (PENDING, STUCK_AFTER)
 
 _COLUMNS = ("id", "kind", "item", "item_key", "watched_at", "rewatch", "rewatch_id", "state",
             "attempts", "next_try", "last_error", "created", "updated", "detail")
@@ -241,19 +244,21 @@ class Outbox:
         self._set_state(ids, REFUSED, reason)
 
     def attention(self, limit: int = 50) -> List[Attention]:
-        """Entries waiting for the user's Retry or Discard, newest first."""
+        """Entries the user may retry or discard, newest first: those that need the user, and pending
+        ones that failed STUCK_AFTER times or more (their reason is the last error's code)."""
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, state, item, watched_at, detail FROM entries WHERE state IN (?, ?, ?)"
-                " ORDER BY id DESC LIMIT ?", ATTENTION + (limit,)).fetchall()
+                "SELECT id, state, item, watched_at, detail, last_error FROM entries WHERE " + _NEEDS_USER
+                + " ORDER BY id DESC LIMIT ?", _NEEDS_USER_PARAMS + (limit,)).fetchall()
         found = []
-        for entry_id, state, item, watched_at, detail in rows:
+        for entry_id, state, item, watched_at, detail, last_error in rows:
             data = json.loads(item)
             if state == UNIDENTIFIED:
                 label = data.get("title") or data.get("label") or "?"
             else:
                 label = media.from_dict(data).label()
-            found.append(Attention(entry_id, state, label, watched_at, detail or ""))
+            reason = (last_error if state == PENDING else detail) or ""
+            found.append(Attention(entry_id, state, label, watched_at, reason))
         return found
 
     def retry_attention(self, ids: Optional[Iterable[int]] = None) -> int:
@@ -275,9 +280,9 @@ class Outbox:
     @staticmethod
     def _attention_filter(ids: Optional[Iterable[int]]):
         if ids is None:
-            return "state IN (?, ?, ?)", ATTENTION
+            return _NEEDS_USER, _NEEDS_USER_PARAMS
         ids = tuple(int(i) for i in ids)
-        return ("state IN (?, ?, ?) AND id IN (%s)" % ",".join("?" * len(ids)) or "NULL", ATTENTION + ids)
+        return (_NEEDS_USER + " AND id IN (%s)" % ",".join("?" * len(ids)), _NEEDS_USER_PARAMS + ids)
 
     def defer(self, ids: Iterable[int], until: float, error: str) -> None:
         """Leave the entries pending but not due before `until`, remembering why."""
@@ -293,10 +298,6 @@ class Outbox:
         with self._write() as conn:
             conn.execute("UPDATE entries SET next_try = ? WHERE state IN (?, ?) AND next_try > ?",
                          (now, PENDING, UNRESOLVED, now))
-
-    def discard_not_found(self) -> int:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM entries WHERE state = 'not_found'").rowcount
 
     def prune(self, older_than_days: float = 30) -> int:
         """Delete entries sent more than `older_than_days` ago, except items added in the last 48 hours."""
@@ -384,10 +385,6 @@ class Outbox:
         with self._write() as conn:
             conn.execute("UPDATE entries SET attempts = attempts + 1, next_try = ?, last_error = ?, updated = ?"
                          " WHERE id = ? AND state = ?", (until, error, now, entry_id, UNRESOLVED))
-
-    def not_found_items(self, limit: int = 50) -> List[str]:
-        """Labels of the entries Simkl did not recognise, newest first."""
-        return [entry.label for entry in self.attention(limit) if entry.state == NOT_FOUND]
 
     def last_error(self) -> Optional[str]:
         """Why the most recently deferred entry that is still pending could not be sent."""

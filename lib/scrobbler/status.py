@@ -1,16 +1,20 @@
-"""The status view: account, queue counts, the last problem in plain words, and what the user can do."""
-import json
+"""The status view: account, queue counts, the last problem in plain words, and what the user can do.
+
+"Needs attention" lists every entry only the user can move on: a watch no title was found for,
+a title Simkl does not know, an entry Simkl refused (with its reason), and an entry still failing
+after several tries; each can be retried or discarded.
+"""
 import os
 import time
 
 from . import config, kodi
 from .account import account_line, token_store
-from .flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_REJECTED, ERR_SERVER
-from .outbox import Outbox
+from .flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_SESSION, ERR_UNEXPECTED
+from .outbox import NOT_FOUND, PENDING, REFUSED, UNIDENTIFIED, UNRESOLVED, Outbox
 from .rewatch import Sessions
 
-ERROR_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUTH: 32041, ERR_REJECTED: 32221,
-                 ERR_CONFIG: 32039}
+ERROR_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUTH: 32041, ERR_CONFIG: 32039,
+                 ERR_UNEXPECTED: 32222, ERR_SESSION: 32223}
 
 
 def open_outbox(clock=time.time):
@@ -22,12 +26,19 @@ def request_flush():
     kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE})
 
 
-def unidentified():
-    try:
-        with open(os.path.join(kodi.profile_dir(), config.UNIDENTIFIED_FILE), encoding="utf-8") as handle:
-            return [str(i.get("title")) for i in json.load(handle) if isinstance(i, dict)]
-    except (OSError, ValueError):
-        return []
+def problem_text(code):
+    return kodi.localize(ERROR_STRINGS[code]) if code in ERROR_STRINGS else code
+
+
+def reason_text(entry):
+    """Why an entry needs the user, in the user's language."""
+    if entry.state == UNIDENTIFIED:
+        return kodi.localize(32235)
+    if entry.state == NOT_FOUND:
+        return kodi.localize(32236)
+    if entry.state == REFUSED:
+        return kodi.localize(32237, entry.reason or "?")
+    return kodi.localize(32238, problem_text(entry.reason))
 
 
 def summary_lines(outbox):
@@ -37,28 +48,26 @@ def summary_lines(outbox):
     else:
         lines = [kodi.localize(32020)]
     counts = outbox.counts()
-    lines.append(kodi.localize(32210, counts["pending"]))
+    waiting = counts[PENDING] + counts[UNRESOLVED]
+    lines.append(kodi.localize(32210, waiting))
     lines.append(kodi.localize(32211, counts["sent"]))
-    lines.append(kodi.localize(32212, counts["not_found"]))
     active = len(Sessions(kodi.profile_dir()).all())
     if active:
         lines.append(kodi.localize(32316, active))
-    error = outbox.last_error() if counts["pending"] else None
+    error = outbox.last_error() if counts[PENDING] else None
     if error in ERROR_STRINGS:
-        lines.append(kodi.localize(32213, kodi.localize(ERROR_STRINGS[error])))
+        lines.append(kodi.localize(32213, problem_text(error)))
     return lines, counts
 
 
 def show():
     with open_outbox() as outbox:
         while True:
-            lines, counts = summary_lines(outbox)
-            missing = unidentified()
+            lines, _ = summary_lines(outbox)
+            attention = outbox.attention()
             actions = [(kodi.localize(32214), "retry")]
-            if counts["not_found"]:
-                actions += [(kodi.localize(32215), "list_not_found"), (kodi.localize(32216), "discard")]
-            if missing:
-                actions.append((kodi.localize(32217, len(missing)), "list_unidentified"))
+            if attention:
+                actions.append((kodi.localize(32234, len(attention)), "attention"))
             sessions = Sessions(kodi.profile_dir())
             for show_key in sorted(sessions.all()):
                 actions.append((kodi.localize(32317, sessions.label(show_key)), ("end_session", show_key)))
@@ -72,16 +81,39 @@ def show():
                 label = sessions.label(action[1])
                 sessions.end(action[1])
                 kodi.notify(kodi.localize(32318, label))
-                continue
-            if action == "retry":
+            elif action == "retry":
                 outbox.retry_now()
                 request_flush()
                 kodi.notify(kodi.localize(32218))
                 return
-            if action == "list_not_found":
-                kodi.text_viewer(kodi.localize(32215), "\n".join(outbox.not_found_items()))
-            elif action == "discard":
-                if kodi.yesno_dialog(kodi.localize(32219, counts["not_found"])):
-                    outbox.discard_not_found()
-            elif action == "list_unidentified":
-                kodi.text_viewer(kodi.localize(32217, len(missing)), "\n".join(missing))
+            else:
+                needs_attention(outbox)
+
+
+def needs_attention(outbox):
+    """The entries only the user can move on: each can be retried or discarded, or all at once."""
+    while True:
+        entries = outbox.attention()
+        if not entries:
+            return
+        heading = kodi.localize(32234, len(entries))
+        rows = ["%s — %s" % (entry.label, reason_text(entry)) for entry in entries]
+        choice = kodi.select_dialog(heading, [kodi.localize(32239), kodi.localize(32240)] + rows)
+        if choice < 0:
+            return
+        if choice == 0:
+            outbox.retry_attention()
+            request_flush()
+            kodi.notify(kodi.localize(32218))
+            return
+        if choice == 1:
+            if kodi.yesno_dialog(kodi.localize(32243, len(entries))):
+                outbox.discard_attention()
+            continue
+        entry = entries[choice - 2]
+        what = kodi.select_dialog(entry.label, [kodi.localize(32241), kodi.localize(32242)])
+        if what == 0:
+            outbox.retry_attention([entry.id])
+            request_flush()
+        elif what == 1 and kodi.yesno_dialog(kodi.localize(32243, 1)):
+            outbox.discard_attention([entry.id])
