@@ -20,6 +20,8 @@ def kodi(tmp_path):
     profile = tmp_path / "addon_data"
     profile.mkdir()
     world = fakekodi.reset(str(profile))
+    # The sync asks Simkl on its own timers; tests of the sync switch it back on.
+    world.set_setting("sync_from_simkl", False)
     yield world
     world.abort.set()
 

@@ -179,6 +179,23 @@ class Client:
     def search_file(self, file_name):
         return self.request("POST", "/search/file", body={"file": file_name}, auth=True)
 
+    def activities(self):
+        """GET /sync/activities: when each of the user's lists last changed (the gate before any pull)."""
+        try:
+            return self.request("GET", "/sync/activities", auth=True)
+        except Rejected as exc:
+            if exc.status != 405:
+                raise
+            return self.request("POST", "/sync/activities", body={}, auth=True)  # the older API's verb
+
+    def all_items(self, kind=None, status=None, date_from=None, extended="full"):
+        """GET /sync/all-items[/kind[/status]]: the user's lists, with watched episodes and their times."""
+        path = "/sync/all-items" + ("/" + kind if kind else "") + ("/" + status if kind and status else "")
+        params = {"extended": extended, "episode_watched_at": "yes"}
+        if date_from:
+            params["date_from"] = date_from
+        return self.request("GET", path, params=params, auth=True)
+
     # -- transport ---------------------------------------------------------------------------
     def request(self, method: str, path: str, body=None, params=None, auth=False):
         """Send one request and return its parsed JSON (None for an empty body), or raise an ApiError."""

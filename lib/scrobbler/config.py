@@ -12,6 +12,8 @@ AUTH_FLOW = "v1"
 # Files in the add-on's profile folder (addon_data), and the message our scripts send the service.
 OUTBOX_FILE = "outbox.sqlite"
 FLUSH_MESSAGE = "flush"
+SYNC_MESSAGE = "sync"
+IMPORT_MESSAGE = "import"
 
 DEFAULT_API_URL = "https://api.simkl.com"
 PIN_URL = "https://simkl.com/pin"

@@ -136,6 +136,20 @@ class Progress:
         self._dialog.close()
 
 
+class ProgressBG:
+    """A progress bar in the corner that never blocks Kodi (what a long sync shows, when it shows one)."""
+
+    def __init__(self, heading, message=""):
+        self._dialog = xbmcgui.DialogProgressBG()
+        self._dialog.create(heading, message)
+
+    def update(self, percent, message=""):
+        self._dialog.update(max(0, min(100, int(percent))), message=message)
+
+    def close(self):
+        self._dialog.close()
+
+
 def jsonrpc(method, params=None):
     """Call Kodi's JSON-RPC; returns the result, or None with a log line on an error answer."""
     request = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
@@ -148,6 +162,29 @@ def jsonrpc(method, params=None):
         debug("JSON-RPC %s failed: %s" % (method, answer["error"]))
         return None
     return answer.get("result")
+
+
+def jsonrpc_batch(calls):
+    """Several JSON-RPC calls in one executeJSONRPC round trip. `calls` is a list of (method, params);
+    returns one (result, error) pair per call, in order (Kodi answers a batch with a list)."""
+    if not calls:
+        return []
+    request = [{"jsonrpc": "2.0", "id": n, "method": method, "params": params}
+               for n, (method, params) in enumerate(calls)]
+    try:
+        answers = json.loads(xbmc.executeJSONRPC(json.dumps(request)))
+    except (TypeError, ValueError) as exc:
+        warn("JSON-RPC batch gave no readable answer: %s" % exc)
+        return [(None, {"message": "unreadable answer"})] * len(calls)
+    if not isinstance(answers, list):
+        error = answers.get("error") if isinstance(answers, dict) else None
+        return [(None, error or {"message": "not a batch answer"})] * len(calls)
+    by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
+    found = []
+    for n in range(len(calls)):
+        answer = by_id.get(n, {"error": {"message": "no answer"}})
+        found.append((answer.get("result"), answer.get("error")))
+    return found
 
 
 def home_property(name):

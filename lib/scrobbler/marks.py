@@ -8,6 +8,7 @@ not the user's "Mark as watched". Kodi's player notifications (`Player.OnPlay`, 
 a playcount raise for the item playing now, or for one that stopped a moment ago, is Kodi's own.
 """
 import json
+import threading
 import time
 from typing import Callable, Dict, Optional, Tuple
 
@@ -58,3 +59,30 @@ class PlaybackMarks:
         if self._playing is not None:
             self._stopped[self._playing] = self._clock()
             self._playing = None
+
+
+class OwnWrites:
+    """Library changes the add-on makes itself (the sync): Kodi announces each with
+    VideoLibrary.OnUpdate like a user's mark, and it must not bounce back to Simkl."""
+
+    LIFETIME = 120.0  # an expected update that never came is forgotten after this long
+
+    def __init__(self, clock: Callable[[], float] = time.time):
+        self._clock = clock
+        self._expected: Dict[Key, Tuple[int, float]] = {}
+        self._lock = threading.Lock()
+
+    def expect(self, key: Key, playcount: int) -> None:
+        with self._lock:
+            self._expected[key] = (playcount, self._clock())
+
+    def consume(self, key: Key, playcount: Optional[int]) -> bool:
+        """Is this update one of ours? Then it is taken off the list."""
+        with self._lock:
+            now = self._clock()
+            self._expected = {k: v for k, v in self._expected.items() if now - v[1] < self.LIFETIME}
+            expected = self._expected.get(key)
+            if expected is None or playcount is None or (expected[0] > 0) != (playcount > 0):
+                return False
+            del self._expected[key]
+            return True

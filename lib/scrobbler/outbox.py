@@ -162,6 +162,23 @@ class Outbox:
                  now, now, now))
             return cursor.lastrowid
 
+    def add_many(self, items: Iterable[Tuple[media.Media, Union[float, str]]]) -> int:
+        """Queue many history adds in one transaction (an import); repeats of the last 48 hours are
+        left out. Returns how many were queued."""
+        now = self._clock()
+        queued = 0
+        with self._write() as conn:
+            for item, watched_at in items:
+                key, stamp = item.key(), iso_utc(parse_time(watched_at))
+                if self._is_repeat(conn, key, stamp):
+                    continue
+                conn.execute(
+                    "INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
+                    " VALUES ('add', ?, ?, ?, ?, ?, ?)",
+                    (json.dumps(item.to_dict(), sort_keys=True), key, stamp, now, now, now))
+                queued += 1
+        return queued
+
     def add_unresolved(self, report: dict, watched_at: Union[float, str], kind: str = "add") -> int:
         """Queue a finished watch (or a library mark) as Kodi reported it; its title is found later
         (see `resolved`)."""

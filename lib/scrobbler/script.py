@@ -76,7 +76,18 @@ def rewatch():
     rewatch_action.run(getattr(sys, "listitem", None))
 
 
-ACTIONS = {"login": login, "logout": logout, "status": status, "rewatch": rewatch}
+def sync():
+    """Settings → Sync now: the service runs it (one sync at a time, in the service)."""
+    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE})
+
+
+def send_history():
+    """Settings → Send Kodi's watched history to Simkl: the service runs it."""
+    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.IMPORT_MESSAGE})
+
+
+ACTIONS = {"login": login, "logout": logout, "status": status, "rewatch": rewatch, "sync": sync,
+           "import": send_history}
 
 
 def run(argv=None):

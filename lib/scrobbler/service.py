@@ -20,18 +20,22 @@ from . import account, config, kodi
 from .api import ApiError
 from .clock import SteadyClock
 from .flush import ERR_NETWORK, Flusher, backoff
-from .marks import PlaybackMarks, library_item
+from .marks import OwnWrites, PlaybackMarks, library_item
 from .media import Show
 from .outbox import Outbox
 from .player import Player
 from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
 from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
+from .sync.runner import SyncRunner
 from .watch import Rules, decide
 
 # Marking a season or a show in Kodi sends one update per episode, a few milliseconds apart: they
 # are sent to Simkl together once no new mark came for this long.
 MARKS_SETTLE = 2.0
 FAILURE_RETRY_CAP = 300.0  # a job that failed is tried again within at most 5 minutes
+SYNC_AFTER_START = 60.0  # the first sync waits for Kodi to settle after its start
+SYNC_AFTER_LOGIN = 5.0
+SYNC_AFTER_SCAN = 5.0
 REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
 
 
@@ -75,6 +79,7 @@ class Service:
                                on_rewatch=self._rewatch_answered, session_id=self._session_id)
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
+        self.own_writes = OwnWrites(clock=self.steady)
         self._marks_flush_at = None  # when queued library marks are sent, once they stopped coming
         self._sent_batch = []  # entries Simkl took during the current flush, announced together
         self._unsaved = []  # (report, watched_at, kind) the outbox could not take yet (disk full)
@@ -90,6 +95,8 @@ class Service:
         self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock)
         self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
         self._stopping = threading.Event()
+        self.sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player, self._stopping,
+                               on_queued=self.kick, clock=self.steady)
         self.jobs.put(("resolve", True))  # what an earlier run left: found and sent once the worker runs
 
     # -- main loop (Kodi's service thread) --------------------------------------------------------
@@ -97,8 +104,11 @@ class Service:
         kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
         self._sync_rewatch_setting()
         self._worker.start()
+        self.sync.start()
+        self.sync.request(delay=SYNC_AFTER_START)
         while not self.monitor.waitForAbort(3600):
             self.jobs.put(("prune",))
+            self.sync.request()  # hourly: one /sync/activities request when nothing moved
         self.stop()
         kodi.clear_home_property(REWATCH_PROPERTY)
         kodi.log("service stopped")
@@ -108,6 +118,7 @@ class Service:
         self._stopping.set()
         self.player.stop_sampling()
         self.client.abort()
+        self.sync.wake()
         self.jobs.put(None)
         self._worker.join(0.5)
 
@@ -121,6 +132,8 @@ class Service:
         if kodi.setting_bool("logged_in"):
             if self.flusher.auth_blocked or not was_logged_in:
                 self.client.hold_posts()  # the login script POSTed /users/settings a moment ago
+            if not was_logged_in:
+                self.sync.request(delay=SYNC_AFTER_LOGIN)
             self.flusher.resume()  # a new login after a 401
         self.kick()
 
@@ -139,6 +152,12 @@ class Service:
             self.flusher.resume()
             self._retry_at = None
             self.kick()
+        elif method == "Other." + config.SYNC_MESSAGE and sender == config.ADDON_ID:
+            self.sync.request(full=True, manual=True)
+        elif method == "Other." + config.IMPORT_MESSAGE and sender == config.ADDON_ID:
+            self.sync.request(send_history=True)
+        elif method == "VideoLibrary.OnScanFinished":
+            self.sync.request(delay=SYNC_AFTER_SCAN)
         elif method.startswith("Player.On"):
             self.marks.notification(method, data)
         elif method == "VideoLibrary.OnUpdate":
@@ -166,6 +185,8 @@ class Service:
         if key is None or playcount is None:
             return  # an update without a playcount: resume points, artwork, …
         kind, dbid = key
+        if self.own_writes.consume(key, playcount):
+            return  # the sync's own write, echoed by Kodi
         if playback_caused:
             kodi.debug("playcount of library %s %d changed by its playback: not a mark" % (kind, dbid))
             return

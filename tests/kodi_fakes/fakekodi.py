@@ -63,6 +63,7 @@ class World:
         self.yesno_answers = []  # what the next yesno dialogs answer; empty -> False
         self.select_answers = []
         self.progress_updates = []
+        self.background_progress = []  # (event, percent, text) of DialogProgressBG
         self.progress_cancel_after = None  # cancel the progress dialog after N updates
         self.abort = threading.Event()
         self.jsonrpc_handlers = {}  # method -> callable(params) -> result
@@ -116,7 +117,14 @@ class World:
         handler = self.jsonrpc_handlers.get(method)
         if handler is None:
             return {"error": {"code": -32601, "message": "Method not found."}}
-        return {"result": handler(params)}
+        try:
+            return {"result": handler(params)}
+        except JsonRpcError as exc:
+            return {"error": {"code": -32602, "message": str(exc)}}
+
+
+class JsonRpcError(Exception):
+    """A handler's way to answer with a JSON-RPC error, as Kodi does for invalid params."""
 
 
 _world = None

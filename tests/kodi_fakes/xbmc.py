@@ -23,9 +23,15 @@ def getCondVisibility(condition):
 
 def executeJSONRPC(jsonrpccommand):
     request = json.loads(jsonrpccommand)
+    if isinstance(request, list):  # a batch: Kodi answers with a list, errors inside it
+        return json.dumps([_answer(one) for one in request])
+    return json.dumps(_answer(request))
+
+
+def _answer(request):
     answer = world().jsonrpc(request["method"], request.get("params") or {})
     answer.update({"id": request.get("id"), "jsonrpc": "2.0"})
-    return json.dumps(answer)
+    return answer
 
 
 def sleep(timemillis):

@@ -41,6 +41,17 @@ class DialogProgress(_stub.DialogProgress):
         world().dialogs.append(("progress-closed", "", ""))
 
 
+class DialogProgressBG(_stub.DialogProgressBG):
+    def create(self, heading, message=""):
+        world().background_progress.append(("create", 0, heading))
+
+    def update(self, percent=0, heading="", message=""):
+        world().background_progress.append(("update", percent, message))
+
+    def close(self):
+        world().background_progress.append(("close", 100, ""))
+
+
 class Window(_stub.Window):
     def __init__(self, existingWindowId=-1):
         self._id = existingWindowId

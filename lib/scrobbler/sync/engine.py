@@ -1,0 +1,176 @@
+"""One sync: the activities gate, the pull, Kodi's library written in batches, the state saved.
+
+Simkl -> Kodi: a full pull the first time for a login (and on "Sync now"), later only the lists
+whose activity moved, fetched from the server's saved timestamp; nothing moved means one request.
+Kodi gets playcount and lastplayed for what Simkl has as watched and Kodi does not; it is never
+un-watched on an incremental sync, and only on a full sync with "unwatch" on. The timestamps are
+saved only once Kodi has been written, so an interrupted sync is simply done again.
+Kodi -> Simkl: after a full pull, what Kodi has as watched and Simkl does not can be queued in the
+outbox (never with allow_rewatch).
+"""
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Callable, List, Tuple
+
+from .library import WRITE_BATCH, KodiLibrary, Write
+from .plan import Planner, removed_since
+from .remote import EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse
+from .state import SyncState
+
+SNAPSHOT_FILE = "sync_snapshot.json"  # what Simkl had as watched at the last full sync (for unwatch)
+
+
+class Stopped(Exception):
+    """Kodi is quitting: the sync leaves; it is done again after the next start."""
+
+
+@dataclass
+class Options:
+    full: bool = False  # pull everything, not only what moved ("Sync now", and the first sync)
+    to_kodi: bool = True  # the sync_from_simkl setting
+    unwatch: bool = False  # the sync_unwatch setting: only ever applied on a full sync
+    collect_import: bool = False  # also list what Kodi could send to Simkl
+
+
+@dataclass
+class Result:
+    requests: int = 0
+    full: bool = False
+    marked: int = 0
+    unmarked: int = 0
+    failed: int = 0
+    to_send: List[Tuple[object, str]] = field(default_factory=list)
+
+
+class SyncEngine:
+    def __init__(self, client, library: KodiLibrary, profile: str, account: str,
+                 expect: Callable[[Write], None] = lambda write: None,
+                 wait_idle: Callable[[], bool] = lambda: True,
+                 progress: Callable[[int, str], None] = lambda percent, message: None,
+                 log: Callable[[str], None] = lambda message: None):
+        """wait_idle(): returns once nothing plays and no library scan runs; False when Kodi quits."""
+        self.client = client
+        self.library = library
+        self.profile = profile
+        self.account = account
+        self._expect = expect
+        self._wait_idle = wait_idle
+        self._progress = progress
+        self._log = log
+
+    def run(self, options: Options) -> Result:
+        result = Result()
+        state = SyncState(self.profile, self.account)
+        activities = self._get(result, self.client.activities)
+        todo = None if options.full or not state.full_done else moved(state.activities, activities)
+        if todo == []:
+            self._log("sync: nothing moved on Simkl since the last sync")
+            return result
+        result.full = todo is None
+        self._progress(5, "")
+        watched = self._pull(result, todo)
+        self._progress(30, "")
+        removed = None
+        if result.full and options.unwatch:
+            removed = removed_since(self._snapshot(), watched)
+        planner = Planner(watched, removed)
+        writes, to_send = self._plan(planner, options, result.full)
+        result.to_send = to_send if options.collect_import and result.full else []
+        if options.to_kodi:
+            self._write(writes, result)
+        state.activities = activities if isinstance(activities, dict) else None
+        state.full_done = state.full_done or result.full
+        state.save()
+        if result.full and options.unwatch:
+            self._save_snapshot(watched)
+        self._progress(100, "")
+        self._log("sync: %s pull, %d marked and %d unmarked in Kodi, %d writes refused, %d requests"
+                  % ("full" if result.full else "partial", result.marked, result.unmarked, result.failed,
+                     result.requests))
+        return result
+
+    # -- Simkl --------------------------------------------------------------------------------
+    def _get(self, result: Result, call, *args, **kwargs):
+        result.requests += 1
+        return call(*args, **kwargs)
+
+    def _pull(self, result: Result, todo) -> Watched:
+        watched = Watched()
+        if todo is None:
+            for kind in ("movies", "shows", "anime"):
+                watched.merge(parse(self._get(result, self.client.all_items, kind, extended=EXTENDED[kind])))
+            return watched
+        for block, status, date_from in todo:
+            kind = ITEM_TYPES[block]
+            part = parse(self._get(result, self.client.all_items, kind, status, date_from, EXTENDED[kind]))
+            if status == "watching" and not part.count():
+                # Seen in other clients: this delta can filter by when a show entered the list, and so
+                # miss new episodes of a show already in it. Pull that one list in full instead.
+                self._log("sync: %s/%s moved but its delta is empty; pulling that list in full" % (kind, status))
+                part = parse(self._get(result, self.client.all_items, kind, status, None, EXTENDED[kind]))
+            watched.merge(part)
+        return watched
+
+    # -- Kodi ---------------------------------------------------------------------------------
+    def _plan(self, planner: Planner, options: Options, full: bool) -> Tuple[List[Write], list]:
+        writes, to_send = [], []
+        collect = options.collect_import and full
+        for movie in self.library.movies():
+            write, send = planner.movie(movie)
+            if write is not None:
+                writes.append(write)
+            if send is not None and collect:
+                to_send.append(send)
+        shows = self.library.shows()
+        for episode in self.library.episodes():
+            write, send = planner.episode(episode, shows.get(episode.get("tvshowid")))
+            if write is not None:
+                writes.append(write)
+            if send is not None and collect:
+                to_send.append(send)
+        return writes, to_send
+
+    def _write(self, writes: List[Write], result: Result) -> None:
+        for start in range(0, len(writes), WRITE_BATCH):
+            if not self._wait_idle():
+                raise Stopped()
+            batch = writes[start:start + WRITE_BATCH]
+            for write in batch:
+                self._expect(write)
+            refused = self.library.write(batch)
+            for write, error in refused:
+                self._log("sync: Kodi refused %s %d: %s" % (write.kind, write.dbid, error))
+            result.failed += len(refused)
+            done = [write for write in batch if all(write is not bad for bad, _ in refused)]
+            result.marked += sum(1 for write in done if write.playcount > 0)
+            result.unmarked += sum(1 for write in done if write.playcount == 0)
+            self._progress(30 + int(70 * (start + len(batch)) / len(writes)), "")
+
+    # -- the snapshot for unwatch ------------------------------------------------------------
+    def _snapshot(self) -> Watched:
+        try:
+            with open(os.path.join(self.profile, SNAPSHOT_FILE), encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return Watched()
+        if not isinstance(data, dict) or data.get("account") != self.account:
+            return Watched()
+        watched = Watched()
+        for key, (ids, at) in (data.get("movies") or {}).items():
+            watched.movies[key] = (ids, at)
+        for key, show in (data.get("shows") or {}).items():
+            watched.shows[key] = WatchedShow(show["ids"], show.get("title") or "", show.get("year"),
+                                             {(s, n): at for s, n, at in show.get("episodes") or []})
+        return watched
+
+    def _save_snapshot(self, watched: Watched) -> None:
+        data = {"account": self.account, "movies": watched.movies,
+                "shows": {key: {"ids": show.ids, "title": show.title, "year": show.year,
+                                "episodes": [[s, n, at] for (s, n), at in show.episodes.items()]}
+                          for key, show in watched.shows.items()}}
+        path = os.path.join(self.profile, SNAPSHOT_FILE)
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        os.replace(path + ".tmp", path)
+

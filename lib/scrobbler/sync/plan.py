@@ -1,0 +1,114 @@
+"""Pure decisions of the sync, one Kodi item at a time (a 60,000-item library is never held twice).
+
+For each library movie and episode: does Kodi have to mark it (Simkl has it watched, Kodi does
+not), unmark it (only on a full sync with "unwatch" on: Simkl had it at the last full sync and no
+longer has), or could Kodi send it to Simkl (Kodi has it watched, Simkl does not)?
+Items match on any shared id: imdb, tmdb, tvdb (and for an episode: the show's ids plus season and
+number).
+"""
+import time
+from typing import Dict, Optional, Tuple
+
+from ..media import Episode, Movie, clean_ids
+from ..outbox import iso_utc, parse_time
+from .library import Write
+from .remote import UNKNOWN_TIME, Watched, WatchedShow
+
+MATCH_KEYS = ("imdb", "tmdb", "tvdb")
+
+
+def kodi_time(watched_at: str) -> str:
+    """Simkl's UTC time as Kodi's lastplayed, in the box's local time; empty when Simkl does not know it."""
+    if not watched_at or watched_at == UNKNOWN_TIME:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(parse_time(watched_at)))
+
+
+def utc_of_kodi_time(lastplayed: str) -> str:
+    """Kodi's local lastplayed as Simkl's UTC watched_at; Simkl's "date unknown" when Kodi has none."""
+    try:
+        return iso_utc(time.mktime(time.strptime(lastplayed, "%Y-%m-%d %H:%M:%S")))
+    except (TypeError, ValueError, OverflowError):
+        return UNKNOWN_TIME
+
+
+class Planner:
+    def __init__(self, watched: Watched, removed: Optional[Watched] = None):
+        self._movies: Dict[Tuple[str, str], str] = {}
+        for ids, watched_at in watched.movies.values():
+            for name in MATCH_KEYS:
+                if name in ids:
+                    self._movies[(name, str(ids[name]))] = watched_at
+        self._shows = _show_index(watched)
+        self._removed_movies = set()
+        for ids, _ in (removed.movies.values() if removed else ()):
+            self._removed_movies.update((name, str(ids[name])) for name in MATCH_KEYS if name in ids)
+        self._removed_shows = _show_index(removed) if removed else {}
+
+    def movie(self, kodi: dict) -> Tuple[Optional[Write], Optional[Tuple[Movie, str]]]:
+        """(the library write, or what to send to Simkl) for one Kodi movie; either may be None."""
+        keys = _match_keys(kodi.get("uniqueid"))
+        seen = next((self._movies[key] for key in keys if key in self._movies), None)
+        playcount = kodi.get("playcount") or 0
+        if seen is not None:
+            return (Write("movie", kodi["movieid"], 1, kodi_time(seen)) if playcount == 0 else None), None
+        if playcount > 0 and any(key in self._removed_movies for key in keys):
+            return Write("movie", kodi["movieid"], 0), None
+        if playcount > 0 and keys:
+            item = Movie(kodi.get("title") or "", _year(kodi.get("year")), clean_ids(kodi.get("uniqueid")))
+            return None, (item, utc_of_kodi_time(kodi.get("lastplayed") or ""))
+        return None, None
+
+    def episode(self, kodi: dict, show: Optional[dict]) -> Tuple[Optional[Write], Optional[Tuple[Episode, str]]]:
+        """The same for one Kodi episode of `show` (Kodi's tvshow details, with its uniqueid)."""
+        if not show:
+            return None, None
+        keys = _match_keys(show.get("uniqueid"))
+        number = (kodi.get("season"), kodi.get("episode"))
+        seen = next((self._shows[key].episodes.get(number) for key in keys
+                     if key in self._shows and number in self._shows[key].episodes), None)
+        playcount = kodi.get("playcount") or 0
+        if seen is not None:
+            return (Write("episode", kodi["episodeid"], 1, kodi_time(seen)) if playcount == 0 else None), None
+        if playcount > 0 and any(key in self._removed_shows and number in self._removed_shows[key].episodes
+                                 for key in keys):
+            return Write("episode", kodi["episodeid"], 0), None
+        if playcount > 0 and keys and number[0] is not None and number[1]:
+            item = Episode(show.get("title") or "", int(number[0]), int(number[1]), _year(show.get("year")),
+                           clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")))
+            return None, (item, utc_of_kodi_time(kodi.get("lastplayed") or ""))
+        return None, None
+
+
+def removed_since(before: Watched, now: Watched) -> Watched:
+    """What Simkl had as watched at the last full sync and no longer has."""
+    gone = Watched()
+    gone.movies = {key: value for key, value in before.movies.items() if key not in now.movies}
+    for key, show in before.shows.items():
+        still = now.shows.get(key)
+        episodes = {number: at for number, at in show.episodes.items() if not still or number not in still.episodes}
+        if episodes:
+            gone.shows[key] = WatchedShow(show.ids, show.title, show.year, episodes)
+    return gone
+
+
+def _show_index(watched: Watched) -> Dict[Tuple[str, str], WatchedShow]:
+    index = {}
+    for show in watched.shows.values():
+        for name in MATCH_KEYS:
+            if name in show.ids:
+                index[(name, str(show.ids[name]))] = show
+    return index
+
+
+def _match_keys(uniqueid) -> list:
+    ids = clean_ids(uniqueid if isinstance(uniqueid, dict) else {})
+    return [(name, str(ids[name])) for name in MATCH_KEYS if name in ids]
+
+
+def _year(value) -> Optional[int]:
+    try:
+        year = int(value)
+        return year if year > 0 else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,145 @@
+"""When the sync runs: one at a time, in a thread of its own, never while something plays or Kodi
+scans its library; a progress bar in the corner only for the first sync, an import and "Sync now".
+
+Triggers (the service calls `request`): a login, the service's start once Kodi has settled, the
+end of a library scan, every hour, and the user's "Sync now" / "Send Kodi's history" actions.
+"""
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from .. import kodi
+from ..account import token_store
+from ..api import ApiError
+from ..media import Episode
+from .engine import Options, Stopped, SyncEngine
+from .library import KodiLibrary
+from .state import SyncState
+
+IDLE_CHECK = 2.0  # seconds between looks at the player while a sync waits for playback to end
+
+
+@dataclass
+class Request:
+    full: bool = False
+    manual: bool = False  # the user asked: show progress and the outcome
+    send_history: bool = False  # the user asked to send Kodi's watched history to Simkl
+
+
+class SyncRunner:
+    def __init__(self, client, outbox, profile: str, own_writes, player, stopping: threading.Event,
+                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time):
+        self._client = client
+        self._outbox = outbox
+        self._profile = profile
+        self._own_writes = own_writes
+        self._player = player
+        self._stopping = stopping
+        self._on_queued = on_queued
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._due: Optional[float] = None
+        self._pending: Optional[Request] = None
+        self.running = False
+        self._thread = threading.Thread(target=self._loop, name="simkl-sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def request(self, delay: float = 0.0, full: bool = False, manual: bool = False,
+                send_history: bool = False) -> None:
+        """Run a sync in `delay` seconds (sooner if one is already due); requests made meanwhile merge."""
+        with self._lock:
+            pending = self._pending or Request()
+            self._pending = Request(pending.full or full, pending.manual or manual,
+                                    pending.send_history or send_history)
+            due = self._clock() + delay
+            self._due = due if self._due is None else min(self._due, due)
+        self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            with self._lock:
+                due = self._due
+            timeout = None if due is None else max(0.0, due - self._clock())
+            if timeout is None or timeout > 0:
+                self._wake.wait(timeout)
+                self._wake.clear()
+                continue
+            with self._lock:
+                request, self._pending, self._due = self._pending, None, None
+            try:
+                self.running = True
+                self.run(request or Request())
+            except Exception as exc:  # noqa: BLE001 - a failed sync must never end the thread
+                kodi.error("sync failed: %s: %s" % (type(exc).__name__, exc))
+            finally:
+                self.running = False
+
+    def run(self, request: Request) -> None:
+        login = token_store().load()
+        if not login.get("access_token") or not kodi.setting_bool("logged_in"):
+            return
+        to_kodi = kodi.setting_bool("sync_from_simkl", True)
+        if not to_kodi and not request.send_history:
+            return
+        account = str(login.get("user_name") or "")
+        first = not SyncState(self._profile, account).full_done
+        progress = kodi.ProgressBG(kodi.localize(32000), kodi.localize(32400)) \
+            if first or request.manual or request.send_history else None
+        engine = SyncEngine(self._client, KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch), self._profile, account,
+                            expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
+                            wait_idle=self._wait_idle, log=kodi.log,
+                            progress=(lambda percent, message: progress.update(percent, message)) if progress
+                            else (lambda percent, message: None))
+        options = Options(full=request.full or request.send_history, to_kodi=to_kodi,
+                          unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True)
+        try:
+            result = engine.run(options)
+        except Stopped:
+            return
+        except ApiError as exc:
+            kodi.log("sync: Simkl could not be asked (%s); the next sync tries again" % type(exc).__name__)
+            if request.manual or request.send_history:
+                kodi.notify(kodi.localize(32401), icon=kodi.WARNING)
+            return
+        finally:
+            if progress is not None:
+                progress.close()
+        if request.send_history:
+            self._send(result.to_send, announce=True)
+        elif result.full and result.to_send:
+            self._offer(account, result.to_send)
+        if request.manual and not request.send_history:
+            kodi.notify(kodi.localize(32402, result.marked))
+
+    def _offer(self, account: str, to_send) -> None:
+        """After the first full sync for a login, ask once whether to send what Kodi has and Simkl has not."""
+        state = SyncState(self._profile, account)
+        if state.import_offered:
+            return
+        state.import_offered = True
+        state.save()
+        episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
+        if kodi.yesno_dialog(kodi.localize(32403, len(to_send) - episodes, episodes)):
+            self._send(to_send, announce=True)
+
+    def _send(self, to_send, announce: bool) -> None:
+        queued = self._outbox.add_many(to_send)
+        kodi.log("sync: %d of Kodi's watched items queued for Simkl" % queued)
+        if announce:
+            kodi.notify(kodi.localize(32404, queued))
+        if queued:
+            self._on_queued()
+
+    def _wait_idle(self) -> bool:
+        """Wait while a video plays or Kodi scans its library; False once Kodi quits."""
+        while self._player.isPlayingVideo() or kodi.condition("Library.IsScanningVideo"):
+            if self._stopping.wait(IDLE_CHECK):
+                return False
+        return not self._stopping.is_set()
