@@ -3,7 +3,9 @@
 Tests (and the real-Kodi e2e suite) point the add-on at it with SIMKL_API_URL. It checks what
 every request must carry (client_id, app-name, app-version, User-Agent, Bearer on user endpoints),
 keeps a log of every request, and can be told to fail: status codes with Retry-After, dropped
-connections, slow answers, a revoked token, Simkl's 1-POST-per-second limit.
+connections, slow answers, a revoked token, Simkl's 1-POST-per-second and 10-GET-per-second limits.
+It keeps the user's library (`fake.library`, fake_simkl_library.py) for /sync/activities and
+/sync/all-items, and what the add-on posts to /sync/history[/remove] lands there too.
 """
 import itertools
 import json
@@ -14,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qsl, urlsplit
+
+from fake_simkl_library import Library
 
 USER_ENDPOINTS = ("/sync/", "/users/settings", "/search/file", "/scrobble/")
 ID_KEYS = ("simkl", "imdb", "tmdb", "tvdb")
@@ -95,12 +99,16 @@ class FakeSimkl:
         self.rewatch_mode = "ok"  # ok | pro_required | no_rewatch_id
         self.enforce_post_rate = True
         self.post_interval = 1.0  # Simkl's 1 POST per second; tests that shrink the client's pacing shrink this too
+        self.enforce_get_rate = True
+        self.get_rate_limit = 10  # Simkl's 10 GETs per second: one more within a second of the clock is a 429
         self.secrets_issued: List[str] = []  # every access token, refresh token and device code handed out
         self._faults: Dict[str, List[Fault]] = {}
         self._codes = itertools.count(1)
         self._rewatch_ids = itertools.count(9001)
         self._last_post: Optional[float] = None
+        self._gets: List[float] = []  # clock times of the GETs within the last second
         self._lock = threading.RLock()
+        self.library = Library(clock, self._lock)  # the user's lists and activities (test controls there)
         self._released = threading.Event()
         self._server = None
         self._thread = None
@@ -146,6 +154,24 @@ class FakeSimkl:
         self.stop()
 
     # -- test controls ------------------------------------------------------------------------
+    @property
+    def null_when_empty(self):
+        """An empty /sync/all-items answer is null (True, the Docs) or {} (False)."""
+        return self.library.null_when_empty
+
+    @null_when_empty.setter
+    def null_when_empty(self, value):
+        self.library.null_when_empty = value
+
+    @property
+    def watching_delta_quirk(self):
+        """A shows|anime/watching delta filters by when the show entered the list (§12)."""
+        return self.library.watching_delta_quirk
+
+    @watching_delta_quirk.setter
+    def watching_delta_quirk(self, value):
+        self.library.watching_delta_quirk = value
+
     def fail(self, path, status, times=1, retry_after=None, body=None):
         """The next `times` requests to `path` answer `status` (0 = drop the connection)."""
         with self._lock:
@@ -274,6 +300,13 @@ class FakeSimkl:
                 self._last_post = now
                 return 412, {"error": "client_id_failed", "code": 412, "message": "Too many POST requests"}
             self._last_post = now
+        if r.method == "GET" and self.enforce_get_rate and not r.path.startswith("/oauth/"):
+            # PIN polls are left out: they follow the server's own `interval`, which tests shrink far below 0.1 s
+            now = self.clock()
+            self._gets = [t for t in self._gets if t > now - 1.0 + 1e-6] + [now]
+            if len(self._gets) > self.get_rate_limit:
+                self.violations.append("GET %s: %d GETs within one second" % (r.path, len(self._gets)))
+                return 429, {"error": "rate_limit", "code": 429, "message": "Too many GET requests"}
         if r.path.startswith(USER_ENDPOINTS):
             auth = r.headers.get("Authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
@@ -305,6 +338,10 @@ class FakeSimkl:
             return self._history(r.json or {}, q.get("allow_rewatch") == "yes")
         if r.method == "POST" and r.path == "/sync/history/remove":
             return self._remove(r.json or {})
+        if r.method == "GET" and r.path == "/sync/activities":
+            return 200, self.library.activities()
+        if r.method == "GET" and (r.path == "/sync/all-items" or r.path.startswith("/sync/all-items/")):
+            return self.library.all_items(r.path, q)
         if r.method == "POST" and r.path == "/search/file":
             name = (r.json or {}).get("file", "")
             return 200, self.search_results.get(name)
@@ -406,6 +443,7 @@ class FakeSimkl:
             self.watches.append(Watch("movie", key, movie.get("watched_at", ""), rewatch,
                                       response.get("rewatch_id"), movie))
             self.watched_keys.add(key)
+            self.library.history_movie(movie)
             added["movies"] += 1
             added["statuses"].append({"request": dict(movie, type="movie"), "response": response})
         for show in body.get("shows") or []:
@@ -417,6 +455,7 @@ class FakeSimkl:
             response = {"status": "watching", "simkl_type": "tv", "anime_type": None}
             if rewatch:
                 response.update(self._rewatch(show))
+            accepted = []  # (season, number, watched_at) that reach the library
             for season in show.get("seasons") or []:
                 for episode in season.get("episodes") or []:
                     episode_key = "%s:S%sE%s" % (key, season.get("number"), episode.get("number"))
@@ -431,13 +470,20 @@ class FakeSimkl:
                     self.watches.append(Watch("episode", episode_key, episode.get("watched_at", ""), rewatch,
                                               response.get("rewatch_id"), show))
                     self.watched_keys.add(episode_key)
+                    accepted.append((season.get("number"), episode.get("number"),
+                                     episode.get("watched_at") or show.get("watched_at")))
                     added["episodes"] += 1
             if not show.get("seasons"):
                 self.watches.append(Watch("show", key, show.get("watched_at", ""), rewatch,
                                           response.get("rewatch_id"), show))
+            self.library.history_show(show, accepted, self._is_anime(show.get("ids")))
             added["shows"] += 1
             added["statuses"].append({"request": dict(show, type="show"), "response": response})
         return 201, {"added": added, "not_found": not_found}
+
+    def _is_anime(self, ids):
+        """Simkl files these show ids as anime (`anime_ids` names any of them)."""
+        return isinstance(ids, dict) and any("%s=%s" % kv in self.anime_ids for kv in ids.items())
 
     def _watched(self, key):
         """Watched and not removed since (history re-adds are no-ops on Simkl)."""
@@ -462,6 +508,7 @@ class FakeSimkl:
                     self.removed.append("%s:S%sE%s" % (key, season.get("number"), episode.get("number")))
                     self.watched_keys.discard(self.removed[-1])
                     deleted["episodes"] += 1
+        self.library.history_remove(body)
         return 201, {"deleted": deleted, "not_found": {"movies": [], "shows": []}}
 
 
