@@ -43,6 +43,7 @@ class SyncRunner:
         self._due: Optional[float] = None
         self._pending: Optional[Request] = None
         self.running = False
+        self.completed = 0  # syncs run so far (ended, failed or stopped)
         self._thread = threading.Thread(target=self._loop, name="simkl-sync", daemon=True)
 
     def start(self) -> None:
@@ -80,6 +81,7 @@ class SyncRunner:
                 kodi.error("sync failed: %s: %s" % (type(exc).__name__, exc))
             finally:
                 self.running = False
+                self.completed += 1
 
     def run(self, request: Request) -> None:
         login = token_store().load()

@@ -1,0 +1,250 @@
+"""Two-way sync through the real service: the fake Simkl's library, Kodi's library (fake JSON-RPC),
+the outbox; what reaches Kodi, what reaches Simkl, and what is never done."""
+import json
+import time
+
+import pytest
+from videolibrary import VideoLibrary
+
+from lib.scrobbler import config
+from lib.scrobbler.sync.library import WRITE_BATCH
+from lib.scrobbler.sync.plan import kodi_time
+from scenario import RunningService, log_in, wait_for
+
+INCEPTION = {"movieid": 1, "title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"}}
+HEAT = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277"}}
+DUNE = {"movieid": 3, "title": "Dune", "year": 2021, "uniqueid": {"tmdb": "438631"}}
+SHOW = {"tvshowid": 3, "title": "The Last of Us", "year": 2023, "uniqueid": {"tvdb": "392256", "imdb": "tt3581920"}}
+EPISODES = [{"episodeid": 10 + n, "tvshowid": 3, "season": 1, "episode": n, "title": "Episode %d" % n,
+             "uniqueid": {"tvdb": str(900 + n)}} for n in range(1, 5)]
+WATCHED_AT = "2026-05-01T20:00:00Z"
+LATER = "2026-05-02T21:00:00Z"
+
+
+@pytest.fixture
+def library(kodi):
+    kodi.set_setting("sync_from_simkl", True)
+    return VideoLibrary(kodi, movies=(INCEPTION, HEAT, DUNE), shows=(SHOW,), episodes=EPISODES)
+
+
+@pytest.fixture
+def service(kodi, server, clock, library):
+    log_in(kodi, server)
+    running = RunningService(kodi, clock).start()
+    yield running
+    if running.thread.is_alive():
+        running.stop()
+
+
+def sync_now(service, full=False):
+    """Run one sync to its end (the runner's thread, woken as its timer would)."""
+    runner = service.service.sync
+    before = runner.completed
+    runner.request(full=full)
+    runner.wake()
+    assert wait_for(lambda: runner.completed > before and not runner.running, 10), "the sync did not finish"
+    service.idle()
+
+
+def simkl_watches(server):
+    server.library.watch_movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205}, WATCHED_AT)
+    server.library.watch_episodes("The Last of Us", 2023, {"tvdb": 392256}, [(1, 1, WATCHED_AT), (1, 2, LATER)])
+
+
+def gets(server, path):
+    return [r for r in server.requests if r.method == "GET" and r.path.startswith(path)]
+
+
+def test_the_first_sync_marks_in_kodi_what_simkl_has_watched_with_its_time_and_posts_nothing(service, server, library):
+    simkl_watches(server)
+
+    sync_now(service)
+
+    assert (library.movies[1]["playcount"], library.movies[1]["lastplayed"]) == (1, kodi_time(WATCHED_AT))
+    assert (library.episodes[11]["playcount"], library.episodes[11]["lastplayed"]) == (1, kodi_time(WATCHED_AT))
+    assert (library.episodes[12]["playcount"], library.episodes[12]["lastplayed"]) == (1, kodi_time(LATER))
+    assert library.movies[2]["playcount"] == 0 and library.episodes[13]["playcount"] == 0
+    assert [r.path for r in server.requests if r.method == "POST"] == []  # Kodi's own updates never bounce back
+    assert gets(server, "/sync/activities")[0].time <= gets(server, "/sync/all-items")[0].time
+    assert server.violations == []
+
+
+def test_a_sync_where_nothing_changed_is_one_request(service, server):
+    simkl_watches(server)
+    sync_now(service)
+    before = len(server.requests)
+
+    sync_now(service)
+
+    assert [r.path for r in server.requests[before:]] == ["/sync/activities"]
+
+
+def test_a_later_sync_pulls_only_what_moved_since_the_saved_time(service, server, library, clock):
+    simkl_watches(server)
+    sync_now(service)
+    first = gets(server, "/sync/activities")[-1]
+    clock.advance(3600)
+    server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, "2026-05-02T20:00:00Z")
+    before = len(server.requests)
+
+    sync_now(service)
+
+    pulls = [r for r in server.requests[before:] if r.path.startswith("/sync/all-items")]
+    assert [r.path for r in pulls] == ["/sync/all-items/movies/completed"]
+    assert pulls[0].query["date_from"] and pulls[0].query["date_from"] <= time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.time()))
+    assert library.movies[2]["playcount"] == 1
+    assert first.status == 200
+
+
+def test_new_episodes_of_a_show_already_watching_are_found_though_the_delta_misses_them(service, server, library,
+                                                                                       clock):
+    server.watching_delta_quirk = True
+    simkl_watches(server)
+    sync_now(service)
+    clock.advance(3600)
+    server.library.watch_episodes("The Last of Us", 2023, {"tvdb": 392256}, [(1, 3, "2026-05-03T20:00:00Z")])
+
+    sync_now(service)
+
+    assert library.episodes[13]["playcount"] == 1
+
+
+def test_an_incremental_sync_never_unwatches_in_kodi(service, server, library, clock, kodi):
+    kodi.set_setting("sync_unwatch", True)
+    simkl_watches(server)
+    sync_now(service, full=True)
+    server.library.remove_movie({"imdb": "tt1375666"})
+    clock.advance(3600)
+
+    sync_now(service)
+    assert library.movies[1]["playcount"] == 1
+
+    sync_now(service, full=True)  # "Sync now", with the unwatch setting on
+    assert library.movies[1]["playcount"] == 0
+    assert [r.path for r in server.requests if r.method == "POST"] == []
+
+
+def test_without_the_unwatch_setting_a_removal_on_simkl_is_never_mirrored(service, server, library, clock):
+    simkl_watches(server)
+    sync_now(service, full=True)
+    server.library.remove_movie({"imdb": "tt1375666"})
+    clock.advance(3600)
+
+    sync_now(service, full=True)
+
+    assert library.movies[1]["playcount"] == 1
+
+
+def test_the_first_sync_offers_kodis_own_history_once_and_sends_it_through_the_outbox(service, server, library,
+                                                                                     kodi):
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    library.episodes[14].update(playcount=2, lastplayed="2025-12-25 21:00:00")
+    simkl_watches(server)
+    kodi.yesno_answers.append(True)
+
+    sync_now(service)
+    service.idle()
+
+    assert ("yesno", "Simkl", "Send the 1 movies and 1 episodes Kodi has as watched, and Simkl does not, to Simkl?") \
+        in kodi.dialogs
+    posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
+    sent = [m["title"] for r in posts for m in r.json.get("movies", [])]
+    assert sent == ["Heat"]
+    assert all("allow_rewatch" not in r.query for r in posts)
+    assert len([w for w in server.watches if w.kind == "episode"]) == 1
+    sync_now(service, full=True)
+    assert len([d for d in kodi.dialogs if d[0] == "yesno"]) == 1  # asked once
+
+
+def test_saying_no_sends_nothing_and_is_not_asked_again(service, server, library, kodi):
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    kodi.yesno_answers.append(False)
+
+    sync_now(service)
+    sync_now(service, full=True)
+
+    assert server.requests_to("/sync/history") == []
+    assert len([d for d in kodi.dialogs if d[0] == "yesno"]) == 1
+
+
+def test_send_history_on_demand_queues_everything_simkl_lacks_and_never_what_it_has(service, server, library, kodi):
+    library.movies[1].update(playcount=1, lastplayed="2025-11-01 10:00:00")  # Simkl has it
+    library.movies[3].update(playcount=1, lastplayed="")  # Kodi does not know when
+    simkl_watches(server)
+    runner = service.service.sync
+    before = runner.completed
+    service.service.notification(config.ADDON_ID, "Other." + config.IMPORT_MESSAGE, "null")
+    assert wait_for(lambda: runner.completed > before and not runner.running, 10)
+    service.idle()
+
+    posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
+    assert [(m["title"], m["watched_at"]) for r in posts for m in r.json.get("movies", [])] == [
+        ("Dune", "1970-01-01T00:00:01Z")]
+    assert any("queued for Simkl" in n[1] for n in kodi.notifications)
+
+
+def test_a_sync_waits_while_a_video_plays(service, server, library, kodi):
+    from xbmc import InfoTagVideo
+
+    import fakekodi
+    simkl_watches(server)
+    fakekodi.open_file(fakekodi.PlayingFile(InfoTagVideo(media_type="movie", title="X"), "/x.mkv", 7200))
+    runner = service.service.sync
+    runner.request()
+    runner.wake()
+    assert wait_for(lambda: runner.running, 5)
+
+    assert library.writes == []
+    kodi.player = None
+    assert wait_for(lambda: not runner.running, 10)
+    assert library.movies[1]["playcount"] == 1
+
+
+def test_a_failing_simkl_mid_sync_saves_nothing_and_the_next_sync_does_it_all(service, server, library):
+    simkl_watches(server)
+    server.fail("/sync/all-items/shows", 503)
+
+    sync_now(service)
+    assert library.writes == []
+
+    sync_now(service)
+    assert library.movies[1]["playcount"] == 1 and library.episodes[11]["playcount"] == 1
+
+
+def test_kodis_answers_are_read_per_write_and_a_refused_one_is_logged(service, server, library, kodi):
+    simkl_watches(server)
+    real = kodi.jsonrpc_handlers["VideoLibrary.SetEpisodeDetails"]
+
+    def refuse_one(params):
+        if params["episodeid"] == 11:
+            from fakekodi import JsonRpcError
+            raise JsonRpcError("Invalid params")
+        return real(params)
+    kodi.jsonrpc_handlers["VideoLibrary.SetEpisodeDetails"] = refuse_one
+
+    sync_now(service)
+
+    assert library.movies[1]["playcount"] == 1 and library.episodes[12]["playcount"] == 1
+    assert "Kodi refused episode 11" in kodi.log_text()
+
+
+def test_a_big_library_is_written_in_batches_and_read_in_pages(kodi, server, clock):
+    kodi.set_setting("sync_from_simkl", True)
+    movies = [{"movieid": n, "title": "Movie %d" % n, "year": 2000, "uniqueid": {"imdb": "tt%07d" % n}}
+              for n in range(1, 4501)]
+    library = VideoLibrary(kodi, movies=movies)
+    for movie in movies[:3000]:
+        server.library.watch_movie(movie["title"], 2000, movie["uniqueid"], WATCHED_AT)
+    log_in(kodi, server)
+    running = RunningService(kodi, clock).start()
+    try:
+        sync_now(running)
+    finally:
+        running.stop()
+
+    assert sum(1 for m in library.movies.values() if m["playcount"] == 1) == 3000
+    reads = [p for m, p in kodi.jsonrpc_calls if m == "VideoLibrary.GetMovies"]
+    assert len(reads) == 3 and all(p["limits"]["end"] - p["limits"]["start"] == 2000 for p in reads)
+    assert json.dumps(reads[0]).count("limits") == 1
+    assert len(library.writes) == 3000 and WRITE_BATCH == 50
