@@ -248,3 +248,57 @@ def test_a_big_library_is_written_in_batches_and_read_in_pages(kodi, server, clo
     assert len(reads) == 3 and all(p["limits"]["end"] - p["limits"]["start"] == 2000 for p in reads)
     assert json.dumps(reads[0]).count("limits") == 1
     assert len(library.writes) == 3000 and WRITE_BATCH == 50
+
+
+@pytest.mark.parametrize("answer", [["a list"], "text", 42])
+def test_a_malformed_answer_stops_the_sync_and_saves_nothing(service, server, library, answer):
+    simkl_watches(server)
+    server.fail("/sync/all-items/movies", 200, body=answer)
+
+    sync_now(service)
+    assert library.writes == [] and "malformed" not in json.dumps(library.movies)
+
+    sync_now(service)
+    assert library.movies[1]["playcount"] == 1
+
+
+def test_a_sync_cut_by_kodis_quit_is_done_again_after_the_next_start(kodi, server, clock, library):
+    import fakekodi
+    from xbmc import InfoTagVideo
+    simkl_watches(server)
+    log_in(kodi, server)
+    first = RunningService(kodi, clock).start()
+    fakekodi.open_file(fakekodi.PlayingFile(InfoTagVideo(media_type="movie", title="X"), "/x.mkv", 7200))
+    first.service.sync.request()
+    first.service.sync.wake()
+    assert wait_for(lambda: first.service.sync.running, 5)  # waiting for the video to end
+    first.stop()
+    kodi.player = None
+    assert library.writes == []
+
+    second = RunningService(kodi, clock).start()
+    try:
+        sync_now(second)
+    finally:
+        second.stop()
+    assert library.movies[1]["playcount"] == 1 and library.episodes[11]["playcount"] == 1
+
+
+def test_an_import_of_10000_watches_reaches_simkl_in_batches_of_100(kodi, server, clock):
+    kodi.set_setting("sync_from_simkl", True)
+    movies = [{"movieid": n, "title": "Movie %d" % n, "year": 2000, "uniqueid": {"imdb": "tt%07d" % n},
+               "playcount": 1, "lastplayed": "2025-01-01 10:00:00"} for n in range(1, 10001)]
+    VideoLibrary(kodi, movies=movies)
+    log_in(kodi, server)
+    running = RunningService(kodi, clock).start()
+    try:
+        runner = running.service.sync
+        before = runner.completed
+        running.service.notification(config.ADDON_ID, "Other." + config.IMPORT_MESSAGE, "null")
+        assert wait_for(lambda: runner.completed > before and not runner.running, 30)
+        running.idle(60)
+    finally:
+        running.stop(within=5)
+    posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
+    assert len(posts) == 100 and all(len(r.json["movies"]) == 100 for r in posts)
+    assert len(server.watches) == 10000 and server.violations == []

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, List, Tuple
 
+from ..api import Rejected
 from .library import WRITE_BATCH, KodiLibrary, Write
 from .plan import Planner, removed_since
 from .remote import EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse
@@ -63,6 +64,8 @@ class SyncEngine:
         result = Result()
         state = SyncState(self.profile, self.account)
         activities = self._get(result, self.client.activities)
+        if not isinstance(activities, dict):
+            raise Rejected("no activities in Simkl's answer", error="malformed")
         todo = None if options.full or not state.full_done else moved(state.activities, activities)
         if todo == []:
             self._log("sync: nothing moved on Simkl since the last sync")
@@ -79,7 +82,7 @@ class SyncEngine:
         result.to_send = to_send if options.collect_import and result.full else []
         if options.to_kodi:
             self._write(writes, result)
-        state.activities = activities if isinstance(activities, dict) else None
+        state.activities = activities
         state.full_done = state.full_done or result.full
         state.save()
         if result.full and options.unwatch:
@@ -92,8 +95,12 @@ class SyncEngine:
 
     # -- Simkl --------------------------------------------------------------------------------
     def _get(self, result: Result, call, *args, **kwargs):
+        """One request; an answer that is neither an object nor empty stops the sync (nothing is saved)."""
         result.requests += 1
-        return call(*args, **kwargs)
+        answer = call(*args, **kwargs)
+        if answer is not None and not isinstance(answer, dict):
+            raise Rejected("Simkl's answer is not an object", error="malformed")
+        return answer
 
     def _pull(self, result: Result, todo) -> Watched:
         watched = Watched()

@@ -18,6 +18,7 @@ from .library import KodiLibrary
 from .state import SyncState
 
 IDLE_CHECK = 2.0  # seconds between looks at the player while a sync waits for playback to end
+BATCH_PAUSE = 0.02  # seconds left to Kodi between two write batches
 
 
 @dataclass
@@ -144,4 +145,4 @@ class SyncRunner:
         while self._player.isPlayingVideo() or kodi.condition("Library.IsScanningVideo"):
             if self._stopping.wait(IDLE_CHECK):
                 return False
-        return not self._stopping.is_set()
+        return not self._stopping.wait(BATCH_PAUSE)
