@@ -2,6 +2,7 @@
 import os
 import sqlite3
 import threading
+import time
 
 import pytest
 
@@ -662,3 +663,249 @@ def test_a_pending_entry_that_failed_three_times_is_shown_as_stuck_and_the_user_
         box.defer([stuck], clock.now + HOUR, "server")
     assert box.discard_attention([stuck]) == 1
     assert box.counts() == dict(EMPTY, pending=1)
+
+
+# --- edges the mutation run found untested ---------------------------------------------------------
+
+def test_a_lowercase_z_and_a_string_without_offset_are_utc_whatever_the_local_zone(box, monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert box.add(movie(1), watched_at="2026-05-14T19:00:00z") is not None
+        assert box.add(movie(2), watched_at="2026-05-14T19:00:00") is not None
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert [e.watched_at for e in box.take_batch()] == ["2026-05-14T19:00:00Z", "2026-05-14T19:00:00Z"]
+
+
+def test_a_wait_of_an_hour_is_kept_across_a_restart(db, clock):
+    outbox = Outbox(db, clock=clock)
+    entry = outbox.add(movie(1))
+    outbox.defer([entry], clock.now + HOUR, "server")
+    outbox.close()
+
+    reopened = Outbox(db, clock=clock)
+    assert reopened.take_batch() == [] and reopened.next_due() == START + HOUR
+    reopened.close()
+
+
+def test_an_unknown_kind_is_refused_with_its_name_for_resolved_lookups_too(box):
+    with pytest.raises(ValueError, match="^unknown outbox entry kind: 'watch'$"):
+        box.add(movie(1), kind="watch")
+    with pytest.raises(ValueError, match="^unknown outbox entry kind: 'watch'$"):
+        box.add_unresolved(REPORT, START, kind="watch")
+    assert box.counts() == EMPTY
+
+
+def test_lookups_and_the_attention_list_come_50_at_a_time(box):
+    for n in range(51):
+        box.add_unresolved(dict(REPORT, dbid=n), START)
+    for n in range(51):
+        box.refuse([box.add(movie(n))], "x")
+
+    assert len(box.unresolved()) == 50
+    assert len(box.attention()) == 50
+
+
+def test_resolving_an_entry_that_is_no_longer_waiting_for_its_title_does_nothing(box):
+    entry_id = box.add_unresolved(REPORT, START)
+    assert box.resolved(entry_id, movie(1)) is True
+
+    assert box.resolved(entry_id, movie(2)) is False
+    box.discard_attention()
+    assert box.resolved(entry_id + 1, movie(2)) is False
+    assert [e.item for e in box.take_batch()] == [movie(1)]
+
+
+def test_a_rewatch_session_episode_is_not_a_repeat_of_an_ordinary_watch_the_day_before(box):
+    box.add(episode(1), START - 20 * HOUR)  # watched normally yesterday
+    entry_id = box.add_unresolved(REPORT, START)
+
+    assert box.resolved(entry_id, episode(1), rewatch=True, rewatch_id="rw-1",
+                        session_ids=("session:show:tvdb=4242", "rw-1")) is True
+    assert box.counts()["pending"] == 2
+
+
+def test_a_rewatch_outside_any_session_is_never_a_repeat(box):
+    box.add(movie(1), START - HOUR)
+    entry_id = box.add_unresolved(REPORT, START)
+
+    assert box.resolved(entry_id, movie(1), rewatch=True) is True
+    assert box.rewatch_count(movie(1).key()) == 1
+
+
+def test_session_pins_are_the_rewatch_ids_simkl_gave_sent_show_starts(box):
+    show, other = Show("Show", 2010, {"tvdb": 4242}), Show("Other", 2011, {"tvdb": 4343})
+    start = box.add(show, rewatch=True)
+    film = box.add(movie(1), rewatch=True)
+    box.add(other, rewatch=True, rewatch_id="not-sent-yet")
+
+    box.record({("sent", None): [start, film]}, {start: "777", film: "888"})
+
+    assert box.session_pins() == {show.key(): "777"}
+    again = box.add(show, START + HOUR, rewatch=True)
+    box.record({("sent", None): [again]}, {again: "999"})
+    assert box.session_pins() == {show.key(): "999"}  # the newest session of a show wins
+
+
+def test_a_title_is_waiting_while_an_entry_of_it_is_pending(box):
+    entry = box.add(movie(1))
+    assert box.waiting(movie(1).key()) and not box.waiting(movie(2).key())
+
+    box.mark_sent([entry])
+    assert not box.waiting(movie(1).key())
+
+
+def test_rewatch_count_counts_only_the_rewatch_adds_of_that_title(box, clock):
+    box.add(movie(1))
+    box.add(movie(1), rewatch=True)
+    box.add(movie(1), rewatch=True)
+    box.add(movie(1), kind="remove", rewatch=True)
+    box.add(movie(2), rewatch=True)
+
+    assert box.rewatch_count(movie(1).key()) == 2
+    assert box.rewatch_count(movie(3).key()) == 0
+
+
+def test_an_unidentified_watch_is_labelled_by_its_title_else_its_label_else_a_question_mark(box):
+    for report in (dict(REPORT, title="Heat"), {"label": "clip.mkv"}, {"path": "/media/x.mkv"}):
+        box.unidentified(box.add_unresolved(report, START), "no ids")
+    box.mark_not_found([box.add(movie(1), START - HOUR)])
+
+    assert [(a.state, a.label, a.watched_at, a.reason) for a in box.attention()] == [
+        ("not_found", "Movie 1 (2001)", "2026-05-14T19:00:00Z", ""),
+        ("unidentified", "?", "2026-05-14T20:00:00Z", "no ids"),
+        ("unidentified", "clip.mkv", "2026-05-14T20:00:00Z", "no ids"),
+        ("unidentified", "Heat", "2026-05-14T20:00:00Z", "no ids")]
+
+
+def test_the_user_can_retry_several_chosen_entries_at_once(box):
+    first, second, third = (box.add(movie(n)) for n in (1, 2, 3))
+    box.refuse([first, second, third], "x")
+
+    assert box.retry_attention([first, third]) == 2
+    assert ids(box.take_batch()) == [first, third]
+    assert box.discard_attention([second, first]) == 1
+
+
+def test_prune_by_default_deletes_what_was_sent_more_than_30_days_ago(box, clock):
+    box.mark_sent([box.add(movie(1))])
+
+    clock.now += 30 * 86400 - 10
+    assert box.prune() == 0
+    clock.now += 20
+    assert box.prune() == 1
+
+
+def test_an_entry_simkl_took_but_not_yet_recorded_does_not_hold_up_entries_tried_more_often(box, clock):
+    taken = box.add(movie(1))
+    retried = box.add(movie(2))
+    box.defer([retried], clock.now, "server")
+
+    assert ids(box.take_batch(exclude=[taken])) == [retried]
+
+
+def test_a_due_entry_goes_while_an_entry_tried_fewer_times_waits_for_its_retry(box, clock):
+    waiting, due = box.add(movie(1)), box.add(movie(2))
+    box.defer([waiting], clock.now + HOUR, "server")
+    box.defer([due], clock.now, "server")
+    box.defer([due], clock.now, "server")
+
+    assert ids(box.take_batch()) == [due]
+
+
+def test_an_import_queues_many_watches_at_once_without_repeats(box):
+    box.add(movie(3), START - HOUR)
+
+    queued = box.add_many([(movie(1), START - 3 * HOUR), (movie(2), "2026-05-14T18:00:00Z"),
+                           (movie(1), START - 2 * HOUR), (movie(3), START - 2 * HOUR)])
+
+    assert queued == 2
+    assert [(e.item, e.watched_at, e.kind, e.rewatch) for e in box.take_batch()] == [
+        (movie(3), "2026-05-14T19:00:00Z", "add", False), (movie(1), "2026-05-14T17:00:00Z", "add", False),
+        (movie(2), "2026-05-14T18:00:00Z", "add", False)]
+
+
+def open_logged(path, clock):
+    lines = []
+    Outbox(path, clock=clock, log=lines.append).close()
+    return lines
+
+
+@pytest.mark.parametrize("corrupt, why", [
+    (corrupt_newer_version, "schema version %d, expected %d" % (SCHEMA_VERSION + 1, SCHEMA_VERSION)),
+    (corrupt_same_version_other_columns, "unexpected entries table")])
+def test_the_log_says_why_a_file_was_moved_aside(tmp_path, clock, corrupt, why):
+    path = str(tmp_path / "outbox.db")
+    corrupt(path)
+
+    assert open_logged(path, clock) == [
+        "Outbox file %s is unreadable (%s); moved it to %s.corrupt-%d and started an empty queue"
+        % (path, why, path, START)]
+
+
+def test_a_file_that_fails_the_integrity_check_is_moved_aside_and_the_log_says_so(tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    outbox = Outbox(path, clock=clock)
+    outbox.add(movie(1))
+    outbox.close()
+    conn = sqlite3.connect(path)
+    root, size = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'entries'").fetchone()[0], \
+        conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    with open(path, "r+b") as handle:  # the table's first cell pointer now points out of its page
+        handle.seek((root - 1) * size + 8)
+        handle.write(b"\xff\xf0")
+
+    (line,) = open_logged(path, clock)
+
+    assert line.startswith("Outbox file %s is unreadable (integrity check: *** in database main ***" % path)
+    assert os.path.exists(path + ".corrupt-%d" % START)
+
+
+def test_a_version_1_file_with_other_columns_is_moved_aside_not_upgraded(tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    old = sqlite3.connect(path)
+    old.executescript("CREATE TABLE entries (id INTEGER PRIMARY KEY, payload TEXT); PRAGMA user_version = 1;")
+    old.close()
+
+    assert open_logged(path, clock) == [
+        "Outbox file %s is unreadable (schema version 1, expected %d); moved it to %s.corrupt-%d and started an"
+        " empty queue" % (path, SCHEMA_VERSION, path, START)]
+
+
+def test_a_third_corrupt_file_in_the_same_second_gets_the_next_number(tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    for _ in range(3):
+        corrupt_garbage(path)
+        Outbox(path, clock=clock).close()
+
+    assert sorted(os.listdir(str(tmp_path))) == ["outbox.db"] + ["outbox.db.corrupt-%d%s" % (START, suffix)
+                                                                 for suffix in ("", "-1", "-2")]
+
+
+def test_the_wal_of_a_file_that_is_not_ours_goes_aside_with_it_and_is_not_replayed_into_the_new_queue(
+        tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    other = sqlite3.connect(path)  # another program's database, still open: its last writes are in its WAL
+    other.execute("PRAGMA journal_mode = WAL")
+    other.execute("CREATE TABLE queue (id INTEGER PRIMARY KEY, payload TEXT)")
+    other.execute("INSERT INTO queue (payload) VALUES ('theirs')")
+    other.commit()
+    assert os.path.getsize(path + "-wal") > 0
+
+    outbox = Outbox(path, clock=clock)
+
+    aside = path + ".corrupt-%d" % START
+    assert os.path.exists(aside + "-wal") and os.path.exists(aside + "-shm")
+    assert outbox.counts() == EMPTY
+    outbox.close()
+    other.close()
+    moved = sqlite3.connect(aside)
+    assert moved.execute("SELECT payload FROM queue").fetchall() == [("theirs",)]
+    moved.close()
+    fresh = sqlite3.connect(path)
+    assert [row[0] for row in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == [
+        "entries", "sqlite_sequence"]
+    fresh.close()

@@ -263,8 +263,9 @@ def test_a_malformed_answer_stops_the_sync_and_saves_nothing(service, server, li
 
 
 def test_a_sync_cut_by_kodis_quit_is_done_again_after_the_next_start(kodi, server, clock, library):
-    import fakekodi
     from xbmc import InfoTagVideo
+
+    import fakekodi
     simkl_watches(server)
     log_in(kodi, server)
     first = RunningService(kodi, clock).start()

@@ -290,3 +290,79 @@ def test_episodes_switched_off_excludes_episodes_only():
 @pytest.mark.parametrize("media_type", ["musicvideo", "video", "song", ""])
 def test_only_movies_and_episodes_can_be_watched(media_type):
     assert excluded(media_type=media_type) == "not a movie or episode"
+
+
+# Boundaries and odd input
+
+
+def test_a_threshold_of_exactly_one_is_allowed_and_zero_or_above_one_is_refused_with_the_value():
+    assert Rules(threshold=1.0).threshold == 1.0
+    for wrong in (0, 0.0, 1.01, 2):
+        with pytest.raises(ValueError, match=r"threshold must be a fraction in \(0, 1\], got %r" % (wrong,)):
+            Rules(threshold=wrong)
+
+
+def test_a_natural_end_exactly_the_sampling_slack_short_of_the_threshold_is_watched():
+    playback = played(MOVIE, 0.8 * MOVIE - NATURAL_END_SLACK)
+    playback.ended()
+    assert decide(playback, RULES) == Verdict(True, "ended")
+
+    short = played(MOVIE, 0.8 * MOVIE - NATURAL_END_SLACK - 1)
+    short.ended()
+    assert decide(short, RULES) == Verdict(False, "ended early at 79%")
+
+
+def test_a_total_under_a_second_is_a_known_duration_not_an_unknown_one():
+    playback = Playback(0.5, clock=FakeClock())
+    playback.sample(0.5)
+    playback.stopped()
+    assert decide(playback, Rules(min_length=0)) == Verdict(True, "threshold reached")
+    assert decide(playback, RULES) == Verdict(False, "shorter than minimum")
+
+    late = Playback(0, clock=FakeClock())
+    late.sample(0.25, total=0.5)  # a stream that learns its (tiny) length late
+    assert late.total == 0.5
+
+
+def test_a_new_playback_starts_at_zero_unfinished_and_negative_positions_count_as_the_start():
+    fresh = Playback(MOVIE, clock=FakeClock())
+    assert (fresh.position, fresh.furthest, fresh.furthest_known) == (0.0, 0.0, 0.0)
+    assert (fresh.finished, fresh.finished_at) == (False, None)
+
+    assert Playback(MOVIE, position=-3, clock=FakeClock()).position == 0.0
+    assert Playback(MOVIE, position=0.5, clock=FakeClock()).position == 0.5
+    playback = Playback(MOVIE, position=600, clock=FakeClock())
+    playback.sample(-2)
+    assert playback.position == 0.0
+    playback.seek(-1)
+    assert playback.position == 0.0
+    playback.seek(0.5)
+    assert playback.position == 0.5
+    playback.sample(0.25)
+    assert (playback.position, playback.furthest) == (0.25, 600)
+
+
+def test_a_recording_is_live_tv_by_its_source_even_when_it_plays_from_an_http_address():
+    stream = "http://127.0.0.1:8080/recordings/42.ts"
+    assert excluded(stream, "episode", source="pvr://recordings/tv/active/42.pvr") == "live tv"
+    assert excluded("pvr://channels/tv/1.pvr", "episode", source="/media/tv/show.ts") == "live tv"
+    assert excluded(stream, "episode", source="/media/tv/show.ts") is None
+
+
+def test_a_library_item_that_resolves_to_a_plugin_is_a_plugin_source():
+    # a .strm file in the library: its source is a file, what plays is an add-on's plugin:// URL
+    path = "plugin://plugin.video.example/play?id=42"
+    assert excluded(path, source="/media/movies/film.strm", rules=Rules(exclude_plugin=True)) == "plugin source"
+    assert excluded(path, source="/media/movies/film.strm") is None
+
+
+def test_an_excluded_folder_named_in_capitals_excludes_its_files():
+    rules = Rules(excluded_folders=("/media/XBOX",))
+    assert excluded("/media/XBOX/film.mkv", rules=rules) == "excluded folder"
+    assert excluded("/media/xbo/film.mkv", rules=rules) is None
+
+
+def test_a_stacked_movie_lives_where_its_first_part_lives_spaces_and_all():
+    path = "stack:///media/my movies/film cd1.avi , /media/other movies/film cd2.avi"
+    assert excluded(path, rules=Rules(excluded_folders=("/media/my movies",))) == "excluded folder"
+    assert excluded(path, rules=Rules(excluded_folders=("/media/other movies",))) is None
