@@ -45,7 +45,7 @@ def test_status_shows_account_counts_and_the_last_problem_in_plain_words(kodi, s
     lines = shown_lines(kodi)
     assert lines == ["Logged in as jane_doe (PRO)", "Waiting to be sent: 1", "Sent: 1",
                      "Last problem: Cannot reach Simkl. Check the network connection and try again.",
-                     "Retry now", "Needs attention: 1"]
+                     "Retry now", "Sync now", "Needs attention: 1"]
 
 
 def test_retry_now_makes_everything_due_and_wakes_the_service(kodi, simkl):
@@ -81,7 +81,7 @@ def test_needs_attention_lists_each_entry_with_its_reason_in_plain_words(kodi, s
     log_in(kodi, simkl)
     needs_attention_queue(kodi)
 
-    run_status(kodi, 5, -1, -1)  # Needs attention (after four lines and Retry now), then close both lists
+    run_status(kodi, 6, -1, -1)  # Needs attention (after four lines, Retry now, Sync now), then close both lists
 
     assert attention_rows(kodi) == [
         "Retry all", "Discard all",
@@ -97,7 +97,7 @@ def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, s
     kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
     kodi.yesno_answers.append(True)
 
-    run_status(kodi, 5, 4, 0, 4, 1, -1, -1)  # Bad Entry: Retry; then the entry in its place, Unknown Film: Discard
+    run_status(kodi, 6, 4, 0, 4, 1, -1, -1)  # Bad Entry: Retry; then the entry in its place, Unknown Film: Discard
 
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         left = {a.label for a in outbox.attention()}
@@ -112,7 +112,7 @@ def test_discard_all_asks_first_and_drops_every_entry_that_needs_attention(kodi,
     needs_attention_queue(kodi)
     kodi.yesno_answers.append(True)
 
-    run_status(kodi, 5, 1, -1)
+    run_status(kodi, 6, 1, -1)
 
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.attention() == []
@@ -124,7 +124,7 @@ def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(ko
     needs_attention_queue(kodi)
     kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
 
-    run_status(kodi, 5, 0)
+    run_status(kodi, 6, 0)
 
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.attention() == []
@@ -136,10 +136,19 @@ def test_an_active_rewatch_session_is_listed_and_can_be_ended(kodi, simkl):
     sessions = Sessions(kodi.profile_dir)
     show = Show(SHOW["title"], SHOW["year"], {"tvdb": 392256})
     sessions.start(show)
-    run_status(kodi, 5, -1)  # 4 lines (account, 2 counts, sessions), then Retry now, End session
+    run_status(kodi, 6, -1)  # 4 lines (account, 2 counts, sessions), then Retry now, Sync now, End session
     assert "Rewatch sessions: 1" in [d for d in kodi.dialogs if d[0] == "select"][0][2].split("\n")
     assert sessions.all() == {}
     assert any("Rewatch session ended: The Last of Us (2023)" in n[1] for n in kodi.notifications)
+
+
+def test_sync_now_in_the_status_view_asks_the_service_for_a_sync(kodi, simkl):
+    log_in(kodi, simkl)
+    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+
+    run_status(kodi, 4)  # after three lines and Retry now
+
+    assert ("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE}) in kodi.jsonrpc_calls
 
 
 def test_not_logged_in_is_said_plainly(kodi, simkl):

@@ -66,6 +66,8 @@ def show():
             lines, _ = summary_lines(outbox)
             attention = outbox.attention()
             actions = [(kodi.localize(32214), "retry")]
+            if kodi.setting_bool("logged_in"):
+                actions.append((kodi.localize(32415), "sync"))
             if attention:
                 actions.append((kodi.localize(32234, len(attention)), "attention"))
             sessions = Sessions(kodi.profile_dir())
@@ -81,6 +83,10 @@ def show():
                 label = sessions.label(action[1])
                 sessions.end(action[1])
                 kodi.notify(kodi.localize(32318, label))
+            elif action == "sync":
+                kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE})
+                kodi.notify(kodi.localize(32400))
+                return
             elif action == "retry":
                 outbox.retry_now()
                 request_flush()
