@@ -323,3 +323,22 @@ def _wait(condition, timeout=5.0):
             return True
         time.sleep(0.01)
     return False
+
+
+def test_requests_from_two_threads_go_one_at_a_time(server, clock, store):
+    import threading
+    store.save({"access_token": server.issue_token("access-%d"), "flow": "v1"})
+    client = make_client(server, clock, store)
+    server.hold("/sync/history")
+    posting = threading.Thread(target=lambda: client.add_to_history(MOVIE))
+    posting.start()
+    assert _wait(lambda: server.requests_to("/sync/history"))
+    reading = threading.Thread(target=client.activities)
+    reading.start()
+
+    reading.join(0.3)
+    assert reading.is_alive() and server.requests_to("/sync/activities") == []  # waits for the POST's answer
+    server.release()
+    posting.join(5)
+    reading.join(5)
+    assert [r.path for r in server.requests] == ["/sync/history", "/sync/activities"]

@@ -128,6 +128,7 @@ class Client:
         self._session.mount("http://", self._adapter)
         self._session.mount("https://", self._adapter)
         self._timeout = timeout  # (connect, read) seconds
+        self._one_at_a_time = threading.RLock()  # Simkl wants requests in sequence, also across threads
 
     def abort(self):
         """Kodi is quitting: cut the request in flight and refuse new ones. What it was sending is
@@ -232,6 +233,10 @@ class Client:
                 _LAST_POST[self._clock] = self._clock()  # from the answer: Simkl counted the POST before then
 
     def _exchange(self, method, path, query, headers, body):
+        with self._one_at_a_time:
+            return self._exchange_now(method, path, query, headers, body)
+
+    def _exchange_now(self, method, path, query, headers, body):
         started = self._clock()
         try:
             response = self._session.request(method, self.base_url + path, params=query, headers=headers,
