@@ -39,6 +39,9 @@ UNRESOLVED, PENDING, SENT = "unresolved", "pending", "sent"
 UNIDENTIFIED, NOT_FOUND, REFUSED = "unidentified", "not_found", "refused"
 ATTENTION = (UNIDENTIFIED, NOT_FOUND, REFUSED)  # kept until the user retries or discards them
 UNRESOLVED_KEY = "unresolved"  # the item_key of an entry whose title is not known yet
+# next_try of an entry that is due at once. Not "now": a script (another interpreter) reads the wall
+# clock, the service a steady one, and a new entry must not wait for the two to agree.
+DUE_NOW = 0.0
 STUCK_AFTER = 3  # failed tries after which a pending entry is shown to the user as stuck
 _NEEDS_USER = "(state IN (?, ?, ?) OR (state = ? AND attempts >= ?))"
 _NEEDS_USER_PARAMS = ATTENTION + (PENDING, STUCK_AFTER)
@@ -159,7 +162,7 @@ class Outbox:
                 "INSERT INTO entries (kind, item, item_key, watched_at, rewatch, rewatch_id, next_try, created,"
                 " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (kind, json.dumps(item.to_dict(), sort_keys=True), key, stamp, int(bool(rewatch)), rewatch_id,
-                 now, now, now))
+                 DUE_NOW, now, now))
             return cursor.lastrowid
 
     def add_many(self, items: Iterable[Tuple[media.Media, Union[float, str]]]) -> int:
@@ -175,7 +178,7 @@ class Outbox:
                 conn.execute(
                     "INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
                     " VALUES ('add', ?, ?, ?, ?, ?, ?)",
-                    (json.dumps(item.to_dict(), sort_keys=True), key, stamp, now, now, now))
+                    (json.dumps(item.to_dict(), sort_keys=True), key, stamp, DUE_NOW, now, now))
                 queued += 1
         return queued
 
@@ -190,7 +193,7 @@ class Outbox:
                 "INSERT INTO entries (kind, item, item_key, watched_at, state, next_try, created, updated)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (kind, json.dumps(report, sort_keys=True), UNRESOLVED_KEY, iso_utc(parse_time(watched_at)),
-                 UNRESOLVED, now, now, now)).lastrowid
+                 UNRESOLVED, DUE_NOW, now, now)).lastrowid
 
     def unresolved(self, limit: int = 50) -> List[Unresolved]:
         """Due unresolved entries, oldest first."""
@@ -218,7 +221,7 @@ class Outbox:
             conn.execute("UPDATE entries SET item = ?, item_key = ?, rewatch = ?, rewatch_id = ?, state = ?,"
                          " attempts = 0, next_try = ?, last_error = NULL, detail = NULL, updated = ? WHERE id = ?",
                          (json.dumps(item.to_dict(), sort_keys=True), key, int(bool(rewatch)), rewatch_id, PENDING,
-                          now, now, entry_id))
+                          DUE_NOW, now, entry_id))
             return True
 
     def unidentified(self, entry_id: int, reason: str) -> None:
@@ -286,7 +289,7 @@ class Outbox:
             return conn.execute(
                 "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
                 " last_error = NULL, updated = ? WHERE " + where,
-                (UNIDENTIFIED, UNRESOLVED, PENDING, now, now) + params).rowcount
+                (UNIDENTIFIED, UNRESOLVED, PENDING, DUE_NOW, now) + params).rowcount
 
     def discard_attention(self, ids: Optional[Iterable[int]] = None) -> int:
         """The user's Discard: these entries are dropped for good."""
@@ -311,10 +314,9 @@ class Outbox:
                 [(until, error, now, entry_id) for entry_id in ids])
 
     def retry_now(self) -> None:
-        now = self._clock()
         with self._write() as conn:
             conn.execute("UPDATE entries SET next_try = ? WHERE state IN (?, ?) AND next_try > ?",
-                         (now, PENDING, UNRESOLVED, now))
+                         (DUE_NOW, PENDING, UNRESOLVED, DUE_NOW))
 
     def prune(self, older_than_days: float = 30) -> int:
         """Delete entries sent more than `older_than_days` ago, except items added in the last 48 hours."""
