@@ -102,8 +102,12 @@ class Flusher:
                  on_auth_expired: Callable[[], None] = lambda: None,
                  on_sent: Callable[[List[Entry]], None] = lambda entries: None,
                  on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None,
-                 session_id: Callable[[str], Optional[str]] = lambda placeholder: None):
+                 session_id: Callable[[str], Optional[str]] = lambda placeholder: None,
+                 before_batch: Callable[[], None] = lambda: None):
+        """before_batch(): called before each batch is taken, to turn what was committed meanwhile into
+        pending entries first (an older unmark must go before a newer rewatch of the same title)."""
         self.outbox = outbox
+        self._before_batch = before_batch
         self.client = client
         self._clock = clock
         self._rng = rng
@@ -138,6 +142,7 @@ class Flusher:
         self._record_answers()
         done = 0
         while not self.auth_blocked and not should_stop() and self._clock() >= self._hold_until:
+            self._before_batch()
             batch = self.outbox.take_batch(BATCH_SIZE, exclude=self._unrecorded)
             if not batch:
                 break
@@ -214,13 +219,15 @@ class Flusher:
             return False, 0
         if isinstance(exc, Transient):
             return self._retry_later(batch, ERR_SERVER if exc.status else ERR_NETWORK, str(exc), exc.retry_after)
-        if isinstance(exc, Rejected) and self._rewatch_refused(batch, exc):
+        if isinstance(exc, Rejected) and batch[0].rewatch and exc.error == "pro_required":
+            self._refuse(batch, exc)  # no rewatch at all for this account: every one of them
             return True, 0
-        if isinstance(exc, Rejected) and _about_the_content(exc):
+        starts_session = isinstance(exc, Rejected) and isinstance(batch[0].item, Show) and batch[0].rewatch \
+            and 400 <= (exc.status or 0) < 500
+        if isinstance(exc, Rejected) and (_about_the_content(exc) or starts_session):
             if len(batch) > 1:
                 return self._narrow(batch)
-            self._unrecorded[batch[0].id] = (REFUSED, _reason(exc), None)
-            self._record_answers()
+            self._refuse(batch, exc)
             self._log("Simkl refused %s (%s %s); kept for the user to retry or discard"
                       % (batch[0].item.label(), exc.status, exc.error))
             return True, 0
@@ -267,20 +274,16 @@ class Flusher:
         self._hold_by_simkl = by_simkl
         return self._hold_until
 
-    def _rewatch_refused(self, batch, exc) -> bool:
-        """Simkl refused a rewatch (PRO required, or any refusal of a session start): explained to the
-        user via on_rewatch, which ends the show's session, and never retried."""
-        if not batch[0].rewatch:
-            return False
-        starts_session = any(isinstance(entry.item, Show) for entry in batch)
-        if exc.error != "pro_required" and not (starts_session and 400 <= (exc.status or 0) < 500):
-            return False
+    def _refuse(self, batch: List[Entry], exc: ApiError) -> None:
+        """Keep entries Simkl refused for the user, with Simkl's reason. "PRO required", and a refused
+        session start, are explained via on_rewatch, which ends the show's session (its episodes then
+        go as ordinary watches); any other refused entry waits under Needs attention."""
         for entry in batch:
             self._unrecorded[entry.id] = (REFUSED, _reason(exc), None)
         self._record_answers()
         for entry in batch:
-            self._on_rewatch(entry, {"error": exc.error or "refused"})
-        return True
+            if entry.rewatch and (exc.error == "pro_required" or isinstance(entry.item, Show)):
+                self._on_rewatch(entry, {"error": exc.error or "refused"})
 
 
 def _about_the_content(exc: Rejected) -> bool:

@@ -374,10 +374,21 @@ class Outbox:
         return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6])
                 for row in (found[entry_id] for entry_id in chosen if entry_id in found)]
 
-    def last_watched(self, key: str) -> Optional[float]:
-        """Unix time of the newest add of this item, in any state."""
-        row = self._read_one("SELECT MAX(watched_at) FROM entries WHERE item_key = ? AND kind = 'add'", (key,))
-        return parse_time(row[0]) if row[0] else None
+    def last_watched(self, key: str, library: Optional[Tuple[str, int]] = None) -> Optional[float]:
+        """Unix time of the newest add of this item, in any state; with `library` = (media type, library
+        id), also a watch of that library item whose title is not looked up yet."""
+        times = [self._read_one("SELECT MAX(watched_at) FROM entries WHERE item_key = ? AND kind = 'add'",
+                                (key,))[0]]
+        if library is not None:
+            with self._lock:
+                rows = self._conn.execute("SELECT item, watched_at FROM entries WHERE state = ? AND kind = 'add'",
+                                          (UNRESOLVED,)).fetchall()
+            for report, watched_at in rows:
+                report = json.loads(report)
+                if (report.get("media_type"), report.get("dbid")) == tuple(library):
+                    times.append(watched_at)
+        times = [stamp for stamp in times if stamp]
+        return parse_time(max(times)) if times else None
 
     def rewatch_count(self, key: str) -> int:
         """How many rewatches of this item were queued here (Simkl keeps at most 50 per item)."""
@@ -424,6 +435,8 @@ class Outbox:
         if session_ids is not None:
             sql += " AND rewatch = 1 AND rewatch_id IN (%s)" % (",".join("?" * len(session_ids)) or "NULL")
             params += tuple(session_ids)
+        else:
+            sql += " AND rewatch = 0"  # a rewatch the user asked for makes no ordinary watch a repeat
         previous = conn.execute(sql, params).fetchone()[0]
         if previous is None:
             return False

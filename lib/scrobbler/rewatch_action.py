@@ -55,7 +55,9 @@ def run(listitem, clock=time.time):
     label = describe(item)
     now = clock()
     with open_outbox(clock) as outbox:
-        possible_at = too_soon(outbox.last_watched(item.key()), now)
+        tag = listitem.getVideoInfoTag()
+        library = (tag.getMediaType(), tag.getDbId()) if (tag.getDbId() or 0) > 0 else None
+        possible_at = too_soon(outbox.last_watched(item.key(), library), now)
         if possible_at is not None:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(possible_at))
             kodi.ok_dialog(kodi.localize(32308, label, when))

@@ -22,7 +22,7 @@ from .clock import SteadyClock
 from .flush import ERR_NETWORK, Flusher, backoff
 from .marks import OwnWrites, PlaybackMarks, library_item
 from .media import Show
-from .outbox import Outbox
+from .outbox import Outbox, parse_time
 from .player import Player
 from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
 from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
@@ -76,7 +76,8 @@ class Service:
         self.sessions = Sessions(self.profile, clock=clock)
         self.flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=rng, log=kodi.log,
                                on_auth_expired=self._auth_expired, on_sent=self._sent,
-                               on_rewatch=self._rewatch_answered, session_id=self._session_id)
+                               on_rewatch=self._rewatch_answered, session_id=self._session_id,
+                               before_batch=self._resolve_waiting)
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
@@ -340,6 +341,9 @@ class Service:
         session = None
         if entry.kind == "add" and kodi.setting_bool("track_rewatches"):
             session = session_for(found, self.sessions)
+            started = (self.sessions.get(found.show_key()) or {}).get("started", 0) if session else 0
+            if session and parse_time(entry.watched_at) < started:
+                session = None  # watched before the user started the session: an ordinary watch
         if session is not None:
             # The user started this show's rewatch session: its episodes continue it (pinned rewatch_id).
             show_key = found.show_key()
