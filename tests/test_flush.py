@@ -11,7 +11,7 @@ from virtual_time import VirtualClock
 
 from lib.scrobbler import api, auth
 from lib.scrobbler.flush import BATCH_SIZE, MAX_RETRY, Flusher
-from lib.scrobbler.media import Episode, Movie
+from lib.scrobbler.media import Episode, Movie, Show
 from lib.scrobbler.outbox import Outbox
 
 HISTORY = "/sync/history"
@@ -585,3 +585,390 @@ def test_each_rewatch_session_travels_alone_and_pins_its_rewatch_id(flusher, out
     bodies = [r.json["movies"] for r in server.requests_to(HISTORY)]
     assert [[(m["title"], m["rewatch_id"]) for m in body] for body in bodies] == [
         [("Movie 1", "9001")], [("Movie 2", "9002")]]
+
+
+# --- rewatch sessions, refusals, answers and the log: what the mutation run found untested --------
+
+def show(n=1):
+    return Show("Show %d" % n, 2010 + n, {"tvdb": 70000 + n, "imdb": "tt99%05d" % n})
+
+
+class Recorder:
+    """Collects what the flusher hands its callbacks; `answer` is what session_id() returns."""
+
+    def __init__(self, answer=None):
+        self.answer = answer
+        self.rewatches, self.sent, self.asked, self.lines = [], [], [], []
+
+    def on_rewatch(self, entry, response):
+        self.rewatches.append((entry.item, response))
+
+    def on_sent(self, entries):
+        self.sent.append([entry.item for entry in entries])
+
+    def session_id(self, placeholder):
+        self.asked.append(placeholder)
+        return self.answer
+
+
+@pytest.fixture
+def seen():
+    return Recorder()
+
+
+@pytest.fixture
+def watched(outbox, server, clock, store, seen):
+    """A flusher whose callbacks and log lines the test reads."""
+    return Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0, log=seen.lines.append,
+                   on_rewatch=seen.on_rewatch, on_sent=seen.on_sent, session_id=seen.session_id)
+
+
+def test_rewatch_session_starts_send_each_show_with_is_rewatch_and_pin_the_rewatch_id_simkl_gives_it(
+        watched, outbox, server, seen):
+    outbox.add(show(1), rewatch=True)
+    outbox.add(show(2), watched_at=START - 60, rewatch=True)
+
+    assert watched.flush() == 2
+
+    (request,) = server.requests_to(HISTORY)
+    assert (request.query.get("allow_rewatch"), request.query.get("skip_auto_watching")) == ("yes", "yes")
+    assert request.json == {"shows": [
+        {"title": "Show 1", "year": 2011, "ids": {"tvdb": 70001, "imdb": "tt9900001"},
+         "watched_at": "2026-05-14T20:00:00Z", "is_rewatch": True, "rewatch_status": "active"},
+        {"title": "Show 2", "year": 2012, "ids": {"tvdb": 70002, "imdb": "tt9900002"},
+         "watched_at": "2026-05-14T19:59:00Z", "is_rewatch": True, "rewatch_status": "active"}]}
+    assert outbox.session_pins() == {show(1).key(): "9001", show(2).key(): "9002"}
+    assert [(item, response["rewatch_id"]) for item, response in seen.rewatches] == [
+        (show(1), "9001"), (show(2), "9002")]
+    assert seen.sent == [[show(1), show(2)]]
+
+
+def test_an_episode_of_a_pinned_session_carries_its_rewatch_id_and_gets_its_shows_answer(watched, outbox, server,
+                                                                                       seen):
+    outbox.add(episode(1, 2), rewatch=True, rewatch_id="9001")
+
+    assert watched.flush() == 1
+
+    (request,) = server.requests_to(HISTORY)
+    assert request.json["shows"][0]["rewatch_id"] == "9001"
+    assert [(item, response.get("rewatch_id")) for item, response in seen.rewatches] == [(episode(1, 2), "9001")]
+    assert outbox.session_pins() == {}  # only a session's start is pinned
+
+
+def test_only_a_session_start_keeps_the_rewatch_id_simkl_answers_with(watched, outbox, server):
+    outbox.add(movie(1), rewatch=True)
+
+    assert watched.flush() == 1
+
+    assert [w.rewatch_id for w in server.watches] == ["9001"]
+    with sqlite3.connect(outbox.path) as conn:
+        assert conn.execute("SELECT state, rewatch_id FROM entries").fetchall() == [("sent", None)]
+
+
+def test_ordinary_watches_are_never_reported_as_rewatches(watched, outbox, seen):
+    outbox.add(movie(1))
+    outbox.add(episode(1, 1))
+
+    assert watched.flush() == 2
+    assert seen.rewatches == []
+    assert seen.sent == [[movie(1), episode(1, 1)]]
+
+
+SESSION = "session:" + show(1).key()
+
+
+def test_an_episode_waits_while_its_sessions_start_is_on_its_way(watched, outbox, server, clock, seen):
+    seen.answer = ""
+    outbox.add(episode(1, 2), rewatch=True, rewatch_id=SESSION)
+
+    assert watched.flush() == 0
+
+    assert seen.asked == [SESSION]
+    assert server.requests_to(HISTORY) == []
+    assert rows(outbox) == [("pending", "waiting_for_session")]
+    assert outbox.next_due() == START + 20
+
+
+def test_an_episode_of_a_session_pinned_meanwhile_continues_that_session(watched, outbox, server, seen):
+    seen.answer = "9001"
+    outbox.add(episode(1, 2), rewatch=True, rewatch_id=SESSION)
+
+    assert watched.flush() == 1
+
+    (request,) = server.requests_to(HISTORY)
+    assert request.query.get("allow_rewatch") == "yes"
+    assert request.json["shows"][0]["rewatch_id"] == "9001"
+    assert [(w.rewatch, w.rewatch_id) for w in server.watches] == [(True, "9001")]
+
+
+def test_an_episode_of_a_session_that_ended_goes_as_an_ordinary_watch(watched, outbox, server, seen):
+    seen.answer = None
+    outbox.add(episode(1, 2), rewatch=True, rewatch_id=SESSION)
+
+    assert watched.flush() == 1
+
+    (request,) = server.requests_to(HISTORY)
+    assert "allow_rewatch" not in request.query
+    assert "rewatch_id" not in request.json["shows"][0]
+    assert seen.rewatches == []
+
+
+def test_a_rewatch_simkl_refuses_for_pro_is_kept_as_refused_told_once_and_ordinary_watches_still_go(
+        watched, outbox, server, clock, seen):
+    server.rewatch_mode = "pro_required"
+    outbox.add(movie(1), rewatch=True)
+    outbox.add(movie(2))
+
+    assert watched.flush() == 1
+
+    assert [(a.label, a.state, a.reason) for a in outbox.attention()] == [
+        ("Movie 1 (2001)", "refused", "403 pro_required")]
+    assert seen.rewatches == [(movie(1), {"error": "pro_required"})]
+    assert [w.key for w in server.watches] == ["movie:imdb=tt0000002"]
+    clock.now += 86400
+    assert watched.flush() == 0
+    assert len(server.requests_to(HISTORY)) == 2
+
+
+def test_a_session_start_simkl_refuses_is_kept_as_refused_and_ends_the_session(watched, outbox, server, seen):
+    server.refused_ids.add("tvdb=70001")
+    outbox.add(show(1), rewatch=True)
+
+    assert watched.flush() == 0
+
+    assert [(a.state, a.reason) for a in outbox.attention()] == [("refused", "400 wrong_parameter")]
+    assert seen.rewatches == [(show(1), {"error": "wrong_parameter"})]
+
+
+def test_a_session_start_refused_without_simkls_error_code_is_told_as_refused(watched, outbox, server, seen):
+    server.fail(HISTORY, 404, body=b"<html>Not found</html>")
+    outbox.add(show(1), rewatch=True)
+
+    assert watched.flush() == 0
+
+    assert [(a.state, a.reason) for a in outbox.attention()] == [("refused", "404")]
+    assert seen.rewatches == [(show(1), {"error": "refused"})]
+
+
+def test_an_episode_rewatch_simkl_refuses_for_its_content_is_refused_like_any_watch(watched, outbox, server, seen):
+    server.refused_ids.add("tvdb=70001")
+    outbox.add(episode(1, 2), rewatch=True, rewatch_id="9001")
+
+    assert watched.flush() == 0
+
+    assert [(a.state, a.reason) for a in outbox.attention()] == [("refused", "400 wrong_parameter")]
+    assert seen.rewatches == []  # the session goes on: only this episode was refused
+
+
+@pytest.mark.parametrize("status, retry_after, state", [(500, None, "server"), (401, None, "login_needed"),
+                                                       (429, "30", "rate_limited")])
+def test_a_failure_while_narrowing_a_refused_batch_stops_the_flush(flusher, outbox, server, status, retry_after,
+                                                                   state):
+    refusal = {"error": "wrong_parameter", "code": 400}
+    server.fail(HISTORY, 400, times=2, body=refusal)
+    server.fail(HISTORY, status, retry_after=retry_after)
+    for n in range(1, 5):
+        outbox.add(movie(n))
+
+    assert flusher.flush() == 0
+
+    assert [len(r.json["movies"]) for r in server.requests_to(HISTORY)] == [4, 2, 1]
+    assert flusher.requests == 3
+    assert [row[0] for row in rows(outbox)] == ["pending"] * 4
+    assert rows(outbox)[0] == ("pending", state)
+
+
+def test_a_batch_that_failed_three_times_goes_in_halves_then_quarters(flusher, outbox, server, clock):
+    for n in range(1, 61):
+        outbox.add(movie(n))
+    server.fail(HISTORY, 500, times=3)
+
+    for _ in range(4):
+        flusher.flush()
+        clock.now = max(clock.now, flusher.next_due() or clock.now)
+
+    assert [len(r.json["movies"]) for r in server.requests_to(HISTORY)] == [60, 60, 60, 50, 10]
+    assert outbox.counts()["sent"] == 60
+
+
+def test_429_without_retry_after_backs_off_like_a_server_error(flusher, outbox, server, clock):
+    outbox.add(movie(1))
+    waits = []
+    for _ in range(2):
+        server.fail(HISTORY, 429)
+        assert flusher.flush() == 0
+        waits.append(wait_of(outbox, clock))
+        clock.now = outbox.next_due()
+
+    assert waits == [20.0, 40.0]
+    assert rows(outbox) == [("pending", "rate_limited")]
+
+
+def test_a_build_without_a_client_id_sends_nothing_and_keeps_every_watch(outbox, server, clock, store):
+    tokens = auth.TokenProvider(store, clock=clock)
+    client = api.Client(server.url, "", "kodi-simkl", "0.1.0", "20.1", tokens=tokens, clock=clock, sleep=clock.sleep)
+    flusher = Flusher(outbox, client, clock=clock, rng=lambda: 1.0)
+    outbox.add(movie(1))
+
+    assert flusher.flush() == 0
+
+    assert flusher.auth_blocked and flusher.next_due() is None
+    assert rows(outbox) == [("pending", "not_configured")]
+    assert server.requests == []
+
+
+def test_the_401_of_an_expired_login_is_kept_as_the_reason(flusher, outbox, server, store):
+    store.save({"access_token": "revoked-token", "flow": "v1"})
+    outbox.add(movie(1))
+
+    flusher.flush()
+    assert rows(outbox) == [("pending", "login_needed")]
+
+
+def test_a_title_shared_by_two_movies_marks_only_the_one_simkl_did_not_find(flusher, outbox, server):
+    server.unknown_ids.add("imdb=tt0087182")
+    outbox.add(Movie("Dune", 1984, {"imdb": "tt0087182"}))
+    outbox.add(Movie("Dune", 2021, {"imdb": "tt1160419"}))
+
+    assert flusher.flush() == 1
+    assert [(a.label, a.state) for a in outbox.attention()] == [("Dune (1984)", "not_found")]
+
+
+def test_items_without_ids_are_sent_without_empty_fields_and_matched_by_title(flusher, outbox, server):
+    server.fail(HISTORY, 201, body={"added": {"movies": 1}, "not_found": {
+        "movies": [{"title": "Home Movie", "year": 2020}],
+        "shows": [{"title": "Home Show"}]}})
+    outbox.add(Movie("Home Movie", 2020, {}))
+    outbox.add(Movie("Other Movie", None, {}))
+    outbox.add(Movie("", 2021, {"imdb": "tt0000009"}))  # an add-on's item known by its id alone
+    outbox.add(Episode("Home Show", 1, 1, None, {}, "", {}))
+    outbox.add(Episode("Other Show", 1, 1, None, {}, "", {}))
+
+    assert flusher.flush() == 3
+
+    (request,) = server.requests_to(HISTORY)
+    assert request.json["movies"][1:] == [{"title": "Other Movie", "watched_at": "2026-05-14T20:00:00Z"},
+                                          {"year": 2021, "ids": {"imdb": "tt0000009"},
+                                           "watched_at": "2026-05-14T20:00:00Z"}]
+    assert request.json["shows"][1] == {"title": "Other Show", "seasons": [
+        {"number": 1, "episodes": [{"number": 1, "watched_at": "2026-05-14T20:00:00Z"}]}]}
+    assert sorted(a.label for a in outbox.attention()) == ["Home Movie (2020)", "Home Show S01E01"]
+
+
+def test_a_show_session_start_simkl_does_not_know_is_not_found_and_no_session_is_pinned(watched, outbox, server,
+                                                                                       seen):
+    server.unknown_ids.add("tvdb=70001")
+    outbox.add(show(1), rewatch=True)
+    outbox.add(show(2), rewatch=True)
+
+    assert watched.flush() == 1
+
+    assert [(a.label, a.state) for a in outbox.attention()] == [("Show 1 (2011)", "not_found")]
+    assert outbox.session_pins() == {show(2).key(): "9001"}
+    assert [item for item, _ in seen.rewatches] == [show(2)]
+
+
+US, UK = {"tvdb": 73244}, {"tvdb": 78107}  # two shows called "The Office"
+
+
+def test_two_shows_sharing_a_title_have_their_not_found_episodes_told_apart(flusher, outbox, server):
+    server.unknown_ids.add("tvdb=78107")  # Simkl does not know the UK show: not_found.shows
+    server.unknown_episodes.add(("tvdb=73244", 1, 2))  # nor one US episode: not_found.episodes
+    outbox.add(Episode("The Office", 1, 1, 2005, US, "Pilot", {}))
+    outbox.add(Episode("The Office", 1, 1, 2001, UK, "Downsize", {}))
+    outbox.add(Episode("The Office", 1, 2, 2005, US, "Diversity Day", {}))
+    outbox.add(Episode("The Office", 1, 3, 2005, US, "Health Care", {}))
+
+    assert flusher.flush() == 2
+
+    assert [w.key for w in server.watches] == ["show:tvdb=73244:S1E1", "show:tvdb=73244:S1E3"]
+    assert sorted((a.label, a.state) for a in outbox.attention()) == [("The Office S01E01", "not_found"),
+                                                                      ("The Office S01E02", "not_found")]
+
+
+def test_the_uk_episode_goes_when_simkl_misses_only_the_us_episode_of_the_same_title(flusher, outbox, server):
+    server.unknown_episodes.add(("tvdb=73244", 1, 2))
+    outbox.add(Episode("The Office", 1, 2, 2005, US, "Diversity Day", {}))
+    outbox.add(Episode("The Office", 1, 2, 2001, UK, "Work Experience", {}))
+
+    assert flusher.flush() == 1
+    assert [w.key for w in server.watches] == ["show:tvdb=78107:S1E2"]
+
+
+def test_session_starts_are_matched_to_not_found_shows_by_ids_or_else_by_title(watched, outbox, server, seen):
+    server.fail(HISTORY, 201, body={"added": {"shows": 1}, "not_found": {
+        "shows": [{"title": "The Office", "ids": UK}, {"title": "Home Show"}]}})
+    outbox.add(Show("The Office", 2005, US), rewatch=True)
+    outbox.add(Show("The Office", 2001, UK), rewatch=True)
+    outbox.add(Show("Home Show", None, {}), rewatch=True)
+
+    assert watched.flush() == 1
+
+    assert sorted((a.label, a.state) for a in outbox.attention()) == [("Home Show", "not_found"),
+                                                                      ("The Office (2001)", "not_found")]
+    assert seen.rewatches == [(Show("The Office", 2005, US), {})]  # answered without statuses
+
+
+def test_a_rewatch_answered_without_statuses_is_reported_with_an_empty_response(watched, outbox, server, seen):
+    server.fail(HISTORY, 201, body={"added": {"movies": 1}, "not_found": {}})
+    outbox.add(movie(1), rewatch=True)
+
+    assert watched.flush() == 1
+    assert seen.rewatches == [(movie(1), {})]
+
+
+def test_a_show_echoed_without_seasons_in_not_found_names_all_its_episodes(flusher, outbox, server):
+    server.fail(HISTORY, 201, body={"added": {"episodes": 0}, "not_found": {"shows": [{"ids": {"tvdb": 70001}}]}})
+    outbox.add(episode(1, 1))
+    outbox.add(episode(2, 5))
+    outbox.add(episode(1, 1, show=2))
+
+    assert flusher.flush() == 1
+    assert sorted(a.label for a in outbox.attention()) == ["Show 1 S01E01", "Show 1 S02E05"]
+
+
+def test_not_found_episodes_are_matched_by_their_own_ids_or_their_show_season_and_episode(flusher, outbox, server):
+    server.fail(HISTORY, 201, body={"added": {"episodes": 1}, "not_found": {"episodes": [
+        {"ids": {"tvdb": 500002}},
+        {"show": {"title": "Show 2", "ids": {"imdb": "tt9900002"}}, "season": 1, "episode": 3},
+        {"show": "Show 1", "season": 1, "number": 1},  # not an object: names nothing
+        {"show": {"title": "Home Show"}, "season": 1, "number": 2},
+        "not an episode"]}})
+    outbox.add(episode(1, 1))
+    outbox.add(episode(1, 2))
+    outbox.add(Episode("Show 2", 1, 3, 2012, {"imdb": "tt9900002"}, "Episode 3", {}))
+    outbox.add(Episode("Home Show", 1, 2, None, {}, "", {}))
+    outbox.add(Episode("Home Show", 1, 3, None, {}, "", {}))
+
+    assert flusher.flush() == 2
+    assert sorted(a.label for a in outbox.attention()) == ["Home Show S01E02", "Show 1 S01E02", "Show 2 S01E03"]
+
+
+@pytest.mark.parametrize("fault, lines", [
+    (None, ["sent 2 entries to Simkl"]),
+    ((HISTORY, 201, None, {"added": {"movies": 1}, "not_found": {"movies": [{"ids": {"imdb": "tt0000002"}}]}}),
+     ["Simkl did not find 1 of 2 items", "sent 1 entries to Simkl"]),
+    ((HISTORY, 201, None, {"result": "ok"}),
+     ["sending 2 entries failed (answer without added/deleted): next try in 20 s"]),
+    ((HISTORY, 503, None, None), ["sending 2 entries failed (server error 503): next try in 20 s"]),
+    ((HISTORY, 403, None, None), ["sending 2 entries failed (unexpected answer 403): next try in 20 s"]),
+    ((HISTORY, 429, "30", None), ["Simkl asked to slow down (429): next try in 30 s"]),
+    ((HISTORY, 401, None, None), ["Simkl rejected the login: 2 watches stay queued until the next login"]),
+])
+def test_the_log_tells_what_became_of_each_request(watched, outbox, server, seen, fault, lines):
+    if fault:
+        path, status, retry_after, body = fault
+        server.fail(path, status, retry_after=retry_after, body=body)
+    outbox.add(movie(1))
+    outbox.add(movie(2))
+
+    watched.flush()
+    assert seen.lines == lines
+
+
+def test_the_log_names_an_entry_simkl_refused_and_why(watched, outbox, server, seen):
+    server.refused_ids.add("imdb=tt0000001")
+    outbox.add(movie(1))
+
+    watched.flush()
+    assert seen.lines == ["Simkl refused Movie 1 (2001) (400 wrong_parameter); kept for the user to retry or discard"]

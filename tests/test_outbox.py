@@ -917,3 +917,13 @@ def test_the_wal_of_a_file_that_is_not_ours_goes_aside_with_it_and_is_not_replay
     assert [row[0] for row in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == [
         "entries", "sqlite_sequence"]
     fresh.close()
+
+
+def test_waiting_for_something_else_is_not_a_failed_try(box, clock):
+    entry = box.add(episode(1))
+    for _ in range(5):
+        box.defer([entry], clock.now + 20, "waiting_for_session", attempt=False)
+
+    clock.now += 20
+    (taken,) = box.take_batch()
+    assert taken.attempts == 0 and box.attention() == []

@@ -161,7 +161,7 @@ class Flusher:
             rewatch_id = self._session_id(batch[0].rewatch_id)
             if rewatch_id == "":
                 # The show's session has no rewatch_id yet: its start goes first (it is older).
-                self.outbox.defer(ids, self._clock() + FIRST_RETRY, ERR_SESSION)
+                self.outbox.defer(ids, self._clock() + FIRST_RETRY, ERR_SESSION, attempt=False)
                 return False, 0
             # Pinned: continue that session. Ended meanwhile: a plain watch, without allow_rewatch.
             batch = [replace(entry, rewatch=rewatch_id is not None, rewatch_id=rewatch_id) for entry in batch]

@@ -304,14 +304,15 @@ class Outbox:
         ids = tuple(int(i) for i in ids)
         return (_NEEDS_USER + " AND id IN (%s)" % ",".join("?" * len(ids)), _NEEDS_USER_PARAMS + ids)
 
-    def defer(self, ids: Iterable[int], until: float, error: str) -> None:
-        """Leave the entries pending but not due before `until`, remembering why."""
+    def defer(self, ids: Iterable[int], until: float, error: str, attempt: bool = True) -> None:
+        """Leave the entries pending but not due before `until`, remembering why; `attempt` counts it as
+        a failed try (waiting for something else, e.g. a rewatch session's start, is none)."""
         now = self._clock()
         with self._write() as conn:
             conn.executemany(
-                "UPDATE entries SET attempts = attempts + 1, next_try = ?, last_error = ?, updated = ?"
+                "UPDATE entries SET attempts = attempts + ?, next_try = ?, last_error = ?, updated = ?"
                 " WHERE id = ? AND state = 'pending'",
-                [(until, error, now, entry_id) for entry_id in ids])
+                [(int(bool(attempt)), until, error, now, entry_id) for entry_id in ids])
 
     def retry_now(self) -> None:
         with self._write() as conn:
