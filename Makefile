@@ -8,7 +8,7 @@ CLIENT_ID ?=
 AUTH ?=
 ZIP_ARGS := $(if $(CLIENT_ID),--client-id "$(CLIENT_ID)") $(if $(AUTH),--auth "$(AUTH)")
 
-.PHONY: zip test unit e2e lint check bench mutation art clean
+.PHONY: zip test unit e2e lint check bench mutation soak art clean
 
 zip:
 	$(PYTHON) tools/build_zip.py $(ZIP_ARGS)
@@ -37,6 +37,12 @@ test: lint check
 
 bench: $(VENV)/.installed
 	for script in bench/*.py; do $(VPY) $$script || exit 1; done
+
+# The randomized fault campaign of tests/fault_campaign.py, run long with fresh cases: prints cases, steps,
+# faults injected, watches, lost, duplicated. MINUTES=5 by default.
+MINUTES ?= 5
+soak: $(VENV)/.installed
+	$(VPY) tools/soak.py --minutes $(MINUTES)
 
 # Mutation testing of watch/outbox/flush/marks/clock (setup.cfg [mutmut]): each module's kill rate.
 # Not part of `make test`: about 10 minutes on the 2-core development machine.

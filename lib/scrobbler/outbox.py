@@ -248,6 +248,12 @@ class Outbox:
         return self._read_one("SELECT 1 FROM entries WHERE item_key = ? AND state = ? LIMIT 1",
                               (key, PENDING)) is not None
 
+    def session_start_id(self, show_key: str) -> Optional[int]:
+        """The entry that started the show's latest rewatch session: what was committed before it is
+        not part of that session (entry ids follow the order of commits, whatever the clocks say)."""
+        return self._read_one("SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND rewatch = 1",
+                              (show_key,))[0]
+
     def session_pins(self) -> Dict[str, str]:
         """{show key: rewatch_id} of the rewatch sessions Simkl started for a sent show entry."""
         with self._lock:

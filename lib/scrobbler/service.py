@@ -22,7 +22,7 @@ from .clock import SteadyClock
 from .flush import ERR_NETWORK, Flusher, backoff
 from .marks import OwnWrites, PlaybackMarks, library_item
 from .media import Show
-from .outbox import Outbox, parse_time
+from .outbox import Outbox
 from .player import Player
 from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
 from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
@@ -341,9 +341,9 @@ class Service:
         session = None
         if entry.kind == "add" and kodi.setting_bool("track_rewatches"):
             session = session_for(found, self.sessions)
-            started = (self.sessions.get(found.show_key()) or {}).get("started", 0) if session else 0
-            if session and parse_time(entry.watched_at) < started:
-                session = None  # watched before the user started the session: an ordinary watch
+            start = self.outbox.session_start_id(found.show_key()) if session else None
+            if start is not None and entry.id < start:
+                session = None  # committed before the user started the session: an ordinary watch
         if session is not None:
             # The user started this show's rewatch session: its episodes continue it (pinned rewatch_id).
             show_key = found.show_key()
