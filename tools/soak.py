@@ -19,6 +19,7 @@ a fault that explains them (Simkl refused them).
 import argparse
 import os
 import random
+import socketserver
 import sys
 import time
 
@@ -43,8 +44,20 @@ def parse_args(argv):
     return parser.parse_args(argv)
 
 
+def quiet_dropped_connections():
+    """The fake's dropped-connection fault leaves socketserver a broken pipe to print: not news."""
+    report = socketserver.BaseServer.handle_error
+
+    def handle_error(server, request, client_address):
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            report(server, request, client_address)
+
+    socketserver.BaseServer.handle_error = handle_error
+
+
 def main(argv=None):
     args = parse_args(argv)
+    quiet_dropped_connections()
     for name in args.catch:
         fault_campaign.KNOWN_BUGS[name] = False
     first_seed = args.seed if args.seed is not None else random.randrange(1_000_000)
