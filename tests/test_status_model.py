@@ -140,6 +140,7 @@ def test_outcome_texts(kodi):
         "Still failing: Cannot reach Simkl. Check the network connection and try again."
     assert status_model.outcome_text(status_model.Outcome(2, 0, ERR_SERVER), text) == \
         "Sent 2; still failing: Simkl had a problem answering. The add-on tries again by itself."
+    assert status_model.outcome_text(status_model.Outcome(0, 0, None), text) == "Nothing is waiting to be sent."
     assert status_model.outcome_text(None, text) == "No answer from Simkl yet. The add-on keeps trying by itself."
 
 

@@ -65,6 +65,7 @@ def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Sn
 @dataclass(frozen=True)
 class View:
     """Texts of the information lines (empty: not shown) and the actions offered, as (action, label)."""
+    heading: str
     account: str
     counts: str
     next_try: str
@@ -81,7 +82,8 @@ class View:
 def build(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> View:
     waiting = snapshot.waiting_count
     next_try, why = _next_try(snapshot, now, text, when)
-    return View(account=_account(snapshot, text), counts=_counts(snapshot, text), next_try=next_try, why=why,
+    return View(heading="%s · %s" % (text(32000), text(32019)), account=_account(snapshot, text),
+                counts=_counts(snapshot, text), next_try=next_try, why=why,
                 waiting_heading=text(32673) if waiting else "",
                 waiting=_waiting(snapshot, text, when) if waiting else text(32654),
                 problem=_problem(snapshot, text), actions=_actions(snapshot, text))
@@ -205,6 +207,8 @@ def outcome_text(result: Optional[Outcome], text: Text) -> str:
     if result.failing is not None:
         problem = problem_text(result.failing, text)
         return text(32652, result.sent, problem) if result.sent else text(32238, problem)
+    if not result.sent and not result.attention:
+        return text(32654)  # it was all sent before the retry
     parts = [text(32651, result.sent)]
     if result.attention:
         parts.append(text(32234, result.attention))
