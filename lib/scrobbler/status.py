@@ -60,6 +60,7 @@ class Controller:
         self.outbox = outbox
         self._clock = clock
         self._retries = []
+        self._showing = threading.Lock()  # the window is refreshed from its own thread and a retry's
 
     def view(self):
         sessions = Sessions(kodi.profile_dir())
@@ -80,7 +81,12 @@ class Controller:
             needs_attention(self.outbox)
         elif action == model.END_SESSION:
             end_session()
-        window.show(self.view())
+        self.refresh(window)
+
+    def refresh(self, window):
+        with self._showing:
+            if window.is_open:
+                window.show(self.view())
 
     def retry(self, window):
         """Everything waiting is due now and the service is woken; the outcome is told when it is known,
@@ -94,13 +100,12 @@ class Controller:
 
     def _tell_outcome(self, before, window):
         result = await_outcome(self.outbox, before)
+        self.refresh(window)
+        failed = result is None or result.failing is not None
+        kodi.notify(model.outcome_text(result, kodi.localize), icon=kodi.WARNING if failed else kodi.INFO)
         kodi.log("Retry now: %s" % ("no outcome within %.0f s" % RETRY_WAIT if result is None else
                                     "sent %d, needs attention %d, failing: %s"
                                     % (result.sent, result.attention, result.failing or "none")))
-        failed = result is None or result.failing is not None
-        kodi.notify(model.outcome_text(result, kodi.localize), icon=kodi.WARNING if failed else kodi.INFO)
-        if window.is_open:
-            window.show(self.view())
 
     def finish(self):
         """The window closed: an outcome still awaited is told before the script ends."""
