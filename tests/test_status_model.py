@@ -7,7 +7,7 @@ import pytest
 
 from lib.scrobbler import config, status_model
 from lib.scrobbler import kodi as kodi_api
-from lib.scrobbler.flush import ERR_AUTH, ERR_NETWORK, ERR_RATE, ERR_SERVER
+from lib.scrobbler.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER
 from lib.scrobbler.media import Movie
 from lib.scrobbler.outbox import Outbox
 from lib.scrobbler.status_model import CLOSE, END_SESSION, LOGIN, NEEDS_ATTENTION, RETRY, SYNC
@@ -92,11 +92,19 @@ def test_a_retry_time_that_has_come_reads_now(kodi, outbox):
     assert shown.problem.startswith("Last problem: Simkl had a problem answering.")
 
 
-def test_a_rejected_login_means_no_automatic_try_and_says_why(kodi, outbox):
-    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW, ERR_AUTH)
+def test_a_build_without_a_client_id_means_no_automatic_try_and_says_why(kodi, outbox):
+    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW, ERR_CONFIG)
     shown = view(kodi, outbox)
     assert shown.next_try == "No automatic try until the problem below is solved."
-    assert shown.why == "Why: Simkl rejected the saved login"
+    assert shown.why == "Why: this build has no Simkl client id"
+
+
+def test_after_a_rejected_login_a_new_login_sends_at_once(kodi, outbox):
+    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW - 60, ERR_AUTH)
+    assert view(kodi, outbox, login={}).next_try == "They are sent once you log in."
+    shown = view(kodi, outbox)  # logged in again: the service resumes sending (Service.settings_changed)
+    assert (shown.next_try, shown.why) == ("Next automatic try: now", "")
+    assert shown.problem.startswith("Last problem: Simkl rejected the saved login.")
 
 
 def test_needs_attention_and_rewatch_sessions_are_counted_and_offered(kodi, outbox):

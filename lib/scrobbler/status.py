@@ -100,6 +100,8 @@ class Controller:
 
     def _tell_outcome(self, before, window):
         result = await_outcome(self.outbox, before)
+        if kodi.abort_requested():
+            return  # Kodi is quitting: nothing to tell
         self.refresh(window)
         failed = result is None or result.failing is not None
         kodi.notify(model.outcome_text(result, kodi.localize), icon=kodi.WARNING if failed else kodi.INFO)

@@ -14,8 +14,9 @@ WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
 WAITING_STATES = (PENDING, UNRESOLVED)
 # Failures after which the sender holds every batch until the failed one is due again (flush.Flusher._hold).
 HOLDING_ERRORS = (ERR_NETWORK, ERR_SERVER, ERR_RATE, ERR_UNEXPECTED)
-# Failures after which nothing is sent by itself: a login, or a build with a client id, is needed first.
-BLOCKING_ERRORS = (ERR_AUTH, ERR_CONFIG)
+# A failure after which nothing is sent by itself: only a build with a client id helps. (After a rejected
+# login the queue waits for the next login, which resumes sending at once.)
+BLOCKING_ERRORS = (ERR_CONFIG,)
 
 RETRY, LOGIN, SYNC, NEEDS_ATTENTION, END_SESSION, CLOSE = "retry", "login", "sync", "attention", "end_session", "close"
 
@@ -23,7 +24,7 @@ RETRY, LOGIN, SYNC, NEEDS_ATTENTION, END_SESSION, CLOSE = "retry", "login", "syn
 PROBLEM_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUTH: 32041, ERR_CONFIG: 32039,
                    ERR_UNEXPECTED: 32222, ERR_SESSION: 32223}
 WHY_STRINGS = {ERR_NETWORK: 32666, ERR_SERVER: 32667, ERR_RATE: 32668, ERR_UNEXPECTED: 32669, ERR_SESSION: 32670,
-               ERR_AUTH: 32671, ERR_CONFIG: 32672}
+               ERR_CONFIG: 32672}
 ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
 
 Text = Callable[..., str]
