@@ -138,6 +138,7 @@ class ControlButton(_FakeControl, _stub.ControlButton):
 
 class ControlTextBox(_FakeControl, _stub.ControlTextBox):
     def setLabel(self, *args, **kwargs):
+        # Kodi's ControlTextBox has setText/getText and no setLabel (xbmc/interfaces/legacy/Control.h)
         raise AttributeError("'xbmcgui.ControlTextBox' object has no attribute 'setLabel'")
 
     def setText(self, text):
