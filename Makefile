@@ -8,7 +8,7 @@ CLIENT_ID ?=
 AUTH ?=
 ZIP_ARGS := $(if $(CLIENT_ID),--client-id "$(CLIENT_ID)") $(if $(AUTH),--auth "$(AUTH)")
 
-.PHONY: zip test unit e2e lint check bench mutation soak art clean
+.PHONY: zip test unit e2e lint check bench mutation soak art screenshots clean
 
 zip:
 	$(PYTHON) tools/build_zip.py $(ZIP_ARGS)
@@ -53,6 +53,11 @@ mutation: $(VENV)/.installed
 
 art: $(VENV)/.installed
 	$(VPY) tools/make_art.py
+
+# Settings, login dialog and status view, taken in a real headless Kodi (like `make e2e`, needs kodi and xvfb)
+# against the fake Simkl server: resources/media/screenshot-0N.jpg, declared in addon.xml.
+screenshots: $(VENV)/.installed
+	$(VPY) tools/screenshots.py
 
 clean:
 	rm -rf dist .cache .pytest_cache .ruff_cache mutants
