@@ -21,6 +21,8 @@ from fake_simkl_library import Library
 
 USER_ENDPOINTS = ("/sync/", "/users/settings", "/search/file", "/scrobble/")
 ID_KEYS = ("simkl", "imdb", "tmdb", "tvdb")
+# Ids of one anime season: with season and episode numbers Simkl marks the wrong entry (simkl-api §12).
+PER_SEASON_ANIME_IDS = ("anidb", "mal", "anilist", "kitsu")
 
 
 @dataclass
@@ -329,6 +331,7 @@ class FakeSimkl:
                          "account": {"id": self.account.id, "timezone": "Europe/Lisbon", "type": self.account.type},
                          "connections": {"facebook": False}}
         if r.method == "POST" and r.path in ("/sync/history", "/sync/history/remove"):
+            self._check_anime_ids(r, [show for show in (r.json or {}).get("shows") or [] if show.get("seasons")])
             sent = _all_ids(r.json or {})
             if sent & self.breaking_ids:
                 return 500, {"error": "internal", "code": 500}
@@ -480,6 +483,13 @@ class FakeSimkl:
             added["shows"] += 1
             added["statuses"].append({"request": dict(show, type="show"), "response": response})
         return 201, {"added": added, "not_found": not_found}
+
+    def _check_anime_ids(self, r, shows_with_numbers):
+        for show in shows_with_numbers:
+            mixed = sorted(set(show.get("ids") or {}) & set(PER_SEASON_ANIME_IDS))
+            if mixed:
+                self.violations.append("%s %s: per-season anime ids %s with season and episode numbers"
+                                       % (r.method, r.path, ", ".join(mixed)))
 
     def _is_anime(self, ids):
         """Simkl files these show ids as anime (`anime_ids` names any of them)."""

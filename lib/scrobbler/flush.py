@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
-from .media import Episode, Movie, Show
+from .media import Episode, Movie, Show, movie_reference, show_reference
 from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
 from .rewatch import PENDING_PREFIX
 
@@ -40,14 +40,13 @@ def build_body(entries: List[Entry]) -> dict:
     for entry in entries:
         item = entry.item
         if isinstance(item, Movie):
-            movie = {"title": item.title, "year": item.year, "ids": dict(item.ids)}
+            movie = movie_reference(item)
             if not removing:
                 movie["watched_at"] = entry.watched_at
             _rewatch_fields(movie, entry)
-            movies.append(_drop_empty(movie))
+            movies.append(movie)
         elif isinstance(item, Episode):
-            show = shows.setdefault(item.show_key(), _drop_empty(
-                {"title": item.show_title, "year": item.show_year, "ids": dict(item.show_ids), "seasons": []}))
+            show = shows.setdefault(item.show_key(), dict(show_reference(item), seasons=[]))
             _rewatch_fields(show, entry)
             season = next((s for s in show["seasons"] if s["number"] == item.season), None)
             if season is None:
