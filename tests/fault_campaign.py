@@ -273,6 +273,7 @@ class FaultCampaign(RuleBasedStateMachine):
                         episodes=[e.row for e in EPISODES])
         log_in(self.world, self.server)
         self.world.set_setting("track_rewatches", True)
+        self.world.set_setting("live_scrobble", False)  # until the campaign counts /scrobble/stop deliveries
         self.running = RunningService(self.world, self.clock).start()
         self.db = sqlite3.connect(os.path.join(profile, config.OUTBOX_FILE), timeout=15, isolation_level=None,
                                   check_same_thread=False)

@@ -6,7 +6,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 from .media import Episode, Movie, Show, movie_reference, show_reference
-from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
+from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Holds, Outbox
 from .rewatch import PENDING_PREFIX
 
 BATCH_SIZE = 100
@@ -102,10 +102,12 @@ class Flusher:
                  on_sent: Callable[[List[Entry]], None] = lambda entries: None,
                  on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None,
                  session_id: Callable[[str], Optional[str]] = lambda placeholder: None,
-                 before_batch: Callable[[], None] = lambda: None):
+                 before_batch: Callable[[], None] = lambda: None, holds: Optional[Holds] = None):
         """before_batch(): called before each batch is taken, to turn what was committed meanwhile into
-        pending entries first (an older unmark must go before a newer rewatch of the same title)."""
+        pending entries first (an older unmark must go before a newer rewatch of the same title).
+        holds: entries never taken while held (a live stop that may deliver them is undecided)."""
         self.outbox = outbox
+        self._holds = holds or Holds()
         self._before_batch = before_batch
         self.client = client
         self._clock = clock
@@ -132,7 +134,7 @@ class Flusher:
     def next_due(self) -> Optional[float]:
         if self._unrecorded:
             return self._clock()
-        due = None if self.auth_blocked else self.outbox.next_due()
+        due = None if self.auth_blocked else self.outbox.next_due(exclude=self._holds.snapshot())
         return None if due is None else max(due, self._hold_until)
 
     def flush(self, should_stop: Callable[[], bool] = lambda: False) -> int:
@@ -142,7 +144,8 @@ class Flusher:
         done = 0
         while not self.auth_blocked and not should_stop() and self._clock() >= self._hold_until:
             self._before_batch()
-            batch = self.outbox.take_batch(BATCH_SIZE, exclude=self._unrecorded)
+            with self._holds.guard() as held:
+                batch = self.outbox.take_batch(BATCH_SIZE, exclude=set(self._unrecorded) | held)
             if not batch:
                 break
             if batch[0].attempts >= SPLIT_AFTER:
