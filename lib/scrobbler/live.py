@@ -20,6 +20,8 @@ The watch alone is durable, in the outbox, and Simkl gets exactly one history en
   sender never posts that entry to /sync/history.
 - A stop carrying progress >= 80 that Simkl answered 2xx with "action": "scrobble", or 409 (already
   scrobbled within the hour), wrote the history entry itself: the entry is recorded as sent.
+- A stop that would write history while an older change of the same title (an unmark, say) is still
+  on its way through the outbox goes as a pause instead: Simkl gets the user's changes in their order.
 - Any other outcome (progress below 80 because the user's threshold is lower, offline, 5xx, 404, the
   lock refused it again and again, the item never went live) releases the entry, and the outbox sends
   it to /sync/history with its real watched_at.
@@ -105,13 +107,17 @@ class Live:
     holds: outbox.Holds of the entries whose stop is undecided.
     on_scrobbled(entry_id, media): Simkl wrote the watch itself; record it as sent (may raise).
     on_released(): an entry goes back to the sender (kick it).
+    may_deliver(entry_id, media) -> bool: may a stop deliver this watch now (nothing older of the title
+        waits in the outbox)?
     clock: the steady clock waits are measured on.
     """
 
     def __init__(self, client, resolve: Callable, enabled: Callable[[], bool], holds,
                  on_scrobbled: Callable[[int, Media], None], on_released: Callable[[], None],
+                 may_deliver: Callable[[int, Media], bool] = lambda entry_id, media: True,
                  clock: Callable[[], float] = time.monotonic, log: Callable[[str], None] = lambda m: None):
         self._client = client
+        self._may_deliver = may_deliver
         self._resolve = resolve
         self._enabled = enabled
         self._holds = holds
@@ -274,9 +280,11 @@ class Live:
         if not session.tried:
             self._handled(session, changed_at)  # never went live: nothing to end
             return
-        if not session.watched and progress >= WATCHED_PROGRESS:
-            # Not a watch by the user's threshold: a stop would make it one on Simkl; a pause keeps the
-            # resumable playback and writes no history.
+        delivers = session.watched and (session.entry_id is None
+                                        or self._may_deliver(session.entry_id, session.media))
+        if progress >= WATCHED_PROGRESS and not delivers:
+            # Not a watch by the user's threshold, or an older change of the title is still on its way: a
+            # stop would write history now; a pause keeps the resumable playback and writes none.
             if not self._same_as_sent(session, PAUSED, position):
                 self._post(session, "pause", position, changed_at)
             else:

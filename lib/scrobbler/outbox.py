@@ -290,6 +290,12 @@ class Outbox:
             conn.executemany("UPDATE entries SET rewatch_id = ? WHERE id = ?",
                              [(rewatch_id, entry_id) for entry_id, rewatch_id in (rewatch_ids or {}).items()])
 
+    def waiting_before(self, entry_id: int, key: str) -> bool:
+        """Is anything committed before this entry possibly still on its way for the same title: a
+        pending entry of it, or an entry whose title is not known yet?"""
+        return self._read_one("SELECT 1 FROM entries WHERE id < ? AND ((item_key = ? AND state = ?) OR state = ?)"
+                              " LIMIT 1", (entry_id, key, PENDING, UNRESOLVED)) is not None
+
     def waiting(self, key: str) -> bool:
         """Is an entry of this title still on its way (pending or being looked up)?"""
         return self._read_one("SELECT 1 FROM entries WHERE item_key = ? AND state = ? LIMIT 1",

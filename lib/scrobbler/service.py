@@ -82,7 +82,8 @@ class Service:
                                on_rewatch=self._rewatch_answered, session_id=self._session_id,
                                before_batch=self._resolve_waiting, holds=self.holds)
         self.live = Live(self.client, resolve=self._live_item, enabled=self._live_enabled, holds=self.holds,
-                         on_scrobbled=self._scrobbled, on_released=self.kick, clock=self.steady, log=kodi.log)
+                         on_scrobbled=self._scrobbled, on_released=self.kick, clock=self.steady, log=kodi.log,
+                         may_deliver=lambda entry_id, item: not self.outbox.waiting_before(entry_id, item.key()))
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
