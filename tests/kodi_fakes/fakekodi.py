@@ -238,7 +238,8 @@ def skip_to(next_file, meanwhile=None):
 
 
 def pause():
-    """The user pauses: Kodi announces Player.OnPause and calls onPlayBackPaused (the position stays)."""
+    """The user pauses: Kodi announces Player.OnPause and calls onPlayBackPaused, and the position stays
+    (seen in Kodi 20.1 with Player.PlayPause, tests/e2e/test_live_scrobble.py)."""
     world_ = world()
     world_.notify("Player.OnPause", {"item": world_.player.announced_item(), "player": {"playerid": 1, "speed": 0}})
     for callback in list(world_.players):
@@ -246,6 +247,7 @@ def pause():
 
 
 def resume():
+    """Player.OnResume and onPlayBackResumed (seen in Kodi 20.1, tests/e2e/test_live_scrobble.py)."""
     world_ = world()
     world_.notify("Player.OnResume", {"item": world_.player.announced_item(), "player": {"playerid": 1, "speed": 1}})
     for callback in list(world_.players):
