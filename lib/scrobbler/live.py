@@ -48,7 +48,7 @@ DRIFT = 30.0  # seconds of media a position may differ from Simkl's by and still
 WATCHED_PROGRESS = 80.0  # Simkl: a stop at or above it is a watch, "the only magic number"
 LOCK_RETRIES = 3  # RATE_LIMIT answers after which an event is given up
 RECORD_RETRY = 30.0  # seconds before recording a scrobbled watch is tried again (the disk failed)
-LONGEST_WAIT = 60.0  # the thread looks again at least this often
+LONGEST_WAIT = 60.0  # while something is due later, the thread looks again at least this often
 
 PLAYING, PAUSED = "playing", "paused"
 
@@ -221,8 +221,8 @@ class Live:
                 now = self._clock()
                 found = self._next(now)
                 if found is None or found[2] > now:
-                    wait = LONGEST_WAIT if found is None else min(LONGEST_WAIT, found[2] - now)
-                    self._cond.wait(wait)
+                    # Nothing to do: asleep until a player event (no timer runs while nothing plays).
+                    self._cond.wait(None if found is None else min(LONGEST_WAIT, found[2] - now))
                     continue
                 session, action, _ = found
                 self._working = True
@@ -286,7 +286,7 @@ class Live:
             # Not a watch by the user's threshold, or an older change of the title is still on its way: a
             # stop would write history now; a pause keeps the resumable playback and writes none.
             if not self._same_as_sent(session, PAUSED, position):
-                self._post(session, "pause", position, changed_at)
+                self._post(session, "pause", position, changed_at, progress=progress)
             else:
                 self._handled(session, changed_at)
             return
