@@ -27,9 +27,13 @@ INCEPTION = "movie:imdb=tt1375666"
 INCEPTION_BODY = {"title": "Inception", "year": 2010, "ids": {"imdb": "tt1375666", "tmdb": 27205}}
 
 
+TRAILER = {"movieid": 9, "title": "Inception Trailer", "year": 2010, "uniqueid": {"imdb": "tt1375666"},
+           "file": "/media/movies/Inception (2010)/Inception-trailer.mkv"}  # a library item with ids, 2 min long
+
+
 @pytest.fixture
 def service(kodi, server, clock):
-    install_library(kodi, shows=(SHOW, FRIEREN), episodes=(EPISODE, FRIEREN_E19))
+    install_library(kodi, movies=(MOVIE, TRAILER), shows=(SHOW, FRIEREN), episodes=(EPISODE, FRIEREN_E19))
     log_in(kodi, server)
     kodi.set_setting("live_scrobble", True)
     running = RunningService(kodi, clock).start()
@@ -166,8 +170,7 @@ def test_a_playlist_stops_the_first_item_before_it_starts_the_next_after_the_loc
 def test_nothing_goes_live_for_clips_live_tv_excluded_items_or_items_without_ids(service, server, kodi):
     kodi.set_setting("exclude_folder1", "/media/excluded")
     service.service.settings_changed()
-    clip = InfoTagVideo(media_type="movie", title="Trailer", year=2024, dbid=9, path="/media/trailer.mkv")
-    service.play(clip, "/media/trailer.mkv", total=120)
+    service.play(movie_tag(TRAILER), TRAILER["file"], total=120)
     kodi.conditions["PVR.IsPlayingTV"] = True
     channel = InfoTagVideo(media_type="", title="News", path="pvr://channels/tv/1.pvr")
     service.play(channel, "pvr://channels/tv/1.pvr", total=3600)

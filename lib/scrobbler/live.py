@@ -103,7 +103,7 @@ class Live:
 
     client: api.Client (one request at a time, shared with the sender).
     resolve(playing_item) -> Media or None: the title, or None when it must not go live.
-    enabled() -> bool: read when an item starts (the setting, a login).
+    enabled(tracked) -> bool: may this item go live, asked when it starts (the setting, a login, its length).
     holds: outbox.Holds of the entries whose stop is undecided.
     on_scrobbled(entry_id, media): Simkl wrote the watch itself; record it as sent (may raise).
     on_released(): an entry goes back to the sender (kick it).
@@ -112,7 +112,7 @@ class Live:
     clock: the steady clock waits are measured on.
     """
 
-    def __init__(self, client, resolve: Callable, enabled: Callable[[], bool], holds,
+    def __init__(self, client, resolve: Callable, enabled: Callable[[object], bool], holds,
                  on_scrobbled: Callable[[int, Media], None], on_released: Callable[[], None],
                  may_deliver: Callable[[int, Media], bool] = lambda entry_id, media: True,
                  clock: Callable[[], float] = time.monotonic, log: Callable[[str], None] = lambda m: None):
@@ -160,7 +160,7 @@ class Live:
     def event(self, kind: str, tracked) -> None:
         """started, paused, resumed or seeked, for the followed item `tracked`."""
         if kind == "started":
-            if not self._enabled():
+            if not self._enabled(tracked):
                 return
             with self._cond:
                 self._sessions.append(_Session(tracked, self._clock()))

@@ -377,9 +377,12 @@ class Service:
             kodi.debug("%s was already queued in the last 48 hours" % found.label())
 
     # -- live scrobbling (called on the live thread) -----------------------------------------------
-    def _live_enabled(self):
+    def _live_enabled(self, tracked):
+        """Live events for this item? Never for what can never count: under the minimum length, or of
+        unknown length (the exclusions were asked before the player followed it)."""
+        total = tracked.playback.total
         return (kodi.setting_bool("live_scrobble", True) and kodi.setting_bool("logged_in")
-                and not self.flusher.auth_blocked)
+                and not self.flusher.auth_blocked and 0 < total and total >= self.rules.min_length)
 
     def _live_item(self, item):
         """The title of a playing item for live events, or None when it must not go live."""
