@@ -394,3 +394,20 @@ def test_a_live_stop_never_overtakes_an_unmark_of_the_same_title_still_on_its_wa
     assert [r.path for r in server.requests if r.path.startswith("/sync/history")] == [
         "/sync/history/remove", "/sync/history/remove", "/sync/history"]
     assert server.history_entries(INCEPTION) == 1 and INCEPTION in server.watched_keys
+
+
+def test_an_episode_of_a_rewatch_session_the_user_started_is_not_sent_live(service, server, kodi, clock):
+    from test_fault_campaign import confirm_rewatch, show_tag
+    kodi.set_setting("track_rewatches", True)
+    service.service.settings_changed()
+    confirm_rewatch(kodi, show_tag(), clock)  # "Rewatch on Simkl" on the show: its session starts
+    service.retry_now()
+    service.idle()
+    clock.advance(60)
+
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+
+    assert scrobbles(server) == []
+    episode_post = history_posts(server)[-1]
+    assert episode_post.query.get("allow_rewatch") == "yes" and episode_post.json["shows"][0].get("rewatch_id")
