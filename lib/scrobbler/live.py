@@ -81,8 +81,9 @@ class _Session:
     def __init__(self, tracked, now: float):
         self.tracked = tracked  # player.Tracked: the PlayingItem and its Playback
         self.state = PLAYING
-        self.changed_at = now  # when the last player event came: each event is handled once
-        self.handled_at: Optional[float] = None  # changed_at of the last event handled
+        self.changed_at = now  # when the last player event came (a change is sent once it is QUIET old)
+        self.version = 0  # counts the player events: each is handled once
+        self.handled: Optional[int] = None  # version of the last event handled
         self.resolved = False
         self.media: Optional[Media] = None  # None once resolved: never live (no ids, a rewatch session)
         self.sent = None  # (state, position, when) Simkl took last
@@ -131,7 +132,6 @@ class Live:
         self._working = False
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="simkl-live", daemon=True)
-        self.requests = 0
 
     # -- life cycle ----------------------------------------------------------------------------------
     def start(self):
@@ -175,6 +175,7 @@ class Live:
             elif kind == "resumed":
                 session.state = PLAYING
             session.changed_at = self._clock()
+            session.version += 1
             self._cond.notify_all()
 
     def finished(self, tracked, watched: bool, entry_id: Optional[int]) -> bool:
@@ -189,6 +190,7 @@ class Live:
             session.ended, session.watched = True, watched
             session.entry_id = entry_id
             session.changed_at = self._clock()
+            session.version += 1
             self._cond.notify_all()
             return entry_id is not None
 
@@ -203,7 +205,7 @@ class Live:
                 return session, "record", session.record_at
             if not session.resolved:
                 return session, "resolve", now
-            if session.media is None or session.unknown or session.handled_at == session.changed_at:
+            if session.media is None or session.unknown or session.handled == session.version:
                 if session.ended:
                     return session, "close", now
                 continue
@@ -259,13 +261,13 @@ class Live:
     def _do_send(self, session):
         """Playing or paused: a start or a pause with the current progress, unless Simkl has that state."""
         with self._cond:
-            state, changed_at = session.state, session.changed_at
+            state, version = session.state, session.version
         playback = session.tracked.playback
         position = playback.position
         if self._same_as_sent(session, state, position):
-            self._handled(session, changed_at)
+            self._handled(session, version)
             return
-        answer = self._post(session, "start" if state == PLAYING else "pause", position, changed_at)
+        answer = self._post(session, "start" if state == PLAYING else "pause", position, version)
         if answer is not None:
             with self._cond:
                 session.sent = (state, position, self._clock())
@@ -273,12 +275,12 @@ class Live:
     def _do_stop(self, session):
         """The item ended or stopped: a stop (or a pause, see below) and, for a watch, who delivers it."""
         with self._cond:
-            changed_at = session.changed_at
+            version = session.version
         playback = session.tracked.playback
         position = playback.position
         progress = 100.0 if session.watched and playback.ended_naturally else progress_of(position, playback.total)
         if not session.tried:
-            self._handled(session, changed_at)  # never went live: nothing to end
+            self._handled(session, version)  # never went live: nothing to end
             return
         delivers = session.watched and (session.entry_id is None
                                         or self._may_deliver(session.entry_id, session.media))
@@ -286,14 +288,14 @@ class Live:
             # Not a watch by the user's threshold, or an older change of the title is still on its way: a
             # stop would write history now; a pause keeps the resumable playback and writes none.
             if not self._same_as_sent(session, PAUSED, position):
-                self._post(session, "pause", position, changed_at, progress=progress)
+                self._post(session, "pause", position, version, progress=progress)
             else:
-                self._handled(session, changed_at)
+                self._handled(session, version)
             return
         if not session.watched and self._same_as_sent(session, PAUSED, position):
-            self._handled(session, changed_at)  # paused there already: a stop below 80 says nothing new
+            self._handled(session, version)  # paused there already: a stop below 80 says nothing new
             return
-        answer = self._post(session, "stop", position, changed_at, progress=progress)
+        answer = self._post(session, "stop", position, version, progress=progress)
         took = session.watched and progress >= WATCHED_PROGRESS and (
             answer == "conflict" or (isinstance(answer, dict) and answer.get("action") == "scrobble"))
         if took:
@@ -318,13 +320,12 @@ class Live:
         if entry_id is not None:
             self._holds.release(entry_id)
 
-    def _post(self, session, action, position, changed_at, progress=None):
+    def _post(self, session, action, position, version, progress=None):
         """One scrobble request. Returns Simkl's answer, "conflict" for 409, or None when it did not take it."""
         playback = session.tracked.playback
         if progress is None:
             progress = progress_of(position, playback.total)
         body = scrobble_body(session.media, progress)
-        self.requests += 1
         with self._cond:
             session.tried = True
         try:
@@ -335,13 +336,13 @@ class Live:
                 if exc.error == "RATE_LIMIT" and session.lock_refusals < LOCK_RETRIES:
                     session.lock_refusals += 1  # Simkl's lock: the same change goes once it is free
                     return None
-                session.handled_at = changed_at
+                session.handled = version
             self._log("live %s of %s not sent: %s %s" % (action, session.label(), exc.status, exc.error))
             return None
         except Rejected as exc:
             with self._cond:
                 self._lock_free = self._clock() + LOCK_SECONDS
-                session.handled_at = changed_at
+                session.handled = version
                 session.lock_refusals = 0
                 if exc.status == 404:
                     session.unknown = True  # Simkl does not know the title: the outbox's history write will
@@ -352,19 +353,19 @@ class Live:
         except ApiError as exc:
             with self._cond:
                 self._lock_free = self._clock() + LOCK_SECONDS
-                session.handled_at = changed_at
+                session.handled = version
                 session.lock_refusals = 0
             self._log("live %s of %s failed: %s" % (action, session.label(), exc))
             return None
         with self._cond:
             self._lock_free = self._clock() + LOCK_SECONDS
-            session.handled_at = changed_at
+            session.handled = version
             session.lock_refusals = 0
         return answer if isinstance(answer, dict) else {}
 
-    def _handled(self, session, changed_at):
+    def _handled(self, session, version):
         with self._cond:
-            session.handled_at = changed_at
+            session.handled = version
 
     def _same_as_sent(self, session, state, position) -> bool:
         """Does Simkl have this state already: the same state at about the position it extrapolates?"""
