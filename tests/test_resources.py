@@ -120,7 +120,7 @@ def test_every_action_button_runs_an_action_the_script_knows(settings):
         data = setting.findtext("data")
         if not data and setting.findtext("enable") == "false":
             continue  # a greyed-out note, not a button
-        match = re.fullmatch(r"RunScript\(%s,(\w+)\)" % re.escape(ADDON_ID), data or "")
+        match = re.fullmatch(r"RunScript\(%s,(\w+)(?:,settings)?\)" % re.escape(ADDON_ID), data or "")
         assert match, "%s runs %r" % (setting.get("id"), data)
         assert match.group(1) in script.ACTIONS, "%s: unknown action %r" % (setting.get("id"), match.group(1))
 

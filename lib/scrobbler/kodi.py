@@ -100,7 +100,13 @@ def error(message):
 
 
 def notify(message, heading=None, icon=xbmcgui.NOTIFICATION_INFO, millis=5000):
+    """A notification; held back (only logged) while a video plays when the user chose silence during
+    playback. Returns whether it was shown."""
+    if setting_bool("notify_quiet_playback") and condition("Player.HasVideo"):
+        log("not shown while a video plays: %s" % message)
+        return False
     xbmcgui.Dialog().notification(heading or localize(32000), message, icon, millis, False)
+    return True
 
 
 def ok_dialog(message, heading=None):

@@ -19,7 +19,7 @@ import xbmc
 from . import account, config, kodi
 from .api import ApiError
 from .clock import SteadyClock
-from .flush import ERR_NETWORK, Flusher, backoff
+from .flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED, Flusher, backoff
 from .marks import OwnWrites, PlaybackMarks, library_item
 from .media import Show
 from .outbox import Outbox
@@ -37,10 +37,14 @@ SYNC_AFTER_START = 60.0  # the first sync waits for Kodi to settle after its sta
 SYNC_AFTER_LOGIN = 5.0
 SYNC_AFTER_SCAN = 5.0
 REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
+EXCLUDED_FOLDER_SLOTS = 12  # exclude_folder1..12 in settings.xml
+# What a failure to send is told as (once per problem until something is sent again).
+SEND_PROBLEMS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_UNEXPECTED: 32222, ERR_CONFIG: 32039}
 
 
 def read_rules() -> Rules:
-    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n) for n in range(1, 6)) if f)
+    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n)
+                                for n in range(1, EXCLUDED_FOLDER_SLOTS + 1)) if f)
     return Rules(threshold=max(1, min(100, kodi.setting_int("threshold", 80))) / 100.0,
                  min_length=max(0, kodi.setting_int("min_length", 5)) * 60.0,
                  movies=kodi.setting_bool("scrobble_movies", True),
@@ -77,7 +81,7 @@ class Service:
         self.flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=rng, log=kodi.log,
                                on_auth_expired=self._auth_expired, on_sent=self._sent,
                                on_rewatch=self._rewatch_answered, session_id=self._session_id,
-                               before_batch=self._resolve_waiting)
+                               before_batch=self._resolve_waiting, on_problem=self._send_problem)
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
@@ -89,6 +93,7 @@ class Service:
         self._retry_at = None  # when the worker tries again after a failure
         self._logged_failures = set()  # each problem is logged once while it lasts
         self._told = set()  # problems the user has been told about
+        self._told_send = set()  # failures to send told since the last successful send
         self._was_logged_in = kodi.setting_bool("logged_in")
         self._worker_logged_in = self._was_logged_in  # the worker's own view, see _may_post()
         self.jobs = queue.Queue()
@@ -418,18 +423,23 @@ class Service:
 
     def _sent(self, entries):
         self._sent_batch.extend(entries)
+        if entries:
+            self._told_send.clear()  # the next failure is a new problem again
+
+    def _send_problem(self, code):
+        """Sending failed: tell the user once per problem, not at every retry (a notification held
+        back during playback is told at the next failure)."""
+        if code in SEND_PROBLEMS and code not in self._told_send:
+            if kodi.notify(kodi.localize(SEND_PROBLEMS[code]), heading=kodi.localize(32563), icon=kodi.WARNING):
+                self._told_send.add(code)
 
     def _announce(self, entries):
         """One notification for what one flush delivered (a whole marked season is one)."""
         added = [e for e in entries if e.kind == "add" and not e.rewatch]
         if not added or not kodi.setting_bool("notify_watched", True):
             return
-        if kodi.setting_bool("notify_quiet_playback") and self.player.isPlayingVideo():
-            return
-        if len(added) == 1:
-            kodi.notify(kodi.localize(32200, added[0].item.label()))
-        else:
-            kodi.notify(kodi.localize(32201, len(added)))
+        message = added[0].item.label() if len(added) == 1 else kodi.localize(32201, len(added))
+        kodi.notify(message, heading=kodi.localize(32550))
 
 
 def _playcount(data):
