@@ -27,6 +27,20 @@ def simkl(simkl, monkeypatch):
     return simkl
 
 
+@pytest.fixture(autouse=True)
+def service(kodi, simkl):
+    """The service is what mirrors a login into the settings (the script hands its result over)."""
+    from lib.scrobbler.service import Service
+    running = Service()
+    running.start_up()
+    return running
+
+
+def log_out(kodi, monkeypatch):
+    kodi.yesno_answers.append(True)  # "Log out of Simkl?"
+    run_default(monkeypatch, "logout")
+
+
 @pytest.fixture
 def v2(monkeypatch, simkl):
     monkeypatch.setenv("SIMKL_AUTH", "v2")
@@ -217,10 +231,11 @@ def test_v1_logout_forgets_the_token_without_a_request(kodi, simkl, monkeypatch)
     run_default(monkeypatch, "login")
     sent = len(simkl.requests)
 
-    run_default(monkeypatch, "logout")
+    log_out(kodi, monkeypatch)
 
     assert_not_logged_in(kodi)
-    assert kodi.setting("account_status") == "Not logged in"
+    assert kodi.setting("account_status") == ""
+    assert kodi.visible("account_none") and kodi.visible("login") and not kodi.visible("logout")
     assert kodi.notifications[-1][1] == kodi.string(32040)
     assert len(simkl.requests) == sent
 
@@ -345,14 +360,15 @@ def test_401_that_refresh_cannot_mend_logs_out_and_tells_the_user_once(kodi, sim
         account.logged_out()
 
     assert_not_logged_in(kodi)
-    assert kodi.setting("account_status") == "Not logged in"
+    assert kodi.setting("account_status") == ""
+    assert kodi.visible("account_none") and kodi.visible("login") and not kodi.visible("logout")
     assert [message for _, message, _ in kodi.notifications] == [kodi.string(32041)]
 
 
 def test_v2_logout_revokes_the_refresh_token_and_forgets_the_login(kodi, v2_logged_in, monkeypatch):
     refresh = saved_login(kodi)["refresh_token"]
 
-    run_default(monkeypatch, "logout")
+    log_out(kodi, monkeypatch)
 
     [revoke] = v2_logged_in.requests_to("/oauth2/revoke")
     assert revoke.json["token"] == refresh
@@ -363,7 +379,7 @@ def test_v2_logout_revokes_the_refresh_token_and_forgets_the_login(kodi, v2_logg
 
 def test_v2_logout_with_simkl_unreachable_still_forgets_the_login(kodi, v2_logged_in, monkeypatch):
     v2_logged_in.stop()
-    run_default(monkeypatch, "logout")
+    log_out(kodi, monkeypatch)
     assert_not_logged_in(kodi)
     assert ok_messages(kodi) == []
 

@@ -94,7 +94,7 @@ class Service:
         self._logged_failures = set()  # each problem is logged once while it lasts
         self._told = set()  # problems the user has been told about
         self._told_send = set()  # failures to send told since the last successful send
-        self._was_logged_in = kodi.setting_bool("logged_in")
+        self._was_logged_in = self.logged_in()
         self._worker_logged_in = self._was_logged_in  # the worker's own view, see _may_post()
         self.jobs = queue.Queue()
         self.monitor = Monitor(self)
@@ -106,9 +106,15 @@ class Service:
         self.jobs.put(("resolve", True))  # what an earlier run left: found and sent once the worker runs
 
     # -- main loop (Kodi's service thread) --------------------------------------------------------
+    def start_up(self):
+        """What the service does once at start: the settings mirror the stored login, the context menu
+        follows Track rewatches."""
+        self._sync_rewatch_setting()
+        account.mirror()
+
     def run(self):
         kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
-        self._sync_rewatch_setting()
+        self.start_up()
         self._worker.start()
         self.sync.start()
         self.sync.request(delay=SYNC_AFTER_START)
@@ -131,17 +137,39 @@ class Service:
     def kick(self):
         self.jobs.put(("flush",))
 
+    @staticmethod
+    def logged_in():
+        """Whether a login is stored: token.json decides, never the settings that mirror it."""
+        return bool(account.current_login())
+
     def settings_changed(self):
+        """The user saved the settings (or Defaults reset them), or the service mirrored the login."""
         self.rules = read_rules()
-        was_logged_in, self._was_logged_in = self._was_logged_in, kodi.setting_bool("logged_in")
+        account.mirror()  # e.g. Defaults blanked the account status: show the truth again
         self._sync_rewatch_setting()
-        if kodi.setting_bool("logged_in"):
+        self._login_changed()
+        self.kick()
+
+    def _account_changed(self, data):
+        """The login script logged in or out: mirror the login, then confirm the hand-off."""
+        account.mirror()
+        self._login_changed()
+        try:
+            nonce = json.loads(data or "null")["id"]
+        except (ValueError, TypeError, KeyError):
+            nonce = None
+        if isinstance(nonce, str):
+            kodi.set_home_property(config.ACCOUNT_ACK_PROPERTY, nonce)
+        self.kick()
+
+    def _login_changed(self):
+        was_logged_in, self._was_logged_in = self._was_logged_in, self.logged_in()
+        if self._was_logged_in:
             if self.flusher.auth_blocked or not was_logged_in:
                 self.client.hold_posts()  # the login script POSTed /users/settings a moment ago
             if not was_logged_in:
                 self.sync.request(delay=SYNC_AFTER_LOGIN)
             self.flusher.resume()  # a new login after a 401
-        self.kick()
 
     def _sync_rewatch_setting(self):
         """Keep the context menu's visibility in step with Track rewatches; off ends every session."""
@@ -158,6 +186,8 @@ class Service:
             self.flusher.resume()
             self._retry_at = None
             self.kick()
+        elif method == "Other." + config.ACCOUNT_MESSAGE and sender == config.ADDON_ID:
+            self._account_changed(data)
         elif method == "Other." + config.SYNC_MESSAGE and sender == config.ADDON_ID:
             self.sync.request(full=True, manual=True)
         elif method == "Other." + config.IMPORT_MESSAGE and sender == config.ADDON_ID:
@@ -237,7 +267,7 @@ class Service:
     def _next_due(self):
         candidates = [self._marks_flush_at, self._retry_at]
         if self._retry_at is None:
-            sending = self.flusher.next_due() if kodi.setting_bool("logged_in") else None
+            sending = self.flusher.next_due() if self.logged_in() else None
             if sending is not None and self._marks_flush_at is not None:
                 sending = max(sending, self._marks_flush_at)  # library marks wait for the rest of theirs
             candidates.append(sending)
@@ -300,9 +330,9 @@ class Service:
 
     def _may_post(self) -> bool:
         """Logged in, as the worker sees it before a POST. A login it has not seen yet holds POSTs for a
-        second first: the login script POSTed /users/settings a moment ago, and settings_changed (on
-        Kodi's thread) may not have run yet, or may have read the settings file while it was written."""
-        logged_in = kodi.setting_bool("logged_in")
+        second first: the login script POSTed /users/settings a moment ago, and the service may not have
+        heard of the login yet (its hand-off arrives on Kodi's thread)."""
+        logged_in = self.logged_in()
         if logged_in and not self._worker_logged_in:
             self.client.hold_posts()
         self._worker_logged_in = logged_in

@@ -86,7 +86,7 @@ class SyncRunner:
 
     def run(self, request: Request) -> None:
         login = token_store().load()
-        if not login.get("access_token") or not kodi.setting_bool("logged_in"):
+        if not login.get("access_token"):
             return
         to_kodi = kodi.setting_bool("sync_from_simkl", True)
         if not to_kodi and not request.send_history:
