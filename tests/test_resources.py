@@ -47,6 +47,7 @@ def test_addon_id_and_version(addon):
     assert addon.get("id") == ADDON_ID
     assert re.fullmatch(r"\d+\.\d+\.\d+", addon.get("version"))
     assert addon.get("name") and addon.get("provider-name")
+    assert ADDON_ID not in addon.get("provider-name") and "developers" not in addon.get("provider-name")
 
 
 def test_addon_requires_python_3_0_1_and_requests(addon):
