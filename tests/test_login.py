@@ -1,4 +1,5 @@
 """Login and logout end to end: the real default.py in the fake Kodi against the fake Simkl server."""
+import io
 import json
 import os
 import runpy
@@ -7,6 +8,8 @@ import sys
 import time
 
 import pytest
+import zxingcpp
+from PIL import Image
 
 from lib.scrobbler import account, api, auth, config
 
@@ -56,6 +59,18 @@ def saved_login(kodi):
         return json.load(handle)
 
 
+def login_window(kodi):
+    """The login dialog shown (the add-on's own skin window), with its properties."""
+    [window] = [w for w in kodi.windows_shown if w._xml == "script-simkl-login.xml"]
+    return window
+
+
+def qr_text(kodi, window):
+    image = Image.open(io.BytesIO(kodi.textures[window.getProperty("qr")]))
+    [found] = zxingcpp.read_barcodes(image)
+    return found.text
+
+
 def ok_messages(kodi):
     return [message for kind, _, message in kodi.dialogs if kind == "ok"]
 
@@ -92,10 +107,14 @@ def test_v1_login_polls_while_pending_then_saves_the_token_and_says_who_is_logge
     polls = pin_polls(simkl)
     assert len(polls) == 2
     code = polls[0].path.rsplit("/", 1)[1]
-    [(_, heading, shown)] = [d for d in kodi.dialogs if d[0] == "progress"]
-    assert heading == "Log in to Simkl"
-    assert "simkl.com/pin" in shown and code in shown
-    assert ("progress-closed", "", "") in kodi.dialogs
+    window = login_window(kodi)
+    assert window.getProperty("heading") == "Log in to Simkl"
+    assert window.getProperty("code") == code
+    assert "simkl.com/pin" in window.getProperty("intro")
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + code
+    assert window.getProperty("time_left").endswith(" left")
+    assert ("window-closed", "script-simkl-login.xml", "") in kodi.dialogs
+    assert [name for name in os.listdir(kodi.profile_dir) if name.startswith("login-qr-")] == []
     login = saved_login(kodi)
     assert login["flow"] == "v1"
     assert login["access_token"] in simkl.tokens
@@ -135,7 +154,7 @@ def test_v1_cancel_leaves_no_token_and_shows_no_error(kodi, simkl, monkeypatch):
     assert_not_logged_in(kodi)
     assert ok_messages(kodi) == []
     assert kodi.notifications == []
-    assert ("progress-closed", "", "") in kodi.dialogs
+    assert ("window-closed", "script-simkl-login.xml", "") in kodi.dialogs
 
 
 def test_v1_code_nobody_enters_expires_with_the_expired_message(kodi, simkl, monkeypatch):
@@ -256,8 +275,9 @@ def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi,
     assert len(device_polls(v2)) == 2
     assert v2.requests_to("/oauth/pin") == []
     assert "read media:write" in v2.requests_to("/oauth2/device")[0].json["scope"]
-    [(_, _, shown)] = [d for d in kodi.dialogs if d[0] == "progress"]
-    assert "simkl.com/pin" in shown and "ABCD-" in shown
+    window = login_window(kodi)
+    assert window.getProperty("code").startswith("ABCD-")
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
     login = saved_login(kodi)
     assert login["flow"] == "v2"
     assert v2.refresh_tokens[login["refresh_token"]] == login["access_token"]

@@ -55,6 +55,10 @@ def localize(string_id, *args):
     return text % args if args else text
 
 
+def addon_path():
+    return addon().getAddonInfo("path")
+
+
 def addon_version():
     return addon().getAddonInfo("version")
 
@@ -123,23 +127,6 @@ def select_dialog(heading, options):
 
 def text_viewer(heading, text):
     xbmcgui.Dialog().textviewer(heading, text)
-
-
-class Progress:
-    """A cancellable progress dialog: what the login flow shows while it waits for the PIN."""
-
-    def __init__(self, heading, message):
-        self._dialog = xbmcgui.DialogProgress()
-        self._dialog.create(heading, message)
-
-    def update(self, percent, message):
-        self._dialog.update(max(0, min(100, int(percent))), message)
-
-    def cancelled(self):
-        return self._dialog.iscanceled()
-
-    def close(self):
-        self._dialog.close()
 
 
 class ProgressBG:

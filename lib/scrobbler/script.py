@@ -6,7 +6,6 @@ token.json into the settings. With the extra argument `settings` (the Account pa
 close the settings dialog) the settings are opened again once that is done.
 """
 import sys
-import time
 
 from . import auth, config, kodi
 from .account import account_line, make_client, tell_service, token_store
@@ -17,42 +16,10 @@ LOGIN_MESSAGES = {
 }
 
 
-class DialogLoginUI(auth.LoginUI):
-    """The login flow's screen: a progress dialog with the code large, the address and the time left."""
-
-    def __init__(self, monitor=None):
-        self._dialog = None
-        self._code_text = ""
-        self._monitor = monitor
-
-    def show_code(self, user_code, url):
-        address = url.replace("https://", "").replace("http://", "")
-        self._code_text = "%s[CR][CR][B][COLOR yellow]%s[/COLOR][/B]" % (kodi.localize(32031, address), user_code)
-        self._dialog = kodi.Progress(kodi.localize(32030), self._code_text)
-
-    def wait(self, seconds, seconds_left, total):
-        end = time.monotonic() + seconds
-        while True:
-            left = max(0, seconds_left - (seconds - (end - time.monotonic())))
-            minutes, secs = divmod(int(left), 60)
-            self._dialog.update(100 * left / total if total else 0,
-                                "%s[CR]%s" % (self._code_text, kodi.localize(32032, "%d:%02d" % (minutes, secs))))
-            if self._dialog.cancelled() or kodi.abort_requested():
-                return False
-            remaining = end - time.monotonic()
-            if remaining <= 0:
-                return True
-            kodi.sleep(min(0.5, remaining))
-
-    def close(self):
-        if self._dialog is not None:
-            self._dialog.close()
-            self._dialog = None
-
-
 def login(from_settings=False):
     store = token_store()
     client = make_client(store)
+    from .login_dialog import DialogLoginUI
     result = auth.login(client, store, DialogLoginUI(), config.auth_flow(), pin_url=config.PIN_URL, log=kodi.log)
     if result.outcome == "ok":
         tell_service()

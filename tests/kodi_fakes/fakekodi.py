@@ -85,7 +85,10 @@ class World:
         self.select_answers = []
         self.progress_updates = []
         self.background_progress = []  # (event, percent, text) of DialogProgressBG
-        self.progress_cancel_after = None  # cancel the progress dialog after N updates
+        self.progress_cancel_after = None  # cancel the progress dialog (or login window) after N updates
+        self.windows = []  # the add-on's own windows (WindowXMLDialog) now shown
+        self.windows_shown = []  # every one shown so far
+        self.textures = {}  # image path -> the bytes a window loaded from it
         self.abort = threading.Event()
         self.jsonrpc_handlers = {}  # method -> callable(params) -> result
         self.jsonrpc_calls = []

@@ -90,3 +90,53 @@ class ListItem(_stub.ListItem):
 
     def getPath(self):
         return self._path
+
+
+class Action(_stub.Action):
+    """An input action as Kodi hands it to a window's onAction."""
+
+    def __init__(self, action_id=0):
+        self._id = action_id
+
+    def getId(self):
+        return self._id
+
+
+class WindowXMLDialog(_stub.WindowXMLDialog):
+    """A window of the add-on's skin: checks its XML file exists where Kodi looks for it
+    (<path>/resources/skins/<skin>/<resolution>/<file>), records show/close and its properties.
+    With world().progress_cancel_after set, the user presses Back after that many property updates:
+    Kodi calls the window's onAction (delivered on the script's thread, as waitForAbort runs it)."""
+
+    def __new__(cls, xmlFilename, scriptPath, defaultSkin="Default", defaultRes="720p", isMedia=False):
+        import os
+        path = os.path.join(scriptPath, "resources", "skins", defaultSkin, defaultRes, xmlFilename)
+        if not os.path.isfile(path):
+            raise RuntimeError("XML File for Window is missing: %s" % path)
+        window = super().__new__(cls)
+        window._xml = xmlFilename
+        window._properties = {}
+        return window
+
+    def show(self):
+        world().dialogs.append(("window", self._xml, ""))
+        world().windows.append(self)
+        world().windows_shown.append(self)
+
+    def close(self):
+        world().dialogs.append(("window-closed", self._xml, ""))
+        if self in world().windows:
+            world().windows.remove(self)
+
+    def setProperty(self, key, value):
+        self._properties[key.lower()] = value
+        if value and key.lower() == "qr":  # an image path: what Kodi would load and show
+            with open(value, "rb") as handle:
+                world().textures[value] = handle.read()
+        world().progress_updates.append((key, value))
+        limit = world().progress_cancel_after
+        if limit is not None and len(world().progress_updates) > limit and self in world().windows:
+            self.onAction(Action(_stub.ACTION_NAV_BACK))
+
+    def getProperty(self, key):
+        return self._properties.get(key.lower(), "")
