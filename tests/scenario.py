@@ -86,9 +86,9 @@ class RunningService:
         self.thread = threading.Thread(target=self.service.run, daemon=True)
 
     def start(self):
-        """Start the loop and return once its start-up is done (as Kodi logs the start line)."""
+        """Start the loop and return once its start-up is done and the worker has made the queue."""
         self.thread.start()
-        assert wait_for(self.service._worker.is_alive), "the service did not start"
+        assert wait_for(lambda: self.service._parts_started), "the service did not start"
         return self
 
     def stop(self, within=1.0):

@@ -51,11 +51,12 @@ def mirror():
     wanted = {"account_type": account_type,
               "account_status": account_line(login.get("user_name") or "?", account_type) if login else ""}
     changed = False
-    if kodi.setting_bool("logged_in") != bool(login):
+    settings = kodi.addon()  # one read of the settings file
+    if kodi.setting_bool("logged_in", settings=settings) != bool(login):
         kodi.set_setting_bool("logged_in", bool(login))
         changed = True
     for key, value in wanted.items():
-        if kodi.setting_str(key) != value:
+        if kodi.setting_str(key, settings=settings) != value:
             kodi.set_setting_str(key, value)
             changed = True
     return changed

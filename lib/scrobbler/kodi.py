@@ -19,26 +19,28 @@ _SECRET_FIELD = re.compile(
 
 
 def addon():
-    """A fresh Addon object: one created earlier may not see settings another interpreter wrote."""
+    """A fresh Addon object: one created earlier may not see settings another interpreter wrote.
+    Making one has Kodi read the settings file: to read several settings at once, make one and pass
+    it as `settings` to the readers below."""
     return xbmcaddon.Addon(config.ADDON_ID)
 
 
-def setting_bool(key, default=False):
+def setting_bool(key, default=False, settings=None):
     try:
-        return addon().getSettingBool(key)
+        return (settings or addon()).getSettingBool(key)
     except (RuntimeError, TypeError):
         return default
 
 
-def setting_int(key, default=0):
+def setting_int(key, default=0, settings=None):
     try:
-        return addon().getSettingInt(key)
+        return (settings or addon()).getSettingInt(key)
     except (RuntimeError, TypeError):
         return default
 
 
-def setting_str(key, default=""):
-    value = addon().getSettingString(key)
+def setting_str(key, default="", settings=None):
+    value = (settings or addon()).getSettingString(key)
     return default if value is None else value
 
 

@@ -4,13 +4,16 @@ A finished watch (or a library mark) is committed to the outbox on the thread Ko
 before anything that can block; the worker then finds its title and sends it. Whatever the worker
 meets (a failing disk, a JSON-RPC error, a bug) is logged once and tried again later: it never
 dies. At Kodi's quit the request in flight is cut, and the loop is left within a second.
+
+Start-up is kept short: what Kodi's callbacks need (the player, the monitor) is made at once; the
+queue (sqlite), the sender and the sync are made at their first use, which is the worker's first
+job, right after the ready line, and requests is imported only for the first request.
 """
 import dataclasses
 import json
 import os
 import queue
 import random
-import sqlite3
 import threading
 import time
 
@@ -19,14 +22,11 @@ import xbmc
 from . import account, config, kodi
 from .api import ApiError
 from .clock import SteadyClock
-from .flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED, Flusher, backoff
 from .marks import OwnWrites, PlaybackMarks, library_item
 from .media import Show
-from .outbox import Outbox
 from .player import Player
 from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
 from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
-from .sync.runner import SyncRunner
 from .watch import Rules, decide
 
 # Marking a season or a show in Kodi sends one update per episode, a few milliseconds apart: they
@@ -38,19 +38,24 @@ SYNC_AFTER_LOGIN = 5.0
 SYNC_AFTER_SCAN = 5.0
 REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
 EXCLUDED_FOLDER_SLOTS = 12  # exclude_folder1..12 in settings.xml
-# What a failure to send is told as (once per problem until something is sent again).
-SEND_PROBLEMS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_UNEXPECTED: 32222, ERR_CONFIG: 32039}
+
+
+def send_problems():
+    """What a failure to send is told as (once per problem until something is sent again)."""
+    from .flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
+    return {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_UNEXPECTED: 32222, ERR_CONFIG: 32039}
 
 
 def read_rules() -> Rules:
-    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n)
+    settings = kodi.addon()  # one read of the settings file for all of them
+    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n, settings=settings)
                                 for n in range(1, EXCLUDED_FOLDER_SLOTS + 1)) if f)
-    return Rules(threshold=max(1, min(100, kodi.setting_int("threshold", 80))) / 100.0,
-                 min_length=max(0, kodi.setting_int("min_length", 5)) * 60.0,
-                 movies=kodi.setting_bool("scrobble_movies", True),
-                 episodes=kodi.setting_bool("scrobble_episodes", True),
-                 exclude_http=kodi.setting_bool("exclude_http"),
-                 exclude_plugin=kodi.setting_bool("exclude_plugin"),
+    return Rules(threshold=max(1, min(100, kodi.setting_int("threshold", 80, settings))) / 100.0,
+                 min_length=max(0, kodi.setting_int("min_length", 5, settings)) * 60.0,
+                 movies=kodi.setting_bool("scrobble_movies", True, settings),
+                 episodes=kodi.setting_bool("scrobble_episodes", True, settings),
+                 exclude_http=kodi.setting_bool("exclude_http", settings=settings),
+                 exclude_plugin=kodi.setting_bool("exclude_plugin", settings=settings),
                  excluded_folders=folders)
 
 
@@ -69,19 +74,19 @@ class Monitor(xbmc.Monitor):
 
 
 class Service:
-    def __init__(self, clock=time.time, sleep=None, steady=None, rng=random.random):
+    def __init__(self, clock=time.time, sleep=None, steady=None, rng=random.random, started=None):
+        # (wall, this thread's CPU) when the interpreter began: the ready line tells the time since then
+        self._started = (time.perf_counter(), time.thread_time()) if started is None else started
         self.clock = clock  # wall time: when a watch happened
         self.steady = steady or SteadyClock(clock)  # what waits and holds are measured on
         self._rng = rng
         self.profile = kodi.profile_dir()
-        self.outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady, log=kodi.warn)
         self.client = account.make_client(clock=self.steady if sleep else None, sleep=sleep)
         self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
         self.sessions = Sessions(self.profile, clock=clock)
-        self.flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=rng, log=kodi.log,
-                               on_auth_expired=self._auth_expired, on_sent=self._sent,
-                               on_rewatch=self._rewatch_answered, session_id=self._session_id,
-                               before_batch=self._resolve_waiting, on_problem=self._send_problem)
+        self._parts_lock = threading.RLock()
+        self._outbox = self._flusher = self._sync = None  # made at first use: see outbox, flusher, sync
+        self._parts_started = False
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
@@ -101,9 +106,42 @@ class Service:
         self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock)
         self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
         self._stopping = threading.Event()
-        self.sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player, self._stopping,
-                               on_queued=self.kick, clock=self.steady)
         self.jobs.put(("resolve", True))  # what an earlier run left: found and sent once the worker runs
+
+    # -- parts made at their first use (by the worker's first job, or a callback that comes sooner) --
+    @property
+    def outbox(self):
+        with self._parts_lock:
+            if self._outbox is None:
+                from .outbox import Outbox  # sqlite3
+                self._outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady,
+                                      log=kodi.warn)
+            return self._outbox
+
+    @outbox.setter
+    def outbox(self, value):
+        with self._parts_lock:
+            self._outbox = value
+
+    @property
+    def flusher(self):
+        with self._parts_lock:
+            if self._flusher is None:
+                from .flush import Flusher
+                self._flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=self._rng, log=kodi.log,
+                                        on_auth_expired=self._auth_expired, on_sent=self._sent,
+                                        on_rewatch=self._rewatch_answered, session_id=self._session_id,
+                                        before_batch=self._resolve_waiting, on_problem=self._send_problem)
+            return self._flusher
+
+    @property
+    def sync(self):
+        with self._parts_lock:
+            if self._sync is None:
+                from .sync.runner import SyncRunner
+                self._sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player,
+                                        self._stopping, on_queued=self.kick, clock=self.steady)
+            return self._sync
 
     # -- main loop (Kodi's service thread) --------------------------------------------------------
     def start_up(self):
@@ -113,11 +151,11 @@ class Service:
         account.mirror()
 
     def run(self):
-        kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
         self.start_up()
         self._worker.start()
-        self.sync.start()
-        self.sync.request(delay=SYNC_AFTER_START)
+        wall, cpu = time.perf_counter() - self._started[0], time.thread_time() - self._started[1]
+        kodi.log("service %s %s started (Kodi %s) in %.0f ms (%.0f ms CPU)" % (
+            config.ADDON_ID, kodi.addon_version(), kodi.kodi_version(), wall * 1000, cpu * 1000))
         while not self.monitor.waitForAbort(3600):
             self.jobs.put(("prune",))
             self.sync.request()  # hourly: one /sync/activities request when nothing moved
@@ -130,7 +168,10 @@ class Service:
         self._stopping.set()
         self.player.stop_sampling()
         self.client.abort()
-        self.sync.wake()
+        with self._parts_lock:
+            sync = self._sync
+        if sync is not None:
+            sync.wake()
         self.jobs.put(None)
         self._worker.join(0.5)
 
@@ -233,6 +274,7 @@ class Service:
         self.jobs.put(("resolve", False))
 
     def _commit(self, report, watched_at, kind):
+        import sqlite3
         try:
             self.outbox.add_unresolved(report, watched_at, kind)
         except sqlite3.Error as exc:
@@ -241,9 +283,17 @@ class Service:
             self._storage_failed(exc)
 
     # -- worker thread ----------------------------------------------------------------------------
+    def _start_parts(self):
+        """The worker's first step after the ready line: make the queue and start the sync."""
+        if not self._parts_started:
+            self.sync.start()
+            self.sync.request(delay=SYNC_AFTER_START)
+            self._parts_started = True
+
     def _work(self):
         while True:
             try:
+                self._start_parts()
                 due = self._next_due()
             except Exception as exc:  # noqa: BLE001 - the worker outlives every error
                 self._failed("scheduling", exc)
@@ -298,6 +348,9 @@ class Service:
 
     def _failed(self, what, exc):
         """Log a problem once while it lasts, tell the user of a full disk, and try again later."""
+        import sqlite3
+
+        from .flush import backoff
         self._failures += 1
         delay = min(FAILURE_RETRY_CAP, backoff(self._failures - 1, self._rng))
         self._retry_at = self.steady() + delay
@@ -365,6 +418,7 @@ class Service:
         found = self.resolver.resolve(playing_item(entry.report))
         if found is None:
             if self.resolver.unavailable:
+                from .flush import ERR_NETWORK, backoff
                 wait = backoff(entry.attempts, self._rng)
                 self.outbox.defer_unresolved(entry.id, self.steady() + wait, ERR_NETWORK)
                 kodi.log("watched %r: looking it up again in %.0f s (%s)" % (label, wait, self.resolver.last_reason))
@@ -459,8 +513,9 @@ class Service:
     def _send_problem(self, code):
         """Sending failed: tell the user once per problem, not at every retry (a notification held
         back during playback is told at the next failure)."""
-        if code in SEND_PROBLEMS and code not in self._told_send:
-            if kodi.notify(kodi.localize(SEND_PROBLEMS[code]), heading=kodi.localize(32563), icon=kodi.WARNING):
+        problems = send_problems()
+        if code in problems and code not in self._told_send:
+            if kodi.notify(kodi.localize(problems[code]), heading=kodi.localize(32563), icon=kodi.WARNING):
                 self._told_send.add(code)
 
     def _announce(self, entries):
@@ -500,7 +555,3 @@ def _kept_path(path):
         host, slash, tail = rest.partition("/")
         return scheme + sep + host.rpartition("@")[2] + slash + tail
     return path
-
-
-def run():
-    Service().run()
