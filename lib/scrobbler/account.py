@@ -59,6 +59,8 @@ def mirror():
         if kodi.setting_str(key, settings=settings) != value:
             kodi.set_setting_str(key, value)
             changed = True
+    if changed:
+        kodi.log("the Account settings now show: %s" % ("logged in" if login else "not logged in"))
     return changed
 
 

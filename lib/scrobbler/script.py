@@ -62,7 +62,7 @@ def send_history():
 
 
 ACTIONS = {"login": login, "logout": logout, "status": status, "rewatch": rewatch, "sync": sync,
-           "import": send_history}
+           "import": send_history, "settings": kodi.open_settings}
 
 
 FROM_SETTINGS = {"login", "logout"}  # actions the Account page runs with the argument "settings"
