@@ -62,12 +62,15 @@ def test_no_setting_is_dead(settings):
     assert '"exclude_folder%d"' in code
 
 
-def test_there_are_twelve_folder_slots_each_browsing_only_video_sources(settings):
+def test_there_are_twelve_folder_slots_each_browsing_video_sources_and_no_network(settings):
+    """Kodi's folder browser for a path setting lists the sources named, then always this device's own
+    drives; "local" leaves out the network locations (NFS, SMB, Zeroconf, UPnP): GUIControlSettings.cpp,
+    CGUIControlButtonSetting::GetPath. tests/e2e/test_settings_page.py shows what Kodi lists."""
     slots = [s for s in settings.iter("setting") if s.get("id", "").startswith("exclude_folder")]
     assert [s.get("id") for s in slots] == ["exclude_folder%d" % n for n in range(1, FOLDER_SLOTS + 1)]
     for slot in slots:
         assert slot.get("type") == "path"
-        assert [source.text for source in slot.findall("constraints/sources/source")] == ["videos"]
+        assert [source.text for source in slot.findall("constraints/sources/source")] == ["videos", "local"]
         assert slot.findtext("constraints/writable") == "false"
 
 
