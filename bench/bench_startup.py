@@ -15,7 +15,9 @@ For each start with the add-on, the service's start-up is read from kodi.log:
 Kodi's start is the time from launching kodi.bin until its JSON-RPC answers, with and without the
 add-on. Prints the medians and the machine's load average; exits non-zero if a line is missing or
 kodi.log has a Python error.
-Usage: bench_startup.py [--runs 5]
+--tree measures another checkout of the add-on (its tools/build_zip.py builds the zip); its service
+must log the same two lines.
+Usage: bench_startup.py [--runs 5] [--tree PATH]
 """
 import argparse
 import os
@@ -48,9 +50,9 @@ def log_time(stamp):
     return datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S.%f").timestamp()
 
 
-def build_zip(out_dir):
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "build_zip.py"), "--out-dir", str(out_dir)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True)
+def build_zip(out_dir, tree=ROOT):
+    done = subprocess.run([sys.executable, str(Path(tree) / "tools" / "build_zip.py"), "--out-dir", str(out_dir)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=True, cwd=str(tree))
     return Path(done.stdout.strip().splitlines()[-1])
 
 
@@ -80,6 +82,7 @@ def one_start_up(kodi):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--tree", default=str(ROOT), help="the add-on's source tree (default: this one)")
     args = parser.parse_args()
     missing = missing_tools()
     if missing:
@@ -91,7 +94,7 @@ def main():
         try:
             kodi.install_addon_dir(requests_module(ROOT / ".cache" / "e2e"))
             kodi.install_addon_dir(pyqrcode_module(ROOT / ".cache" / "e2e"))
-            kodi.install_addon_zip(build_zip(scratch))
+            kodi.install_addon_zip(build_zip(scratch, args.tree))
             kodi.set_addon_settings(ADDON_ID, {"sync_from_simkl": False})
             kodi.start(timeout=120)
             kodi.enable_addon(ADDON_ID)

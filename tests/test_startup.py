@@ -1,13 +1,14 @@
-"""The service's start-up stays short: until the ready line only what Kodi's callbacks need is imported;
+"""The service's start-up stays short: until the ready line only what Kodi's callbacks need is imported
+(not even the dataclasses module, with the inspect module it pulls in);
 requests (the biggest import), the sqlite queue, the sender and the sync come after it."""
 import os
 import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFERRED = ("requests", "urllib3", "sqlite3", "socket", "lib.scrobbler.outbox", "lib.scrobbler.flush",
-            "lib.scrobbler.sync.runner", "lib.scrobbler.sync.engine", "lib.scrobbler.login_dialog",
-            "lib.scrobbler.status")
+DEFERRED = ("requests", "urllib3", "sqlite3", "socket", "dataclasses", "inspect", "lib.scrobbler.outbox",
+            "lib.scrobbler.flush", "lib.scrobbler.sync.runner", "lib.scrobbler.sync.engine",
+            "lib.scrobbler.login_dialog", "lib.scrobbler.status")
 
 PROBE = r"""
 import sys, tempfile

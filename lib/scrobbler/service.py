@@ -9,7 +9,6 @@ Start-up is kept short: what Kodi's callbacks need (the player, the monitor) is 
 queue (sqlite), the sender and the sync are made at their first use, which is the worker's first
 job, right after the ready line, and requests is imported only for the first request.
 """
-import dataclasses
 import json
 import os
 import queue
@@ -250,7 +249,7 @@ class Service:
         if not verdict.watched:
             kodi.debug("not watched: %r (%s)" % (label, verdict.reason))
             return
-        report = dict(dataclasses.asdict(tracked.item), label=label)
+        report = dict(tracked.item.asdict(), label=label)
         # Only what finding the title needs is written down: never a stream's address or credentials.
         report.update(path=_kept_path(tracked.item.path), source=_kept_path(tracked.item.source))
         self._commit(report, tracked.playback.finished_at, "add")
