@@ -5,11 +5,13 @@ account_status only mirror it for the Account page; the service alone writes the
 no two interpreters ever write the settings file at once.
 """
 import random
+import threading
 import time
 
 from . import api, auth, config, kodi
 
 ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
+_MIRROR_LOCK = threading.RLock()  # the service mirrors from Kodi's callbacks and from its worker (a 401)
 
 
 def token_store():
@@ -46,6 +48,11 @@ def current_login(store=None) -> dict:
 
 def mirror():
     """Make the settings show the stored login; writes only what differs. Only the service calls this."""
+    with _MIRROR_LOCK:
+        return _mirror()
+
+
+def _mirror():
     login = current_login()
     account_type = (login.get("account_type") or "free") if login else ""
     wanted = {"account_type": account_type,
