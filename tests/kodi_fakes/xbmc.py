@@ -87,7 +87,7 @@ class Player(_stub.Player):
             # answers (tests/e2e/test_kodi_facts.py).
             raise SystemError("getPlayingItem() before xbmcgui was imported: Kodi 21 would crash")
         # Kodi's current file item: its path stays the item's own plugin:// URL, while getPlayingFile()
-        # gives the resolved stream (seen in Kodi 20.1, tests/e2e/test_addon_videos.py).
+        # gives the resolved stream (seen in Kodi 20.1 and 21.2, tests/e2e/test_addon_videos.py).
         item = xbmcgui.ListItem(path=world().player.source)
         for key, value in world().player.properties.items():
             item.setProperty(key, value)
