@@ -18,7 +18,7 @@ KODI21_SUDO ?=
 e2e_run = $(if $(filter 21,$(1)),$(KODI21_SUDO)) env KODI=$(1) CI=$(CI) $(VPY) -m pytest \
 	$(if $(filter 21,$(1)),-p no:cacheprovider) -m e2e tests/e2e
 
-.PHONY: zip test unit e2e e2e21 kodi21-root lint check bench mutation soak art clean
+.PHONY: zip test unit e2e e2e21 kodi21-root lint check bench mutation soak art screenshots clean
 
 zip:
 	$(PYTHON) tools/build_zip.py $(ZIP_ARGS)
@@ -71,6 +71,11 @@ mutation: $(VENV)/.installed
 
 art: $(VENV)/.installed
 	$(VPY) tools/make_art.py
+
+# Settings, login dialog and status view, taken in a real headless Kodi (like `make e2e`, needs kodi and xvfb)
+# against the fake Simkl server: resources/media/screenshot-0N.jpg, declared in addon.xml.
+screenshots: $(VENV)/.installed
+	$(VPY) tools/screenshots.py
 
 clean:
 	rm -rf dist .cache .pytest_cache .ruff_cache mutants

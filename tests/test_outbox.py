@@ -330,6 +330,49 @@ def test_last_error_is_none_once_nothing_is_pending(box):
     assert box.last_error() is None
 
 
+
+# --- what the status view reads ----------------------------------------------------------
+
+def test_waiting_lists_pending_and_unresolved_entries_oldest_first_with_their_watch_time(box, clock):
+    first = box.add(movie(1), START - HOUR)
+    lookup = box.add_unresolved({"title": "Home Video", "label": "home.mkv"}, START - 60)
+    box.mark_sent([box.add(movie(2), START)])
+    box.mark_not_found([box.add(movie(3), START)])
+    third = box.add(episode(4), START - 30)
+    box.defer([third], until=START + 300, error="network")
+
+    waiting = box.waiting_entries(limit=5)
+
+    assert [(w.id, w.state, w.label, w.watched_at) for w in waiting] == [
+        (first, "pending", "Movie 1 (2001)", "2026-05-14T19:00:00Z"),
+        (lookup, "unresolved", "Home Video", "2026-05-14T19:59:00Z"),
+        (third, "pending", "Show S01E04", "2026-05-14T19:59:30Z")]
+    assert [w.id for w in box.waiting_entries(limit=2)] == [first, lookup]
+
+
+def test_an_unresolved_entry_without_a_title_is_listed_by_its_label(box):
+    box.add_unresolved({"media_type": "movie", "dbid": 4, "label": "movie 4"}, START)
+    assert [w.label for w in box.waiting_entries()] == ["movie 4"]
+
+
+def test_last_deferral_tells_why_and_until_when_the_latest_failed_entry_waits(box, clock):
+    assert box.last_deferral() is None
+    first, second = box.add(movie(1)), box.add(movie(2))
+    box.defer([first], until=START + 600, error="server")
+    clock.now += 10
+    box.defer([second], until=START + 900, error="rate_limited")
+    assert box.last_deferral() == ("rate_limited", START + 900)
+    box.mark_sent([second])
+    assert box.last_deferral() == ("server", START + 600)
+
+
+def test_states_tell_each_entry_state_attempts_and_last_error(box):
+    first, second = box.add(movie(1)), box.add(movie(2))
+    box.defer([first], until=START, error="network")
+    box.mark_sent([second])
+    assert box.states([first, second, 999]) == {first: ("pending", 1, "network"), second: ("sent", 0, None)}
+    assert box.states([]) == {}
+
 # --- pruning -----------------------------------------------------------------------------
 
 def test_prune_deletes_sent_entries_older_than_the_age(box, clock):

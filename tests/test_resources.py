@@ -84,6 +84,15 @@ def test_artwork_exists_in_the_sizes_kodi_wants(addon, asset, kind, size):
         assert (image.format, image.size) == (kind, size)
 
 
+def test_three_screenshots_are_declared_and_are_pictures_the_addon_checker_accepts(addon):
+    paths = [element.text for element in extension(addon, "xbmc.addon.metadata").findall("assets/screenshot")]
+    assert len(paths) == 3  # settings, login dialog, status view: tools/screenshots.py
+    for path in paths:
+        assert os.path.getsize(os.path.join(ROOT, path)) < 750 * 1024
+        with Image.open(os.path.join(ROOT, path)) as image:
+            assert image.format in ("JPEG", "PNG") and image.size in ((1280, 720), (1920, 1080)), path
+
+
 def test_every_label_in_addon_xml_is_in_strings_po(addon, string_ids):
     labels = [element.text for element in addon.iter("label")]
     missing = [label for label in labels if not label.isdigit() or int(label) not in string_ids]

@@ -1,4 +1,5 @@
-"""The status view (`default.py status`): what it shows and what its buttons do."""
+"""The status view (`default.py status`): its window from the add-on's skin folder, what it shows and what
+its buttons do, with the real outbox file, the fake Simkl server and, for Retry now, the real service."""
 import os
 import runpy
 import sys
@@ -8,19 +9,24 @@ from lib.scrobbler import config
 from lib.scrobbler.media import Movie, Show
 from lib.scrobbler.outbox import Outbox
 from lib.scrobbler.rewatch import Sessions
-from scenario import SHOW, log_in
+from scenario import SHOW, Clock, RunningService, log_in
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_status(kodi, *answers):
-    kodi.select_answers.extend(answers)
+def run_status(kodi, *steps, selects=()):
+    """Open the status view as Kodi runs `default.py status`; `steps` are what the user does in it
+    (a button's label is a click; Back closes it once none is left); returns the window."""
+    kodi.window_steps.extend(steps)
+    kodi.select_answers.extend(selects)
     old = sys.argv
     sys.argv = ["default.py", "status"]
     try:
         runpy.run_path(os.path.join(ROOT, "default.py"), run_name="__main__")
     finally:
         sys.argv = old
+    assert kodi.window_steps == [], "steps left over: %r" % kodi.window_steps
+    return kodi.windows[-1]
 
 
 def queue(kodi):
@@ -33,29 +39,98 @@ def queue(kodi):
         outbox.defer([third], time.time() + 3600, "network")
 
 
-def shown_lines(kodi):
-    selects = [d for d in kodi.dialogs if d[0] == "select"]
-    return selects[-1][2].split("\n")
-
-
-def test_status_shows_account_counts_and_the_last_problem_in_plain_words(kodi, simkl):
+def test_the_view_is_the_addons_own_window_with_information_apart_from_actions(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
-    run_status(kodi, -1)
-    lines = shown_lines(kodi)
-    assert lines == ["Logged in as jane_doe (PRO)", "Waiting to be sent: 1", "Sent: 1",
-                     "Last problem: Cannot reach Simkl. Check the network connection and try again.",
-                     "Retry now", "Sync now", "Needs attention: 1"]
+    window = run_status(kodi)
+    assert window.xml_path == os.path.join(ROOT, "resources", "skins", "default", "1080i", "script-simkl-status.xml")
+    first = window.screens[0]
+    assert first["info"][:2] == ["Simkl · Status and queue", "Logged in as jane_doe (PRO)"]
+    assert "Waiting to be sent: 1   ·   Sent: 1   ·   Needs attention: 1" in first["info"]
+    # in Kodi's default region for en_gb (tests/kodi_fakes/xbmc.py REGION), in local time
+    watched = time.strftime("%m/%d/%Y %I:%M %p", time.localtime(1_700_000_000))
+    assert first["info"][first["info"].index("Waiting to be sent") + 1] == "Dune (2021) — watched " + watched
+    assert "Why: Simkl could not be reached" in first["info"]
+    assert [line for line in first["info"] if line.startswith("Next automatic try: ")]
+    assert "Last problem: Cannot reach Simkl. Check the network connection and try again." in first["info"]
+    assert first["actions"] == ["Retry now", "Needs attention: 1", "Sync now", "Close"]
 
 
-def test_retry_now_makes_everything_due_and_wakes_the_service(kodi, simkl):
+def test_close_closes_the_view(kodi, simkl):
+    log_in(kodi, simkl)
+    window = run_status(kodi, "Close")
+    assert window.is_open is False and len(window.screens) == 2
+
+
+def test_not_logged_in_is_said_plainly_and_log_in_is_offered_instead_of_retry(kodi, simkl):
+    queue(kodi)
+    window = run_status(kodi)
+    assert window.screens[0]["info"][1] == "Not logged in"
+    assert "They are sent once you log in." in window.screens[0]["info"]
+    assert window.screens[0]["actions"] == ["Log in", "Needs attention: 1", "Close"]
+
+
+def test_log_in_runs_the_login_and_the_view_then_shows_the_account(kodi, simkl, monkeypatch):
+    from lib.scrobbler import api
+    simkl.pin_interval = 0.01
+    simkl.approve_after_polls = 1  # the user types the code at once
+    monkeypatch.setattr(api, "POST_INTERVAL", 0.02)  # Simkl's POST pacing, shrunk as in test_login
+    simkl.post_interval = 0.02
+    window = run_status(kodi, "Log in")
+    assert ("progress", "Log in to Simkl") in [d[:2] for d in kodi.dialogs]
+    assert window.screens[-2]["info"][1] == "Logged in as jane_doe (PRO)"
+    assert window.screens[-2]["actions"] == ["Sync now", "Close"]
+
+
+def test_retry_now_is_not_offered_with_nothing_waiting(kodi, simkl):
+    log_in(kodi, simkl)
+    window = run_status(kodi)
+    assert window.screens[0]["actions"] == ["Sync now", "Close"]
+    assert "Nothing is waiting to be sent." in window.screens[0]["info"]
+
+
+def retry_with_the_service(kodi, simkl):
+    """Retry now in the view while the real service runs; returns the window once the outcome was told."""
+    runner = RunningService(kodi, Clock(time.time())).start()  # the queue's times are the real clock's
+    try:
+        # the user waits in the view until the outcome is told
+        window = run_status(kodi, "Retry now", lambda window: window.controller.finish())
+        runner.idle()
+    finally:
+        runner.stop()
+    return window
+
+
+def test_retry_now_sends_what_waits_and_tells_how_many_were_sent(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
-    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
-    run_status(kodi, 4)  # the first action, after four information lines
-    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
-        assert outbox.next_due() <= time.time()
+    window = retry_with_the_service(kodi, simkl)
     assert ("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE}) in kodi.jsonrpc_calls
+    assert ("Simkl", "Sent to Simkl: 1") in [n[:2] for n in kodi.notifications]
+    assert [w.key for w in simkl.watches] == ["movie:imdb=tt1160419"]
+    assert "Retry now: sent 1, needs attention 0, failing: none" in kodi.log_text()
+    assert window.screens[-2]["actions"] == ["Needs attention: 1", "Sync now", "Close"]  # the view shows it too
+
+
+def test_a_retry_that_fails_again_says_why(kodi, simkl):
+    log_in(kodi, simkl)
+    queue(kodi)
+    simkl.fail("/sync/history", 503, times=1000)
+    retry_with_the_service(kodi, simkl)
+    assert ("Simkl", "Still failing: Simkl had a problem answering. The add-on tries again by itself.") in \
+        [n[:2] for n in kodi.notifications]
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert outbox.counts()["pending"] == 1
+
+
+def test_no_answer_in_time_is_told_too(kodi, simkl, monkeypatch):
+    from lib.scrobbler import status
+    log_in(kodi, simkl)
+    queue(kodi)
+    monkeypatch.setattr(status, "RETRY_WAIT", 0.0)  # no service runs: nothing comes of the retry
+    run_status(kodi, "Retry now")
+    assert ("Simkl", "No answer from Simkl yet. The add-on keeps trying by itself.") in \
+        [n[:2] for n in kodi.notifications]
 
 
 def needs_attention_queue(kodi):
@@ -81,7 +156,7 @@ def test_needs_attention_lists_each_entry_with_its_reason_in_plain_words(kodi, s
     log_in(kodi, simkl)
     needs_attention_queue(kodi)
 
-    run_status(kodi, 6, -1, -1)  # Needs attention (after four lines, Retry now, Sync now), then close both lists
+    run_status(kodi, "Needs attention: 4", selects=[-1])
 
     assert attention_rows(kodi) == [
         "Retry all", "Discard all",
@@ -93,18 +168,19 @@ def test_needs_attention_lists_each_entry_with_its_reason_in_plain_words(kodi, s
 
 def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, simkl):
     log_in(kodi, simkl)
-    ids = needs_attention_queue(kodi)
+    needs_attention_queue(kodi)
     kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
     kodi.yesno_answers.append(True)
 
-    run_status(kodi, 6, 4, 0, 4, 1, -1, -1)  # Bad Entry: Retry; then the entry in its place, Unknown Film: Discard
+    # Bad Entry: Retry; then the entry in its place, Unknown Film: Discard
+    window = run_status(kodi, "Needs attention: 4", selects=[4, 0, 4, 1, -1])
 
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         left = {a.label for a in outbox.attention()}
         assert (outbox.counts()["pending"], outbox.counts()["refused"]) == (2, 0)
     assert left == {"Home Video", "Stuck Film (2002)"}  # Bad Entry retried, Unknown Film discarded
     assert ("yesno", "Simkl", "Discard 1 entries? They will never be sent to Simkl.") in kodi.dialogs
-    assert ids
+    assert "Needs attention: 2" in window.screens[-2]["actions"]  # the view shows what is left
 
 
 def test_discard_all_asks_first_and_drops_every_entry_that_needs_attention(kodi, simkl):
@@ -112,11 +188,12 @@ def test_discard_all_asks_first_and_drops_every_entry_that_needs_attention(kodi,
     needs_attention_queue(kodi)
     kodi.yesno_answers.append(True)
 
-    run_status(kodi, 6, 1, -1)
+    window = run_status(kodi, "Needs attention: 4", selects=[1])
 
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.attention() == []
         assert sum(outbox.counts().values()) == 0
+    assert window.screens[-2]["actions"] == ["Sync now", "Close"]
 
 
 def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(kodi, simkl):
@@ -124,7 +201,7 @@ def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(ko
     needs_attention_queue(kodi)
     kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
 
-    run_status(kodi, 6, 0)
+    run_status(kodi, "Needs attention: 4", selects=[0])
 
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.attention() == []
@@ -134,23 +211,27 @@ def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(ko
 def test_an_active_rewatch_session_is_listed_and_can_be_ended(kodi, simkl):
     log_in(kodi, simkl)
     sessions = Sessions(kodi.profile_dir)
-    show = Show(SHOW["title"], SHOW["year"], {"tvdb": 392256})
-    sessions.start(show)
-    run_status(kodi, 6, -1)  # 4 lines (account, 2 counts, sessions), then Retry now, Sync now, End session
-    assert "Rewatch sessions: 1" in [d for d in kodi.dialogs if d[0] == "select"][0][2].split("\n")
+    sessions.start(Show(SHOW["title"], SHOW["year"], {"tvdb": 392256}))
+    window = run_status(kodi, "End rewatch session: The Last of Us (2023)")
+    assert "Rewatch sessions: 1" in window.screens[0]["info"][2]
     assert sessions.all() == {}
     assert any("Rewatch session ended: The Last of Us (2023)" in n[1] for n in kodi.notifications)
+    assert window.screens[-2]["actions"] == ["Sync now", "Close"]
+
+
+def test_one_of_several_rewatch_sessions_is_picked_to_end(kodi, simkl):
+    log_in(kodi, simkl)
+    sessions = Sessions(kodi.profile_dir)
+    sessions.start(Show("Alpha", 2001, {"tvdb": 1}))
+    sessions.start(Show("Beta", 2002, {"tvdb": 2}))
+    run_status(kodi, "End a rewatch session…", selects=[1])
+    assert [sessions.label(key) for key in sessions.all()] == ["Alpha (2001)"]
 
 
 def test_sync_now_in_the_status_view_asks_the_service_for_a_sync(kodi, simkl):
     log_in(kodi, simkl)
     kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
 
-    run_status(kodi, 4)  # after three lines and Retry now
+    run_status(kodi, "Sync now")
 
     assert ("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE}) in kodi.jsonrpc_calls
-
-
-def test_not_logged_in_is_said_plainly(kodi, simkl):
-    run_status(kodi, -1)
-    assert shown_lines(kodi)[0] == "Not logged in"

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import time
 
 import xbmc
 import xbmcaddon
@@ -61,6 +62,20 @@ def addon_version():
 
 def kodi_version():
     return xbmc.getInfoLabel("System.BuildVersion").split(" ")[0] or "unknown"
+
+
+def addon_path():
+    """The add-on's own folder (where its skin folder is)."""
+    return xbmcvfs.translatePath(addon().getAddonInfo("path"))
+
+
+def format_time(timestamp, now=None):
+    """A moment in local time, in the user's regional formats: the time alone today, else date and time."""
+    moment = time.localtime(timestamp)
+    clock = time.strftime(xbmc.getRegion("time").replace(":%S", ""), moment)
+    if time.localtime(time.time() if now is None else now)[:3] == moment[:3]:
+        return clock
+    return "%s %s" % (time.strftime(xbmc.getRegion("dateshort"), moment), clock)
 
 
 def profile_dir():
@@ -207,6 +222,7 @@ def condition(expression):
     return xbmc.getCondVisibility(expression)
 
 
+INFO = xbmcgui.NOTIFICATION_INFO
 WARNING = xbmcgui.NOTIFICATION_WARNING
 ERROR = xbmcgui.NOTIFICATION_ERROR
 

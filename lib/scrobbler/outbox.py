@@ -92,6 +92,15 @@ class Unresolved:
 
 
 @dataclass
+class Waiting:
+    """A watch (or mark) on its way: pending, or its title still being looked up."""
+    id: int
+    state: str
+    label: str
+    watched_at: str
+
+
+@dataclass
 class Attention:
     """An entry waiting for the user's Retry or Discard."""
     id: int
@@ -103,6 +112,13 @@ class Attention:
 
 class _Unusable(Exception):
     """The file opens but is not our queue (failed integrity check or another schema)."""
+
+
+def _label(state: str, data: dict) -> str:
+    """What the user sees for an entry: the title, or what Kodi reported while it is not known."""
+    if state in (UNRESOLVED, UNIDENTIFIED):
+        return data.get("title") or data.get("label") or "?"
+    return media.from_dict(data).label()
 
 
 def iso_utc(timestamp: float) -> str:
@@ -278,11 +294,7 @@ class Outbox:
                 + " ORDER BY id DESC LIMIT ?", _NEEDS_USER_PARAMS + (limit,)).fetchall()
         found = []
         for entry_id, state, item, watched_at, detail, last_error in rows:
-            data = json.loads(item)
-            if state == UNIDENTIFIED:
-                label = data.get("title") or data.get("label") or "?"
-            else:
-                label = media.from_dict(data).label()
+            label = _label(state, json.loads(item))
             reason = (last_error if state == PENDING else detail) or ""
             found.append(Attention(entry_id, state, label, watched_at, reason))
         return found
@@ -425,9 +437,34 @@ class Outbox:
 
     def last_error(self) -> Optional[str]:
         """Why the most recently deferred entry that is still pending could not be sent."""
-        row = self._read_one("SELECT last_error FROM entries WHERE state = 'pending' AND last_error IS NOT NULL"
-                             " ORDER BY updated DESC, id DESC LIMIT 1")
-        return row[0] if row else None
+        deferral = self.last_deferral()
+        return deferral[0] if deferral else None
+
+    def last_deferral(self) -> Optional[Tuple[str, float]]:
+        """(why, until when) of the most recently deferred entry that is still pending: after a failure
+        the sender holds every batch until then."""
+        row = self._read_one("SELECT last_error, next_try FROM entries WHERE state = 'pending'"
+                             " AND last_error IS NOT NULL ORDER BY updated DESC, id DESC LIMIT 1")
+        return (row[0], row[1]) if row else None
+
+    def waiting_entries(self, limit: int = 5) -> List[Waiting]:
+        """The first `limit` entries on their way (pending, or their title being looked up), oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, state, item, watched_at FROM entries WHERE state IN (?, ?) ORDER BY id LIMIT ?",
+                (PENDING, UNRESOLVED, limit)).fetchall()
+        return [Waiting(entry_id, state, _label(state, json.loads(item)), watched_at)
+                for entry_id, state, item, watched_at in rows]
+
+    def states(self, ids: Iterable[int]) -> Dict[int, Tuple[str, int, Optional[str]]]:
+        """{id: (state, attempts, last error)} of these entries; an id no longer queued is left out."""
+        ids = tuple(int(i) for i in ids)
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._conn.execute("SELECT id, state, attempts, last_error FROM entries WHERE id IN (%s)"
+                                      % ",".join("?" * len(ids)), ids).fetchall()
+        return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     # --- internals -----------------------------------------------------------------------
 

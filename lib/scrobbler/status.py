@@ -1,20 +1,22 @@
-"""The status view: account, queue counts, the last problem in plain words, and what the user can do.
+"""The status view (`default.py status`): the window of status_window.py, what its actions do, Needs attention.
 
-"Needs attention" lists every entry only the user can move on: a watch no title was found for,
-a title Simkl does not know, an entry Simkl refused (with its reason), and an entry still failing
-after several tries; each can be retried or discarded.
+What it shows and offers is decided in status_model.py. "Needs attention" lists every entry only the user
+can move on: a watch no title was found for, a title Simkl does not know, an entry Simkl refused (with its
+reason), and an entry still failing after several tries; each can be retried or discarded.
 """
 import os
+import threading
 import time
 
 from . import config, kodi
-from .account import account_line, token_store
-from .flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_SESSION, ERR_UNEXPECTED
-from .outbox import NOT_FOUND, PENDING, REFUSED, UNIDENTIFIED, UNRESOLVED, Outbox
+from . import status_model as model
+from .account import token_store
+from .outbox import NOT_FOUND, REFUSED, UNIDENTIFIED, Outbox
 from .rewatch import Sessions
 
-ERROR_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUTH: 32041, ERR_CONFIG: 32039,
-                 ERR_UNEXPECTED: 32222, ERR_SESSION: 32223}
+# How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
+RETRY_WAIT = 30.0
+RETRY_POLL = 0.25
 
 
 def open_outbox(clock=time.time):
@@ -27,7 +29,7 @@ def request_flush():
 
 
 def problem_text(code):
-    return kodi.localize(ERROR_STRINGS[code]) if code in ERROR_STRINGS else code
+    return model.problem_text(code, kodi.localize)
 
 
 def reason_text(entry):
@@ -41,59 +43,100 @@ def reason_text(entry):
     return kodi.localize(32238, problem_text(entry.reason))
 
 
-def summary_lines(outbox):
-    data = token_store().load()
-    if data.get("access_token"):
-        lines = [account_line(data.get("user_name") or "?", data.get("account_type") or "free")]
-    else:
-        lines = [kodi.localize(32020)]
-    counts = outbox.counts()
-    waiting = counts[PENDING] + counts[UNRESOLVED]
-    lines.append(kodi.localize(32210, waiting))
-    lines.append(kodi.localize(32211, counts["sent"]))
-    active = len(Sessions(kodi.profile_dir()).all())
-    if active:
-        lines.append(kodi.localize(32316, active))
-    error = outbox.last_error() if counts[PENDING] else None
-    if error in ERROR_STRINGS:
-        lines.append(kodi.localize(32213, problem_text(error)))
-    return lines, counts
+def await_outcome(outbox, before, clock=time.monotonic, wait=kodi.sleep, timeout=None):
+    """What Retry now came to (status_model.Outcome), or None when the service did not finish in time."""
+    deadline = clock() + (RETRY_WAIT if timeout is None else timeout)
+    while True:
+        result = model.outcome(before, outbox.states(before))
+        if result is not None or clock() >= deadline or kodi.abort_requested():
+            return result
+        wait(RETRY_POLL)
+
+
+class Controller:
+    """The status view's actions, and the View it shows after each."""
+
+    def __init__(self, outbox, clock=time.time):
+        self.outbox = outbox
+        self._clock = clock
+        self._retries = []
+        self._showing = threading.Lock()  # the window is refreshed from its own thread and a retry's
+
+    def view(self):
+        sessions = Sessions(kodi.profile_dir())
+        listed = [(key, sessions.label(key)) for key in sorted(sessions.all())]
+        snapshot = model.read(self.outbox, token_store().load(), listed)
+        return model.build(snapshot, self._clock(), kodi.localize, kodi.format_time)
+
+    def act(self, action, window):
+        if action == model.RETRY:
+            self.retry(window)
+        elif action == model.LOGIN:
+            from . import script
+            script.login()
+        elif action == model.SYNC:
+            kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE})
+            kodi.notify(kodi.localize(32400))
+        elif action == model.NEEDS_ATTENTION:
+            needs_attention(self.outbox)
+        elif action == model.END_SESSION:
+            end_session()
+        self.refresh(window)
+
+    def refresh(self, window):
+        with self._showing:
+            if window.is_open:
+                window.show(self.view())
+
+    def retry(self, window):
+        """Everything waiting is due now and the service is woken; the outcome is told when it is known,
+        without holding up the window (Close works meanwhile)."""
+        before = model.before_retry(self.outbox)
+        self.outbox.retry_now()
+        request_flush()
+        worker = threading.Thread(target=self._tell_outcome, args=(before, window), name="simkl-retry-outcome")
+        self._retries.append(worker)
+        worker.start()
+
+    def _tell_outcome(self, before, window):
+        result = await_outcome(self.outbox, before)
+        if kodi.abort_requested():
+            return  # Kodi is quitting: nothing to tell
+        self.refresh(window)
+        failed = result is None or result.failing is not None
+        kodi.notify(model.outcome_text(result, kodi.localize), icon=kodi.WARNING if failed else kodi.INFO)
+        kodi.log("Retry now: %s" % ("no outcome within %.0f s" % RETRY_WAIT if result is None else
+                                    "sent %d, needs attention %d, failing: %s"
+                                    % (result.sent, result.attention, result.failing or "none")))
+
+    def finish(self):
+        """The window closed: an outcome still awaited is told before the script ends."""
+        for worker in self._retries:
+            worker.join()
 
 
 def show():
+    from .status_window import XML_FILE, StatusWindow
     with open_outbox() as outbox:
-        while True:
-            lines, _ = summary_lines(outbox)
-            attention = outbox.attention()
-            actions = [(kodi.localize(32214), "retry")]
-            if kodi.setting_bool("logged_in"):
-                actions.append((kodi.localize(32415), "sync"))
-            if attention:
-                actions.append((kodi.localize(32234, len(attention)), "attention"))
-            sessions = Sessions(kodi.profile_dir())
-            for show_key in sorted(sessions.all()):
-                actions.append((kodi.localize(32317, sessions.label(show_key)), ("end_session", show_key)))
-            choice = kodi.select_dialog(kodi.localize(32019), lines + [label for label, _ in actions])
-            if choice < 0:
-                return
-            if choice < len(lines):
-                continue
-            action = actions[choice - len(lines)][1]
-            if isinstance(action, tuple):
-                label = sessions.label(action[1])
-                sessions.end(action[1])
-                kodi.notify(kodi.localize(32318, label))
-            elif action == "sync":
-                kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE})
-                kodi.notify(kodi.localize(32400))
-                return
-            elif action == "retry":
-                outbox.retry_now()
-                request_flush()
-                kodi.notify(kodi.localize(32218))
-                return
-            else:
-                needs_attention(outbox)
+        controller = Controller(outbox)
+        window = StatusWindow(XML_FILE, kodi.addon_path(), "default", "1080i")
+        window.controller = controller
+        window.doModal()
+        controller.finish()
+        del window
+
+
+def end_session():
+    """End a rewatch session: the only one at once, or the one the user picks."""
+    sessions = Sessions(kodi.profile_dir())
+    keys = sorted(sessions.all())
+    if len(keys) > 1:
+        choice = kodi.select_dialog(kodi.localize(32664), [sessions.label(key) for key in keys])
+        keys = keys[choice:choice + 1] if choice >= 0 else []
+    for key in keys[:1]:
+        label = sessions.label(key)
+        sessions.end(key)
+        kodi.notify(kodi.localize(32318, label))
 
 
 def needs_attention(outbox):

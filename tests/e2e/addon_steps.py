@@ -1,4 +1,5 @@
 """Steps on the add-on under test that scenarios share: its id, its start line, login, a clean quit."""
+import re
 import time
 from typing import Dict, List, Optional
 
@@ -121,12 +122,61 @@ def back_to_settings(kodi: Kodi) -> None:
         raise KodiError("the Settings window did not open\n" + kodi.log_tail())
 
 
-def status_view_retry(kodi: Kodi, timeout: float = 15) -> List[str]:
-    """Open the add-on's status view and choose "Retry now"; returns the lines shown above it."""
+# The status view: the add-on's window resources/skins/default/1080i/script-simkl-status.xml.
+STATUS_WINDOW = "script-simkl-status.xml"
+STATUS_INFO = {"heading": 1, "account": 10, "counts": 11, "next_try": 12, "why": 13, "waiting_heading": 14,
+               "waiting": 15, "problem": 16}  # labels and text boxes
+STATUS_ACTIONS = {"retry": 21, "login": 22, "attention": 23, "sync": 24, "end_session": 25, "close": 29}  # buttons
+RETRY_OUTCOME = r"\[service\.scrobbler\.simkl\] Retry now: "
+
+
+def open_status_view(kodi: Kodi, timeout: float = 15) -> None:
     kodi.run_addon(ADDON_ID, "status")
-    if not kodi.wait_for_window("selectdialog", timeout):
+    if not kodi.wait_for_window(STATUS_WINDOW, timeout):
         raise KodiError("the status view did not open\n" + kodi.log_tail())
-    lines = pick(kodi, "Retry now")[:-1]
-    if not kodi.wait_until(lambda: not kodi.window_active("selectdialog"), timeout):
-        raise KodiError("the status view stayed open after Retry now\n" + kodi.log_tail())
-    return lines
+    if not kodi.wait_until(lambda: focused_label(kodi), timeout):  # filled in by the add-on's onInit
+        raise KodiError("the status view shows no action\n" + kodi.log_tail())
+
+
+def status_view(kodi: Kodi) -> Dict[str, str]:
+    """What the open status view shows: {name: text} of its visible information and, under "actions",
+    the labels of its visible buttons joined by " | " in their order."""
+    names = list(STATUS_INFO) + list(STATUS_ACTIONS)
+    ids = dict(STATUS_INFO, **STATUS_ACTIONS)
+    labels = kodi.info_labels(*["Control.GetLabel(%d)" % ids[name] for name in names])
+    visible = kodi.call("XBMC.GetInfoBooleans", {"booleans": ["Control.IsVisible(%d)" % ids[name] for name in names]})
+    shown = {name: labels["Control.GetLabel(%d)" % ids[name]] for name in names
+             if visible["Control.IsVisible(%d)" % ids[name]]}
+    info = {name: text for name, text in shown.items() if name in STATUS_INFO}
+    info["actions"] = " | ".join(text for name, text in shown.items() if name in STATUS_ACTIONS)
+    return info
+
+
+def choose_in_status_view(kodi: Kodi, label: str) -> None:
+    """Move the focus to the status view's button `label` (Down through its buttons) and select it."""
+    pick(kodi, label, max_steps=len(STATUS_ACTIONS) + 1)
+
+
+def retry_outcomes(kodi: Kodi) -> List[str]:
+    """The outcome of each Retry now so far, as the add-on logged it when it told the user."""
+    return re.findall(RETRY_OUTCOME + r"(.*)", kodi.log_text())
+
+
+def status_view_retry(kodi: Kodi, timeout: float = 40) -> Dict[str, str]:
+    """Open the status view, choose Retry now, wait until the add-on tells the outcome, close the view.
+    Returns what the view showed before the retry, with the outcome under "outcome"."""
+    told = len(retry_outcomes(kodi))
+    open_status_view(kodi)
+    shown = status_view(kodi)
+    choose_in_status_view(kodi, "Retry now")
+    if not kodi.wait_until(lambda: len(retry_outcomes(kodi)) > told, timeout):
+        raise KodiError("no outcome of Retry now within %ss\n" % timeout + kodi.log_tail())
+    shown["outcome"] = retry_outcomes(kodi)[told]
+    close_status_view(kodi)
+    return shown
+
+
+def close_status_view(kodi: Kodi, timeout: float = 10) -> None:
+    choose_in_status_view(kodi, "Close")
+    if not kodi.wait_until(lambda: not kodi.window_active(STATUS_WINDOW), timeout):
+        raise KodiError("the status view stayed open after Close\n" + kodi.log_tail())

@@ -34,16 +34,18 @@ def test_a_watch_finished_while_simkl_is_down_is_kept_and_sent_once_after_a_retr
     assert kodi.play_to_end({"movieid": kodi.movie_id(MOVIE_ONE.title)}, seek_to=99)["end"] is True
 
     wait_for_requests(fake, HISTORY, 1, status=503)
-    lines = status_view_retry(kodi)  # still down: this retry fails too
-    assert "Waiting to be sent: 1" in lines, lines
-    assert any(line.startswith("Last problem:") for line in lines), lines
+    shown = status_view_retry(kodi)  # still down: this retry fails too
+    assert shown["counts"].startswith("Waiting to be sent: 1 "), shown
+    assert shown["problem"].startswith("Last problem:"), shown
+    assert shown["outcome"] == "sent 0, needs attention 0, failing: server", shown
     wait_for_requests(fake, HISTORY, 2, status=503)
     assert watches_of(fake, MOVIE_ONE) == []
 
     fake.clear_faults()  # Simkl is back
-    lines = status_view_retry(kodi)
+    shown = status_view_retry(kodi)
 
-    assert "Waiting to be sent: 1" in lines, lines
+    assert shown["counts"].startswith("Waiting to be sent: 1 "), shown
+    assert shown["outcome"] == "sent 1, needs attention 0, failing: none", shown
     wait_for_requests(fake, HISTORY, 1, status=201)
     time.sleep(2)
     assert len(posts_of(fake, MOVIE_ONE, 201)) == 1, fake.log_text()

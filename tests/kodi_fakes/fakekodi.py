@@ -75,6 +75,12 @@ class World:
         self.playcounts = {}  # (type, dbid) -> the library playcount Kodi keeps
         self.build_version = "20.1 (20.1.0) Git:20230311-nogit"
         self.monitors = []  # every xbmc.Monitor created: Kodi delivers notifications to them all
+        self.region = {}  # xbmc.getRegion answers other than Kodi's default region
+        # What the user does in the next XML windows (xbmcgui.WindowXMLDialog): a button's label or a
+        # control id is a click, "back" the Back key, a callable(window) runs while the window shows.
+        # Once none is left, Back.
+        self.window_steps = []
+        self.windows = []  # every XML window opened, in order
 
     # settings, as Kodi stores them: strings underneath
     def setting(self, key):

@@ -35,6 +35,15 @@ def _answer(request):
     return answer
 
 
+# Kodi's default region for en_gb is the first one of resource.language.en_gb's langinfo.xml, "USA (12h)";
+# getRegion turns its formats into strftime ones (xbmc/interfaces/legacy/ModuleXbmc.cpp getRegion).
+REGION = {"dateshort": "%m/%d/%Y", "datelong": "%A, %B %d, %Y", "time": "%I:%M:%S %p", "meridiem": "AM/PM"}
+
+
+def getRegion(id):
+    return world().region.get(id, REGION.get(id, ""))
+
+
 def sleep(timemillis):
     world().abort.wait(timemillis / 1000.0)
 

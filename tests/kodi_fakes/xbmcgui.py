@@ -90,3 +90,170 @@ class ListItem(_stub.ListItem):
 
     def getPath(self):
         return self._path
+
+
+# -- XML windows: what the add-on's skin folder defines, shown and clicked as in Kodi ---------------------
+
+ACTION_PREVIOUS_MENU = 10
+ACTION_NAV_BACK = 92
+
+
+class Action(_stub.Action):
+    def __init__(self, action_id=0):
+        self._id = action_id
+
+    def getId(self):
+        return self._id
+
+
+class _FakeControl:
+    """What the tests read of a control: its label or text and whether it shows."""
+
+    def _setup(self, control_id, kind):
+        self._id = control_id
+        self.kind = kind
+        self.text = ""
+        self.visible = True
+
+    def getId(self):
+        return self._id
+
+    def setVisible(self, visible):
+        self.visible = bool(visible)
+
+    def setLabel(self, label="", *args, **kwargs):
+        self.text = label
+
+    def getLabel(self):
+        return self.text
+
+
+class ControlLabel(_FakeControl, _stub.ControlLabel):
+    pass
+
+
+class ControlButton(_FakeControl, _stub.ControlButton):
+    pass
+
+
+class ControlTextBox(_FakeControl, _stub.ControlTextBox):
+    def setLabel(self, *args, **kwargs):
+        # Kodi's ControlTextBox has setText/getText and no setLabel (xbmc/interfaces/legacy/Control.h)
+        raise AttributeError("'xbmcgui.ControlTextBox' object has no attribute 'setLabel'")
+
+    def setText(self, text):
+        self.text = text
+
+    def getText(self):
+        return self.text
+
+
+class ControlImage(_FakeControl, _stub.ControlImage):
+    pass
+
+
+class ControlGroup(_FakeControl, _stub.ControlGroup):
+    pass
+
+
+_CONTROL_CLASSES = {"label": ControlLabel, "button": ControlButton, "textbox": ControlTextBox,
+                    "image": ControlImage, "group": ControlGroup, "grouplist": ControlGroup}
+# Controls a user can move the focus to and click (in Kodi, CanFocus() of labels, text boxes and images
+# is false; shown for the status view in tests/e2e/test_status_view.py).
+_FOCUSABLE = ("button",)
+
+
+class WindowXMLDialog(_stub.WindowXMLDialog):
+    """An XML window from the add-on's skin folder, driven by world().window_steps."""
+
+    def __init__(self, xmlFilename, scriptPath, defaultSkin="Default", defaultRes="720p", isMedia=False):
+        import os
+        import xml.etree.ElementTree as ET
+        # Kodi looks in the current skin, then in <scriptPath>/resources/skins/<defaultSkin>/<defaultRes>/,
+        # else raises (xbmc/interfaces/legacy/WindowXML.cpp: "XML File for Window is missing").
+        path = os.path.join(scriptPath, "resources", "skins", defaultSkin, defaultRes, xmlFilename)
+        if not os.path.isfile(path):
+            raise RuntimeError("XML File for Window is missing")
+        self.xml_path = path
+        self._tree = ET.parse(path).getroot()
+        self._controls = {}
+        self._open = False
+        self._focus = None
+        self.screens = []  # what the window showed after opening and after each step
+
+    def _load(self):
+        """Kodi builds the controls when the window opens, before onInit."""
+        self._controls = {}
+        for element in self._tree.iter("control"):
+            if element.get("id"):
+                kind = element.get("type")
+                control = _CONTROL_CLASSES[kind].__new__(_CONTROL_CLASSES[kind])
+                control._setup(int(element.get("id")), kind)
+                control.text = element.findtext("label") or ""
+                self._controls[control.getId()] = control
+
+    def getControl(self, iControlId):
+        if iControlId not in self._controls:
+            # xbmc/interfaces/legacy/Window.cpp Window::getControl
+            raise RuntimeError("Non-Existent Control %d" % iControlId)
+        return self._controls[iControlId]
+
+    def setFocusId(self, iControlId):
+        self.getControl(iControlId)
+        self._focus = iControlId
+
+    def getFocusId(self):
+        if self._focus is None:
+            raise RuntimeError("No control in this window has focus")
+        return self._focus
+
+    def doModal(self):
+        """Kodi opens the window, calls onInit, and returns once close() was called."""
+        world().windows.append(self)
+        self._load()
+        self._open = True
+        self.onInit()
+        self.screens.append(self.screen())
+        while self._open:
+            step = world().window_steps.pop(0) if world().window_steps else "back"
+            if step == "back":
+                self.onAction(Action(ACTION_NAV_BACK))
+                if self._open and not world().window_steps:
+                    raise AssertionError("the window stays open after Back")
+            elif callable(step):
+                step(self)
+            elif isinstance(step, str):
+                self.click(self.button_id(step))
+            else:
+                self.click(step)
+            self.screens.append(self.screen())
+
+    def show(self):
+        self._load()
+        self._open = True
+        self.onInit()
+
+    def close(self):
+        self._open = False
+
+    def click(self, control_id):
+        """What a user can click: a visible, focusable control."""
+        control = self.getControl(control_id)
+        if control.kind not in _FOCUSABLE or not control.visible:
+            raise AssertionError("control %d (%s, %s) cannot be clicked" % (
+                control_id, control.kind, "visible" if control.visible else "hidden"))
+        self._focus = control_id
+        self.onClick(control_id)
+
+    def screen(self):
+        """{"info": texts of the visible labels and text boxes, "actions": labels of the visible buttons}."""
+        shown = [c for c in self._controls.values() if c.visible and c.text]
+        return {"info": [c.text for c in shown if c.kind not in _FOCUSABLE],
+                "actions": [c.text for c in shown if c.kind in _FOCUSABLE]}
+
+    def button_id(self, label):
+        """The id of the visible button that reads `label` (what a user would pick)."""
+        found = [c.getId() for c in self._controls.values() if c.kind in _FOCUSABLE and c.visible and c.text == label]
+        if len(found) != 1:
+            raise AssertionError("no single visible button %r; shown: %r" % (label, self.screen()["actions"]))
+        return found[0]

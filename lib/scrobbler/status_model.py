@@ -1,0 +1,216 @@
+"""What the status view shows and which actions it offers, decided from the queue, the login and the clock.
+
+No Kodi here: texts come through `text(string_id, *args)` (kodi.localize), times through `when(timestamp)`.
+The window that shows a View is status_window.py; status.py wires the two to the add-on.
+"""
+import math
+from dataclasses import dataclass
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+from .flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_SESSION, ERR_UNEXPECTED
+from .outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Outbox, Waiting, parse_time
+
+WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
+WAITING_STATES = (PENDING, UNRESOLVED)
+# Failures after which the sender holds every batch until the failed one is due again (flush.Flusher._hold).
+HOLDING_ERRORS = (ERR_NETWORK, ERR_SERVER, ERR_RATE, ERR_UNEXPECTED)
+# A failure after which nothing is sent by itself: only a build with a client id helps. (After a rejected
+# login the queue waits for the next login, which resumes sending at once.)
+BLOCKING_ERRORS = (ERR_CONFIG,)
+
+RETRY, LOGIN, SYNC, NEEDS_ATTENTION, END_SESSION, CLOSE = "retry", "login", "sync", "attention", "end_session", "close"
+
+# The last problem in full, and why the next try waits, in short.
+PROBLEM_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUTH: 32041, ERR_CONFIG: 32039,
+                   ERR_UNEXPECTED: 32222, ERR_SESSION: 32223}
+WHY_STRINGS = {ERR_NETWORK: 32666, ERR_SERVER: 32667, ERR_RATE: 32668, ERR_UNEXPECTED: 32669, ERR_SESSION: 32670,
+               ERR_CONFIG: 32672}
+ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
+
+Text = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the status view is made from, read at one moment."""
+    user_name: str  # empty when not logged in
+    account_type: str
+    counts: Dict[str, int]
+    waiting: Tuple[Waiting, ...]  # the first WAITING_SHOWN, oldest first
+    next_due: Optional[float]  # earliest next try of a waiting entry, on the outbox's clock
+    deferral: Optional[Tuple[str, float]]  # (why, until) of the latest failure, see Outbox.last_deferral
+    sessions: Tuple[Tuple[str, str], ...]  # active rewatch sessions: (show key, label)
+    attention_count: int  # entries under Needs attention (Outbox.attention)
+
+    @property
+    def logged_in(self) -> bool:
+        return bool(self.user_name)
+
+    @property
+    def waiting_count(self) -> int:
+        return self.counts.get(PENDING, 0) + self.counts.get(UNRESOLVED, 0)
+
+
+def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Snapshot:
+    """The snapshot from the queue, the stored login (token.json's data) and the rewatch sessions."""
+    counts = outbox.counts()
+    dues = [due for due in (outbox.next_due(), outbox.next_unresolved_due()) if due is not None]
+    logged_in = bool(login.get("access_token"))
+    return Snapshot(user_name=(login.get("user_name") or "?") if logged_in else "",
+                    account_type=login.get("account_type") or "free", counts=counts,
+                    waiting=tuple(outbox.waiting_entries(WAITING_SHOWN)), next_due=min(dues) if dues else None,
+                    deferral=outbox.last_deferral(), sessions=tuple(sessions),
+                    attention_count=len(outbox.attention(limit=1_000_000)))
+
+
+@dataclass(frozen=True)
+class View:
+    """Texts of the information lines (empty: not shown) and the actions offered, as (action, label)."""
+    heading: str
+    account: str
+    counts: str
+    next_try: str
+    why: str
+    waiting_heading: str
+    waiting: str
+    problem: str
+    actions: Tuple[Tuple[str, str], ...]
+
+    def action_names(self) -> Tuple[str, ...]:
+        return tuple(name for name, _ in self.actions)
+
+
+def build(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> View:
+    waiting = snapshot.waiting_count
+    next_try, why = _next_try(snapshot, now, text, when)
+    return View(heading="%s · %s" % (text(32000), text(32019)), account=_account(snapshot, text),
+                counts=_counts(snapshot, text), next_try=next_try, why=why,
+                waiting_heading=text(32673) if waiting else "",
+                waiting=_waiting(snapshot, text, when) if waiting else text(32654),
+                problem=_problem(snapshot, text), actions=_actions(snapshot, text))
+
+
+def problem_text(code: Optional[str], text: Text) -> str:
+    return text(PROBLEM_STRINGS[code]) if code in PROBLEM_STRINGS else (code or "")
+
+
+def _account(snapshot: Snapshot, text: Text) -> str:
+    if not snapshot.logged_in:
+        return text(32020)
+    kind = text(ACCOUNT_TYPE_STRINGS.get(snapshot.account_type, 32022))
+    return "%s (%s)" % (text(32021, snapshot.user_name), kind)
+
+
+def _counts(snapshot: Snapshot, text: Text) -> str:
+    parts = [text(32210, snapshot.waiting_count), text(32211, snapshot.counts.get(SENT, 0))]
+    if snapshot.attention_count:
+        parts.append(text(32234, snapshot.attention_count))
+    if snapshot.sessions:
+        parts.append(text(32316, len(snapshot.sessions)))
+    return "   ·   ".join(parts)
+
+
+def _waiting(snapshot: Snapshot, text: Text, when: Callable[[float], str]) -> str:
+    lines = [text(32655, entry.label, when(parse_time(entry.watched_at))) for entry in snapshot.waiting]
+    more = snapshot.waiting_count - len(snapshot.waiting)
+    if more > 0:
+        lines.append(text(32656, more))
+    return "[CR]".join(lines)
+
+
+def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> Tuple[str, str]:
+    """When the service tries to send next, and why it waits until then."""
+    if not snapshot.waiting_count:
+        return "", ""
+    if not snapshot.logged_in:
+        return text(32657), ""
+    error, held_until = snapshot.deferral or (None, None)
+    if error in BLOCKING_ERRORS:
+        return text(32663), text(32662, text(WHY_STRINGS[error]))
+    due = snapshot.next_due if snapshot.next_due is not None else now
+    if error in HOLDING_ERRORS:
+        due = max(due, held_until)
+    if due <= now:
+        return text(32658), ""
+    minutes = math.ceil((due - now) / 60.0)
+    left = text(32660) if due - now < 60 else text(32661, minutes)
+    why = text(32662, text(WHY_STRINGS[error])) if error in WHY_STRINGS else ""
+    return text(32659, when(due), left), why
+
+
+def _problem(snapshot: Snapshot, text: Text) -> str:
+    error = snapshot.deferral[0] if snapshot.deferral and snapshot.counts.get(PENDING) else None
+    return text(32213, problem_text(error, text)) if error in PROBLEM_STRINGS else ""
+
+
+def _actions(snapshot: Snapshot, text: Text) -> Tuple[Tuple[str, str], ...]:
+    actions = []
+    if snapshot.logged_in and snapshot.waiting_count:
+        actions.append((RETRY, text(32214)))
+    if not snapshot.logged_in:
+        actions.append((LOGIN, text(32013)))
+    if snapshot.attention_count:
+        actions.append((NEEDS_ATTENTION, text(32234, snapshot.attention_count)))
+    if snapshot.logged_in:
+        actions.append((SYNC, text(32415)))
+    if len(snapshot.sessions) == 1:
+        actions.append((END_SESSION, text(32317, snapshot.sessions[0][1])))
+    elif snapshot.sessions:
+        actions.append((END_SESSION, text(32664)))
+    actions.append((CLOSE, text(32650)))
+    return tuple(actions)
+
+
+# -- Retry now: what came of it -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outcome:
+    sent: int
+    attention: int  # moved to Needs attention (Simkl does not know it, refused it, no title found)
+    failing: Optional[str]  # the error code of a try that failed again; None when none failed
+
+
+def before_retry(outbox: Outbox) -> Dict[int, Tuple[str, int]]:
+    """{id: (state, attempts)} of every waiting entry, taken just before Retry now."""
+    waiting = outbox.waiting_entries(limit=1_000_000)
+    states = outbox.states(entry.id for entry in waiting)
+    return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in states.items()}
+
+
+def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int, Optional[str]]]) -> Optional[Outcome]:
+    """What Retry now came to, from the entries' states before it and now; None while it is still under way.
+
+    It is over when one entry failed again (the sender stops at a failure) or no entry is waiting any more.
+    """
+    sent = attention = 0
+    failing, under_way = None, False
+    for entry_id, (state_before, attempts_before) in before.items():
+        state, attempts, error = after.get(entry_id, ("gone", 0, None))
+        if state == SENT:
+            sent += 1
+        elif state in ATTENTION:
+            attention += 1
+        elif state in WAITING_STATES:
+            tried = attempts > (attempts_before if state == state_before else 0)
+            if tried and error:
+                failing = failing or error
+            else:
+                under_way = True
+    if failing is None and under_way:
+        return None
+    return Outcome(sent, attention, failing)
+
+
+def outcome_text(result: Optional[Outcome], text: Text) -> str:
+    """The notification after Retry now; `result` None: no answer within the wait."""
+    if result is None:
+        return text(32653)
+    if result.failing is not None:
+        problem = problem_text(result.failing, text)
+        return text(32652, result.sent, problem) if result.sent else text(32238, problem)
+    if not result.sent and not result.attention:
+        return text(32654)  # it was all sent before the retry
+    parts = [text(32651, result.sent)]
+    if result.attention:
+        parts.append(text(32234, result.attention))
+    return "   ·   ".join(parts)

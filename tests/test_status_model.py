@@ -1,0 +1,184 @@
+"""What the status view shows and offers (lib/scrobbler/status_model.py), read from a real outbox file,
+worded with the real strings.po; Retry now's outcome from a real service sending to the fake Simkl."""
+import os
+import time
+
+import pytest
+
+from lib.scrobbler import config, status_model
+from lib.scrobbler import kodi as kodi_api
+from lib.scrobbler.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER
+from lib.scrobbler.media import Movie
+from lib.scrobbler.outbox import Outbox
+from lib.scrobbler.status_model import CLOSE, END_SESSION, LOGIN, NEEDS_ATTENTION, RETRY, SYNC
+from scenario import Clock, RunningService, log_in
+
+NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z
+STORED_LOGIN = {"access_token": "secret-token", "user_name": "jane_doe", "account_type": "pro"}
+
+
+def hhmm(timestamp):
+    return time.strftime("%H:%M", time.gmtime(timestamp))
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    with Outbox(str(tmp_path / config.OUTBOX_FILE), clock=lambda: NOW) as box:
+        yield box
+
+
+def view(kodi, outbox, login=STORED_LOGIN, sessions=(), now=NOW):
+    snapshot = status_model.read(outbox, dict(login), sessions)
+    return status_model.build(snapshot, now, kodi_api.localize, hhmm)
+
+
+def movie(n, title=None):
+    return Movie(title or "Movie %d" % n, 2000 + n, {"imdb": "tt%07d" % n})
+
+
+def test_logged_in_with_nothing_waiting_offers_no_retry(kodi, outbox):
+    outbox.mark_sent([outbox.add(movie(1), NOW - 60)])
+    shown = view(kodi, outbox)
+    assert shown.account == "Logged in as jane_doe (PRO)"
+    assert shown.counts == "Waiting to be sent: 0   ·   Sent: 1"
+    assert (shown.next_try, shown.why, shown.problem, shown.waiting_heading) == ("", "", "", "")
+    assert shown.waiting == "Nothing is waiting to be sent."
+    assert shown.actions == ((SYNC, "Sync now"), (CLOSE, "Close"))
+
+
+def test_not_logged_in_offers_log_in_and_no_retry_even_with_watches_waiting(kodi, outbox):
+    outbox.add(movie(1), NOW - 60)
+    shown = view(kodi, outbox, login={})
+    assert shown.account == "Not logged in"
+    assert shown.next_try == "They are sent once you log in."
+    assert shown.action_names() == (LOGIN, CLOSE)
+
+
+def test_waiting_titles_are_listed_with_their_watch_time_the_first_few_then_a_count(kodi, outbox):
+    for n in range(1, 8):
+        outbox.add(movie(n), NOW - 3600 + n * 60)
+    outbox.add_unresolved({"title": "Home Video", "label": "home.mkv"}, NOW - 30)
+    shown = view(kodi, outbox)
+    assert shown.waiting_heading == "Waiting to be sent"
+    assert shown.waiting.split("[CR]") == [
+        "Movie 1 (2001) — watched 19:27", "Movie 2 (2002) — watched 19:28", "Movie 3 (2003) — watched 19:29",
+        "Movie 4 (2004) — watched 19:30", "Movie 5 (2005) — watched 19:31", "…and 3 more"]
+    assert shown.counts.startswith("Waiting to be sent: 8")
+    assert shown.next_try == "Next automatic try: now"
+    assert shown.action_names() == (RETRY, SYNC, CLOSE)
+
+
+def test_after_a_failure_the_next_try_tells_when_and_why_and_the_problem_is_given_in_full(kodi, outbox):
+    first, second = outbox.add(movie(1), NOW - 120), outbox.add(movie(2), NOW - 60)
+    outbox.defer([first, second], NOW + 540, ERR_NETWORK)
+    shown = view(kodi, outbox)
+    assert shown.next_try == "Next automatic try: %s (in 9 min)" % hhmm(NOW + 540)
+    assert shown.why == "Why: Simkl could not be reached"
+    assert shown.problem == "Last problem: Cannot reach Simkl. Check the network connection and try again."
+
+
+def test_a_new_watch_waits_for_the_hold_after_a_failure_like_the_sender_does(kodi, outbox):
+    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW + 30, ERR_RATE)
+    outbox.add(movie(2), NOW - 10)  # due at once, but the sender holds everything after a rate limit
+    shown = view(kodi, outbox)
+    assert shown.next_try == "Next automatic try: %s (in less than a minute)" % hhmm(NOW + 30)
+    assert shown.why == "Why: Simkl asked the add-on to slow down"
+
+
+def test_a_retry_time_that_has_come_reads_now(kodi, outbox):
+    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW - 5, ERR_SERVER)
+    shown = view(kodi, outbox)
+    assert (shown.next_try, shown.why) == ("Next automatic try: now", "")
+    assert shown.problem.startswith("Last problem: Simkl had a problem answering.")
+
+
+def test_a_build_without_a_client_id_means_no_automatic_try_and_says_why(kodi, outbox):
+    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW, ERR_CONFIG)
+    shown = view(kodi, outbox)
+    assert shown.next_try == "No automatic try until the problem below is solved."
+    assert shown.why == "Why: this build has no Simkl client id"
+
+
+def test_after_a_rejected_login_a_new_login_sends_at_once(kodi, outbox):
+    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW - 60, ERR_AUTH)
+    assert view(kodi, outbox, login={}).next_try == "They are sent once you log in."
+    shown = view(kodi, outbox)  # logged in again: the service resumes sending (Service.settings_changed)
+    assert (shown.next_try, shown.why) == ("Next automatic try: now", "")
+    assert shown.problem.startswith("Last problem: Simkl rejected the saved login.")
+
+
+def test_needs_attention_and_rewatch_sessions_are_counted_and_offered(kodi, outbox):
+    outbox.mark_not_found([outbox.add(movie(1), NOW - 60)])
+    one = view(kodi, outbox, sessions=[("show:tvdb=1", "The Last of Us (2023)")])
+    assert one.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 1   ·   Rewatch sessions: 1"
+    assert one.actions == ((NEEDS_ATTENTION, "Needs attention: 1"), (SYNC, "Sync now"),
+                               (END_SESSION, "End rewatch session: The Last of Us (2023)"), (CLOSE, "Close"))
+    two = view(kodi, outbox, sessions=[("show:tvdb=1", "A (2001)"), ("show:tvdb=2", "B (2002)")])
+    assert (END_SESSION, "End a rewatch session…") in two.actions
+
+
+# -- Retry now's outcome ----------------------------------------------------------------------
+
+def test_outcome_is_open_while_the_entries_wait_and_failed_when_one_failed_again(outbox):
+    first, second = outbox.add(movie(1), NOW - 60), outbox.add(movie(2), NOW - 30)
+    before = status_model.before_retry(outbox)
+    assert status_model.outcome(before, outbox.states(before)) is None
+    outbox.mark_sent([first])
+    assert status_model.outcome(before, outbox.states(before)) is None
+    outbox.defer([second], NOW + 20, ERR_SERVER)
+    assert status_model.outcome(before, outbox.states(before)) == status_model.Outcome(1, 0, ERR_SERVER)
+
+
+def test_outcome_counts_sent_and_needs_attention_once_nothing_waits(outbox):
+    first, second = outbox.add(movie(1), NOW - 60), outbox.add(movie(2), NOW - 30)
+    outbox.defer([first, second], NOW + 20, ERR_SERVER)  # failed before: an older failure is no outcome
+    before = status_model.before_retry(outbox)
+    assert status_model.outcome(before, outbox.states(before)) is None
+    outbox.mark_sent([first])
+    outbox.mark_not_found([second])
+    assert status_model.outcome(before, outbox.states(before)) == status_model.Outcome(1, 1, None)
+
+
+def test_outcome_texts(kodi):
+    text = kodi_api.localize
+    assert status_model.outcome_text(status_model.Outcome(3, 0, None), text) == "Sent to Simkl: 3"
+    assert status_model.outcome_text(status_model.Outcome(1, 1, None), text) == \
+        "Sent to Simkl: 1   ·   Needs attention: 1"
+    assert status_model.outcome_text(status_model.Outcome(0, 0, ERR_NETWORK), text) == \
+        "Still failing: Cannot reach Simkl. Check the network connection and try again."
+    assert status_model.outcome_text(status_model.Outcome(2, 0, ERR_SERVER), text) == \
+        "Sent 2; still failing: Simkl had a problem answering. The add-on tries again by itself."
+    assert status_model.outcome_text(status_model.Outcome(0, 0, None), text) == "Nothing is waiting to be sent."
+    assert status_model.outcome_text(None, text) == "No answer from Simkl yet. The add-on keeps trying by itself."
+
+
+def test_retry_outcome_from_the_real_service_and_the_fake_simkl(kodi, simkl):
+    """Simkl down: the retry fails again and says why; Simkl back: the retry sends both."""
+    log_in(kodi, simkl)
+    clock = Clock()
+    runner = RunningService(kodi, clock).start()
+    try:
+        simkl.fail("/sync/history", 503, times=1000)
+        path = os.path.join(kodi.profile_dir, config.OUTBOX_FILE)
+        with Outbox(path) as script_outbox:  # the status view's own connection, as in its interpreter
+            script_outbox.add(movie(1), NOW - 60)
+            script_outbox.add(movie(2), NOW - 30)
+            runner.service.kick()
+            runner.idle()
+
+            before = status_model.before_retry(script_outbox)
+            script_outbox.retry_now()
+            runner.retry_now()
+            runner.idle()
+            result = status_model.outcome(before, script_outbox.states(before))
+            assert result == status_model.Outcome(0, 0, "server")
+
+            simkl.clear_faults()
+            before = status_model.before_retry(script_outbox)
+            script_outbox.retry_now()
+            runner.retry_now()
+            runner.idle()
+            assert status_model.outcome(before, script_outbox.states(before)) == status_model.Outcome(2, 0, None)
+        assert len(simkl.watches) == 2
+    finally:
+        runner.stop()
