@@ -20,8 +20,10 @@ def kodi(tmp_path):
     profile = tmp_path / "addon_data"
     profile.mkdir()
     world = fakekodi.reset(str(profile))
-    # The sync asks Simkl on its own timers; tests of the sync switch it back on.
+    # The sync asks Simkl on its own timers, and live scrobbling posts on every playback: the tests of
+    # each switch it back on (tests/test_sync.py, tests/test_live.py).
     world.set_setting("sync_from_simkl", False)
+    world.set_setting("live_scrobble", False)
     yield world
     world.abort.set()
 

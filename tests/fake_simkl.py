@@ -21,6 +21,12 @@ from fake_simkl_library import Library
 
 USER_ENDPOINTS = ("/sync/", "/users/settings", "/search/file", "/scrobble/")
 ID_KEYS = ("simkl", "imdb", "tmdb", "tvdb")
+SCROBBLE_PATHS = ("/scrobble/start", "/scrobble/pause", "/scrobble/stop")
+SCROBBLE_LOCK = 20.0  # a user's scrobbles within 20 s of the last one answer 400 RATE_LIMIT (simkl-api §5.1)
+SCROBBLE_GUARD = 3600.0  # a stop (or a pause) at >= 80 % within the hour of a scrobble of the item: 409
+WATCHED_PROGRESS = 80.0  # a stop at or above it writes the history entry itself ("action": "scrobble")
+# Ids of one anime season: with season and episode numbers Simkl marks the wrong entry (simkl-api §12).
+PER_SEASON_ANIME_IDS = ("anidb", "mal", "anilist", "kitsu")
 
 
 @dataclass
@@ -32,6 +38,7 @@ class Recorded:
     json: Any
     time: float
     status: int = 0
+    answer: Any = field(default=None, repr=False)  # the JSON body the fake answered
 
 
 @dataclass
@@ -67,6 +74,7 @@ class Watch:
     rewatch: bool = False
     rewatch_id: Optional[str] = None
     body: Any = field(default=None, repr=False)
+    via: str = "history"  # or "scrobble": a /scrobble/stop at >= 80 % wrote it
 
 
 class FakeSimkl:
@@ -88,6 +96,12 @@ class FakeSimkl:
         self.refused_ids = set()  # ids that make Simkl refuse the whole request: 400 wrong_parameter
         self.breaking_ids = set()  # ids that make the server fail the whole request with 500
         self.search_results: Dict[str, Any] = {}  # file name -> /search/file answer
+        self.scrobbles: List[tuple] = []  # (path's last part, item key, progress, answered action) accepted
+        self.now_playing: Dict[str, tuple] = {}  # item key -> ("watching" | "paused", progress): "Watching now"
+        self.scrobble_lock = SCROBBLE_LOCK
+        self._scrobble_locks: Dict[str, float] = {}  # token -> clock time of its last accepted scrobble
+        self._scrobbled_at: Dict[str, float] = {}  # item key -> clock time of its last scrobble (the 1 h guard)
+        self._playback_ids = itertools.count(124)
         self.pins: Dict[str, PinState] = {}
         self.devices: Dict[str, PinState] = {}
         self.pin_interval = 0.05
@@ -269,6 +283,7 @@ class FakeSimkl:
 
     def _reply(self, handler, record, status, payload, headers=None):
         record.status = status
+        record.answer = payload
         if isinstance(payload, bytes):
             data = payload  # a raw body, e.g. a malformed answer
         else:
@@ -329,6 +344,7 @@ class FakeSimkl:
                          "account": {"id": self.account.id, "timezone": "Europe/Lisbon", "type": self.account.type},
                          "connections": {"facebook": False}}
         if r.method == "POST" and r.path in ("/sync/history", "/sync/history/remove"):
+            self._check_anime_ids(r, [show for show in (r.json or {}).get("shows") or [] if show.get("seasons")])
             sent = _all_ids(r.json or {})
             if sent & self.breaking_ids:
                 return 500, {"error": "internal", "code": 500}
@@ -338,6 +354,8 @@ class FakeSimkl:
             return self._history(r.json or {}, q.get("allow_rewatch") == "yes")
         if r.method == "POST" and r.path == "/sync/history/remove":
             return self._remove(r.json or {})
+        if r.method == "POST" and r.path in SCROBBLE_PATHS:
+            return self._scrobble(r)
         if r.method == "GET" and r.path == "/sync/activities":
             return 200, self.library.activities()
         if r.method == "GET" and (r.path == "/sync/all-items" or r.path.startswith("/sync/all-items/")):
@@ -481,6 +499,87 @@ class FakeSimkl:
             added["statuses"].append({"request": dict(show, type="show"), "response": response})
         return 201, {"added": added, "not_found": not_found}
 
+    def _check_anime_ids(self, r, shows_with_numbers):
+        for show in shows_with_numbers:
+            mixed = sorted(set(show.get("ids") or {}) & set(PER_SEASON_ANIME_IDS))
+            if mixed:
+                self.violations.append("%s %s: per-season anime ids %s with season and episode numbers"
+                                       % (r.method, r.path, ", ".join(mixed)))
+
+    # -- scrobble -----------------------------------------------------------------------------
+    def _scrobble(self, r):
+        """POST /scrobble/start|pause|stop in the documented shapes (simkl-api §5.1, §12)."""
+        action = r.path.rsplit("/", 1)[1]
+        body = r.json if isinstance(r.json, dict) else {}
+        if "allow_rewatch" in r.query:
+            self.violations.append("POST %s with allow_rewatch" % r.path)
+        kinds = [kind for kind in ("movie", "show", "anime") if kind in body]
+        if len(kinds) != 1 or (kinds[0] == "movie") == isinstance(body.get("episode"), dict):
+            self.violations.append("POST %s: not exactly one movie, show+episode or anime+episode" % r.path)
+            return 400, {"error": "empty_field", "code": 400, "message": "One item expected"}
+        progress = body.get("progress")
+        if isinstance(progress, bool) or not isinstance(progress, (int, float)) or not 0 <= progress <= 100 \
+                or round(progress, 2) != progress:
+            self.violations.append("POST %s with progress %r" % (r.path, progress))
+            return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad progress"}
+        item = body[kinds[0]] if isinstance(body[kinds[0]], dict) else {}
+        ids = item.get("ids") if isinstance(item.get("ids"), dict) else {}
+        episode = body.get("episode") or {}
+        if kinds[0] != "movie":
+            self._check_anime_ids(r, [item])
+        token = r.headers.get("Authorization", "")[7:]
+        now = self.clock()
+        last = self._scrobble_locks.get(token)
+        if last is not None and now - last < self.scrobble_lock - 1e-6:
+            return 400, {"error": "RATE_LIMIT", "code": 400, "message": "Please wait 20 seconds"}
+        anime_without_mapping = kinds[0] != "movie" and self._is_anime(ids) and not (
+            item.get("use_tvdb_anime_seasons") is True and ("tvdb" in ids or "tmdb" in ids))
+        if not ids or not self._known(ids) or anime_without_mapping:
+            # A split-cour anime sent with TMDB/TVDB numbers but without the flag is not found (§12).
+            return 404, {"error": "id_err", "code": 404, "message": "Item not found"}
+        self._scrobble_locks[token] = now
+        if kinds[0] == "movie":
+            key = "movie:" + _ids_key(ids)
+        else:
+            key = "show:%s:S%sE%s" % (_ids_key(ids), episode.get("season"), episode.get("number"))
+        watched = progress >= WATCHED_PROGRESS and action in ("stop", "pause")
+        since = self._scrobbled_at.get(key)
+        if watched and since is not None and now - since < SCROBBLE_GUARD:
+            return 409, {"watched_at": _iso(since), "expires_at": _iso(since + SCROBBLE_GUARD)}
+        answered = {"start": "start", "pause": "pause"}.get(action, "scrobble" if watched else "pause")
+        echo = dict(item, ids=dict(ids, simkl=_simkl_id(key)))
+        answer = {"id": 0 if action == "start" else next(self._playback_ids), "action": answered,
+                  "progress": int(progress) if progress == int(progress) else progress, kinds[0]: echo}
+        if kinds[0] != "movie":
+            answer["episode"] = dict(episode)
+        if answered == "scrobble":
+            self._scrobbled_at[key] = now
+            self.now_playing.pop(key, None)
+            self._scrobble_history(kinds[0], key, item, episode, _iso(now))
+        else:
+            self.now_playing[key] = ("watching" if answered == "start" else "paused", progress)
+        self.scrobbles.append((action, key, progress, answered))
+        return 201, answer
+
+    def _scrobble_history(self, kind, key, item, episode, watched_at):
+        """A stop at >= 80 % writes the history entry itself, "same as POST /sync/history" (§12): a
+        re-add of a watched item is a no-op there too."""
+        if self._watched(key):
+            return
+        self.watched_keys.add(key)
+        if kind == "movie":
+            self.watches.append(Watch("movie", key, watched_at, body=item, via="scrobble"))
+            self.library.history_movie(dict(item, watched_at=watched_at))
+        else:
+            self.watches.append(Watch("episode", key, watched_at, body=item, via="scrobble"))
+            self.library.history_show(item, [(episode.get("season"), episode.get("number"), watched_at)],
+                                      kind == "anime" or self._is_anime(item.get("ids")))
+
+    def history_entries(self, key):
+        """How many history entries Simkl holds for this item key, whichever endpoint wrote them."""
+        with self._lock:
+            return len([w for w in self.watches if w.key == key])
+
     def _is_anime(self, ids):
         """Simkl files these show ids as anime (`anime_ids` names any of them)."""
         return isinstance(ids, dict) and any("%s=%s" % kv in self.anime_ids for kv in ids.items())
@@ -526,6 +625,15 @@ def _ids_key(ids):
         if (ids or {}).get(key):
             return "%s=%s" % (key, ids[key])
     return "?"
+
+
+def _iso(timestamp):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(timestamp)))
+
+
+def _simkl_id(key):
+    """A stable made-up Simkl id for an item key (the answers echo one)."""
+    return 100000 + sum(ord(c) for c in key) % 900000
 
 
 def _error_code(status):

@@ -123,6 +123,8 @@ PLAYABLE = MOVIES + EPISODES
 ITEMS = {item.name: item for item in MOVIES + EPISODES + SHOWS}
 TITLES = MOVIES + SHOWS  # what a refused or breaking id names: a movie, or a show with all its episodes
 HISTORY, REMOVE = "/sync/history", "/sync/history/remove"
+START, PAUSE, STOP = "/scrobble/start", "/scrobble/pause", "/scrobble/stop"
+WATCHED_PROGRESS = 80.0  # a /scrobble/stop at or above it, taken (2xx "scrobble") or 409, is a history entry
 THRESHOLD = 0.8  # the add-on's default (settings.xml): 80 %
 SAMPLE_STEP = 120.0  # seconds of media between the player's samples in this campaign
 
@@ -210,6 +212,7 @@ class Event:
     resolved_step: int = -1
     rewatch: bool = False
     rewatch_id: Optional[str] = None
+    mark: int = 0  # how many requests the fake had received when the user's action began
 
     @property
     def key(self):
@@ -239,6 +242,8 @@ class Stats:
     unmarks: int = 0
     repeats_dropped: int = 0  # the 48-hour rule
     delivered: int = 0
+    live_stops: int = 0  # /scrobble/stop requests that wrote a history entry on Simkl (2xx "scrobble" or 409)
+    scrobbles: int = 0  # /scrobble/* requests
     attention: int = 0  # kept for the user (refused), with a fault that explains it
     lost: int = 0
     duplicated: int = 0
@@ -306,6 +311,15 @@ class FaultCampaign(RuleBasedStateMachine):
             self._open(item)
             self._finish(item, ending, next_item=None)
 
+    @rule(item=st.sampled_from(PLAYABLE), ending=ENDINGS, pause_at=st.integers(1, 99),
+          pause_for=st.sampled_from([1, 10, 300]), seek_to=st.one_of(st.none(), st.integers(0, 99)), gap=GAPS)
+    def play_with_pause(self, item, ending, pause_at, pause_for, seek_to, gap):
+        """Play an item, pause it at `pause_at` percent for `pause_for` seconds (maybe seeking meanwhile to
+        `seek_to` percent, forward or back), resume, and end or stop it at `ending` percent."""
+        with self.action(gap):
+            self._open(item)
+            self._finish(item, ending, next_item=None, pause=(pause_at, pause_for, seek_to))
+
     @rule(first=st.sampled_from(PLAYABLE), first_ending=ENDINGS, offset=st.integers(1, len(PLAYABLE) - 1),
           second_ending=ENDINGS, gap=GAPS)
     def playlist(self, first, first_ending, offset, second_ending, gap):
@@ -357,6 +371,7 @@ class FaultCampaign(RuleBasedStateMachine):
         with self.action(0):
             self.clock.advance(seconds)
             self.running.service.kick()
+            self.running.service.live.kick()
 
     @rule()
     def retry_now(self):
@@ -370,7 +385,7 @@ class FaultCampaign(RuleBasedStateMachine):
             self._login()
 
     # -- server faults ----------------------------------------------------------------------------
-    @rule(path=st.sampled_from([HISTORY, REMOVE]),
+    @rule(path=st.sampled_from([HISTORY, REMOVE, START, STOP]),
           fault=st.sampled_from([(503, None), (0, None), (429, None), (429, "1"), (429, "30"), (429, "600")]),
           times=st.integers(1, 3))
     def fail(self, path, fault, times):
@@ -378,6 +393,18 @@ class FaultCampaign(RuleBasedStateMachine):
         with self.action(0):
             self.faults += 1
             self.server.fail(path, fault[0], times=times, retry_after=fault[1])
+
+    @rule(path=st.sampled_from([START, PAUSE, STOP]), answer=st.sampled_from(["RATE_LIMIT", 404, 409]),
+          times=st.integers(1, 4))
+    def refuse_scrobble(self, path, answer, times):
+        """Simkl's scrobble refusals: its 20-second lock (another device), an unknown title, or "already
+        scrobbled within the hour" (409: Simkl has the watch)."""
+        with self.action(0):
+            self.faults += 1
+            if answer == "RATE_LIMIT":
+                self.server.fail(path, 400, times=times, body={"error": "RATE_LIMIT", "code": 400})
+            else:
+                self.server.fail(path, answer, times=times)
 
     @rule(title=st.sampled_from(TITLES))
     def refuse(self, title):
@@ -461,7 +488,9 @@ class FaultCampaign(RuleBasedStateMachine):
         """Wait for the worker to be done with what it was given (or to wait on a held answer), then
         check what it resolved."""
         if not self.blocked:
-            done = wait_for(lambda: not self.running.service.busy() or self._hold_taken(), 10.0)
+            service = self.running.service
+            service.live.kick()
+            done = wait_for(lambda: (not service.busy() and not service.live.busy()) or self._hold_taken(), 10.0)
             if not done:
                 raise CampaignFailure("stall", "the worker did not finish its jobs within 10 s")
             if self._hold_taken():
@@ -486,19 +515,28 @@ class FaultCampaign(RuleBasedStateMachine):
     def _open(self, item):
         fakekodi.open_file(fakekodi.PlayingFile(item.tag(), item.path, item.total))
 
-    def _finish(self, item, ending, next_item):
+    def _finish(self, item, ending, next_item, pause=None):
         """Play the open item up to its end or `ending` percent, then it ends or stops; with next_item the
-        playlist moves on (at a natural end) or the user skips to it (at a stop)."""
+        playlist moves on (at a natural end) or the user skips to it (at a stop). With pause=(percent,
+        seconds, seek_to), it pauses on the way there for that long, maybe seeking meanwhile."""
         natural = ending == "end"
         target = item.total if natural else item.total * ending / 100.0
-        position = self.world.player.position
-        while position < target:
-            position = min(target, position + SAMPLE_STEP)
-            self.world.player.position = position
-            self.clock.advance(SAMPLE_STEP)
-            self.running.player.sample()
-        # decide() exactly: a natural end counts (the position is the total); a stop counts from 80 %
-        counts = natural or float(target) / float(item.total) >= THRESHOLD
+        furthest = self.world.player.position
+        if pause is not None and item.total * pause[0] / 100.0 < target:
+            self._play_to(item.total * pause[0] / 100.0)
+            furthest = max(furthest, self.world.player.position)
+            fakekodi.pause()
+            self._advance_live(pause[1])
+            if pause[2] is not None:
+                fakekodi.seek(item.total * pause[2] / 100.0)
+                furthest = max(furthest, self.world.player.position)  # Kodi's seek callback samples it
+                self._advance_live(1)
+            fakekodi.resume()
+        self._play_to(target)
+        furthest = max(furthest, self.world.player.position)
+        # decide() exactly: a natural end counts (the position is the total); a stop counts from 80 % of the
+        # furthest position samples showed
+        counts = natural or float(furthest) / float(item.total) >= THRESHOLD
         following = None
         if next_item is not None:
             following = fakekodi.PlayingFile(next_item.tag(), next_item.path, next_item.total)
@@ -508,8 +546,30 @@ class FaultCampaign(RuleBasedStateMachine):
         else:
             fakekodi.close_file(natural, following)
         after = self._moment()
+        self._live_step()
         self.stops[item.key] = (before[0], after[0])
         self._committed(seq, [("play", item, "add")] if counts else [], before, after)
+
+    def _play_to(self, target):
+        """Playback runs on to `target` seconds: a sample every SAMPLE_STEP s, each seen by the live scrobbler."""
+        position = self.world.player.position
+        while position < target:
+            position = min(target, position + SAMPLE_STEP)
+            self.world.player.position = position
+            self.clock.advance(SAMPLE_STEP)
+            self.running.player.sample()
+            self._live_step()
+
+    def _advance_live(self, seconds):
+        self.clock.advance(seconds)
+        self._live_step()
+
+    def _live_step(self):
+        """Let the live scrobbler act at this virtual moment (unless it waits behind a held answer)."""
+        live = self.running.service.live
+        live.kick()
+        if not self.blocked and not wait_for(lambda: not live.busy() or self._hold_taken(), 10.0):
+            raise CampaignFailure("stall", "the live scrobbler did not finish within 10 s")
 
     def _mark(self, item, playcount):
         before, seq = self._moment(), self._seq()
@@ -631,7 +691,8 @@ class FaultCampaign(RuleBasedStateMachine):
 
     # -- what was committed --------------------------------------------------------------------------
     def _moment(self):
-        return self.clock.time(), self.clock.wall()
+        with self.server._lock:
+            return self.clock.time(), self.clock.wall(), len(self.server.requests)
 
     def _seq(self):
         row = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'entries'").fetchone()
@@ -655,7 +716,7 @@ class FaultCampaign(RuleBasedStateMachine):
             if row[0] != kind or not int(before[1]) <= stamp <= int(after[1]):
                 raise CampaignFailure("commit", "row %d of %s %s: %s at %s, expected %s between %s and %s" % (
                     row_id, origin, item.name, row[0], row[3], kind, _iso(before[1]), _iso(after[1])))
-            event = Event(row_id, item, kind, stamp, origin, self.step)
+            event = Event(row_id, item, kind, stamp, origin, self.step, mark=before[2])
             if origin == "rewatch":
                 if (row[2], row[4], row[5]) != (item.key, PENDING, 1):
                     raise CampaignFailure("commit", "rewatch row %d: %r" % (row_id, row))
@@ -779,15 +840,18 @@ class FaultCampaign(RuleBasedStateMachine):
 
     # -- what Simkl received -------------------------------------------------------------------------
     def _deliveries(self, in_flight_last):
-        """Match every title of every history request to the user's events.
+        """Match every title of every history request, and every live stop that wrote a history entry on
+        Simkl, to the user's events.
 
         Returns ({event id: deliveries}, problems): a title the user never caused, allow_rewatch on
         something that is no rewatch, a rewatch without it, a pending session id sent, a title delivered
-        twice, a title's adds and removes out of the user's order."""
+        twice (counting both endpoints), a title's adds and removes out of the user's order."""
         with self.server._lock:
-            requests = [r for r in self.server.requests if r.path in (HISTORY, REMOVE) and r.method == "POST"]
-        if in_flight_last and requests:
-            requests = requests[:-1]  # the held request: not answered yet
+            numbered = [(n, r) for n, r in enumerate(self.server.requests)
+                        if r.path in (HISTORY, REMOVE, STOP) and r.method == "POST"]
+        if in_flight_last:
+            held = [n for n, r in numbered if r.path != STOP][-1:]  # the held request: not answered yet
+            numbered = [(n, r) for n, r in numbered if n not in held]
         # A row Simkl refused was not delivered (a remove names no watched_at to tell two removes apart).
         refused = {row[0] for row in self._rows().values() if row[6] in ATTENTION}
         delivered, problems, order = Counter(), [], defaultdict(list)
@@ -797,7 +861,10 @@ class FaultCampaign(RuleBasedStateMachine):
                 by_add[(event.key, event.stamp)].append(event)
             else:
                 by_remove[event.key].append(event)
-        for number, request in enumerate(requests):
+        for number, (index, request) in enumerate(numbered):
+            if request.path == STOP:
+                self._live_delivery(index, request, delivered, problems, order)
+                continue
             kind = "remove" if request.path == REMOVE else "add"
             flagged = request.query.get("allow_rewatch") == "yes"
             where = "request %d (%s%s -> %s)" % (number, request.path, " allow_rewatch" if flagged else "",
@@ -834,6 +901,40 @@ class FaultCampaign(RuleBasedStateMachine):
                                      % (where, chosen.describe(), later[0].id)))
                 order[key].append(chosen)
         return delivered, problems
+
+    def _live_delivery(self, index, request, delivered, problems, order):
+        """A /scrobble/stop at >= 80 % that Simkl took (2xx "scrobble") or answered 409 is a history entry
+        on Simkl: it delivers the newest watch of that title the user made before it was sent. When the
+        outbox dropped that watch as a repeat of the last 48 hours, Simkl's re-add is a no-op."""
+        body = request.json or {}
+        took = (request.status == 201 and (request.answer or {}).get("action") == "scrobble") or (
+            request.status == 409 and float(body.get("progress") or 0) >= WATCHED_PROGRESS)
+        if not took:
+            return
+        if "movie" in body:
+            key = "movie:" + _ids_key(body["movie"].get("ids"))
+        else:
+            episode = body.get("episode") or {}
+            key = "episode:%s:S%sE%s" % (_ids_key((body.get("show") or {}).get("ids")), episode.get("season"),
+                                         episode.get("number"))
+        where = "request %d (%s %.2f -> %s)" % (index, request.path, float(body.get("progress") or 0),
+                                               request.status)
+        made = [e for e in self.events.values() if e.key == key and e.kind == "add" and e.origin == "play"
+                and e.mark <= index]
+        if not made:
+            problems.append(("uncaused", "%s: a watch of %s the user did not cause" % (where, key)))
+            return
+        chosen = max(made, key=lambda e: e.id)
+        if chosen.state == DROPPED:
+            return
+        delivered[chosen.id] += 1
+        if delivered[chosen.id] > 1:
+            problems.append(("duplicate", "%s: %s delivered again" % (where, chosen.describe())))
+        later = [e for e in order[key] if e.id > chosen.id]
+        if later:
+            problems.append(("order", "%s: %s reached Simkl after #%d of the same title"
+                             % (where, chosen.describe(), later[0].id)))
+        order[key].append(chosen)
 
     @invariant()
     def step_invariants(self):
@@ -898,6 +999,9 @@ class FaultCampaign(RuleBasedStateMachine):
         rows = self._rows()
         problems = []
         answers = Counter(r.status for r in self.server.requests if r.path in (HISTORY, REMOVE))
+        STATS.scrobbles += len([r for r in self.server.requests if r.path in (START, PAUSE, STOP)])
+        STATS.live_stops += len([r for r in self.server.requests if r.path == STOP and (
+            r.status == 409 or (r.answer or {}).get("action") == "scrobble")])
         STATS.faulty_answers += sum(n for status, n in answers.items() if status != 201)
         for event in self._ordered():
             if event.state == DROPPED:

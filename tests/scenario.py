@@ -104,17 +104,34 @@ class RunningService:
         file, at the end or (not ended) by a skip."""
         if self.world.player is None or self.world.player.path != path:
             fakekodi.open_file(fakekodi.PlayingFile(tag, path, total, 0.0, properties, source))
-        target = total if stop_at is None else stop_at
+            self.live_step()
+        self.play_to(total if stop_at is None else stop_at, step)
+        if next_file is not None and not ended:
+            fakekodi.skip_to(next_file)
+        else:
+            fakekodi.close_file(ended, next_file)
+        self.live_step()
+
+    def play_to(self, target, step=60.0):
+        """Let what plays run on to `target` seconds: a sample every `step` s of media time, each seen
+        by the live scrobbler at that moment."""
         position = self.world.player.position
         while position < target:
             position = min(target, position + step)
             self.world.player.position = position
             self.clock.advance(step)
             self.player.sample()
-        if next_file is not None and not ended:
-            fakekodi.skip_to(next_file)
-        else:
-            fakekodi.close_file(ended, next_file)
+            self.live_step()
+
+    def wait(self, seconds):
+        """Time passes with nothing playing on (a pause): the live scrobbler sees the moment after."""
+        self.clock.advance(seconds)
+        self.live_step()
+
+    def live_step(self):
+        """Let the live scrobbler act on what is due at this virtual moment, and wait until it has."""
+        self.service.live.kick()
+        assert wait_for(lambda: not self.service.live.busy()), "the live scrobbler is stuck"
 
     def settle_marks(self):
         """Let the service's wait for more library marks run out, so it sends what it queued."""
@@ -128,8 +145,10 @@ class RunningService:
         self.service.notification(config.ADDON_ID, "Other." + config.FLUSH_MESSAGE, "")
 
     def idle(self, timeout=5.0):
-        """Wait until the worker has handled everything queued so far."""
-        assert wait_for(lambda: not self.service.busy(), timeout), "the service worker is stuck"
+        """Wait until the worker (and the live scrobbler) have handled everything due so far."""
+        self.service.live.kick()
+        assert wait_for(lambda: not self.service.busy() and not self.service.live.busy(), timeout), \
+            "the service worker is stuck"
 
 
 def wait_for(condition, timeout=5.0):

@@ -41,6 +41,7 @@ def test_library_episode_is_sent_with_the_shows_ids_season_and_number(service, s
     service.idle()
     assert history_bodies(server) == [{"shows": [{
         "title": "The Last of Us", "year": 2023, "ids": {"imdb": "tt3581920", "tmdb": 100088, "tvdb": 392256},
+        "use_tvdb_anime_seasons": True,
         "seasons": [{"number": 1, "episodes": [{"number": 3, "watched_at": iso(finished)}]}]}]}]
 
 
@@ -96,7 +97,7 @@ def test_user_marks_in_the_library_become_a_history_add_then_a_remove(service, s
     assert [r.path for r in server.requests if r.method == "POST"] == ["/sync/history", "/sync/history/remove"]
     assert server.requests_to("/sync/history/remove")[0].json == {"shows": [{
         "title": "The Last of Us", "year": 2023, "ids": {"imdb": "tt3581920", "tmdb": 100088, "tvdb": 392256},
-        "seasons": [{"number": 1, "episodes": [{"number": 3}]}]}]}
+        "use_tvdb_anime_seasons": True, "seasons": [{"number": 1, "episodes": [{"number": 3}]}]}]}
 
 
 def test_watches_made_while_simkl_fails_arrive_once_after_it_recovers_across_a_restart(kodi, server, clock):

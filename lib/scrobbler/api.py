@@ -174,6 +174,12 @@ class Client:
             params["skip_auto_watching"] = "yes"  # a show without episodes must not fill in every episode
         return self.request("POST", "/sync/history", body=body, params=params or None, auth=True)
 
+    def scrobble(self, action, body):
+        """POST /scrobble/start|pause|stop: "Watching now" and resumable playback; never allow_rewatch."""
+        if action not in ("start", "pause", "stop"):
+            raise ValueError("unknown scrobble action: %r" % (action,))
+        return self.request("POST", "/scrobble/" + action, body=body, auth=True)
+
     def remove_from_history(self, body):
         return self.request("POST", "/sync/history/remove", body=body, auth=True)
 

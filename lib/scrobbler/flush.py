@@ -5,8 +5,8 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
-from .media import Episode, Movie, Show
-from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
+from .media import Episode, Movie, Show, movie_reference, show_reference
+from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Holds, Outbox
 from .rewatch import PENDING_PREFIX
 
 BATCH_SIZE = 100
@@ -40,14 +40,13 @@ def build_body(entries: List[Entry]) -> dict:
     for entry in entries:
         item = entry.item
         if isinstance(item, Movie):
-            movie = {"title": item.title, "year": item.year, "ids": dict(item.ids)}
+            movie = movie_reference(item)
             if not removing:
                 movie["watched_at"] = entry.watched_at
             _rewatch_fields(movie, entry)
-            movies.append(_drop_empty(movie))
+            movies.append(movie)
         elif isinstance(item, Episode):
-            show = shows.setdefault(item.show_key(), _drop_empty(
-                {"title": item.show_title, "year": item.show_year, "ids": dict(item.show_ids), "seasons": []}))
+            show = shows.setdefault(item.show_key(), dict(show_reference(item), seasons=[]))
             _rewatch_fields(show, entry)
             season = next((s for s in show["seasons"] if s["number"] == item.season), None)
             if season is None:
@@ -103,10 +102,12 @@ class Flusher:
                  on_sent: Callable[[List[Entry]], None] = lambda entries: None,
                  on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None,
                  session_id: Callable[[str], Optional[str]] = lambda placeholder: None,
-                 before_batch: Callable[[], None] = lambda: None):
+                 before_batch: Callable[[], None] = lambda: None, holds: Optional[Holds] = None):
         """before_batch(): called before each batch is taken, to turn what was committed meanwhile into
-        pending entries first (an older unmark must go before a newer rewatch of the same title)."""
+        pending entries first (an older unmark must go before a newer rewatch of the same title).
+        holds: entries never taken while held (a live stop that may deliver them is undecided)."""
         self.outbox = outbox
+        self._holds = holds or Holds()
         self._before_batch = before_batch
         self.client = client
         self._clock = clock
@@ -133,7 +134,7 @@ class Flusher:
     def next_due(self) -> Optional[float]:
         if self._unrecorded:
             return self._clock()
-        due = None if self.auth_blocked else self.outbox.next_due()
+        due = None if self.auth_blocked else self.outbox.next_due(exclude=self._holds.snapshot())
         return None if due is None else max(due, self._hold_until)
 
     def flush(self, should_stop: Callable[[], bool] = lambda: False) -> int:
@@ -143,7 +144,8 @@ class Flusher:
         done = 0
         while not self.auth_blocked and not should_stop() and self._clock() >= self._hold_until:
             self._before_batch()
-            batch = self.outbox.take_batch(BATCH_SIZE, exclude=self._unrecorded)
+            with self._holds.guard() as held:
+                batch = self.outbox.take_batch(BATCH_SIZE, exclude=set(self._unrecorded) | held)
             if not batch:
                 break
             if batch[0].attempts >= SPLIT_AFTER:

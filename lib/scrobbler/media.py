@@ -3,7 +3,13 @@ from dataclasses import dataclass, field
 from typing import Dict, Optional, Union
 
 # Order matters: the first id present names an item in keys and logs.
-ID_KEYS = ("imdb", "tmdb", "tvdb", "simkl", "anidb", "mal")
+ID_KEYS = ("imdb", "tmdb", "tvdb", "simkl", "anidb", "mal", "anilist", "kitsu")
+# Anime scrapers' ids name one season (one cour), not the whole show: combined with season and episode
+# numbers Simkl marks the wrong entry (a whole season completed), so a write that names a season and an
+# episode never carries them (simkl-api §12). A movie has no season: there they are fine.
+PER_SEASON_ANIME_IDS = ("anidb", "mal", "anilist", "kitsu")
+# Ids with which Simkl maps TVDB-style season and episode numbers onto its anime entries ("Path A").
+TVDB_SEASON_IDS = ("tvdb", "tmdb")
 
 Ids = Dict[str, Union[str, int]]
 
@@ -52,6 +58,8 @@ class Episode:
     show_ids: Ids = field(default_factory=dict)
     title: str = ""
     ids: Ids = field(default_factory=dict)
+    # season and number are TVDB-style, as Kodi's library scrapers number episodes (see show_reference)
+    tvdb_numbering: bool = False
 
     kind = "episode"
 
@@ -65,10 +73,17 @@ class Episode:
     def label(self) -> str:
         return "%s S%02dE%02d" % (self.show_title, self.season, self.number)
 
+    def write_ids(self) -> Ids:
+        """The show's ids a write naming this season and episode may carry."""
+        return {key: value for key, value in self.show_ids.items() if key not in PER_SEASON_ANIME_IDS}
+
     def to_dict(self) -> dict:
-        return {"type": "episode", "show_title": self.show_title, "show_year": self.show_year,
+        data = {"type": "episode", "show_title": self.show_title, "show_year": self.show_year,
                 "show_ids": dict(self.show_ids), "season": self.season, "number": self.number,
                 "title": self.title, "ids": dict(self.ids)}
+        if self.tvdb_numbering:
+            data["tvdb_numbering"] = True
+        return data
 
 
 @dataclass
@@ -99,10 +114,38 @@ def from_dict(data: dict) -> Media:
         return Movie(data["title"], data.get("year"), clean_ids(data.get("ids")))
     if kind == "episode":
         return Episode(data["show_title"], int(data["season"]), int(data["number"]), data.get("show_year"),
-                       clean_ids(data.get("show_ids")), data.get("title") or "", clean_ids(data.get("ids")))
+                       clean_ids(data.get("show_ids")), data.get("title") or "", clean_ids(data.get("ids")),
+                       bool(data.get("tvdb_numbering")))
     if kind == "show":
         return Show(data["title"], data.get("year"), clean_ids(data.get("ids")))
     raise ValueError("unknown media type: %r" % (kind,))
+
+
+def movie_reference(movie: Movie) -> dict:
+    """A movie as every write names it (/sync/history, /scrobble/*): title, year and every id."""
+    return _drop_empty({"title": movie.title, "year": movie.year, "ids": dict(movie.ids)})
+
+
+def show_reference(episode: Episode) -> dict:
+    """The show part of every write that names this episode's season and number (/sync/history and its
+    remove, /scrobble/*): the one place that decides its shape.
+
+    Per-season anime ids are left out (PER_SEASON_ANIME_IDS). A library episode carries TVDB-style
+    numbers, so with the show's TVDB or TMDB id it is sent with "use_tvdb_anime_seasons": true, per item
+    as simkl-api §6.1 lists it: Simkl's anime guide prescribes it for TVDB/TMDB-based sources ("Path A",
+    §12), and the add-on cannot tell which shows Simkl files as anime (for other shows TVDB numbering is
+    Simkl's own). An episode found by Simkl's file search (Simkl's numbering) or handed over by an add-on
+    carries no flag.
+    """
+    ids = episode.write_ids()
+    show = _drop_empty({"title": episode.show_title, "year": episode.show_year, "ids": ids})
+    if episode.tvdb_numbering and any(key in ids for key in TVDB_SEASON_IDS):
+        show["use_tvdb_anime_seasons"] = True
+    return show
+
+
+def _drop_empty(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v not in (None, "", {})}
 
 
 def _ids_key(ids: Ids, title: str, year: Optional[int]) -> str:

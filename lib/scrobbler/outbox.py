@@ -110,6 +110,31 @@ class Attention:
     reason: str
 
 
+class Holds:
+    """Entries the sender must leave alone for now, in memory: those whose live /scrobble/stop is still
+    undecided (live.py). The service commits a watch and holds it under the lock, and the sender takes a
+    batch under it, so no batch can take a watch between its commit and its hold. A hold ends with the
+    process: after a restart the entry is sent like any other (live.py says why that is exactly once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: set = set()
+
+    @contextmanager
+    def guard(self) -> Iterator[set]:
+        """The held ids, locked: add to them (committing) or exclude them (taking a batch)."""
+        with self._lock:
+            yield self._ids
+
+    def snapshot(self) -> frozenset:
+        with self._lock:
+            return frozenset(self._ids)
+
+    def release(self, entry_id: int) -> None:
+        with self._lock:
+            self._ids.discard(entry_id)
+
+
 class _Unusable(Exception):
     """The file opens but is not our queue (failed integrity check or another schema)."""
 
@@ -247,6 +272,28 @@ class Outbox:
     def mark_sent(self, ids: Iterable[int]) -> None:
         self._set_state(ids, SENT)
 
+    def scrobbled(self, entry_id: int, item: media.Media) -> bool:
+        """Simkl wrote this watch into its history itself (it took the live stop): the entry is sent and
+        is never posted. One still unresolved gets its title now, under the same 48-hour repeat rule as
+        `resolved` (a repeat is dropped). False when nothing was recorded: the entry is gone, or it is a
+        rewatch, which only /sync/history can carry."""
+        key = item.key()
+        with self._write() as conn:
+            row = conn.execute("SELECT state, kind, watched_at, rewatch FROM entries WHERE id = ?",
+                               (entry_id,)).fetchone()
+            if row is None or row[1] != "add" or row[3] or row[0] not in (UNRESOLVED, PENDING):
+                return False
+            now = self._clock()
+            if row[0] == UNRESOLVED:
+                if self._is_repeat(conn, key, row[2]):
+                    conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+                    return False
+                conn.execute("UPDATE entries SET item = ?, item_key = ?, state = ?, last_error = NULL, updated = ?"
+                             " WHERE id = ?", (json.dumps(item.to_dict(), sort_keys=True), key, SENT, now, entry_id))
+            else:
+                conn.execute("UPDATE entries SET state = ?, updated = ? WHERE id = ?", (SENT, now, entry_id))
+            return True
+
     def record(self, states: Dict[Tuple[str, Optional[str]], List[int]],
                rewatch_ids: Optional[Dict[int, str]] = None) -> None:
         """Simkl's answer to one request, in one transaction: {(state, detail): ids}, and the
@@ -258,6 +305,12 @@ class Outbox:
                                  [(state, detail, now, entry_id) for entry_id in ids])
             conn.executemany("UPDATE entries SET rewatch_id = ? WHERE id = ?",
                              [(rewatch_id, entry_id) for entry_id, rewatch_id in (rewatch_ids or {}).items()])
+
+    def waiting_before(self, entry_id: int, key: str) -> bool:
+        """Is anything committed before this entry possibly still on its way for the same title: a
+        pending entry of it, or an entry whose title is not known yet?"""
+        return self._read_one("SELECT 1 FROM entries WHERE id < ? AND ((item_key = ? AND state = ?) OR state = ?)"
+                              " LIMIT 1", (entry_id, key, PENDING, UNRESOLVED)) is not None
 
     def waiting(self, key: str) -> bool:
         """Is an entry of this title still on its way (pending or being looked up)?"""
@@ -422,8 +475,13 @@ class Outbox:
                 found[state] = count
         return found
 
-    def next_due(self) -> Optional[float]:
-        return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ?", (PENDING,))[0]
+    def next_due(self, exclude: Iterable[int] = ()) -> Optional[float]:
+        """When the next pending entry is due, leaving out `exclude` (held entries)."""
+        excluded = tuple(int(i) for i in exclude)
+        sql = "SELECT MIN(next_try) FROM entries WHERE state = ?"
+        if excluded:
+            sql += " AND id NOT IN (%s)" % ",".join("?" * len(excluded))
+        return self._read_one(sql, (PENDING,) + excluded)[0]
 
     def next_unresolved_due(self) -> Optional[float]:
         return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ?", (UNRESOLVED,))[0]

@@ -31,12 +31,16 @@ class Tracked:
 
 
 class Player(xbmc.Player):
-    """Follows playback. `on_finished(tracked)` is called once per tracked item, when it ends or stops."""
+    """Follows playback. `on_finished(tracked)` is called once per tracked item, when it ends or stops;
+    `on_event(kind, tracked)` for "started", "paused", "resumed" and "seeked" of the tracked item (Kodi's
+    own callbacks, on Kodi's thread: it must only take note)."""
 
     def __init__(self, on_finished: Callable[[Tracked], None], rules: Callable[[], Rules],
-                 clock: Callable[[], float] = time.time, interval: float = SAMPLE_INTERVAL):
+                 clock: Callable[[], float] = time.time, interval: float = SAMPLE_INTERVAL,
+                 on_event: Callable[[str, Tracked], None] = lambda kind, tracked: None):
         super().__init__()
         self._on_finished = on_finished
+        self._on_event = on_event
         self._rules = rules
         self._clock = clock
         self._interval = interval
@@ -64,18 +68,28 @@ class Player(xbmc.Player):
             kodi.debug("not following %s: %s" % (item.media_type or "item", reason))
             return
         with self._lock:
-            self._current = Tracked(item, Playback(total, position, clock=self._clock), playing_file)
+            tracked = self._current = Tracked(item, Playback(total, position, clock=self._clock), playing_file)
             self._start_sampler()
         kodi.debug("following %s %r, %.0f s long" % (item.media_type, item.title, total))
+        self._on_event("started", tracked)
+
+    def onPlayBackPaused(self):
+        self.sample()  # where it paused: the position a live pause carries
+        self._tell("paused")
+
+    def onPlayBackResumed(self):
+        self._tell("resumed")
 
     def onPlayBackSeek(self, time_ms, seek_offset):
         with self._lock:
             if self._current is not None:
                 self._current.playback.seek(time_ms / 1000.0)
         self.sample()
+        self._tell("seeked")
 
     def onPlayBackSeekChapter(self, chapter):
         self.sample()
+        self._tell("seeked")
 
     def onPlayBackEnded(self):
         self._file_closed(natural=True)
@@ -85,6 +99,12 @@ class Player(xbmc.Player):
 
     def onPlayBackError(self):
         self._file_closed(natural=False)
+
+    def _tell(self, kind):
+        with self._lock:
+            current = self._current
+        if current is not None:
+            self._on_event(kind, current)
 
     # -- sampling -------------------------------------------------------------------------------
     def sample(self):

@@ -76,7 +76,7 @@ class Library:
             return None
         return Episode(show.get("title") or "", int(details.get("season", 0)), int(details.get("episode", 0)),
                        _year(show.get("year")), clean_ids(show.get("uniqueid")), details.get("title") or "",
-                       clean_ids(details.get("uniqueid")))
+                       clean_ids(details.get("uniqueid")), tvdb_numbering=True)
 
     def show(self, tvshowid: int) -> Optional[Show]:
         result = self._call("VideoLibrary.GetTVShowDetails",
@@ -104,7 +104,7 @@ class Resolver:
         self.unavailable = False
         if item.in_library():
             found = self._library.movie(item.dbid) if item.media_type == "movie" else self._library.episode(item.dbid)
-            if found is not None and (found.ids if isinstance(found, Movie) else found.show_ids):
+            if found is not None and (found.ids if isinstance(found, Movie) else found.write_ids()):
                 return found
             self.last_reason = "library item without ids"
             return found if found is not None and _has_title_and_year(found) else None

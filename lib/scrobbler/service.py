@@ -20,9 +20,10 @@ from . import account, config, kodi
 from .api import ApiError
 from .clock import SteadyClock
 from .flush import ERR_NETWORK, Flusher, backoff
+from .live import Live
 from .marks import OwnWrites, PlaybackMarks, library_item
 from .media import Show
-from .outbox import Outbox
+from .outbox import Holds, Outbox
 from .player import Player
 from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
 from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
@@ -73,11 +74,16 @@ class Service:
         self.outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady, log=kodi.warn)
         self.client = account.make_client(clock=self.steady if sleep else None, sleep=sleep)
         self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
+        self._resolving = threading.Lock()  # the worker and the live thread share the resolver and its cache
         self.sessions = Sessions(self.profile, clock=clock)
+        self.holds = Holds()  # watches whose live stop is undecided: the flusher leaves them alone
         self.flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=rng, log=kodi.log,
                                on_auth_expired=self._auth_expired, on_sent=self._sent,
                                on_rewatch=self._rewatch_answered, session_id=self._session_id,
-                               before_batch=self._resolve_waiting)
+                               before_batch=self._resolve_waiting, holds=self.holds)
+        self.live = Live(self.client, resolve=self._live_item, enabled=self._live_enabled, holds=self.holds,
+                         on_scrobbled=self._scrobbled, on_released=self.kick, clock=self.steady, log=kodi.log,
+                         may_deliver=lambda entry_id, item: not self.outbox.waiting_before(entry_id, item.key()))
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
@@ -93,7 +99,8 @@ class Service:
         self._worker_logged_in = self._was_logged_in  # the worker's own view, see _may_post()
         self.jobs = queue.Queue()
         self.monitor = Monitor(self)
-        self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock)
+        self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock,
+                             on_event=self.live.event)
         self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
         self._stopping = threading.Event()
         self.sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player, self._stopping,
@@ -105,6 +112,7 @@ class Service:
         kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
         self._sync_rewatch_setting()
         self._worker.start()
+        self.live.start()
         self.sync.start()
         self.sync.request(delay=SYNC_AFTER_START)
         while not self.monitor.waitForAbort(3600):
@@ -118,6 +126,7 @@ class Service:
         """Kodi quits: cut the request in flight (its entries stay queued) and let the worker go."""
         self._stopping.set()
         self.player.stop_sampling()
+        self.live.stop()
         self.client.abort()
         self.sync.wake()
         self.jobs.put(None)
@@ -168,16 +177,22 @@ class Service:
 
     # -- decisions, committed where Kodi calls back ----------------------------------------------
     def _finished(self, tracked):
-        """A followed item ended or stopped: if it counts, it is in the outbox before this returns."""
+        """A followed item ended or stopped: if it counts, it is in the outbox before this returns, and
+        held there if its live stop may deliver it (the hold and the commit are one step for the sender)."""
         verdict = decide(tracked.playback, self.rules)
         label = tracked.item.title or _file_label(tracked.item.origin)
+        with self.holds.guard() as held:
+            entry_id = None
+            if verdict.watched:
+                report = dict(dataclasses.asdict(tracked.item), label=label)
+                # Only what finding the title needs is written down: never a stream's address or credentials.
+                report.update(path=_kept_path(tracked.item.path), source=_kept_path(tracked.item.source))
+                entry_id = self._commit(report, tracked.playback.finished_at, "add")
+            if self.live.finished(tracked, verdict.watched, entry_id):
+                held.add(entry_id)
         if not verdict.watched:
             kodi.debug("not watched: %r (%s)" % (label, verdict.reason))
             return
-        report = dict(dataclasses.asdict(tracked.item), label=label)
-        # Only what finding the title needs is written down: never a stream's address or credentials.
-        report.update(path=_kept_path(tracked.item.path), source=_kept_path(tracked.item.source))
-        self._commit(report, tracked.playback.finished_at, "add")
         kodi.log("watched %r (%s)" % (label, verdict.reason))
         self.jobs.put(("resolve", True))
 
@@ -198,12 +213,14 @@ class Service:
         self.jobs.put(("resolve", False))
 
     def _commit(self, report, watched_at, kind):
+        """The entry's id, or None when the disk failed (kept in memory until there is room)."""
         try:
-            self.outbox.add_unresolved(report, watched_at, kind)
+            return self.outbox.add_unresolved(report, watched_at, kind)
         except sqlite3.Error as exc:
             with self._unsaved_lock:
                 self._unsaved.append((report, watched_at, kind))
             self._storage_failed(exc)
+            return None
 
     # -- worker thread ----------------------------------------------------------------------------
     def _work(self):
@@ -312,7 +329,7 @@ class Service:
             self.flusher.flush(should_stop=self._stopping.is_set)
         finally:
             sent, self._sent_batch = self._sent_batch, []
-            self._announce(sent)
+            self._announce([e.item for e in sent if e.kind == "add" and not e.rewatch])
 
     def _resolve_waiting(self):
         """Find the title of every watch and mark committed so far; each becomes pending or needs the user."""
@@ -327,16 +344,18 @@ class Service:
 
     def _resolve(self, entry):
         label = entry.report.get("label") or "?"
-        found = self.resolver.resolve(playing_item(entry.report))
+        with self._resolving:
+            found = self.resolver.resolve(playing_item(entry.report))
+            unavailable, reason = self.resolver.unavailable, self.resolver.last_reason
         if found is None:
-            if self.resolver.unavailable:
+            if unavailable:
                 wait = backoff(entry.attempts, self._rng)
                 self.outbox.defer_unresolved(entry.id, self.steady() + wait, ERR_NETWORK)
-                kodi.log("watched %r: looking it up again in %.0f s (%s)" % (label, wait, self.resolver.last_reason))
+                kodi.log("watched %r: looking it up again in %.0f s (%s)" % (label, wait, reason))
             else:
-                self.outbox.unidentified(entry.id, self.resolver.last_reason)
+                self.outbox.unidentified(entry.id, reason)
                 kodi.log("watched %r but could not tell which title it is (%s); listed in the status view"
-                         % (label, self.resolver.last_reason))
+                         % (label, reason))
             return
         session = None
         if entry.kind == "add" and kodi.setting_bool("track_rewatches"):
@@ -356,6 +375,27 @@ class Service:
             kodi.log("queued %s as %s" % (found.label(), "watched" if entry.kind == "add" else "unwatched"))
         else:
             kodi.debug("%s was already queued in the last 48 hours" % found.label())
+
+    # -- live scrobbling (called on the live thread) -----------------------------------------------
+    def _live_enabled(self, tracked):
+        """Live events for this item? Never for what can never count: under the minimum length, or of
+        unknown length (the exclusions were asked before the player followed it)."""
+        total = tracked.playback.total
+        return (kodi.setting_bool("live_scrobble", True) and kodi.setting_bool("logged_in")
+                and not self.flusher.auth_blocked and 0 < total and total >= self.rules.min_length)
+
+    def _live_item(self, item):
+        """The title of a playing item for live events, or None when it must not go live."""
+        with self._resolving:
+            found = self.resolver.resolve(item)
+        if found is not None and kodi.setting_bool("track_rewatches") and session_for(found, self.sessions):
+            return None  # its watch carries the rewatch session's id, which only /sync/history can
+        return found
+
+    def _scrobbled(self, entry_id, item):
+        """Simkl took the live stop of a watch: the outbox entry is sent (it raises if the disk fails)."""
+        if self.outbox.scrobbled(entry_id, item):
+            self._announce([item])
 
     def _playback_caused(self, data) -> bool:
         key, playcount = library_item(data), _playcount(data)
@@ -419,17 +459,16 @@ class Service:
     def _sent(self, entries):
         self._sent_batch.extend(entries)
 
-    def _announce(self, entries):
-        """One notification for what one flush delivered (a whole marked season is one)."""
-        added = [e for e in entries if e.kind == "add" and not e.rewatch]
-        if not added or not kodi.setting_bool("notify_watched", True):
+    def _announce(self, items):
+        """One notification for what one flush (or one live stop) delivered (a whole marked season is one)."""
+        if not items or not kodi.setting_bool("notify_watched", True):
             return
         if kodi.setting_bool("notify_quiet_playback") and self.player.isPlayingVideo():
             return
-        if len(added) == 1:
-            kodi.notify(kodi.localize(32200, added[0].item.label()))
+        if len(items) == 1:
+            kodi.notify(kodi.localize(32200, items[0].label()))
         else:
-            kodi.notify(kodi.localize(32201, len(added)))
+            kodi.notify(kodi.localize(32201, len(items)))
 
 
 def _playcount(data):

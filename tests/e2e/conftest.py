@@ -139,8 +139,10 @@ class KodiFactory:
         kodi.install_addon_dir(self._requests_addon)
         kodi.install_addon_zip(self._addon_zip)
         extra_ids = [kodi.install_addon_dir(folder) for folder in addons]
-        # The sync asks the fake Simkl on its own timers; the modules that test it switch it back on.
-        kodi.set_addon_settings(ADDON_ID, dict({"sync_from_simkl": False}, **(settings or {})))
+        # The sync asks the fake Simkl on its own timers, and live scrobbling posts on every playback: the
+        # modules that test them switch them back on (test_sync.py, test_live_scrobble.py).
+        kodi.set_addon_settings(ADDON_ID, dict({"sync_from_simkl": False, "live_scrobble": False},
+                                               **(settings or {})))
         if not start:
             return kodi
         kodi.start()

@@ -241,3 +241,32 @@ def skip_to(next_file, meanwhile=None):
     if meanwhile is not None:
         meanwhile()
     open_file(next_file)
+
+
+def pause():
+    """The user pauses: Kodi announces Player.OnPause and calls onPlayBackPaused, and the position stays
+    (seen in Kodi 20.1 with Player.PlayPause, tests/e2e/test_live_scrobble.py)."""
+    world_ = world()
+    world_.notify("Player.OnPause", {"item": world_.player.announced_item(), "player": {"playerid": 1, "speed": 0}})
+    for callback in list(world_.players):
+        callback.onPlayBackPaused()
+
+
+def resume():
+    """Player.OnResume and onPlayBackResumed (seen in Kodi 20.1, tests/e2e/test_live_scrobble.py)."""
+    world_ = world()
+    world_.notify("Player.OnResume", {"item": world_.player.announced_item(), "player": {"playerid": 1, "speed": 1}})
+    for callback in list(world_.players):
+        callback.onPlayBackResumed()
+
+
+def seek(position):
+    """The user seeks to `position` seconds: the player is there at once, then Player.OnSeek and
+    onPlayBackSeek(time, seekOffset), both in milliseconds (xbmc/interfaces/legacy/Player.h)."""
+    world_ = world()
+    offset = position - world_.player.position
+    world_.player.position = position
+    world_.notify("Player.OnSeek", {"item": world_.player.announced_item(),
+                                    "player": {"playerid": 1, "speed": 1, "seekoffset": int(offset * 1000)}})
+    for callback in list(world_.players):
+        callback.onPlayBackSeek(int(position * 1000), int(offset * 1000))

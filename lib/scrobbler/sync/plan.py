@@ -75,7 +75,8 @@ class Planner:
             return Write("episode", kodi["episodeid"], 0), None
         if playcount > 0 and keys and number[0] is not None and number[1]:
             item = Episode(show.get("title") or "", int(number[0]), int(number[1]), _year(show.get("year")),
-                           clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")))
+                           clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")),
+                           tvdb_numbering=True)
             return None, (item, utc_of_kodi_time(kodi.get("lastplayed") or ""))
         return None, None
 
