@@ -31,10 +31,12 @@ $(VENV)/.installed: requirements-dev.txt
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-# kodi-addon-checker on the unpacked release zip, offline (see tools/check_addon.py).
+# kodi-addon-checker on the unpacked release zip, offline (see tools/check_addon.py), and the
+# translations: every string id used exists, none unused, strings.po valid for Weblate (tools/check_strings.py).
 check: $(VENV)/.installed
 	$(VPY) tools/build_zip.py $(ZIP_ARGS) --unpack .cache/release
 	$(VPY) tools/check_addon.py .cache/release
+	$(VPY) tools/check_strings.py .cache/release/service.scrobbler.simkl
 
 unit: $(VENV)/.installed
 	$(VPY) -m pytest -m "not e2e"

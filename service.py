@@ -1,3 +1,3 @@
-from lib.scrobbler.service import run
+from lib.scrobbler.boot import service
 
-run()
+service()

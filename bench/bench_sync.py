@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from tests.e2e.addon_steps import ADDON_ID, SERVICE_STARTED  # noqa: E402
 from tests.e2e.jsonrpc import JsonRpc, JsonRpcError  # noqa: E402
 from tests.e2e.kodi_harness import Kodi, KodiError, missing_tools  # noqa: E402
-from tests.e2e.requests_module import requests_module  # noqa: E402
+from tests.e2e.requests_module import pyqrcode_module, requests_module  # noqa: E402
 
 WATCHED_BASE = 1_750_000_000  # Simkl's watched_at of item n is this + n minutes (UTC)
 SAMPLE_INTERVAL = 0.2  # seconds between JSONRPC.Ping round trips, and between RSS samples
@@ -443,6 +443,7 @@ def prepare_profile(scratch, addon_zip, movies, shows, episodes):
     kodi = Kodi(home)
     try:
         kodi.install_addon_dir(requests_module(ROOT / ".cache" / "e2e"))
+        kodi.install_addon_dir(pyqrcode_module(ROOT / ".cache" / "e2e"))
         kodi.install_addon_zip(addon_zip)
         kodi.set_addon_settings(ADDON_ID, {"sync_from_simkl": True, "debug": True})
         kodi.start(timeout=120)

@@ -60,7 +60,7 @@ def episode_tag(episode=EPISODE, show=SHOW):
 
 
 def log_in(world, simkl, account_type="pro"):
-    """A stored V1 login, as `default.py login` leaves it."""
+    """A stored V1 login, as `default.py login` and the service's mirror of it leave it."""
     token = simkl.issue_token()
     simkl.account.type = account_type
     path = os.path.join(world.profile_dir, "token.json")
@@ -69,6 +69,8 @@ def log_in(world, simkl, account_type="pro"):
                    "account_type": account_type}, handle)
     world.set_setting("logged_in", True)
     world.set_setting("account_type", account_type)
+    kind = world.string({"free": 32022, "pro": 32023, "vip": 32024}[account_type])
+    world.set_setting("account_status", "%s (%s)" % (world.string(32021) % simkl.account.name, kind))
     return token
 
 
@@ -84,7 +86,9 @@ class RunningService:
         self.thread = threading.Thread(target=self.service.run, daemon=True)
 
     def start(self):
+        """Start the loop and return once its start-up is done and the worker has made the queue."""
         self.thread.start()
+        assert wait_for(lambda: self.service._parts_started), "the service did not start"
         return self
 
     def stop(self, within=1.0):

@@ -139,7 +139,7 @@ def test_marking_a_whole_season_sends_one_request_and_one_notification(start, se
     (request,) = history(server)
     (show,) = request.json["shows"]
     assert [e["number"] for e in show["seasons"][0]["episodes"]] == list(range(1, 10))
-    assert [n[1] for n in kodi.notifications] == ["9 watches sent to Simkl"]
+    assert kodi.notifications == [("Marked as watched on Simkl", "9 movies and episodes", "info")]
 
 
 def test_unmarking_a_season_sends_one_remove_request(start, server):

@@ -1,4 +1,5 @@
 """Login and logout end to end: the real default.py in the fake Kodi against the fake Simkl server."""
+import io
 import json
 import os
 import runpy
@@ -7,6 +8,8 @@ import sys
 import time
 
 import pytest
+import zxingcpp
+from PIL import Image
 
 from lib.scrobbler import account, api, auth, config
 
@@ -27,6 +30,20 @@ def simkl(simkl, monkeypatch):
     return simkl
 
 
+@pytest.fixture(autouse=True)
+def service(kodi, simkl):
+    """The service is what mirrors a login into the settings (the script hands its result over)."""
+    from lib.scrobbler.service import Service
+    running = Service()
+    running.start_up()
+    return running
+
+
+def log_out(kodi, monkeypatch):
+    kodi.yesno_answers.append(True)  # "Log out of Simkl?"
+    run_default(monkeypatch, "logout")
+
+
 @pytest.fixture
 def v2(monkeypatch, simkl):
     monkeypatch.setenv("SIMKL_AUTH", "v2")
@@ -40,6 +57,18 @@ def token_path(kodi):
 def saved_login(kodi):
     with open(token_path(kodi), encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def login_window(kodi):
+    """The login dialog shown (the add-on's own skin window), with its properties."""
+    [window] = [w for w in kodi.windows_shown if w._xml == "script-simkl-login.xml"]
+    return window
+
+
+def qr_text(kodi, window):
+    image = Image.open(io.BytesIO(kodi.textures[window.getProperty("qr")]))
+    [found] = zxingcpp.read_barcodes(image)
+    return found.text
 
 
 def ok_messages(kodi):
@@ -78,10 +107,14 @@ def test_v1_login_polls_while_pending_then_saves_the_token_and_says_who_is_logge
     polls = pin_polls(simkl)
     assert len(polls) == 2
     code = polls[0].path.rsplit("/", 1)[1]
-    [(_, heading, shown)] = [d for d in kodi.dialogs if d[0] == "progress"]
-    assert heading == "Log in to Simkl"
-    assert "simkl.com/pin" in shown and code in shown
-    assert ("progress-closed", "", "") in kodi.dialogs
+    window = login_window(kodi)
+    assert window.getProperty("heading") == "Log in to Simkl"
+    assert window.getProperty("code") == code
+    assert "simkl.com/pin" in window.getProperty("intro")
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + code
+    assert window.getProperty("time_left").endswith(" left")
+    assert ("window-closed", "script-simkl-login.xml", "") in kodi.dialogs
+    assert [name for name in os.listdir(kodi.profile_dir) if name.startswith("login-qr-")] == []
     login = saved_login(kodi)
     assert login["flow"] == "v1"
     assert login["access_token"] in simkl.tokens
@@ -121,15 +154,18 @@ def test_v1_cancel_leaves_no_token_and_shows_no_error(kodi, simkl, monkeypatch):
     assert_not_logged_in(kodi)
     assert ok_messages(kodi) == []
     assert kodi.notifications == []
-    assert ("progress-closed", "", "") in kodi.dialogs
+    assert ("window-closed", "script-simkl-login.xml", "") in kodi.dialogs
 
 
 def test_v1_code_nobody_enters_expires_with_the_expired_message(kodi, simkl, monkeypatch):
-    simkl.pin_interval = 0.06
-    simkl.pin_expires_in = 0.1
+    # Simkl's poll interval is longer than the code lives: the add-on's own clock ends the wait (drawing the
+    # QR code takes long enough that a poll due just before the expiry could meet a code Simkl already forgot).
+    simkl.pin_interval = 0.4
+    simkl.pin_expires_in = 0.2
     run_default(monkeypatch, "login")
 
     assert ok_messages(kodi) == [kodi.string(32033)]
+    assert len(pin_polls(simkl)) == 0
     assert_not_logged_in(kodi)
 
 
@@ -217,10 +253,11 @@ def test_v1_logout_forgets_the_token_without_a_request(kodi, simkl, monkeypatch)
     run_default(monkeypatch, "login")
     sent = len(simkl.requests)
 
-    run_default(monkeypatch, "logout")
+    log_out(kodi, monkeypatch)
 
     assert_not_logged_in(kodi)
-    assert kodi.setting("account_status") == "Not logged in"
+    assert kodi.setting("account_status") == ""
+    assert kodi.visible("account_none") and kodi.visible("login") and not kodi.visible("logout")
     assert kodi.notifications[-1][1] == kodi.string(32040)
     assert len(simkl.requests) == sent
 
@@ -241,8 +278,9 @@ def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi,
     assert len(device_polls(v2)) == 2
     assert v2.requests_to("/oauth/pin") == []
     assert "read media:write" in v2.requests_to("/oauth2/device")[0].json["scope"]
-    [(_, _, shown)] = [d for d in kodi.dialogs if d[0] == "progress"]
-    assert "simkl.com/pin" in shown and "ABCD-" in shown
+    window = login_window(kodi)
+    assert window.getProperty("code").startswith("ABCD-")
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
     login = saved_login(kodi)
     assert login["flow"] == "v2"
     assert v2.refresh_tokens[login["refresh_token"]] == login["access_token"]
@@ -345,14 +383,15 @@ def test_401_that_refresh_cannot_mend_logs_out_and_tells_the_user_once(kodi, sim
         account.logged_out()
 
     assert_not_logged_in(kodi)
-    assert kodi.setting("account_status") == "Not logged in"
+    assert kodi.setting("account_status") == ""
+    assert kodi.visible("account_none") and kodi.visible("login") and not kodi.visible("logout")
     assert [message for _, message, _ in kodi.notifications] == [kodi.string(32041)]
 
 
 def test_v2_logout_revokes_the_refresh_token_and_forgets_the_login(kodi, v2_logged_in, monkeypatch):
     refresh = saved_login(kodi)["refresh_token"]
 
-    run_default(monkeypatch, "logout")
+    log_out(kodi, monkeypatch)
 
     [revoke] = v2_logged_in.requests_to("/oauth2/revoke")
     assert revoke.json["token"] == refresh
@@ -363,7 +402,7 @@ def test_v2_logout_revokes_the_refresh_token_and_forgets_the_login(kodi, v2_logg
 
 def test_v2_logout_with_simkl_unreachable_still_forgets_the_login(kodi, v2_logged_in, monkeypatch):
     v2_logged_in.stop()
-    run_default(monkeypatch, "logout")
+    log_out(kodi, monkeypatch)
     assert_not_logged_in(kodi)
     assert ok_messages(kodi) == []
 

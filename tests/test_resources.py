@@ -47,6 +47,7 @@ def test_addon_id_and_version(addon):
     assert addon.get("id") == ADDON_ID
     assert re.fullmatch(r"\d+\.\d+\.\d+", addon.get("version"))
     assert addon.get("name") and addon.get("provider-name")
+    assert ADDON_ID not in addon.get("provider-name") and "developers" not in addon.get("provider-name")
 
 
 def test_addon_requires_python_3_0_1_and_requests(addon):
@@ -129,7 +130,7 @@ def test_every_action_button_runs_an_action_the_script_knows(settings):
         data = setting.findtext("data")
         if not data and setting.findtext("enable") == "false":
             continue  # a greyed-out note, not a button
-        match = re.fullmatch(r"RunScript\(%s,(\w+)\)" % re.escape(ADDON_ID), data or "")
+        match = re.fullmatch(r"RunScript\(%s,(\w+)(?:,settings)?\)" % re.escape(ADDON_ID), data or "")
         assert match, "%s runs %r" % (setting.get("id"), data)
         assert match.group(1) in script.ACTIONS, "%s: unknown action %r" % (setting.get("id"), match.group(1))
 

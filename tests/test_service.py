@@ -152,7 +152,7 @@ def test_the_service_leaves_its_loop_within_a_second_of_abort(service):
 def test_sent_watch_is_announced_in_the_users_language(service, kodi):
     service.play(movie_tag(), MOVIE["file"], total=7200)
     service.idle()
-    assert ("Simkl", "Marked as watched on Simkl: Inception (2010)", "info") in kodi.notifications
+    assert ("Marked as watched on Simkl", "Inception (2010)", "info") in kodi.notifications
 
 
 def test_a_corrupt_queue_file_is_moved_aside_and_the_service_keeps_scrobbling(kodi, server, clock):

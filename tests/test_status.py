@@ -26,7 +26,7 @@ def run_status(kodi, *steps, selects=()):
     finally:
         sys.argv = old
     assert kodi.window_steps == [], "steps left over: %r" % kodi.window_steps
-    return kodi.windows[-1]
+    return [w for w in kodi.windows_shown if w._xml == "script-simkl-status.xml"][-1]
 
 
 def queue(kodi):
@@ -77,7 +77,7 @@ def test_log_in_runs_the_login_and_the_view_then_shows_the_account(kodi, simkl, 
     monkeypatch.setattr(api, "POST_INTERVAL", 0.02)  # Simkl's POST pacing, shrunk as in test_login
     simkl.post_interval = 0.02
     window = run_status(kodi, "Log in")
-    assert ("progress", "Log in to Simkl") in [d[:2] for d in kodi.dialogs]
+    assert ("window", "script-simkl-login.xml") in [d[:2] for d in kodi.dialogs]
     assert window.screens[-2]["info"][1] == "Logged in as jane_doe (PRO)"
     assert window.screens[-2]["actions"] == ["Sync now", "Close"]
 

@@ -28,9 +28,9 @@ from fake_simkl import FakeSimkl  # noqa: E402
 from lib.scrobbler import config  # noqa: E402
 from lib.scrobbler.media import Episode, Movie  # noqa: E402
 from lib.scrobbler.outbox import Outbox  # noqa: E402
-from tests.e2e.addon_steps import ADDON_ID, SERVICE_STARTED, open_status_view, simkl_env  # noqa: E402
+from tests.e2e.addon_steps import ADDON_ID, LOGIN_WINDOW, SERVICE_STARTED, open_status_view, simkl_env  # noqa: E402
 from tests.e2e.kodi_harness import Kodi, KodiError, missing_tools  # noqa: E402
-from tests.e2e.requests_module import requests_module  # noqa: E402
+from tests.e2e.requests_module import pyqrcode_module, requests_module  # noqa: E402
 
 HELPER_ID = "script.screenshots.helper"
 HELPER_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -88,18 +88,21 @@ def screenshot(kodi: Kodi, target: Path, work: Path) -> Path:
 
 def login_dialog(kodi: Kodi, fake: FakeSimkl, target: Path, work: Path) -> Path:
     kodi.run_addon(ADDON_ID, "login")
-    if not kodi.wait_for_window("progressdialog", 20) or not Kodi.wait_until(lambda: fake.pins, 10):
+    if not kodi.wait_for_window(LOGIN_WINDOW, 20) or not Kodi.wait_until(lambda: fake.pins, 10):
         raise KodiError("the login dialog did not open\n" + kodi.log_tail())
     shot = screenshot(kodi, target, work)
     fake.approve_pin()
-    if not Kodi.wait_until(lambda: not kodi.window_active("progressdialog"), 20):
+    if not Kodi.wait_until(lambda: not kodi.window_active(LOGIN_WINDOW), 20):
         raise KodiError("the login dialog stayed open after the code was approved\n" + kodi.log_tail())
     return shot
 
 
-def settings(kodi: Kodi, target: Path, work: Path) -> Path:
+def settings(kodi: Kodi, fake: FakeSimkl, target: Path, work: Path) -> Path:
     if not Kodi.wait_until(lambda: kodi.addon_settings(ADDON_ID).get("logged_in") == "true", 15):
         raise KodiError("the login was not saved\n" + kodi.log_tail())
+    # The queued watches fail once logged in, and the add-on says so once: let that toast come first.
+    Kodi.wait_until(lambda: fake.requests_to("/sync/history"), 30)
+    Kodi.wait_until(lambda: kodi.window_active("notification"), 5)
     builtin(kodi, "Addon.OpenSettings(%s)" % ADDON_ID)
     if not kodi.wait_for_window("addonsettings", 15):
         raise KodiError("the add-on settings did not open\n" + kodi.log_tail())
@@ -148,6 +151,7 @@ def take(out_dir: Path) -> list:
         kodi = Kodi(work / "home", env=simkl_env(fake))
         try:
             kodi.install_addon_dir(requests_module(ROOT / ".cache" / "e2e"))
+            kodi.install_addon_dir(pyqrcode_module(ROOT / ".cache" / "e2e"))
             kodi.install_addon_zip(addon_zip)
             kodi.install_addon_dir(write_helper(work))
             kodi.set_addon_settings(ADDON_ID, {"sync_from_simkl": False})
@@ -160,7 +164,7 @@ def take(out_dir: Path) -> list:
                 raise KodiError("the add-on's service did not start\n" + kodi.log_tail())
             shots = [None, None, None]
             shots[1] = login_dialog(kodi, fake, out_dir / NAMES[1], work)
-            shots[0] = settings(kodi, out_dir / NAMES[0], work)
+            shots[0] = settings(kodi, fake, out_dir / NAMES[0], work)
             shots[2] = status_view(kodi, fake, out_dir / NAMES[2], work)
             kodi.stop()
         finally:

@@ -1,7 +1,17 @@
-"""The logged-in Simkl account as the rest of the add-on sees it: client factory, token store, status line."""
+"""The logged-in Simkl account as the rest of the add-on sees it: client factory, token store, status line.
+
+token.json (auth.TokenStore) is the one source of the login. The settings logged_in, account_type and
+account_status only mirror it for the Account page; the service alone writes them (mirror()), so that
+no two interpreters ever write the settings file at once.
+"""
+import random
+import threading
+import time
+
 from . import api, auth, config, kodi
 
 ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
+_MIRROR_LOCK = threading.RLock()  # the service mirrors from Kodi's callbacks and from its worker (a 401)
 
 
 def token_store():
@@ -30,6 +40,52 @@ def account_line(name, account_type):
     return "%s (%s)" % (kodi.localize(32021, name), kind)
 
 
+def current_login(store=None) -> dict:
+    """The stored login ({} when logged out)."""
+    login = (store or token_store()).load()
+    return login if login.get("access_token") else {}
+
+
+def mirror():
+    """Make the settings show the stored login; writes only what differs. Only the service calls this."""
+    with _MIRROR_LOCK:
+        return _mirror()
+
+
+def _mirror():
+    login = current_login()
+    account_type = (login.get("account_type") or "free") if login else ""
+    wanted = {"account_type": account_type,
+              "account_status": account_line(login.get("user_name") or "?", account_type) if login else ""}
+    changed = False
+    settings = kodi.addon()  # one read of the settings file
+    if kodi.setting_bool("logged_in", settings=settings) != bool(login):
+        kodi.set_setting_bool("logged_in", bool(login))
+        changed = True
+    for key, value in wanted.items():
+        if kodi.setting_str(key, settings=settings) != value:
+            kodi.set_setting_str(key, value)
+            changed = True
+    if changed:
+        kodi.log("the Account settings now show: %s" % ("logged in" if login else "not logged in"))
+    return changed
+
+
+def tell_service(wait=5.0):
+    """A script logged in or out: ask the service to mirror the login into the settings, and wait (at
+    most `wait` seconds) until it has, so that nothing reads the settings file while it is written."""
+    nonce = "%x" % random.getrandbits(48)
+    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.ACCOUNT_MESSAGE,
+                                       "data": {"id": nonce}})
+    deadline = time.monotonic() + wait
+    while kodi.home_property(config.ACCOUNT_ACK_PROPERTY) != nonce:
+        if time.monotonic() > deadline or kodi.abort_requested():
+            kodi.log("the service did not confirm the login change (is it running?)")
+            return False
+        kodi.sleep(0.05)
+    return True
+
+
 def logged_out(notify=True, rejected_token=None):
     """A 401 that refresh could not mend: forget the token, keep every queued watch, tell the user once.
 
@@ -43,8 +99,7 @@ def logged_out(notify=True, rejected_token=None):
         return False
     had_login = bool(login)
     store.clear()
-    kodi.set_setting_bool("logged_in", False)
-    kodi.set_setting_str("account_status", kodi.localize(32020))
+    mirror()
     if not had_login:
         return False
     kodi.warn("Simkl rejected the login; queued watches are kept until the user logs in again")

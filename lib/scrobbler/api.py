@@ -1,15 +1,9 @@
 """Simkl HTTP client: required params and headers, timeouts, pacing, and typed errors decided once."""
 import json
-import socket
 import threading
 import time
 import weakref
 from typing import Any, Callable, Optional
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 # Kodi waits for every thread of a script at quit and kills it after 5 s: a connection attempt
 # must give up before that.
@@ -62,49 +56,67 @@ class Rejected(ApiError):
     """Any other 4xx, or an answer that is not the JSON expected: retrying the same request will not help."""
 
 
-class _CuttableAdapter(HTTPAdapter):
-    """An HTTPAdapter whose open connections `cut()` can shut down from another thread: a request in
-    flight then fails at once (Kodi is quitting), instead of holding the service up to its read timeout."""
+_ADAPTER_CLASS = None
 
-    def __init__(self):
-        self._connections = weakref.WeakSet()
-        self._lock = threading.Lock()
-        self.cut_off = False
-        super().__init__()
 
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        adapter = self
+def _adapter_class():
+    """The HTTPAdapter subclass, built on first use: importing requests costs more than half of the
+    service's start-up, and nothing is sent while the queue is empty."""
+    global _ADAPTER_CLASS
+    if _ADAPTER_CLASS is not None:
+        return _ADAPTER_CLASS
+    import socket
 
-        def tracked(base):
-            class Connection(base):
-                def connect(self):
-                    with adapter._lock:
-                        if adapter.cut_off:
-                            raise OSError("the add-on is stopping")
-                        adapter._connections.add(self)
-                    super().connect()
-            return Connection
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-        class Pool(HTTPConnectionPool):
-            ConnectionCls = tracked(HTTPConnection)
+    class _CuttableAdapter(HTTPAdapter):
+        """An HTTPAdapter whose open connections `cut()` can shut down from another thread: a request in
+        flight then fails at once (Kodi is quitting), instead of holding the service up to its read timeout."""
 
-        class TlsPool(HTTPSConnectionPool):
-            ConnectionCls = tracked(HTTPSConnection)
+        def __init__(self):
+            self._connections = weakref.WeakSet()
+            self._lock = threading.Lock()
+            self.cut_off = False
+            super().__init__()
 
-        self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            adapter = self
 
-    def cut(self):
-        with self._lock:
-            self.cut_off = True
-            connections = list(self._connections)
-        for connection in connections:
-            sock = getattr(connection, "sock", None)
-            if sock is not None:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass  # already closed
+            def tracked(base):
+                class Connection(base):
+                    def connect(self):
+                        with adapter._lock:
+                            if adapter.cut_off:
+                                raise OSError("the add-on is stopping")
+                            adapter._connections.add(self)
+                        super().connect()
+                return Connection
+
+            class Pool(HTTPConnectionPool):
+                ConnectionCls = tracked(HTTPConnection)
+
+            class TlsPool(HTTPSConnectionPool):
+                ConnectionCls = tracked(HTTPSConnection)
+
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+
+        def cut(self):
+            with self._lock:
+                self.cut_off = True
+                connections = list(self._connections)
+            for connection in connections:
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass  # already closed
+
+    _ADAPTER_CLASS = _CuttableAdapter
+    return _ADAPTER_CLASS
 
 
 class Client:
@@ -113,7 +125,7 @@ class Client:
     def __init__(self, base_url: str, client_id: str, app_name: str, app_version: str, kodi_version: str,
                  tokens=None, log: Callable[[str], None] = lambda m: None,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep,
-                 session: Optional[requests.Session] = None, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)):
+                 session=None, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)):
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self.app_name = app_name
@@ -123,17 +135,21 @@ class Client:
         self._log = log
         self._clock = clock
         self._sleep = sleep
-        self._session = session or requests.Session()
-        self._adapter = _CuttableAdapter()
-        self._session.mount("http://", self._adapter)
-        self._session.mount("https://", self._adapter)
+        self._session = session  # a requests.Session, made with its adapter at the first request
+        self._adapter = None
+        self._cut_off = False
+        self._http_lock = threading.Lock()
         self._timeout = timeout  # (connect, read) seconds
         self._one_at_a_time = threading.RLock()  # Simkl wants requests in sequence, also across threads
 
     def abort(self):
         """Kodi is quitting: cut the request in flight and refuse new ones. What it was sending is
         still in the outbox and goes again after the next start."""
-        self._adapter.cut()
+        with self._http_lock:
+            self._cut_off = True
+            adapter = self._adapter
+        if adapter is not None:
+            adapter.cut()
 
     # -- endpoints ---------------------------------------------------------------------------
     def hold_posts(self):
@@ -145,7 +161,8 @@ class Client:
         return self.request("GET", "/oauth/pin")
 
     def pin_check(self, user_code):
-        return self.request("GET", "/oauth/pin/%s" % requests.utils.quote(user_code, safe=""))
+        from urllib.parse import quote
+        return self.request("GET", "/oauth/pin/%s" % quote(user_code, safe=""))
 
     def device_start(self):
         return self.request("POST", "/oauth2/device", body={"client_id": self.client_id,
@@ -208,7 +225,7 @@ class Client:
         """Send one request and return its parsed JSON (None for an empty body), or raise an ApiError."""
         if not self.client_id:
             raise NotConfigured("no Simkl client id in this build")
-        if self._adapter.cut_off:
+        if self._cut_off:
             raise Transient("the add-on is stopping")
         try:
             return self._send(method, path, body, params, auth)
@@ -242,10 +259,25 @@ class Client:
         with self._one_at_a_time:
             return self._exchange_now(method, path, query, headers, body)
 
+    def _http(self):
+        """The requests session, made at the first request (requests is imported only then)."""
+        with self._http_lock:
+            if self._adapter is None:
+                import requests
+                session = self._session or requests.Session()
+                adapter = _adapter_class()()
+                adapter.cut_off = self._cut_off
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                self._session, self._adapter = session, adapter
+            return self._session
+
     def _exchange_now(self, method, path, query, headers, body):
+        import requests
+        session = self._http()
         started = self._clock()
         try:
-            response = self._session.request(method, self.base_url + path, params=query, headers=headers,
+            response = session.request(method, self.base_url + path, params=query, headers=headers,
                                              json=body, timeout=self._timeout, verify=True, allow_redirects=False)
         except requests.Timeout:
             self._log("%s %s timed out" % (method, path))

@@ -2,10 +2,10 @@
 import json
 import os
 import time
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
+from .values import Value
 
 TOKEN_FILE = "token.json"
 REFRESH_MARGIN = 24 * 3600  # refresh a V2 token when less than a day is left
@@ -157,12 +157,15 @@ class LoginUI:
         raise NotImplementedError
 
 
-@dataclass
-class LoginResult:
-    # ok | cancelled | expired | code_gone | denied | network | busy | malformed | not_configured | bad_client
-    outcome: str
-    user_name: str = ""
-    account_type: str = ""
+class LoginResult(Value):
+    """outcome: ok | cancelled | expired | code_gone | denied | network | busy | malformed | not_configured |
+    bad_client."""
+    FIELDS = ("outcome", "user_name", "account_type")
+
+    def __init__(self, outcome: str, user_name: str = "", account_type: str = ""):
+        self.outcome = outcome
+        self.user_name = user_name
+        self.account_type = account_type
 
 
 def login(client, store: TokenStore, ui: LoginUI, flow: str, clock: Callable[[], float] = time.time,

@@ -14,6 +14,8 @@ OUTBOX_FILE = "outbox.sqlite"
 FLUSH_MESSAGE = "flush"
 SYNC_MESSAGE = "sync"
 IMPORT_MESSAGE = "import"
+ACCOUNT_MESSAGE = "account"  # a script logged in or out: the service mirrors token.json into the settings
+ACCOUNT_ACK_PROPERTY = ADDON_ID + ".account"  # Home window property: the service has mirrored hand-off N
 
 DEFAULT_API_URL = "https://api.simkl.com"
 PIN_URL = "https://simkl.com/pin"

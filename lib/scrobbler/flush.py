@@ -5,8 +5,9 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
+from .holds import Holds
 from .media import Episode, Movie, Show, movie_reference, show_reference
-from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Holds, Outbox
+from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
 from .rewatch import PENDING_PREFIX
 
 BATCH_SIZE = 100
@@ -102,13 +103,16 @@ class Flusher:
                  on_sent: Callable[[List[Entry]], None] = lambda entries: None,
                  on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None,
                  session_id: Callable[[str], Optional[str]] = lambda placeholder: None,
-                 before_batch: Callable[[], None] = lambda: None, holds: Optional[Holds] = None):
+                 before_batch: Callable[[], None] = lambda: None, holds: Optional[Holds] = None,
+                 on_problem: Callable[[str], None] = lambda code: None):
         """before_batch(): called before each batch is taken, to turn what was committed meanwhile into
         pending entries first (an older unmark must go before a newer rewatch of the same title).
-        holds: entries never taken while held (a live stop that may deliver them is undecided)."""
+        holds: entries never taken while held (a live stop that may deliver them is undecided).
+        on_problem(code): a batch could not be sent and waits for a later try, for the reason `code`."""
         self.outbox = outbox
         self._holds = holds or Holds()
         self._before_batch = before_batch
+        self._on_problem = on_problem
         self.client = client
         self._clock = clock
         self._rng = rng
@@ -213,11 +217,13 @@ class Flusher:
         if isinstance(exc, NotConfigured):
             self.auth_blocked = True
             self.outbox.defer(ids, self._clock(), ERR_CONFIG)
+            self._on_problem(ERR_CONFIG)
             return False, 0
         if isinstance(exc, RateLimited):
             wait = exc.retry_after if exc.retry_after is not None else backoff(batch[0].attempts, self._rng)
             self.outbox.defer(ids, self._hold(wait, by_simkl=True), ERR_RATE)
             self._log("Simkl asked to slow down (%s): next try in %.0f s" % (exc.status, wait))
+            self._on_problem(ERR_RATE)
             return False, 0
         if isinstance(exc, Transient):
             return self._retry_later(batch, ERR_SERVER if exc.status else ERR_NETWORK, str(exc), exc.retry_after)
@@ -269,6 +275,7 @@ class Flusher:
         wait = retry_after if retry_after is not None else backoff(batch[0].attempts, self._rng)
         self.outbox.defer([entry.id for entry in batch], self._hold(wait, by_simkl=False), code)
         self._log("sending %d entries failed (%s): next try in %.0f s" % (len(batch), why, wait))
+        self._on_problem(code)
         return False, 0
 
     def _hold(self, wait: float, by_simkl: bool) -> float:

@@ -20,26 +20,28 @@ _SECRET_FIELD = re.compile(
 
 
 def addon():
-    """A fresh Addon object: one created earlier may not see settings another interpreter wrote."""
+    """A fresh Addon object: one created earlier may not see settings another interpreter wrote.
+    Making one has Kodi read the settings file: to read several settings at once, make one and pass
+    it as `settings` to the readers below."""
     return xbmcaddon.Addon(config.ADDON_ID)
 
 
-def setting_bool(key, default=False):
+def setting_bool(key, default=False, settings=None):
     try:
-        return addon().getSettingBool(key)
+        return (settings or addon()).getSettingBool(key)
     except (RuntimeError, TypeError):
         return default
 
 
-def setting_int(key, default=0):
+def setting_int(key, default=0, settings=None):
     try:
-        return addon().getSettingInt(key)
+        return (settings or addon()).getSettingInt(key)
     except (RuntimeError, TypeError):
         return default
 
 
-def setting_str(key, default=""):
-    value = addon().getSettingString(key)
+def setting_str(key, default="", settings=None):
+    value = (settings or addon()).getSettingString(key)
     return default if value is None else value
 
 
@@ -115,7 +117,13 @@ def error(message):
 
 
 def notify(message, heading=None, icon=xbmcgui.NOTIFICATION_INFO, millis=5000):
+    """A notification; held back (only logged) while a video plays when the user chose silence during
+    playback. Returns whether it was shown."""
+    if setting_bool("notify_quiet_playback") and condition("Player.HasVideo"):
+        log("not shown while a video plays: %s" % message)
+        return False
     xbmcgui.Dialog().notification(heading or localize(32000), message, icon, millis, False)
+    return True
 
 
 def ok_dialog(message, heading=None):
@@ -132,23 +140,6 @@ def select_dialog(heading, options):
 
 def text_viewer(heading, text):
     xbmcgui.Dialog().textviewer(heading, text)
-
-
-class Progress:
-    """A cancellable progress dialog: what the login flow shows while it waits for the PIN."""
-
-    def __init__(self, heading, message):
-        self._dialog = xbmcgui.DialogProgress()
-        self._dialog.create(heading, message)
-
-    def update(self, percent, message):
-        self._dialog.update(max(0, min(100, int(percent))), message)
-
-    def cancelled(self):
-        return self._dialog.iscanceled()
-
-    def close(self):
-        self._dialog.close()
 
 
 class ProgressBG:

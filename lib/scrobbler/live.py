@@ -16,7 +16,7 @@ of an item is ever sent. They go out from this module's own thread, never from K
 The watch alone is durable, in the outbox, and Simkl gets exactly one history entry for it:
 
 - The watch decision commits the watch to the outbox first (service.py), then hands the stop to this
-  module, which holds the entry (`outbox.Holds`) in the same step: while the stop is undecided, the
+  module, which holds the entry (`holds.Holds`) in the same step: while the stop is undecided, the
   sender never posts that entry to /sync/history.
 - A stop carrying progress >= 80 that Simkl answered 2xx with "action": "scrobble", or 409 (already
   scrobbled within the hour), wrote the history entry itself: the entry is recorded as sent.
@@ -105,7 +105,7 @@ class Live:
     client: api.Client (one request at a time, shared with the sender).
     resolve(playing_item) -> Media or None: the title, or None when it must not go live.
     enabled(tracked) -> bool: may this item go live, asked when it starts (the setting, a login, its length).
-    holds: outbox.Holds of the entries whose stop is undecided.
+    holds: holds.Holds of the entries whose stop is undecided.
     on_scrobbled(entry_id, media): Simkl wrote the watch itself; record it as sent (may raise).
     on_released(): an entry goes back to the sender (kick it).
     may_deliver(entry_id, media) -> bool: may a stop deliver this watch now (nothing older of the title

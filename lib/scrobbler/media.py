@@ -1,6 +1,7 @@
 """What was watched: a movie or an episode, with the ids Simkl resolves it by."""
-from dataclasses import dataclass, field
 from typing import Dict, Optional, Union
+
+from .values import Value
 
 # Order matters: the first id present names an item in keys and logs.
 ID_KEYS = ("imdb", "tmdb", "tvdb", "simkl", "anidb", "mal", "anilist", "kitsu")
@@ -31,13 +32,14 @@ def clean_ids(raw: Optional[dict]) -> Ids:
     return ids
 
 
-@dataclass
-class Movie:
-    title: str
-    year: Optional[int] = None
-    ids: Ids = field(default_factory=dict)
-
+class Movie(Value):
+    FIELDS = ("title", "year", "ids")
     kind = "movie"
+
+    def __init__(self, title: str, year: Optional[int] = None, ids: Optional[Ids] = None):
+        self.title = title
+        self.year = year
+        self.ids = {} if ids is None else ids
 
     def key(self) -> str:
         return "movie:" + _ids_key(self.ids, self.title, self.year)
@@ -49,19 +51,22 @@ class Movie:
         return {"type": "movie", "title": self.title, "year": self.year, "ids": dict(self.ids)}
 
 
-@dataclass
-class Episode:
-    show_title: str
-    season: int
-    number: int
-    show_year: Optional[int] = None
-    show_ids: Ids = field(default_factory=dict)
-    title: str = ""
-    ids: Ids = field(default_factory=dict)
-    # season and number are TVDB-style, as Kodi's library scrapers number episodes (see show_reference)
-    tvdb_numbering: bool = False
-
+class Episode(Value):
+    FIELDS = ("show_title", "season", "number", "show_year", "show_ids", "title", "ids", "tvdb_numbering")
     kind = "episode"
+
+    def __init__(self, show_title: str, season: int, number: int, show_year: Optional[int] = None,
+                 show_ids: Optional[Ids] = None, title: str = "", ids: Optional[Ids] = None,
+                 tvdb_numbering: bool = False):
+        self.show_title = show_title
+        self.season = season
+        self.number = number
+        self.show_year = show_year
+        self.show_ids = {} if show_ids is None else show_ids
+        self.title = title
+        self.ids = {} if ids is None else ids
+        # season and number are TVDB-style, as Kodi's library scrapers number episodes (see show_reference)
+        self.tvdb_numbering = tvdb_numbering
 
     def key(self) -> str:
         show = _ids_key(self.show_ids, self.show_title, self.show_year)
@@ -86,14 +91,15 @@ class Episode:
         return data
 
 
-@dataclass
-class Show:
+class Show(Value):
     """A whole TV show: only the Rewatch action targets one."""
-    title: str
-    year: Optional[int] = None
-    ids: Ids = field(default_factory=dict)
-
+    FIELDS = ("title", "year", "ids")
     kind = "show"
+
+    def __init__(self, title: str, year: Optional[int] = None, ids: Optional[Ids] = None):
+        self.title = title
+        self.year = year
+        self.ids = {} if ids is None else ids
 
     def key(self) -> str:
         return "show:" + _ids_key(self.ids, self.title, self.year)

@@ -1,10 +1,10 @@
 """Which title is playing: Kodi's library first, then ids the playing add-on hands over, then Simkl's file search."""
 import json
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional
 
 from .media import Episode, Media, Movie, Show, clean_ids
+from .values import Value
 
 # Where a playing add-on hands over JSON ids, strongest first: a property on the playing ListItem
 # (kept in PlayingItem.property_ids under this key), then Home window properties set before playback.
@@ -22,23 +22,34 @@ class SearchUnavailable(Exception):
 
 def playing_item(report: dict) -> "PlayingItem":
     """A PlayingItem back from what the outbox stored of it (unknown keys are left out)."""
-    return PlayingItem(**{key: value for key, value in report.items() if key in PlayingItem.__dataclass_fields__})
+    return PlayingItem(**{key: value for key, value in report.items() if key in PlayingItem.FIELDS})
 
 
-@dataclass
-class PlayingItem:
-    """What Kodi tells about the item when it starts; gathered by player.py, read here."""
-    media_type: str = ""
-    dbid: int = -1
-    path: str = ""  # what Kodi plays: for an add-on video, the URL the add-on resolved it to
-    source: str = ""  # where the item came from (an add-on's plugin:// path); empty: the same as path
-    title: str = ""
-    year: Optional[int] = None
-    show_title: str = ""
-    season: Optional[int] = None
-    episode: Optional[int] = None
-    uniqueids: Dict[str, str] = field(default_factory=dict)  # VideoPlayer.UniqueID(...) / tag.getUniqueID
-    property_ids: Dict[str, str] = field(default_factory=dict)  # one of ID_SOURCES -> raw JSON
+class PlayingItem(Value):
+    """What Kodi tells about the item when it starts; gathered by player.py, read here.
+
+    path: what Kodi plays: for an add-on video, the URL the add-on resolved it to.
+    source: where the item came from (an add-on's plugin:// path); empty: the same as path.
+    uniqueids: VideoPlayer.UniqueID(...) / tag.getUniqueID; property_ids: one of ID_SOURCES -> raw JSON.
+    """
+    FIELDS = ("media_type", "dbid", "path", "source", "title", "year", "show_title", "season", "episode",
+              "uniqueids", "property_ids")
+
+    def __init__(self, media_type: str = "", dbid: int = -1, path: str = "", source: str = "", title: str = "",
+                 year: Optional[int] = None, show_title: str = "", season: Optional[int] = None,
+                 episode: Optional[int] = None, uniqueids: Optional[Dict[str, str]] = None,
+                 property_ids: Optional[Dict[str, str]] = None):
+        self.media_type = media_type
+        self.dbid = dbid
+        self.path = path
+        self.source = source
+        self.title = title
+        self.year = year
+        self.show_title = show_title
+        self.season = season
+        self.episode = episode
+        self.uniqueids = {} if uniqueids is None else uniqueids
+        self.property_ids = {} if property_ids is None else property_ids
 
     @property
     def origin(self) -> str:

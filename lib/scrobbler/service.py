@@ -4,13 +4,15 @@ A finished watch (or a library mark) is committed to the outbox on the thread Ko
 before anything that can block; the worker then finds its title and sends it. Whatever the worker
 meets (a failing disk, a JSON-RPC error, a bug) is logged once and tried again later: it never
 dies. At Kodi's quit the request in flight is cut, and the loop is left within a second.
+
+Start-up is kept short: what Kodi's callbacks need (the player, the monitor) is made at once; the
+queue (sqlite), the sender and the sync are made at their first use, which is the worker's first
+job, right after the ready line, and requests is imported only for the first request.
 """
-import dataclasses
 import json
 import os
 import queue
 import random
-import sqlite3
 import threading
 import time
 
@@ -19,15 +21,13 @@ import xbmc
 from . import account, config, kodi
 from .api import ApiError
 from .clock import SteadyClock
-from .flush import ERR_NETWORK, Flusher, backoff
+from .holds import Holds
 from .live import Live
 from .marks import OwnWrites, PlaybackMarks, library_item
 from .media import Show
-from .outbox import Holds, Outbox
 from .player import Player
 from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
 from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
-from .sync.runner import SyncRunner
 from .watch import Rules, decide
 
 # Marking a season or a show in Kodi sends one update per episode, a few milliseconds apart: they
@@ -38,16 +38,25 @@ SYNC_AFTER_START = 60.0  # the first sync waits for Kodi to settle after its sta
 SYNC_AFTER_LOGIN = 5.0
 SYNC_AFTER_SCAN = 5.0
 REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
+EXCLUDED_FOLDER_SLOTS = 12  # exclude_folder1..12 in settings.xml
+
+
+def send_problems():
+    """What a failure to send is told as (once per problem until something is sent again)."""
+    from .flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
+    return {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_UNEXPECTED: 32222, ERR_CONFIG: 32039}
 
 
 def read_rules() -> Rules:
-    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n) for n in range(1, 6)) if f)
-    return Rules(threshold=max(1, min(100, kodi.setting_int("threshold", 80))) / 100.0,
-                 min_length=max(0, kodi.setting_int("min_length", 5)) * 60.0,
-                 movies=kodi.setting_bool("scrobble_movies", True),
-                 episodes=kodi.setting_bool("scrobble_episodes", True),
-                 exclude_http=kodi.setting_bool("exclude_http"),
-                 exclude_plugin=kodi.setting_bool("exclude_plugin"),
+    settings = kodi.addon()  # one read of the settings file for all of them
+    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n, settings=settings)
+                                for n in range(1, EXCLUDED_FOLDER_SLOTS + 1)) if f)
+    return Rules(threshold=max(1, min(100, kodi.setting_int("threshold", 80, settings))) / 100.0,
+                 min_length=max(0, kodi.setting_int("min_length", 5, settings)) * 60.0,
+                 movies=kodi.setting_bool("scrobble_movies", True, settings),
+                 episodes=kodi.setting_bool("scrobble_episodes", True, settings),
+                 exclude_http=kodi.setting_bool("exclude_http", settings=settings),
+                 exclude_plugin=kodi.setting_bool("exclude_plugin", settings=settings),
                  excluded_folders=folders)
 
 
@@ -66,21 +75,21 @@ class Monitor(xbmc.Monitor):
 
 
 class Service:
-    def __init__(self, clock=time.time, sleep=None, steady=None, rng=random.random):
+    def __init__(self, clock=time.time, sleep=None, steady=None, rng=random.random, started=None):
+        # (wall, this thread's CPU) when the interpreter began: the ready line tells the time since then
+        self._started = (time.perf_counter(), time.thread_time()) if started is None else started
         self.clock = clock  # wall time: when a watch happened
         self.steady = steady or SteadyClock(clock)  # what waits and holds are measured on
         self._rng = rng
         self.profile = kodi.profile_dir()
-        self.outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady, log=kodi.warn)
         self.client = account.make_client(clock=self.steady if sleep else None, sleep=sleep)
         self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
         self._resolving = threading.Lock()  # the worker and the live thread share the resolver and its cache
         self.sessions = Sessions(self.profile, clock=clock)
+        self._parts_lock = threading.RLock()
+        self._outbox = self._flusher = self._sync = None  # made at first use: see outbox, flusher, sync
+        self._parts_started = False
         self.holds = Holds()  # watches whose live stop is undecided: the flusher leaves them alone
-        self.flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=rng, log=kodi.log,
-                               on_auth_expired=self._auth_expired, on_sent=self._sent,
-                               on_rewatch=self._rewatch_answered, session_id=self._session_id,
-                               before_batch=self._resolve_waiting, holds=self.holds)
         self.live = Live(self.client, resolve=self._live_item, enabled=self._live_enabled, holds=self.holds,
                          on_scrobbled=self._scrobbled, on_released=self.kick, clock=self.steady, log=kodi.log,
                          may_deliver=lambda entry_id, item: not self.outbox.waiting_before(entry_id, item.key()))
@@ -95,7 +104,8 @@ class Service:
         self._retry_at = None  # when the worker tries again after a failure
         self._logged_failures = set()  # each problem is logged once while it lasts
         self._told = set()  # problems the user has been told about
-        self._was_logged_in = kodi.setting_bool("logged_in")
+        self._told_send = set()  # failures to send told since the last successful send
+        self._was_logged_in = self.logged_in()
         self._worker_logged_in = self._was_logged_in  # the worker's own view, see _may_post()
         self.jobs = queue.Queue()
         self.monitor = Monitor(self)
@@ -103,18 +113,58 @@ class Service:
                              on_event=self.live.event)
         self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
         self._stopping = threading.Event()
-        self.sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player, self._stopping,
-                               on_queued=self.kick, clock=self.steady)
         self.jobs.put(("resolve", True))  # what an earlier run left: found and sent once the worker runs
 
+    # -- parts made at their first use (by the worker's first job, or a callback that comes sooner) --
+    @property
+    def outbox(self):
+        with self._parts_lock:
+            if self._outbox is None:
+                from .outbox import Outbox  # sqlite3
+                self._outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady,
+                                      log=kodi.warn)
+            return self._outbox
+
+    @outbox.setter
+    def outbox(self, value):
+        with self._parts_lock:
+            self._outbox = value
+
+    @property
+    def flusher(self):
+        with self._parts_lock:
+            if self._flusher is None:
+                from .flush import Flusher
+                self._flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=self._rng, log=kodi.log,
+                                        on_auth_expired=self._auth_expired, on_sent=self._sent,
+                                        on_rewatch=self._rewatch_answered, session_id=self._session_id,
+                                        before_batch=self._resolve_waiting, holds=self.holds,
+                                        on_problem=self._send_problem)
+            return self._flusher
+
+    @property
+    def sync(self):
+        with self._parts_lock:
+            if self._sync is None:
+                from .sync.runner import SyncRunner
+                self._sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player,
+                                        self._stopping, on_queued=self.kick, clock=self.steady)
+            return self._sync
+
     # -- main loop (Kodi's service thread) --------------------------------------------------------
-    def run(self):
-        kodi.log("service %s %s started (Kodi %s)" % (config.ADDON_ID, kodi.addon_version(), kodi.kodi_version()))
+    def start_up(self):
+        """What the service does once at start: the settings mirror the stored login, the context menu
+        follows Track rewatches."""
         self._sync_rewatch_setting()
+        account.mirror()
+
+    def run(self):
+        self.start_up()
         self._worker.start()
         self.live.start()
-        self.sync.start()
-        self.sync.request(delay=SYNC_AFTER_START)
+        wall, cpu = time.perf_counter() - self._started[0], time.thread_time() - self._started[1]
+        kodi.log("service %s %s started (Kodi %s) in %.0f ms (%.0f ms CPU)" % (
+            config.ADDON_ID, kodi.addon_version(), kodi.kodi_version(), wall * 1000, cpu * 1000))
         while not self.monitor.waitForAbort(3600):
             self.jobs.put(("prune",))
             self.sync.request()  # hourly: one /sync/activities request when nothing moved
@@ -128,24 +178,49 @@ class Service:
         self.player.stop_sampling()
         self.live.stop()
         self.client.abort()
-        self.sync.wake()
+        with self._parts_lock:
+            sync = self._sync
+        if sync is not None:
+            sync.wake()
         self.jobs.put(None)
         self._worker.join(0.5)
 
     def kick(self):
         self.jobs.put(("flush",))
 
+    @staticmethod
+    def logged_in():
+        """Whether a login is stored: token.json decides, never the settings that mirror it."""
+        return bool(account.current_login())
+
     def settings_changed(self):
+        """The user saved the settings (or Defaults reset them), or the service mirrored the login."""
         self.rules = read_rules()
-        was_logged_in, self._was_logged_in = self._was_logged_in, kodi.setting_bool("logged_in")
+        account.mirror()  # e.g. Defaults blanked the account status: show the truth again
         self._sync_rewatch_setting()
-        if kodi.setting_bool("logged_in"):
+        self._login_changed()
+        self.kick()
+
+    def _account_changed(self, data):
+        """The login script logged in or out: mirror the login, then confirm the hand-off."""
+        account.mirror()
+        self._login_changed()
+        try:
+            nonce = json.loads(data or "null")["id"]
+        except (ValueError, TypeError, KeyError):
+            nonce = None
+        if isinstance(nonce, str):
+            kodi.set_home_property(config.ACCOUNT_ACK_PROPERTY, nonce)
+        self.kick()
+
+    def _login_changed(self):
+        was_logged_in, self._was_logged_in = self._was_logged_in, self.logged_in()
+        if self._was_logged_in:
             if self.flusher.auth_blocked or not was_logged_in:
                 self.client.hold_posts()  # the login script POSTed /users/settings a moment ago
             if not was_logged_in:
                 self.sync.request(delay=SYNC_AFTER_LOGIN)
             self.flusher.resume()  # a new login after a 401
-        self.kick()
 
     def _sync_rewatch_setting(self):
         """Keep the context menu's visibility in step with Track rewatches; off ends every session."""
@@ -162,6 +237,8 @@ class Service:
             self.flusher.resume()
             self._retry_at = None
             self.kick()
+        elif method == "Other." + config.ACCOUNT_MESSAGE and sender == config.ADDON_ID:
+            self._account_changed(data)
         elif method == "Other." + config.SYNC_MESSAGE and sender == config.ADDON_ID:
             self.sync.request(full=True, manual=True)
         elif method == "Other." + config.IMPORT_MESSAGE and sender == config.ADDON_ID:
@@ -184,7 +261,7 @@ class Service:
         with self.holds.guard() as held:
             entry_id = None
             if verdict.watched:
-                report = dict(dataclasses.asdict(tracked.item), label=label)
+                report = dict(tracked.item.asdict(), label=label)
                 # Only what finding the title needs is written down: never a stream's address or credentials.
                 report.update(path=_kept_path(tracked.item.path), source=_kept_path(tracked.item.source))
                 entry_id = self._commit(report, tracked.playback.finished_at, "add")
@@ -214,6 +291,7 @@ class Service:
 
     def _commit(self, report, watched_at, kind):
         """The entry's id, or None when the disk failed (kept in memory until there is room)."""
+        import sqlite3
         try:
             return self.outbox.add_unresolved(report, watched_at, kind)
         except sqlite3.Error as exc:
@@ -223,9 +301,17 @@ class Service:
             return None
 
     # -- worker thread ----------------------------------------------------------------------------
+    def _start_parts(self):
+        """The worker's first step after the ready line: make the queue and start the sync."""
+        if not self._parts_started:
+            self.sync.start()
+            self.sync.request(delay=SYNC_AFTER_START)
+            self._parts_started = True
+
     def _work(self):
         while True:
             try:
+                self._start_parts()
                 due = self._next_due()
             except Exception as exc:  # noqa: BLE001 - the worker outlives every error
                 self._failed("scheduling", exc)
@@ -249,7 +335,7 @@ class Service:
     def _next_due(self):
         candidates = [self._marks_flush_at, self._retry_at]
         if self._retry_at is None:
-            sending = self.flusher.next_due() if kodi.setting_bool("logged_in") else None
+            sending = self.flusher.next_due() if self.logged_in() else None
             if sending is not None and self._marks_flush_at is not None:
                 sending = max(sending, self._marks_flush_at)  # library marks wait for the rest of theirs
             candidates.append(sending)
@@ -280,6 +366,9 @@ class Service:
 
     def _failed(self, what, exc):
         """Log a problem once while it lasts, tell the user of a full disk, and try again later."""
+        import sqlite3
+
+        from .flush import backoff
         self._failures += 1
         delay = min(FAILURE_RETRY_CAP, backoff(self._failures - 1, self._rng))
         self._retry_at = self.steady() + delay
@@ -312,9 +401,9 @@ class Service:
 
     def _may_post(self) -> bool:
         """Logged in, as the worker sees it before a POST. A login it has not seen yet holds POSTs for a
-        second first: the login script POSTed /users/settings a moment ago, and settings_changed (on
-        Kodi's thread) may not have run yet, or may have read the settings file while it was written."""
-        logged_in = kodi.setting_bool("logged_in")
+        second first: the login script POSTed /users/settings a moment ago, and the service may not have
+        heard of the login yet (its hand-off arrives on Kodi's thread)."""
+        logged_in = self.logged_in()
         if logged_in and not self._worker_logged_in:
             self.client.hold_posts()
         self._worker_logged_in = logged_in
@@ -349,6 +438,7 @@ class Service:
             unavailable, reason = self.resolver.unavailable, self.resolver.last_reason
         if found is None:
             if unavailable:
+                from .flush import ERR_NETWORK, backoff
                 wait = backoff(entry.attempts, self._rng)
                 self.outbox.defer_unresolved(entry.id, self.steady() + wait, ERR_NETWORK)
                 kodi.log("watched %r: looking it up again in %.0f s (%s)" % (label, wait, reason))
@@ -458,17 +548,23 @@ class Service:
 
     def _sent(self, entries):
         self._sent_batch.extend(entries)
+        if entries:
+            self._told_send.clear()  # the next failure is a new problem again
+
+    def _send_problem(self, code):
+        """Sending failed: tell the user once per problem, not at every retry (a notification held
+        back during playback is told at the next failure)."""
+        problems = send_problems()
+        if code in problems and code not in self._told_send:
+            if kodi.notify(kodi.localize(problems[code]), heading=kodi.localize(32563), icon=kodi.WARNING):
+                self._told_send.add(code)
 
     def _announce(self, items):
         """One notification for what one flush (or one live stop) delivered (a whole marked season is one)."""
         if not items or not kodi.setting_bool("notify_watched", True):
             return
-        if kodi.setting_bool("notify_quiet_playback") and self.player.isPlayingVideo():
-            return
-        if len(items) == 1:
-            kodi.notify(kodi.localize(32200, items[0].label()))
-        else:
-            kodi.notify(kodi.localize(32201, len(items)))
+        message = items[0].label() if len(items) == 1 else kodi.localize(32201, len(items))
+        kodi.notify(message, heading=kodi.localize(32550))
 
 
 def _playcount(data):
@@ -499,7 +595,3 @@ def _kept_path(path):
         host, slash, tail = rest.partition("/")
         return scheme + sep + host.rpartition("@")[2] + slash + tail
     return path
-
-
-def run():
-    Service().run()

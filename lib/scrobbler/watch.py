@@ -9,8 +9,9 @@ Pause and resume are not events here: they change neither the furthest position 
 # Kodi can embed Python 3.8: typing.Optional/Tuple, not the 3.10 forms FA100 leads to.
 # ruff: noqa: FA100
 import time
-from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
+
+from .values import FrozenValue
 
 WATCHABLE_TYPES = ("movie", "episode")
 # Seconds of media a natural end may be ahead of what was last seen: the player samples every 2 s,
@@ -18,27 +19,23 @@ WATCHABLE_TYPES = ("movie", "episode")
 NATURAL_END_SLACK = 5.0
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(FrozenValue):
     """The user's settings for what counts.
 
     threshold: fraction of the total (0 < threshold <= 1) the furthest position must reach.
     min_length: items shorter than this many seconds (trailers, clips) never count.
-    excluded_folders: path prefixes (the settings offer five); empty entries are ignored.
+    excluded_folders: path prefixes (the settings offer twelve); empty entries are ignored.
     """
 
-    threshold: float = 0.8
-    min_length: float = 300
-    movies: bool = True
-    episodes: bool = True
-    exclude_http: bool = False
-    exclude_plugin: bool = False
-    excluded_folders: Tuple[str, ...] = ()
+    FIELDS = ("threshold", "min_length", "movies", "episodes", "exclude_http", "exclude_plugin", "excluded_folders")
 
-    def __post_init__(self) -> None:
+    def __init__(self, threshold: float = 0.8, min_length: float = 300, movies: bool = True, episodes: bool = True,
+                 exclude_http: bool = False, exclude_plugin: bool = False, excluded_folders: Tuple[str, ...] = ()):
         # A percentage (80) passed by mistake would silently make nothing count.
-        if not 0 < self.threshold <= 1:
-            raise ValueError(f"threshold must be a fraction in (0, 1], got {self.threshold!r}")
+        if not 0 < threshold <= 1:
+            raise ValueError(f"threshold must be a fraction in (0, 1], got {threshold!r}")
+        self._set(threshold=threshold, min_length=min_length, movies=movies, episodes=episodes,
+                  exclude_http=exclude_http, exclude_plugin=exclude_plugin, excluded_folders=excluded_folders)
 
 
 def exclusion_reason(path: str, media_type: str, is_live: bool, opted_out: bool,
@@ -152,12 +149,13 @@ class Playback:
         self.finished_at = self._clock()
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(FrozenValue):
     """watched, and a short English reason for the log."""
 
-    watched: bool
-    reason: str
+    FIELDS = ("watched", "reason")
+
+    def __init__(self, watched: bool, reason: str):
+        self._set(watched=watched, reason=reason)
 
 
 def decide(playback: Playback, rules: Rules) -> Verdict:

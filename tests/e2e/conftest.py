@@ -35,7 +35,7 @@ from fake_simkl import FakeSimkl
 from .addon_steps import ADDON_ID, SERVICE_STARTED, login, quit_cleanly, wait_for_requests
 from .kodi_harness import Kodi, KodiError, default_root, missing_tools
 from .media_library import build_library
-from .requests_module import requests_module
+from .requests_module import pyqrcode_module, requests_module
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -96,8 +96,9 @@ def e2e_cache(e2e_tools) -> Path:
 
 
 @pytest.fixture(scope="session")
-def requests_addon(e2e_cache) -> Path:
-    return requests_module(e2e_cache)
+def requests_addon(e2e_cache) -> List[Path]:
+    """The Python modules the add-on imports from Kodi's repository: requests and pyqrcode."""
+    return [requests_module(e2e_cache), pyqrcode_module(e2e_cache)]
 
 
 @pytest.fixture(scope="session")
@@ -120,7 +121,8 @@ def media_library(e2e_cache, tmp_path_factory) -> Dict[str, Path]:
 class KodiFactory:
     """Boots Kodis with the add-on under test installed; remembers them for clean-up and failure reports."""
 
-    def __init__(self, tmp_path_factory, requests_addon: Path, addon_zip: Path, media_library: Dict[str, Path]):
+    def __init__(self, tmp_path_factory, requests_addon: List[Path], addon_zip: Path,
+                 media_library: Dict[str, Path]):
         self._tmp = tmp_path_factory
         self._requests_addon = requests_addon
         self._addon_zip = addon_zip
@@ -136,7 +138,8 @@ class KodiFactory:
         beside it and enabled with it."""
         kodi = Kodi(self._tmp.mktemp("kodi-home"), env=env, debug_log=debug_log, shared=list(self._media.values()))
         self.instances.append(kodi)
-        kodi.install_addon_dir(self._requests_addon)
+        for module in self._requests_addon:
+            kodi.install_addon_dir(module)
         kodi.install_addon_zip(self._addon_zip)
         extra_ids = [kodi.install_addon_dir(folder) for folder in addons]
         # The sync asks the fake Simkl on its own timers, and live scrobbling posts on every playback: the

@@ -1,4 +1,5 @@
-"""A local `script.module.requests` Kodi add-on built from PyPI, since Debian's Kodi does not ship one.
+"""Local `script.module.requests` and `script.module.pyqrcode` Kodi add-ons built from PyPI, since
+Debian's Kodi ships neither (Kodi's repository has both: the add-on depends on them).
 
 Pure-Python wheels only: a compiled extension (charset_normalizer's) breaks the second Kodi
 interpreter that imports requests ("Interpreter change detected"), as Kodi's own module avoids too.
@@ -11,16 +12,17 @@ import tempfile
 from pathlib import Path
 
 ADDON_ID = "script.module.requests"
+QR_ADDON_ID = "script.module.pyqrcode"
 PIP_ARGS = ("--only-binary=:all:", "--platform", "any", "--implementation", "py", "--python-version", "3.8")
 
 ADDON_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<addon id="{id}" name="requests" version="{version}" provider-name="e2e tests">
+<addon id="{id}" name="{name}" version="{version}" provider-name="e2e tests">
     <requires>
         <import addon="xbmc.python" version="3.0.0"/>
     </requires>
     <extension point="xbmc.python.module" library="lib"/>
     <extension point="xbmc.addon.metadata">
-        <summary lang="en_GB">requests from PyPI, for end-to-end tests</summary>
+        <summary lang="en_GB">{name} from PyPI, for end-to-end tests</summary>
         <platform>all</platform>
     </extension>
 </addon>
@@ -28,26 +30,36 @@ ADDON_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def requests_module(cache_dir: Path) -> Path:
+    return python_module(cache_dir, ADDON_ID, "requests")
+
+
+def pyqrcode_module(cache_dir: Path) -> Path:
+    # pyqrcode is pure Python but published on PyPI as a source distribution only.
+    return python_module(cache_dir, QR_ADDON_ID, "pyqrcode", pip_args=("--no-deps",))
+
+
+def python_module(cache_dir: Path, addon_id: str, package: str, pip_args=PIP_ARGS) -> Path:
     """The add-on folder under cache_dir, built once; its addon.xml is written last, so it marks a complete build."""
-    target = Path(cache_dir) / ADDON_ID
+    target = Path(cache_dir) / addon_id
     if (target / "addon.xml").is_file():
         return target
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=str(cache_dir)) as tmp:
-        build = Path(tmp) / ADDON_ID
+        build = Path(tmp) / addon_id
         lib = build / "lib"
         pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(lib),
-                              *PIP_ARGS, "requests"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              *pip_args, package], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
         if pip.returncode != 0:
-            raise RuntimeError("pip could not build %s:\n%s" % (ADDON_ID, pip.stdout))
+            raise RuntimeError("pip could not build %s:\n%s" % (addon_id, pip.stdout))
         for junk in [lib / "bin", *lib.rglob("__pycache__")]:
             shutil.rmtree(str(junk), ignore_errors=True)
         compiled = [p.name for p in lib.rglob("*") if p.suffix in (".so", ".pyd")]
         if compiled:
-            raise RuntimeError("compiled files in %s: %s" % (ADDON_ID, compiled))
-        version = _installed_version(lib, "requests")
-        (build / "addon.xml").write_text(ADDON_XML.format(id=ADDON_ID, version=version), encoding="utf-8")
+            raise RuntimeError("compiled files in %s: %s" % (addon_id, compiled))
+        version = _installed_version(lib, package)
+        (build / "addon.xml").write_text(ADDON_XML.format(id=addon_id, name=package, version=version),
+                                         encoding="utf-8")
         try:
             build.rename(target)
         except OSError:

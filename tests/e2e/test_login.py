@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from .addon_steps import ADDON_ID, quit_cleanly, simkl_env, wait_for_requests
+from .addon_steps import ADDON_ID, LOGIN_WINDOW, quit_cleanly, simkl_env, wait_for_requests
 from .media_library import SHOW
 
 pytestmark = pytest.mark.e2e
@@ -15,14 +15,15 @@ def kodi_env(fake):
 
 
 def dialog_text(kodi):
-    """The message of the open progress dialog (control 9 in Estuary's DialogConfirm.xml)."""
-    return kodi.info_labels("Control.GetLabel(9)")["Control.GetLabel(9)"]
+    """The login dialog's instructions and code (controls 2 and 3 of script-simkl-login.xml)."""
+    labels = kodi.info_labels("Control.GetLabel(2)", "Control.GetLabel(3)")
+    return labels["Control.GetLabel(2)"] + " " + labels["Control.GetLabel(3)"]
 
 
 def test_login_shows_the_pin_and_keeps_the_token_once_approved(kodi, fake):
     kodi.run_addon(ADDON_ID, "login")
 
-    assert kodi.wait_for_window("progressdialog", 20), "the PIN dialog did not open\n" + kodi.log_tail()
+    assert kodi.wait_for_window(LOGIN_WINDOW, 20), "the PIN dialog did not open\n" + kodi.log_tail()
     assert kodi.wait_until(lambda: fake.pins, 10), "the add-on asked Simkl for no PIN"
     (code,) = fake.pins
     shown = kodi.wait_until(lambda: code in dialog_text(kodi), 10)
@@ -31,7 +32,7 @@ def test_login_shows_the_pin_and_keeps_the_token_once_approved(kodi, fake):
 
     fake.approve_pin()
 
-    assert kodi.wait_until(lambda: not kodi.window_active("progressdialog"), 20), "the PIN dialog stayed open"
+    assert kodi.wait_until(lambda: not kodi.window_active(LOGIN_WINDOW), 20), "the PIN dialog stayed open"
     (settings_request,) = wait_for_requests(fake, "/users/settings", 1)
     (token,) = fake.tokens
     assert settings_request.method == "POST"

@@ -40,6 +40,27 @@ def read_settings_definitions():
     return found
 
 
+SETTINGS_XML = os.path.join(ROOT, "resources", "settings.xml")
+
+
+def _condition_holds(settings, element):
+    """One <condition>/<dependency> of settings.xml version 1: `setting` compared with the element's text;
+    operator "is" (the default) or "!is" (negated), as Kodi's CSettingDependencyCondition compares a
+    setting's value as text (xbmc/settings/lib/SettingDependency.cpp)."""
+    value = (element.text or "").strip()
+    negated = (element.get("operator") or "is").startswith("!")
+    return (settings[element.get("setting")] == value) != negated
+
+
+def _holds(settings, element):
+    if element.tag in ("and", "or"):
+        results = [_holds(settings, child) for child in element]
+        return all(results) if element.tag == "and" else any(results)
+    if element.get("setting") is not None:
+        return _condition_holds(settings, element)
+    return all(_holds(settings, child) for child in element)  # a <dependency> holding <and>/<or>
+
+
 def read_strings():
     path = os.path.join(ROOT, "resources", "language", "resource.language.en_gb", "strings.po")
     with open(path, encoding="utf-8") as handle:
@@ -64,7 +85,10 @@ class World:
         self.select_answers = []
         self.progress_updates = []
         self.background_progress = []  # (event, percent, text) of DialogProgressBG
-        self.progress_cancel_after = None  # cancel the progress dialog after N updates
+        self.progress_cancel_after = None  # cancel the progress dialog (or login window) after N updates
+        self.windows = []  # the add-on's own windows (WindowXMLDialog) now shown
+        self.windows_shown = []  # every one shown so far
+        self.textures = {}  # image path -> the bytes a window loaded from it
         self.abort = threading.Event()
         self.jsonrpc_handlers = {}  # method -> callable(params) -> result
         self.jsonrpc_calls = []
@@ -80,9 +104,26 @@ class World:
         # control id is a click, "back" the Back key, a callable(window) runs while the window shows.
         # Once none is left, Back.
         self.window_steps = []
-        self.windows = []  # every XML window opened, in order
 
     # settings, as Kodi stores them: strings underneath
+    def visible(self, key):
+        """Whether Kodi's settings dialog shows the setting now: <visible> and every visible dependency."""
+        [element] = [s for s in ET.parse(SETTINGS_XML).iter("setting") if s.get("id") == key]
+        if element.findtext("visible") == "false":
+            return False
+        return all(_holds(self.settings, dependency) for dependency in element.findall("dependencies/dependency")
+                   if dependency.get("type") == "visible")
+
+    def press_defaults(self, category):
+        """The settings dialog's Defaults button on a category page, then OK: Kodi resets the settings that
+        have a control on that page (CGUIDialogSettingsBase::OnResetSettings resets m_settingControls; a
+        level-4 setting never gets a control), saves, and tells the add-on's monitors."""
+        [element] = [c for c in ET.parse(SETTINGS_XML).iter("category") if c.get("id") == category]
+        for setting in element.iter("setting"):
+            if int(setting.findtext("level") or 0) < 4 and setting.get("type") != "action":
+                self.settings[setting.get("id")] = setting.findtext("default") or ""
+        self.settings_saved()
+
     def setting(self, key):
         if key not in self.definitions:
             raise KeyError("setting %r is not in resources/settings.xml" % key)

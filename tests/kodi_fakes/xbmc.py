@@ -19,6 +19,10 @@ def getInfoLabel(cLine):
 
 
 def getCondVisibility(condition):
+    if condition == "Player.HasVideo" and condition not in world().conditions:
+        # Kodi: true while the player has a video open, paused too (xbmc/guilib/guiinfo/PlayerGUIInfo.cpp,
+        # PLAYER_HAS_VIDEO -> IsPlayingVideo()).
+        return world().player is not None
     return bool(world().conditions.get(condition, False))
 
 

@@ -99,6 +99,8 @@ ACTION_NAV_BACK = 92
 
 
 class Action(_stub.Action):
+    """An input action as Kodi hands it to a window's onAction."""
+
     def __init__(self, action_id=0):
         self._id = action_id
 
@@ -166,20 +168,28 @@ _FOCUSABLE = ("button",)
 class WindowXMLDialog(_stub.WindowXMLDialog):
     """An XML window from the add-on's skin folder, driven by world().window_steps."""
 
-    def __init__(self, xmlFilename, scriptPath, defaultSkin="Default", defaultRes="720p", isMedia=False):
+    def __new__(cls, xmlFilename, scriptPath, defaultSkin="Default", defaultRes="720p", isMedia=False):
+        # Kodi takes the window's arguments in __new__: a subclass's __init__ need not pass them on.
         import os
         import xml.etree.ElementTree as ET
         # Kodi looks in the current skin, then in <scriptPath>/resources/skins/<defaultSkin>/<defaultRes>/,
         # else raises (xbmc/interfaces/legacy/WindowXML.cpp: "XML File for Window is missing").
         path = os.path.join(scriptPath, "resources", "skins", defaultSkin, defaultRes, xmlFilename)
         if not os.path.isfile(path):
-            raise RuntimeError("XML File for Window is missing")
-        self.xml_path = path
-        self._tree = ET.parse(path).getroot()
-        self._controls = {}
-        self._open = False
-        self._focus = None
-        self.screens = []  # what the window showed after opening and after each step
+            raise RuntimeError("XML File for Window is missing: %s" % path)
+        window = super().__new__(cls)
+        window.xml_path = path
+        window._xml = xmlFilename
+        window._tree = ET.parse(path).getroot()
+        window._controls = {}
+        window._properties = {}
+        window._open = False
+        window._focus = None
+        window.screens = []  # what the window showed after opening and after each step
+        return window
+
+    def __init__(self, *args, **kwargs):
+        pass
 
     def _load(self):
         """Kodi builds the controls when the window opens, before onInit."""
@@ -210,6 +220,7 @@ class WindowXMLDialog(_stub.WindowXMLDialog):
     def doModal(self):
         """Kodi opens the window, calls onInit, and returns once close() was called."""
         world().windows.append(self)
+        world().windows_shown.append(self)
         self._load()
         self._open = True
         self.onInit()
@@ -229,12 +240,34 @@ class WindowXMLDialog(_stub.WindowXMLDialog):
             self.screens.append(self.screen())
 
     def show(self):
+        """Modeless: Kodi opens the window and returns at once (the script goes on meanwhile)."""
+        world().dialogs.append(("window", self._xml, ""))
+        world().windows.append(self)
+        world().windows_shown.append(self)
         self._load()
         self._open = True
         self.onInit()
 
     def close(self):
+        if self._open or self in world().windows:
+            world().dialogs.append(("window-closed", self._xml, ""))
         self._open = False
+        if self in world().windows:
+            world().windows.remove(self)
+
+    def setProperty(self, key, value):
+        self._properties[key.lower()] = value
+        if value and key.lower() == "qr":  # an image path: what Kodi would load and show
+            with open(value, "rb") as handle:
+                world().textures[value] = handle.read()
+        world().progress_updates.append((key, value))
+        limit = world().progress_cancel_after
+        if limit is not None and len(world().progress_updates) > limit and self in world().windows:
+            # Back, delivered to onAction on the script's thread (as waitForAbort runs it)
+            self.onAction(Action(ACTION_NAV_BACK))
+
+    def getProperty(self, key):
+        return self._properties.get(key.lower(), "")
 
     def click(self, control_id):
         """What a user can click: a visible, focusable control."""

@@ -13,8 +13,6 @@ from .. import kodi
 from ..account import token_store
 from ..api import ApiError
 from ..media import Episode
-from .engine import Options, Stopped, SyncEngine
-from .library import KodiLibrary
 from .state import SyncState
 
 IDLE_CHECK = 2.0  # seconds between looks at the player while a sync waits for playback to end
@@ -85,8 +83,10 @@ class SyncRunner:
                 self.completed += 1
 
     def run(self, request: Request) -> None:
+        from .engine import Options, Stopped, SyncEngine  # imported at the first sync, not at Kodi's start
+        from .library import KodiLibrary
         login = token_store().load()
-        if not login.get("access_token") or not kodi.setting_bool("logged_in"):
+        if not login.get("access_token"):
             return
         to_kodi = kodi.setting_bool("sync_from_simkl", True)
         if not to_kodi and not request.send_history:

@@ -1,0 +1,82 @@
+"""The login dialog: a window of the add-on's own skin (resources/skins/default/1080i/script-simkl-login.xml)
+with the code in large letters, a QR code of the PIN address made on the device, and the time left."""
+import glob
+import os
+import time
+
+import xbmcgui
+
+from . import auth, kodi, qr
+
+WINDOW_XML = "script-simkl-login.xml"
+CANCEL_BUTTON = 10
+# Back, Escape and the parent-folder key close it (Kodi's ACTION_PREVIOUS_MENU, ACTION_NAV_BACK, ACTION_PARENT_DIR).
+CLOSE_ACTIONS = (xbmcgui.ACTION_PREVIOUS_MENU, xbmcgui.ACTION_NAV_BACK, xbmcgui.ACTION_PARENT_DIR)
+QR_PREFIX = "login-qr-"
+
+
+class LoginWindow(xbmcgui.WindowXMLDialog):
+    """Shown with show(), not doModal(): the login flow polls Simkl on this thread meanwhile."""
+
+    def __init__(self, *args, **kwargs):
+        self.cancelled = False
+
+    def onAction(self, action):
+        if action.getId() in CLOSE_ACTIONS:
+            self.cancelled = True
+
+    def onClick(self, controlId):
+        if controlId == CANCEL_BUTTON:
+            self.cancelled = True
+
+
+def pin_address(url, user_code):
+    """What the QR code opens: the PIN page with the code filled in (https://simkl.com/pin/CODE)."""
+    return "%s/%s" % (url.rstrip("/"), user_code)
+
+
+class DialogLoginUI(auth.LoginUI):
+    def __init__(self):
+        self._window = None
+        self._folder = kodi.profile_dir()
+
+    def show_code(self, user_code, url):
+        self._remove_qr_files()
+        address = url.replace("https://", "").replace("http://", "").rstrip("/")
+        window = LoginWindow(WINDOW_XML, kodi.addon_path(), "default", "1080i")
+        window.setProperty("heading", kodi.localize(32030))
+        window.setProperty("intro", kodi.localize(32561, address))
+        window.setProperty("code", user_code)
+        # A new file name for each code: Kodi caches images by their path.
+        path = qr.write_png(pin_address(url, user_code), self._folder, "%s%s.png" % (QR_PREFIX, user_code))
+        window.setProperty("qr", path or "")
+        if path is None:
+            kodi.log("no QR code for the login: script.module.pyqrcode is not available")
+        window.show()
+        self._window = window
+
+    def wait(self, seconds, seconds_left, total):
+        end = time.monotonic() + seconds
+        while True:
+            left = max(0, seconds_left - (seconds - (end - time.monotonic())))
+            minutes, secs = divmod(int(left), 60)
+            self._window.setProperty("time_left", kodi.localize(32562, "%d:%02d" % (minutes, secs)))
+            if self._window.cancelled or kodi.abort_requested():
+                return False
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                return True
+            kodi.sleep(min(0.5, remaining))
+
+    def close(self):
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+        self._remove_qr_files()
+
+    def _remove_qr_files(self):
+        for path in glob.glob(os.path.join(self._folder, QR_PREFIX + "*.png")):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
