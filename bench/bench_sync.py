@@ -1,15 +1,15 @@
 """The first two-way sync of a large library in a real headless Kodi: time, responsiveness, memory, requests.
 
 A Kodi profile is booted once (tests/e2e/kodi_harness.py) with the add-on built from this tree, then
-stopped; its video database (MyVideos121.db) is filled directly with M movies and S shows of E episodes
-each, none watched. The fake Simkl (tests/fake_simkl.py, in a child process, as Simkl is another
-machine) has a share of them as watched (default 80 %) with distinct times. Each run restores that
-database and the add-on's data, seeds a login (token.json and `logged_in`, as tests/scenario.log_in
-does), boots Kodi, measures an idle window, then triggers the first sync with the add-on's `sync`
-action and waits for its `sync: full pull, ...` log line. Afterwards a library scan triggers the
-automatic sync that finds nothing moved on Simkl. Kodi and Xvfb are stopped at the end of every run.
-Exits non-zero unless every watched item was marked in Kodi with Simkl's time, nothing was refused,
-nothing was posted back to Simkl, and the fake saw no protocol violation.
+stopped; its video database (MyVideos121.db, Kodi 21: MyVideos131.db) is filled directly with M movies
+and S shows of E episodes each, none watched. The fake Simkl (tests/fake_simkl.py, in a child process,
+as Simkl is another machine) has a share of them as watched (default 80 %) with distinct times. Each run
+restores that database and the add-on's data, seeds a login (token.json and `logged_in`, as
+tests/scenario.log_in does), boots Kodi, measures an idle window, then triggers the first sync with the
+add-on's `sync` action and waits for its `sync: full pull, ...` log line. Afterwards a library scan
+triggers the automatic sync that finds nothing moved on Simkl. Kodi and Xvfb are stopped at the end of
+every run. Exits non-zero unless every watched item was marked in Kodi with Simkl's time, nothing was
+refused, nothing was posted back to Simkl, and the fake saw no protocol violation.
 Usage: bench_sync.py [--runs 3] [--movies 20000] [--shows 2000] [--episodes 20] [--write-batch N[,N...]]
 """
 import argparse
@@ -123,6 +123,9 @@ def fill_video_db(db_path, media_root, movies, shows, episodes):
                             "VALUES (?, ?, ?, NULL, NULL, ?)", (file_id[0], id_path, name, added))
                 return file_id[0]
 
+            # Kodi 21 lists a movie only with a row in videoversion (its movie_view joins it): Kodi's own scan
+            # writes the file as the movie's "Standard Edition" (type 40400).
+            versions = bool(cur.execute("SELECT 1 FROM sqlite_master WHERE name = 'videoversion'").fetchone())
             movies_root = path(str(media_root / "Movies") + "/", None)
             tv_root = path(str(media_root / "TV") + "/", None)
             for m in range(1, movies + 1):
@@ -133,6 +136,9 @@ def fill_video_db(db_path, media_root, movies, shows, episodes):
                 cur.execute("INSERT INTO movie (idMovie, idFile, c00, c05, c09, c11, c13, c22, c23, premiered) "
                             "VALUES (?, ?, ?, '-1', ?, '5400', '0', ?, ?, ?)",
                             (m, id_file, title, default, folder, movies_root, str(year)))
+                if versions:
+                    cur.execute("INSERT INTO videoversion (idFile, idMedia, media_type, itemType, idType) "
+                                "VALUES (?, ?, 'movie', 0, 40400)", (id_file, m))
             season_id = 0
             episode_id = 0
             for s in range(1, shows + 1):

@@ -512,3 +512,21 @@ def test_exclude_add_on_videos_applies_to_an_item_resolved_to_an_http_stream(kod
     assert not player.is_following()
     end(kodi, player, natural=True)
     assert finished == []
+
+
+def test_every_module_that_asks_kodi_for_the_playing_item_imports_xbmcgui_itself():
+    """Kodi 21.2 crashes (SIGSEGV) on getPlayingItem() in an interpreter that has not imported xbmcgui
+    (tests/e2e/test_kodi_facts.py): each caller imports it at its top, not trusting another module to."""
+    import ast
+    from pathlib import Path
+
+    lib = Path(__file__).resolve().parents[1] / "lib"
+    callers = []
+    for path in sorted(lib.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not any(isinstance(node, ast.Attribute) and node.attr == "getPlayingItem" for node in ast.walk(tree)):
+            continue
+        callers.append(path.name)
+        top_imports = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+        assert "xbmcgui" in top_imports, "%s calls getPlayingItem() without importing xbmcgui" % path
+    assert callers, "no module calls getPlayingItem(): the test looks at the wrong tree"

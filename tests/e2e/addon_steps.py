@@ -145,9 +145,23 @@ def open_status_view(kodi: Kodi, timeout: float = 15) -> None:
         raise KodiError("the status view shows no action\n" + kodi.log_tail())
 
 
-def status_view(kodi: Kodi) -> Dict[str, str]:
+def status_view(kodi: Kodi, timeout: float = 5) -> Dict[str, str]:
     """What the open status view shows: {name: text} of its visible information and, under "actions",
-    the labels of its visible buttons joined by " | " in their order."""
+    the labels of its visible buttons joined by " | " in their order.
+
+    The add-on shows a control only with a text, but Kodi applies a Python setText/setLabel a moment
+    later (a message to the GUI thread) than setVisible: read again until no visible control is empty
+    (seen in Kodi 21.2: a text box read '' while visible)."""
+    return kodi.wait_until(lambda: _status_view_settled(kodi), timeout, interval=0.1) or _status_view_once(kodi)
+
+
+def _status_view_settled(kodi: Kodi) -> Optional[Dict[str, str]]:
+    shown = _status_view_once(kodi)
+    texts = [text for name, text in shown.items() if name != "actions"] + shown["actions"].split(" | ")
+    return shown if all(texts) else None
+
+
+def _status_view_once(kodi: Kodi) -> Dict[str, str]:
     names = list(STATUS_INFO) + list(STATUS_ACTIONS)
     ids = dict(STATUS_INFO, **STATUS_ACTIONS)
     labels = kodi.info_labels(*["Control.GetLabel(%d)" % ids[name] for name in names])

@@ -16,6 +16,9 @@ A failing test gets the end of kodi.log of each Kodi it used, and the request lo
 Simkl server fixture it used, printed under its failure. Shared steps: addon_steps.py.
 
 Without kodi.bin, Xvfb or ffmpeg the tests skip, except under CI=true where they fail.
+KODI=21 runs them on Kodi 21 in a Debian 13 root (kodi_root.py): as root, a missing root is built
+first with tools/kodi21_root.py (about 1.5 min, once); when it cannot be built they skip, or fail
+under CI=true.
 The add-on under test is built from the tree with tools/build_zip.py (what `make zip` runs) into a
 temporary folder, so a stale dist/ never gets tested; E2E_ADDON_ZIP=<zip> tests that zip instead.
 """
@@ -30,7 +33,7 @@ import pytest
 from fake_simkl import FakeSimkl
 
 from .addon_steps import ADDON_ID, SERVICE_STARTED, login, quit_cleanly, wait_for_requests
-from .kodi_harness import Kodi, KodiError, missing_tools
+from .kodi_harness import Kodi, KodiError, default_root, missing_tools
 from .media_library import build_library
 from .requests_module import pyqrcode_module, requests_module
 
@@ -64,12 +67,24 @@ def _diagnostics(item):
 
 @pytest.fixture(scope="session")
 def e2e_tools():
+    root = default_root()
+    build_output = _build_kodi21_root() if root is not None and root.version is None and os.geteuid() == 0 else ""
     missing = missing_tools()
     if missing:
-        reason = "end-to-end tests need %s (apt-get install kodi xvfb ffmpeg libgl1-mesa-dri)" % ", ".join(missing)
+        if root is None:
+            reason = "end-to-end tests need %s (apt-get install kodi xvfb ffmpeg libgl1-mesa-dri)" % ", ".join(missing)
+        else:
+            reason = "end-to-end tests on Kodi 21 (KODI=21) need %s%s" % (", ".join(missing), build_output)
         if os.environ.get("CI") == "true":
-            pytest.fail(reason + "; CI must run them, not skip them")
+            pytest.fail(reason + "; CI must run them, not skip them", pytrace=False)
         pytest.skip(reason)
+
+
+def _build_kodi21_root() -> str:
+    """Run tools/kodi21_root.py build; return its output, to explain a failure."""
+    build = subprocess.run([sys.executable, str(REPO / "tools" / "kodi21_root.py"), "build"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return "" if build.returncode == 0 else "\n" + build.stdout.strip()
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +136,7 @@ class KodiFactory:
         start boots Kodi; enable turns the add-on on and waits for its service to log that it started;
         library adds the media folders and scans them. addons: more unpacked add-on folders, installed
         beside it and enabled with it."""
-        kodi = Kodi(self._tmp.mktemp("kodi-home"), env=env, debug_log=debug_log)
+        kodi = Kodi(self._tmp.mktemp("kodi-home"), env=env, debug_log=debug_log, shared=list(self._media.values()))
         self.instances.append(kodi)
         for module in self._requests_addon:
             kodi.install_addon_dir(module)

@@ -7,6 +7,9 @@
     ...
     assert kodi.stop() == 0                        # Application.Quit, wait for the exit
     kodi.close()                                   # always: kills whatever still runs
+
+KODI=21 in the environment runs Kodi 21 chrooted in a Debian 13 root instead of the machine's Kodi 20
+(see kodi_root.py); everything else stays the same.
 """
 import glob
 import os
@@ -18,12 +21,14 @@ import sqlite3
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import kodi_profile
 from .jsonrpc import JsonRpc, JsonRpcError, Notification
+from .kodi_root import KodiRoot, requested_version
 
-VIDEO_DB = "MyVideos121.db"  # Kodi 20 and 21
+# The video database's file name by Kodi major version (the schema version is in the name).
+VIDEO_DBS = {20: "MyVideos121.db", 21: "MyVideos131.db"}
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", "EXCEPTION Thrown (PythonToCppException)")
 SLOW_STOP_MARKER = "didn't stop in 5 seconds"
 VIDEO_PLAYER = 1
@@ -40,8 +45,19 @@ def find_kodi_bin() -> Optional[str]:
     return found[0] if found else None
 
 
+def default_root() -> Optional[KodiRoot]:
+    """The Kodi 21 root when KODI=21, else None (the machine's own Kodi)."""
+    return KodiRoot.from_env() if requested_version() == "21" else None
+
+
 def missing_tools() -> List[str]:
-    missing = [tool for tool in ("Xvfb", "ffmpeg") if shutil.which(tool) is None]
+    """What the tests need and this machine lacks for the Kodi that KODI selects. The clips are made with the
+    machine's ffmpeg in both cases."""
+    root = default_root()
+    missing = [] if shutil.which("ffmpeg") else ["ffmpeg"]
+    if root is not None:
+        return missing + root.problems()
+    missing += [] if shutil.which("Xvfb") else ["Xvfb"]
     if find_kodi_bin() is None:
         missing.append("kodi.bin")
     return missing
@@ -65,14 +81,19 @@ def _stop_process(process: Optional[subprocess.Popen], grace: float = 10) -> Non
 
 
 class Xvfb:
-    """A virtual screen; -displayfd makes Xvfb pick a free display number and tell us."""
+    """A virtual screen; -displayfd makes Xvfb pick a free display number and tell us. With a root, the
+    root's Xvfb runs chrooted there (its socket is in the machine's /tmp/.X11-unix all the same)."""
 
-    def __init__(self):
+    def __init__(self, root: Optional[KodiRoot] = None):
+        argv = ["Xvfb", "-displayfd", "", "-screen", "0", "1280x720x24", "-nolisten", "tcp"]
         read_end, write_end = os.pipe()
+        argv[2] = str(write_end)
+        env = None
+        if root is not None:
+            argv, env = root.command(argv, cwd=Path("/")), root.environment({})
         try:
             self.process = subprocess.Popen(
-                ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x720x24", "-nolisten", "tcp"],
-                pass_fds=(write_end,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                argv, pass_fds=(write_end,), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL)
         finally:
             os.close(write_end)
@@ -102,11 +123,21 @@ class Xvfb:
 
 
 class Kodi:
-    """One Kodi profile (a private HOME) and, while started, its Xvfb, kodi.bin and JSON-RPC connection."""
+    """One Kodi profile (a private HOME) and, while started, its Xvfb, kodi.bin and JSON-RPC connection.
 
-    def __init__(self, home: Path, env: Optional[Dict[str, str]] = None, debug_log: bool = False):
+    root: the Kodi 21 root to run Kodi in (default: the one KODI=21 selects, else the machine's Kodi);
+    shared: with a root, folders outside /tmp and HOME that Kodi must see (e.g. media sources)."""
+
+    def __init__(self, home: Path, env: Optional[Dict[str, str]] = None, debug_log: bool = False,
+                 root: Optional[KodiRoot] = None, shared: Sequence[Path] = ()):
         self.home = Path(home)
         self.env = dict(env or {})
+        self.root = root if root is not None else default_root()
+        self.shared = [self.home] + [Path(path) for path in shared]
+        # The Kodi major version: what KODI asks for until start() reads Kodi's own answer (and checks it).
+        self.expected_major = int(requested_version()) if self.root is not None or os.environ.get("KODI") else None
+        self.major = self.expected_major
+        self.version: Optional[str] = None
         self.jsonrpc_port = free_port()
         self.process: Optional[subprocess.Popen] = None
         self.rpc: Optional[JsonRpc] = None
@@ -134,7 +165,12 @@ class Kodi:
 
     @property
     def video_db(self) -> Path:
-        return self.userdata / "Database" / VIDEO_DB
+        """Kodi's video database: by version once known, else the newest one in the profile."""
+        folder = self.userdata / "Database"
+        if self.major in VIDEO_DBS:
+            return folder / VIDEO_DBS[self.major]
+        found = sorted(folder.glob("MyVideos*.db"), key=lambda path: int(re.sub(r"\D", "", path.name) or 0))
+        return found[-1] if found else folder / VIDEO_DBS[20]
 
     def addon_data(self, addon_id: str) -> Path:
         return self.userdata / "addon_data" / addon_id
@@ -172,17 +208,20 @@ class Kodi:
         if env:
             self.env.update(env)
         if self._xvfb is None:
-            self._xvfb = Xvfb()
+            self._xvfb = Xvfb(self.root)
         if self.log_path.is_file():
             self.previous_logs.append(self.log_text())
-        kodi_bin = find_kodi_bin()
+        kodi_bin = find_kodi_bin() if self.root is None else self.root.kodi_bin()
         if kodi_bin is None:
-            raise KodiError("kodi.bin not found")
+            raise KodiError("kodi.bin not found" + ("" if self.root is None else " in " + str(self.root.path)))
+        argv, env = [kodi_bin, "--windowing=x11"], self._process_env()
+        if self.root is not None:
+            argv, env = self.root.command(argv, cwd=self.home, shared=self.shared), self.root.environment(env)
         with open(str(self.output_path), "ab") as output:
-            self.process = subprocess.Popen(
-                [kodi_bin, "--windowing=x11"], cwd=str(self.home), env=self._process_env(),
-                stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(argv, cwd=str(self.home), env=env, stdin=subprocess.DEVNULL,
+                                            stdout=output, stderr=subprocess.STDOUT)
         self._connect(timeout)
+        self._check_version()
         if self._new_addons:
             self._close_enable_dialog()
             self._new_addons = []
@@ -191,12 +230,22 @@ class Kodi:
                                                                                 self.log_tail()))
 
     def _process_env(self) -> Dict[str, str]:
+        """The machine's environment, or with a root only what Kodi needs, then ours."""
         # Nothing from the caller's shell may point the add-on at a real service.
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("SIMKL_", "KODI_", "WAYLAND_", "XDG_RUNTIME"))}
+        env = {} if self.root is not None else {
+            key: value for key, value in os.environ.items()
+            if not key.startswith(("SIMKL_", "KODI_", "WAYLAND_", "XDG_RUNTIME"))}
         env.update(HOME=str(self.home), DISPLAY=self._xvfb.display, LIBGL_ALWAYS_SOFTWARE="1", KODI_AE_SINK="ALSA")
         env.update(self.env)
         return env
+
+    def _check_version(self) -> None:
+        """Kodi's own major version must be the one the tests were asked for (KODI), or they prove nothing."""
+        version = self.call("Application.GetProperties", {"properties": ["version"]})["version"]
+        self.version = "%s.%s" % (version["major"], version["minor"])
+        if self.expected_major is not None and version["major"] != self.expected_major:
+            raise KodiError("KODI=%d but Kodi %s started" % (self.expected_major, self.version))
+        self.major = version["major"]
 
     def _connect(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

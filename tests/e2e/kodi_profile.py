@@ -42,8 +42,10 @@ def write_profile(home: Path, jsonrpc_port: int, event_port: int, debug_log: boo
     userdata.mkdir(parents=True, exist_ok=True)
     gui = userdata / "guisettings.xml"
     if not gui.is_file():
-        # Without <resolutions> Kodi logs the whole file as unreadable (it still applies the settings).
-        gui.write_text('<settings version="2">\n    <resolutions />\n</settings>\n', encoding="utf-8")
+        # Without <resolutions> and <viewstates> Kodi 20 and 21 log the whole file as unreadable ("CSettings:
+        # unable to load settings from special://masterprofile/guisettings.xml") though they apply it.
+        gui.write_text('<settings version="2">\n    <resolutions />\n    <viewstates />\n</settings>\n',
+                       encoding="utf-8")
     merge_settings_file(gui, dict(GUI_SETTINGS, **{"services.esport": event_port}))
     advanced = ET.Element("advancedsettings", version="1.0")
     ET.SubElement(advanced, "splash").text = "false"

@@ -2,9 +2,20 @@
 import pytest
 
 from .addon_steps import ADDON_ID
+from .kodi_profile import GUI_SETTINGS
+from .kodi_root import requested_version
 from .media_library import EPISODE_ONE, MOVIE_TWO, SHORT_CLIP, SHOW
 
 pytestmark = pytest.mark.e2e
+
+
+def test_kodi_is_the_version_asked_for_and_takes_the_profile_as_written(kodi):
+    assert kodi.major == int(requested_version())
+    assert kodi.video_db.is_file()
+    # Kodi 20.1 and 21.2 log this when guisettings.xml lacks <resolutions> or <viewstates>.
+    assert "unable to load settings from special://masterprofile/guisettings.xml" not in kodi.all_logs()
+    for setting in ("services.wsdiscovery", "services.zeroconf", "lookandfeel.startupwindow"):
+        assert kodi.call("Settings.GetSettingValue", {"setting": setting})["value"] == GUI_SETTINGS[setting]
 
 
 def test_library_holds_the_generated_movies_and_episodes_with_their_ids(kodi):

@@ -34,6 +34,8 @@ def test_a_watch_finished_while_simkl_is_down_is_kept_and_sent_once_after_a_retr
     assert kodi.play_to_end({"movieid": kodi.movie_id(MOVIE_ONE.title)}, seek_to=99)["end"] is True
 
     wait_for_requests(fake, HISTORY, 1, status=503)
+    # The fake has answered; the add-on logs this once the failure is in its queue, which the view reads.
+    assert kodi.wait_for_log(r"sending 1 entries failed \(server error 503\)", 20), kodi.log_tail()
     shown = status_view_retry(kodi)  # still down: this retry fails too
     assert shown["counts"].startswith("Waiting to be sent: 1 "), shown
     assert shown["problem"].startswith("Last problem:"), shown

@@ -1,6 +1,6 @@
 """Playlists: Kodi moves on to the next item by itself, or on a skip, and each item is judged on its own.
 
-Seen in Kodi 20.1: at a natural end inside a playlist, Python gets onPlayBackEnded for the first item
+Seen in Kodi 20.1 and 21.2: at a natural end inside a playlist, Python gets onPlayBackEnded for the first item
 only once the player already answers for the next one (getPlayingFile, getTime, getTotalTime); on a
 skip (Player.GoTo next) the item left gets no onPlayBackStopped/onPlayBackEnded at all, only the
 next item's onPlayBackStarted/onAVStarted.

@@ -72,7 +72,8 @@ def test_log_in_from_the_view_runs_the_login_and_the_view_then_shows_the_account
     assert kodi.wait_until(lambda: status_view(kodi)["account"] == "Logged in as jane_doe (PRO)", 10), \
         status_view(kodi)
     assert kodi.window_active(STATUS_WINDOW)
-    assert status_view(kodi)["actions"] == "Sync now | Close"  # nothing waits: no Retry now
+    # Nothing waits: no Retry now. Waited for: the view relabels its buttons after its account line.
+    assert kodi.wait_until(lambda: status_view(kodi)["actions"] == "Sync now | Close", 5), status_view(kodi)
     close_status_view(kodi)
     wait_for_requests(fake, "/users/settings", 1, status=200)
 
@@ -82,6 +83,8 @@ def test_with_a_watch_waiting_the_view_says_when_and_why_and_retry_now_tells_its
     fake.fail(HISTORY, 503, times=1000, retry_after="600")
     assert kodi.play_to_end({"movieid": kodi.movie_id(MOVIE_ONE.title)}, seek_to=99)["end"] is True
     wait_for_requests(fake, HISTORY, 1, status=503)
+    # The fake has answered; the add-on logs this once the failure is in its queue, which the view reads.
+    assert kodi.wait_for_log(r"sending 1 entries failed \(server error 503\)", 20), kodi.log_tail()
 
     open_status_view(kodi)
     shown = status_view(kodi)

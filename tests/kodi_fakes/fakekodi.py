@@ -242,7 +242,7 @@ def open_file(playing):
 def _save_state(playing, natural):
     """Kodi saves the state of the file it leaves: a library item that got past PLAYCOUNT_MINIMUM gets
     its playcount raised, with VideoLibrary.OnUpdate just before Player.OnStop, also at a stop past
-    90 % (seen in Kodi 20.1, tests/e2e/test_exclusions.py)."""
+    90 % (seen in Kodi 20.1 and 21.2, tests/e2e/test_exclusions.py)."""
     world_ = world()
     key = playing.library_key()
     if key and (natural or playing.total and playing.position >= PLAYCOUNT_MINIMUM * playing.total):
@@ -254,7 +254,7 @@ def _save_state(playing, natural):
 def close_file(natural, next_file=None, meanwhile=None):
     """The playing file ends by itself (natural) or is stopped. With next_file (a playlist moving on
     at a natural end), Kodi has already opened the next file when Python hears of the end; `meanwhile()`
-    runs in that moment (e.g. a sampler tick). Seen in Kodi 20.1 (tests/e2e/test_playlists.py)."""
+    runs in that moment (e.g. a sampler tick). Seen in Kodi 20.1 and 21.2 (tests/e2e/test_playlists.py)."""
     world_ = world()
     playing = world_.player
     _save_state(playing, natural)
@@ -274,7 +274,7 @@ def close_file(natural, next_file=None, meanwhile=None):
 def skip_to(next_file, meanwhile=None):
     """Player.GoTo next in a playlist (Up Next does the same): Kodi leaves the playing file with no
     Player.OnStop and no onPlayBackStopped/onPlayBackEnded for it, and opens the next one; Python
-    hears only the next item's onPlayBackStarted and onAVStarted (seen in Kodi 20.1,
+    hears only the next item's onPlayBackStarted and onAVStarted (seen in Kodi 20.1 and 21.2,
     tests/e2e/test_playlists.py)."""
     world_ = world()
     _save_state(world_.player, natural=False)

@@ -1,5 +1,6 @@
 """Fake xbmc on top of kodistubs."""
 import json
+import sys
 
 from fakekodi import load_stub, world
 
@@ -93,9 +94,13 @@ class Player(_stub.Player):
     def getPlayingItem(self):
         if world().player is None:
             raise RuntimeError("Kodi is not playing any file")
-        import xbmcgui
+        xbmcgui = sys.modules.get("xbmcgui")
+        if xbmcgui is None:
+            # Kodi 21.2 ends with SIGSEGV here when this interpreter has not imported xbmcgui; Kodi 20.1
+            # answers (tests/e2e/test_kodi_facts.py).
+            raise SystemError("getPlayingItem() before xbmcgui was imported: Kodi 21 would crash")
         # Kodi's current file item: its path stays the item's own plugin:// URL, while getPlayingFile()
-        # gives the resolved stream (seen in Kodi 20.1, tests/e2e/test_addon_videos.py).
+        # gives the resolved stream (seen in Kodi 20.1 and 21.2, tests/e2e/test_addon_videos.py).
         item = xbmcgui.ListItem(path=world().player.source)
         for key, value in world().player.properties.items():
             item.setProperty(key, value)

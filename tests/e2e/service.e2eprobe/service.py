@@ -1,0 +1,22 @@
+"""Probe service for tests/e2e/test_kodi_facts.py: logs what xbmc.Player().getPlayingItem() gives when a
+video starts. It imports xbmcgui first only when Kodi's environment has E2E_PROBE_IMPORT_XBMCGUI=1, because
+Kodi 21.2 crashes on getPlayingItem() in an interpreter that has not imported xbmcgui."""
+import os
+
+import xbmc
+
+if os.environ.get("E2E_PROBE_IMPORT_XBMCGUI") == "1":
+    import xbmcgui  # noqa: F401
+
+
+class Probe(xbmc.Player):
+    def onAVStarted(self):
+        xbmc.log("e2eprobe: onAVStarted", xbmc.LOGINFO)
+        xbmc.log("e2eprobe: playing item %s" % self.getPlayingItem().getPath(), xbmc.LOGINFO)
+
+
+monitor = xbmc.Monitor()
+player = Probe()
+xbmc.log("e2eprobe: started", xbmc.LOGINFO)
+while not monitor.waitForAbort(1):
+    pass

@@ -1,0 +1,52 @@
+"""Facts about Kodi's Python API that the add-on's code relies on, shown in each Kodi version the suite runs.
+
+Kodi 21.2 ends with SIGSEGV when a Python interpreter that has not imported `xbmcgui` calls
+`xbmc.Player().getPlayingItem()` (whose answer is an xbmcgui.ListItem); Kodi 20.1 answers. With
+`xbmcgui` imported first both answer. lib/scrobbler/player.py imports xbmcgui for this reason, and the
+fake getPlayingItem (tests/kodi_fakes/xbmc.py) refuses to answer without it.
+"""
+import signal
+from pathlib import Path
+
+import pytest
+
+from .media_library import MOVIE_ONE
+
+pytestmark = pytest.mark.e2e
+
+PROBE_DIR = Path(__file__).resolve().parent / "service.e2eprobe"
+STARTED = r"e2eprobe: started"
+
+
+def _play_movie(kodi):
+    movieid = kodi.movie_id(MOVIE_ONE.title)
+    kodi.call("Player.Open", {"item": {"movieid": movieid}, "options": {"resume": False}})
+    assert kodi.wait_for_log(r"e2eprobe: onAVStarted", 30), kodi.log_tail()
+
+
+def test_get_playing_item_answers_once_xbmcgui_is_imported(make_kodi):
+    kodi = make_kodi(enable=False, addons=[PROBE_DIR], env={"E2E_PROBE_IMPORT_XBMCGUI": "1"})
+    assert kodi.wait_for_log(STARTED, 20), kodi.log_tail()
+
+    _play_movie(kodi)
+
+    assert kodi.wait_for_log(r"e2eprobe: playing item .*%s" % MOVIE_ONE.folder.replace("(", r"\(")
+                             .replace(")", r"\)"), 10), kodi.log_tail()
+    kodi.stop_playback()
+    assert kodi.stop() == 0
+
+
+def test_get_playing_item_without_xbmcgui_imported_crashes_kodi_21_only(make_kodi):
+    kodi = make_kodi(enable=False, addons=[PROBE_DIR])
+    assert kodi.wait_for_log(STARTED, 20), kodi.log_tail()
+
+    _play_movie(kodi)
+
+    if kodi.major >= 21:
+        assert kodi.wait_until(lambda: not kodi.running, 20), "Kodi %s survived" % kodi.version
+        assert kodi.process.returncode == -signal.SIGSEGV
+        assert "e2eprobe: playing item" not in kodi.log_text()
+    else:
+        assert kodi.wait_for_log(r"e2eprobe: playing item ", 10), kodi.log_tail()
+        kodi.stop_playback()
+        assert kodi.stop() == 0
