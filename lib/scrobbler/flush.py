@@ -6,7 +6,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 from .holds import Holds
-from .media import Episode, Movie, Show, movie_reference, show_reference
+from .media import Episode, Movie, Show, drop_empty, movie_reference, show_reference
 from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
 from .rewatch import PENDING_PREFIX
 
@@ -58,7 +58,7 @@ def build_body(entries: List[Entry]) -> dict:
                 episode["watched_at"] = entry.watched_at
             season["episodes"].append(episode)
         elif isinstance(item, Show):
-            show = _drop_empty({"title": item.title, "year": item.year, "ids": dict(item.ids),
+            show = drop_empty({"title": item.title, "year": item.year, "ids": dict(item.ids),
                                 "watched_at": entry.watched_at})
             if entry.rewatch:
                 show.update({"is_rewatch": True, "rewatch_status": "active"})
@@ -75,10 +75,6 @@ def build_body(entries: List[Entry]) -> dict:
 def _rewatch_fields(target: dict, entry: Entry) -> None:
     if entry.rewatch and entry.rewatch_id:
         target["rewatch_id"] = entry.rewatch_id
-
-
-def _drop_empty(data: dict) -> dict:
-    return {k: v for k, v in data.items() if v not in (None, "", {})}
 
 
 class Flusher:

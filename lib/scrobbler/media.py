@@ -129,7 +129,7 @@ def from_dict(data: dict) -> Media:
 
 def movie_reference(movie: Movie) -> dict:
     """A movie as every write names it (/sync/history, /scrobble/*): title, year and every id."""
-    return _drop_empty({"title": movie.title, "year": movie.year, "ids": dict(movie.ids)})
+    return drop_empty({"title": movie.title, "year": movie.year, "ids": dict(movie.ids)})
 
 
 def show_reference(episode: Episode) -> dict:
@@ -144,13 +144,14 @@ def show_reference(episode: Episode) -> dict:
     carries no flag.
     """
     ids = episode.write_ids()
-    show = _drop_empty({"title": episode.show_title, "year": episode.show_year, "ids": ids})
+    show = drop_empty({"title": episode.show_title, "year": episode.show_year, "ids": ids})
     if episode.tvdb_numbering and any(key in ids for key in TVDB_SEASON_IDS):
         show["use_tvdb_anime_seasons"] = True
     return show
 
 
-def _drop_empty(data: dict) -> dict:
+def drop_empty(data: dict) -> dict:
+    """The fields of a request body that say something (no None, empty string or empty dict)."""
     return {k: v for k, v in data.items() if v not in (None, "", {})}
 
 
