@@ -219,9 +219,9 @@ class Event:
         return self.item.key
 
     def describe(self):
-        return "#%d %s %s %s (%s, %s)" % (self.id, self.origin, self.kind, self.item.name,
-                                          time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.stamp)),
-                                          self.state)
+        return "#%d %s %s %s (%s, %s, made before request %d)" % (
+            self.id, self.origin, self.kind, self.item.name,
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.stamp)), self.state, self.mark)
 
 
 class CampaignFailure(AssertionError):
@@ -863,7 +863,7 @@ class FaultCampaign(RuleBasedStateMachine):
                 by_remove[event.key].append(event)
         for number, (index, request) in enumerate(numbered):
             if request.path == STOP:
-                self._live_delivery(index, request, delivered, problems, order)
+                self._live_delivery(index, request, delivered, problems, order, refused)
                 continue
             kind = "remove" if request.path == REMOVE else "add"
             flagged = request.query.get("allow_rewatch") == "yes"
@@ -902,10 +902,14 @@ class FaultCampaign(RuleBasedStateMachine):
                 order[key].append(chosen)
         return delivered, problems
 
-    def _live_delivery(self, index, request, delivered, problems, order):
+    def _live_delivery(self, index, request, delivered, problems, order, refused):
         """A /scrobble/stop at >= 80 % that Simkl took (2xx "scrobble") or answered 409 is a history entry
-        on Simkl: it delivers the newest watch of that title the user made before it was sent. When the
-        outbox dropped that watch as a repeat of the last 48 hours, Simkl's re-add is a no-op."""
+        on Simkl. A stop names no watched_at, so the model tells whose it is from the add-on's rule: a stop
+        goes only when nothing older of the title waits in the outbox (otherwise it goes as a pause), and
+        items end in order. So it delivers the oldest play of that title, made before it was sent, that is
+        kept and not delivered yet; a stop held up behind a slow answer may go after a later play (dropped
+        as a repeat). With none, it ended a play the outbox dropped as a repeat of the last 48 hours, and
+        Simkl's re-add is a no-op."""
         body = request.json or {}
         took = (request.status == 201 and (request.answer or {}).get("action") == "scrobble") or (
             request.status == 409 and float(body.get("progress") or 0) >= WATCHED_PROGRESS)
@@ -924,7 +928,8 @@ class FaultCampaign(RuleBasedStateMachine):
         if not made:
             problems.append(("uncaused", "%s: a watch of %s the user did not cause" % (where, key)))
             return
-        chosen = max(made, key=lambda e: e.id)
+        waiting = [e for e in made if e.state != DROPPED and not delivered[e.id] and e.id not in refused]
+        chosen = min(waiting, key=lambda e: e.id) if waiting else max(made, key=lambda e: e.id)
         if chosen.state == DROPPED:
             return
         delivered[chosen.id] += 1
@@ -1061,8 +1066,10 @@ class FaultCampaign(RuleBasedStateMachine):
 
     def _history(self):
         lines = ["the user's events:"] + ["  " + e.describe() for e in self._ordered()]
-        lines.append("Simkl's log:")
-        lines += ["  " + line for line in self.server.log_text().splitlines()]
+        lines.append("Simkl's log (request number: request):")
+        lines += ["  %d: %s" % (n, line) for n, line in enumerate(self.server.log_text().splitlines())]
+        lines.append("the add-on's log, from the live thread:")
+        lines += ["  " + message for _, message in self.world.log if "live" in message or "Simkl wrote" in message]
         return "\n".join(lines)
 
 

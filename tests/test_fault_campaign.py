@@ -8,7 +8,7 @@ xfail (strict) while open (fault_campaign.KNOWN_BUGS says which the campaign tol
 import json
 
 import pytest
-from fault_campaign import BOUNDED, FaultCampaign, campaign_settings, reset_stats
+from fault_campaign import BOUNDED, ITEMS, FaultCampaign, campaign_settings, reset_stats
 from hypothesis.stateful import run_state_machine_as_test
 from xbmc import InfoTagVideo
 from xbmcgui import ListItem
@@ -157,3 +157,27 @@ def test_an_episode_watched_in_a_rewatch_session_after_the_wall_clock_went_back_
     episodes = [r for r in server.requests_to("/sync/history") if r.status == 201 and "seasons" in json.dumps(r.json)]
     assert [r.query.get("allow_rewatch") for r in episodes] == ["yes"]
     assert episodes[0].json["shows"][0]["rewatch_id"] == server.watches[0].rewatch_id
+
+
+# --- what the campaign's own model got wrong ------------------------------------------------------------
+
+def test_the_campaign_credits_a_late_live_stop_to_its_own_watch_not_to_a_later_repeat():
+    """A slow answer holds the one connection while Inception is played twice: the first play's stop goes
+    only after the second play, which the outbox dropped as a repeat. Simkl got the first watch from that
+    stop (found by `make soak`, seed 131771: the model credited the dropped repeat and called it lost)."""
+    campaign = FaultCampaign()
+    try:
+        campaign.hold()
+        campaign.mark(gap=1, items=[ITEMS["Heat"]], settle=True, watched=True)  # its post waits, in flight
+        assert campaign.blocked
+        campaign.play(ending="end", gap=20, item=ITEMS["Inception"])
+        campaign.play(ending="end", gap=20, item=ITEMS["Inception"])
+    except BaseException:
+        campaign.failed = True
+        raise
+    finally:
+        campaign.teardown()  # the drain releases the answer, then the final checks
+
+    stops = [r for r in campaign.server.requests_to("/scrobble/stop") if r.status == 201]
+    assert len(stops) == 1  # the setting the test needs: one live stop that Simkl took, after both plays
+    assert [e.state for e in campaign.events.values() if e.item is ITEMS["Inception"]] == ["kept", "dropped"]
