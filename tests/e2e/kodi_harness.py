@@ -20,6 +20,7 @@ import socket
 import sqlite3
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -196,9 +197,17 @@ class Kodi:
             raise KodiError("stop Kodi before seeding add-on settings: it would overwrite them")
         kodi_profile.merge_settings_file(self.addon_data(addon_id) / "settings.xml", values)
 
-    def addon_settings(self, addon_id: str) -> Dict[str, str]:
-        """The stored settings file as Kodi last wrote it (all values as text)."""
-        return kodi_profile.read_settings_file(self.addon_data(addon_id) / "settings.xml")
+    def addon_settings(self, addon_id: str, timeout: float = 2.0) -> Dict[str, str]:
+        """The stored settings file as Kodi last wrote it (all values as text). Kodi rewrites the file in
+        place (TinyXML's SaveFile truncates, then writes), so a read can meet it half written: read again."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return kodi_profile.read_settings_file(self.addon_data(addon_id) / "settings.xml")
+            except ET.ParseError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     # -- process ------------------------------------------------------------------------------
     def start(self, env: Optional[Dict[str, str]] = None, timeout: float = 60) -> None:
@@ -234,7 +243,8 @@ class Kodi:
         # Nothing from the caller's shell may point the add-on at a real service.
         env = {} if self.root is not None else {
             key: value for key, value in os.environ.items()
-            if not key.startswith(("SIMKL_", "KODI_", "WAYLAND_", "XDG_RUNTIME"))}
+            if not key.startswith(("SIMKL_", "KODI_", "WAYLAND_", "XDG_RUNTIME", "PYTHON"))}
+        # PYTHON*: the shell's PYTHONDONTWRITEBYTECODE or PYTHONPATH would change how Kodi's Python loads the add-on.
         env.update(HOME=str(self.home), DISPLAY=self._xvfb.display, LIBGL_ALWAYS_SOFTWARE="1", KODI_AE_SINK="ALSA")
         env.update(self.env)
         return env

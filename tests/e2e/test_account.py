@@ -4,7 +4,6 @@ Defaults button, and after a logout that asks first; opening the add-on from the
 the status view."""
 import re
 import time
-import xml.etree.ElementTree as ET
 
 import pytest
 import zxingcpp
@@ -49,11 +48,8 @@ def move_to(kodi, label, key, steps=4):
 
 
 def stored(kodi):
-    """The settings file as Kodi last wrote it ({} while Kodi is writing it: it is not written in place)."""
-    try:
-        return kodi.addon_settings(ADDON_ID)
-    except ET.ParseError:
-        return {}
+    """The settings file as Kodi last wrote it."""
+    return kodi.addon_settings(ADDON_ID)
 
 
 def service_thread(kodi):
