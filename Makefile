@@ -79,5 +79,7 @@ art: $(VENV)/.installed
 screenshots: $(VENV)/.installed
 	$(VPY) tools/screenshots.py
 
+# The Kodi 21 root is root's files when sudo built it: remove it the same way (make clean KODI21_SUDO=sudo).
 clean:
+	$(KODI21_SUDO) rm -rf .cache/kodi21-root
 	rm -rf dist .cache .pytest_cache .ruff_cache mutants
