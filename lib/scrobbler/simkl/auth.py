@@ -4,8 +4,8 @@ import os
 import time
 from typing import Callable, Optional
 
+from ..values import Value
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
-from .values import Value
 
 TOKEN_FILE = "token.json"
 REFRESH_MARGIN = 24 * 3600  # refresh a V2 token when less than a day is left
