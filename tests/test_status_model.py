@@ -1,4 +1,4 @@
-"""What the status view shows and offers (lib/scrobbler/status_model.py), read from a real outbox file,
+"""What the status view shows and offers (lib/scrobbler/ui/status_model.py), read from a real outbox file,
 worded with the real strings.po; Retry now's outcome from a real service sending to the fake Simkl."""
 import os
 import time
