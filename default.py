@@ -1,3 +1,3 @@
-from lib.scrobbler.script import run
+from lib.scrobbler.ui.script import run
 
 run()

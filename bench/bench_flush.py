@@ -25,10 +25,11 @@ sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from fake_simkl import FakeSimkl  # noqa: E402
-from lib.scrobbler import api, auth, config  # noqa: E402
-from lib.scrobbler.flush import BATCH_SIZE, Flusher  # noqa: E402
+from lib.scrobbler import config  # noqa: E402
+from lib.scrobbler.delivery.flush import BATCH_SIZE, Flusher  # noqa: E402
+from lib.scrobbler.delivery.outbox import Outbox  # noqa: E402
 from lib.scrobbler.media import Episode, Movie  # noqa: E402
-from lib.scrobbler.outbox import Outbox  # noqa: E402
+from lib.scrobbler.simkl import api, auth  # noqa: E402
 
 START = 1_780_000_000.0  # the virtual clock's start, as tests/scenario.py
 SHOWS = 50

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "kodi_fakes"))
 
 import fakekodi  # noqa: E402
 from fake_simkl import FakeSimkl  # noqa: E402
-from lib.scrobbler import player as player_module  # noqa: E402
+from lib.scrobbler.playback import player as player_module  # noqa: E402
 from lib.scrobbler.service import Service  # noqa: E402
 from scenario import MOVIE, install_library, log_in, movie_tag, wait_for  # noqa: E402
 

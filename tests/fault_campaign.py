@@ -47,11 +47,12 @@ from xbmcgui import ListItem
 
 import fakekodi
 from fake_simkl import FakeSimkl
-from lib.scrobbler import config, rewatch_action
-from lib.scrobbler.auth import TokenStore
-from lib.scrobbler.marks import PLAYBACK_UPDATE_WINDOW
-from lib.scrobbler.outbox import ATTENTION, DEDUPE_SECONDS, PENDING, REFUSED, UNRESOLVED
-from lib.scrobbler.rewatch import MIN_GAP, SESSIONS_FILE, pending_id
+from lib.scrobbler import config
+from lib.scrobbler.delivery.outbox import ATTENTION, DEDUPE_SECONDS, PENDING, REFUSED, UNRESOLVED
+from lib.scrobbler.playback.marks import PLAYBACK_UPDATE_WINDOW
+from lib.scrobbler.rewatch import action as rewatch_action
+from lib.scrobbler.rewatch.sessions import MIN_GAP, SESSIONS_FILE, pending_id
+from lib.scrobbler.simkl.auth import TokenStore
 from scenario import RunningService, episode_tag, install_library, log_in, movie_tag, wait_for
 
 # --- the library -----------------------------------------------------------------------------------

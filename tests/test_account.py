@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from lib.scrobbler import api, auth, config
+from lib.scrobbler import config
+from lib.scrobbler.simkl import api, auth
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST_POSTS = 0.02

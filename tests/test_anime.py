@@ -7,9 +7,9 @@ ids of one anime season (AniDB, MAL, AniList, Kitsu) are never combined with sea
 import pytest
 from xbmc import InfoTagVideo
 
-from lib.scrobbler.flush import build_body
+from lib.scrobbler.delivery.flush import build_body
+from lib.scrobbler.delivery.outbox import Entry
 from lib.scrobbler.media import Episode, Movie, from_dict, movie_reference, show_reference
-from lib.scrobbler.outbox import Entry
 from scenario import RunningService, install_library, iso, log_in
 
 # A split-cour anime as Kodi's TVDB scraper files it, with an anime scraper's per-season ids beside them.

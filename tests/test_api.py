@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from lib.scrobbler import api, auth
+from lib.scrobbler.simkl import api, auth
 
 APP = "kodi-simkl-scrobbler"
 VERSION = "0.1.0"

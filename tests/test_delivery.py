@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from lib.scrobbler.outbox import Outbox
+from lib.scrobbler.delivery.outbox import Outbox
 from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, iso, log_in, movie_tag, wait_for
 
 OTHER = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277", "tmdb": "949"},

@@ -13,7 +13,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from xbmc import InfoTagVideo
 from xbmcgui import ListItem
 
-from lib.scrobbler import rewatch_action
+from lib.scrobbler.rewatch import action as rewatch_action
 from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, log_in, movie_tag, wait_for
 
 HEAT = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277", "tmdb": "949"},

@@ -9,10 +9,10 @@ import sqlite3
 import pytest
 from virtual_time import VirtualClock
 
-from lib.scrobbler import api, auth
-from lib.scrobbler.flush import BATCH_SIZE, MAX_RETRY, Flusher
+from lib.scrobbler.delivery.flush import BATCH_SIZE, MAX_RETRY, Flusher
+from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Episode, Movie, Show
-from lib.scrobbler.outbox import Outbox
+from lib.scrobbler.simkl import api, auth
 
 HISTORY = "/sync/history"
 REMOVE = "/sync/history/remove"

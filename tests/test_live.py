@@ -8,8 +8,8 @@ from test_anime import FRIEREN, FRIEREN_E19, anime_tag
 from xbmc import InfoTagVideo
 
 import fakekodi
-from lib.scrobbler.live import LOCK_SECONDS
-from lib.scrobbler.outbox import Outbox
+from lib.scrobbler.delivery.live import LOCK_SECONDS
+from lib.scrobbler.delivery.outbox import Outbox
 from scenario import (
     EPISODE,
     MOVIE,

@@ -11,7 +11,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from lib.scrobbler import account, api, auth, config
+from lib.scrobbler import config
+from lib.scrobbler.simkl import account, api, auth
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST_POSTS = 0.02  # Simkl's 1-second POST pacing, shrunk in the client and the fake server alike (see test_api)

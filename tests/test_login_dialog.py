@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lib.scrobbler import login_dialog
+from lib.scrobbler.ui import login_dialog
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKIN_XML = os.path.join(ROOT, "resources", "skins", "default", "1080i", login_dialog.WINDOW_XML)

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from lib.scrobbler.marks import PLAYBACK_UPDATE_WINDOW, OwnWrites, PlaybackMarks, library_item
+from lib.scrobbler.playback.marks import PLAYBACK_UPDATE_WINDOW, OwnWrites, PlaybackMarks, library_item
 
 MOVIE = ("movie", 12)
 EPISODE = ("episode", 7)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
+from lib.scrobbler.delivery.outbox import SCHEMA_VERSION, Outbox
 from lib.scrobbler.media import Episode, Movie, Show
-from lib.scrobbler.outbox import SCHEMA_VERSION, Outbox
 
 HOUR = 3600.0
 START = 1778788800.0  # 2026-05-14T20:00:00Z

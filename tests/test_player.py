@@ -9,8 +9,8 @@ import pytest
 from xbmc import InfoTagVideo
 
 from fakekodi import PlayingFile, close_file, open_file, skip_to
-from lib.scrobbler.player import Player
-from lib.scrobbler.watch import Rules, Verdict, decide
+from lib.scrobbler.playback.player import Player
+from lib.scrobbler.playback.watch import Rules, Verdict, decide
 
 HOUR = 3600.0
 MOVIE_PATH = "/media/Movies/Inception (2010)/Inception.mkv"
@@ -487,7 +487,7 @@ def test_a_listitem_property_outranks_window_properties(kodi, player, finished):
          properties={"service.scrobbler.simkl.ids": json.dumps({"tmdb": 27205})})
     end(kodi, player, natural=False)
 
-    from lib.scrobbler.resolve import ID_SOURCES
+    from lib.scrobbler.playback.resolve import ID_SOURCES
     first_given = next(finished[0].item.property_ids[name] for name in ID_SOURCES
                        if finished[0].item.property_ids.get(name))
     assert first_given == json.dumps({"tmdb": 27205})

@@ -3,7 +3,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from lib.scrobbler import qr
+from lib.scrobbler.ui import qr
 
 
 @pytest.mark.parametrize("text", ["https://simkl.com/pin/7K3QX", "https://simkl.com/pin/ABCD-1234"])

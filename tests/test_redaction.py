@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from lib.scrobbler import account, api, auth
 from lib.scrobbler import kodi as addon_kodi
+from lib.scrobbler.simkl import account, api, auth
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from lib.scrobbler import api, auth
 from lib.scrobbler import kodi as boundary
 from lib.scrobbler.media import Episode, Movie
-from lib.scrobbler.resolve import Library, PlayingItem, Resolver
+from lib.scrobbler.playback.resolve import Library, PlayingItem, Resolver
+from lib.scrobbler.simkl import api, auth
 
 SEARCH = "/search/file"
 INCEPTION = {"title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"}}

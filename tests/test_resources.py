@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 
-from lib.scrobbler import script
+from lib.scrobbler.ui import script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ADDON_ID = "service.scrobbler.simkl"

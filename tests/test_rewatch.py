@@ -8,7 +8,8 @@ import pytest
 from xbmc import InfoTagVideo
 from xbmcgui import ListItem
 
-from lib.scrobbler import config, rewatch_action
+from lib.scrobbler import config
+from lib.scrobbler.rewatch import action as rewatch_action
 from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, iso, log_in, movie_tag
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -278,7 +279,7 @@ def test_a_refused_session_start_ends_the_session_and_its_episodes_go_as_ordinar
 
 
 def test_a_session_whose_start_the_user_discarded_lets_its_episodes_go(kodi, server, clock, stop_services):
-    from lib.scrobbler.outbox import Outbox
+    from lib.scrobbler.delivery.outbox import Outbox
     service = start(kodi, server, clock)
     stop_services.append(service)
     server.refused_ids.add("tvdb=392256")  # every request naming the show is refused for a while

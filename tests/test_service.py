@@ -170,7 +170,7 @@ def test_a_corrupt_queue_file_is_moved_aside_and_the_service_keeps_scrobbling(ko
 
 
 def test_a_401_for_an_old_token_does_not_wipe_a_login_made_meanwhile(kodi, server):
-    from lib.scrobbler import account
+    from lib.scrobbler.simkl import account
     new_token = log_in(kodi, server)
     assert account.logged_out(rejected_token="token-that-was-rejected") is False
     assert kodi.settings["logged_in"] == "true"

@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFERRED = ("requests", "urllib3", "sqlite3", "socket", "dataclasses", "inspect", "lib.scrobbler.outbox",
-            "lib.scrobbler.flush", "lib.scrobbler.sync.runner", "lib.scrobbler.sync.engine",
-            "lib.scrobbler.login_dialog", "lib.scrobbler.status")
+DEFERRED = ("requests", "urllib3", "sqlite3", "socket", "dataclasses", "inspect", "lib.scrobbler.delivery.outbox",
+            "lib.scrobbler.delivery.flush", "lib.scrobbler.sync.runner", "lib.scrobbler.sync.engine",
+            "lib.scrobbler.ui.login_dialog", "lib.scrobbler.ui.status")
 
 PROBE = r"""
 import sys, tempfile
@@ -37,7 +37,7 @@ def imported_at_start():
 
 def test_nothing_heavy_is_imported_before_the_ready_line_and_the_queue_comes_right_after():
     at_start, after_first_step = imported_at_start()
-    assert "lib.scrobbler.player" in at_start and "lib.scrobbler.account" in at_start
+    assert "lib.scrobbler.playback.player" in at_start and "lib.scrobbler.simkl.account" in at_start
     assert sorted(at_start & set(DEFERRED)) == []
-    assert {"sqlite3", "lib.scrobbler.outbox"} <= after_first_step
+    assert {"sqlite3", "lib.scrobbler.delivery.outbox"} <= after_first_step
     assert "requests" not in after_first_step  # only when something is sent

@@ -6,9 +6,9 @@ import sys
 import time
 
 from lib.scrobbler import config
+from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
-from lib.scrobbler.outbox import Outbox
-from lib.scrobbler.rewatch import Sessions
+from lib.scrobbler.rewatch.sessions import Sessions
 from scenario import SHOW, Clock, RunningService, log_in
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +71,7 @@ def test_not_logged_in_is_said_plainly_and_log_in_is_offered_instead_of_retry(ko
 
 
 def test_log_in_runs_the_login_and_the_view_then_shows_the_account(kodi, simkl, monkeypatch):
-    from lib.scrobbler import api
+    from lib.scrobbler.simkl import api
     simkl.pin_interval = 0.01
     simkl.approve_after_polls = 1  # the user types the code at once
     monkeypatch.setattr(api, "POST_INTERVAL", 0.02)  # Simkl's POST pacing, shrunk as in test_login
@@ -124,7 +124,7 @@ def test_a_retry_that_fails_again_says_why(kodi, simkl):
 
 
 def test_no_answer_in_time_is_told_too(kodi, simkl, monkeypatch):
-    from lib.scrobbler import status
+    from lib.scrobbler.ui import status
     log_in(kodi, simkl)
     queue(kodi)
     monkeypatch.setattr(status, "RETRY_WAIT", 0.0)  # no service runs: nothing comes of the retry

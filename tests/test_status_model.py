@@ -1,16 +1,17 @@
-"""What the status view shows and offers (lib/scrobbler/status_model.py), read from a real outbox file,
+"""What the status view shows and offers (lib/scrobbler/ui/status_model.py), read from a real outbox file,
 worded with the real strings.po; Retry now's outcome from a real service sending to the fake Simkl."""
 import os
 import time
 
 import pytest
 
-from lib.scrobbler import config, status_model
+from lib.scrobbler import config
 from lib.scrobbler import kodi as kodi_api
-from lib.scrobbler.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER
+from lib.scrobbler.delivery.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER
+from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie
-from lib.scrobbler.outbox import Outbox
-from lib.scrobbler.status_model import CLOSE, END_SESSION, LOGIN, NEEDS_ATTENTION, RETRY, SYNC
+from lib.scrobbler.ui import status_model
+from lib.scrobbler.ui.status_model import CLOSE, END_SESSION, LOGIN, NEEDS_ATTENTION, RETRY, SYNC
 from scenario import Clock, RunningService, log_in
 
 NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z

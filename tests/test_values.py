@@ -2,8 +2,8 @@
 import pytest
 
 from lib.scrobbler.media import Episode, Movie, Show
-from lib.scrobbler.resolve import PlayingItem, playing_item
-from lib.scrobbler.watch import Rules, Verdict
+from lib.scrobbler.playback.resolve import PlayingItem, playing_item
+from lib.scrobbler.playback.watch import Rules, Verdict
 
 
 def test_equal_by_fields_and_never_equal_to_another_kind():

@@ -1,7 +1,7 @@
 """The watched decision and its exclusions, one behaviour per test."""
 import pytest
 
-from lib.scrobbler.watch import NATURAL_END_SLACK, Playback, Rules, Verdict, decide, exclusion_reason
+from lib.scrobbler.playback.watch import NATURAL_END_SLACK, Playback, Rules, Verdict, decide, exclusion_reason
 
 MOVIE = 6000.0  # 100 minutes
 RULES = Rules()

@@ -26,8 +26,8 @@ from PIL import Image  # noqa: E402
 
 from fake_simkl import FakeSimkl  # noqa: E402
 from lib.scrobbler import config  # noqa: E402
+from lib.scrobbler.delivery.outbox import Outbox  # noqa: E402
 from lib.scrobbler.media import Episode, Movie  # noqa: E402
-from lib.scrobbler.outbox import Outbox  # noqa: E402
 from tests.e2e.addon_steps import ADDON_ID, LOGIN_WINDOW, SERVICE_STARTED, open_status_view, simkl_env  # noqa: E402
 from tests.e2e.kodi_harness import Kodi, KodiError, missing_tools  # noqa: E402
 from tests.e2e.requests_module import pyqrcode_module, requests_module  # noqa: E402

@@ -1,1 +1,1 @@
-"""Simkl scrobbler for Kodi: everything below lib/scrobbler is plain Python except kodi.py and player.py."""
+"""Simkl scrobbler for Kodi: everything below lib/scrobbler is plain Python except kodi.py and playback/player.py."""

@@ -18,17 +18,18 @@ import time
 
 import xbmc
 
-from . import account, config, kodi
-from .api import ApiError
+from . import config, kodi
 from .clock import SteadyClock
-from .holds import Holds
-from .live import Live
-from .marks import OwnWrites, PlaybackMarks, library_item
+from .delivery.holds import Holds
+from .delivery.live import Live
 from .media import Show
-from .player import Player
-from .resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
-from .rewatch import PENDING_PREFIX, Sessions, pending_id, session_for
-from .watch import Rules, decide
+from .playback.marks import OwnWrites, PlaybackMarks, library_item
+from .playback.player import Player
+from .playback.resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
+from .playback.watch import Rules, decide
+from .rewatch.sessions import PENDING_PREFIX, Sessions, pending_id, session_for
+from .simkl import account
+from .simkl.api import ApiError
 
 # Marking a season or a show in Kodi sends one update per episode, a few milliseconds apart: they
 # are sent to Simkl together once no new mark came for this long.
@@ -43,7 +44,7 @@ EXCLUDED_FOLDER_SLOTS = 12  # exclude_folder1..12 in settings.xml
 
 def send_problems():
     """What a failure to send is told as (once per problem until something is sent again)."""
-    from .flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
+    from .delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
     return {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_UNEXPECTED: 32222, ERR_CONFIG: 32039}
 
 
@@ -120,7 +121,7 @@ class Service:
     def outbox(self):
         with self._parts_lock:
             if self._outbox is None:
-                from .outbox import Outbox  # sqlite3
+                from .delivery.outbox import Outbox  # sqlite3
                 self._outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady,
                                       log=kodi.warn)
             return self._outbox
@@ -134,7 +135,7 @@ class Service:
     def flusher(self):
         with self._parts_lock:
             if self._flusher is None:
-                from .flush import Flusher
+                from .delivery.flush import Flusher
                 self._flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=self._rng, log=kodi.log,
                                         on_auth_expired=self._auth_expired, on_sent=self._sent,
                                         on_rewatch=self._rewatch_answered, session_id=self._session_id,
@@ -368,7 +369,7 @@ class Service:
         """Log a problem once while it lasts, tell the user of a full disk, and try again later."""
         import sqlite3
 
-        from .flush import backoff
+        from .delivery.flush import backoff
         self._failures += 1
         delay = min(FAILURE_RETRY_CAP, backoff(self._failures - 1, self._rng))
         self._retry_at = self.steady() + delay
@@ -438,7 +439,7 @@ class Service:
             unavailable, reason = self.resolver.unavailable, self.resolver.last_reason
         if found is None:
             if unavailable:
-                from .flush import ERR_NETWORK, backoff
+                from .delivery.flush import ERR_NETWORK, backoff
                 wait = backoff(entry.attempts, self._rng)
                 self.outbox.defer_unresolved(entry.id, self.steady() + wait, ERR_NETWORK)
                 kodi.log("watched %r: looking it up again in %.0f s (%s)" % (label, wait, reason))

@@ -2,7 +2,7 @@
 
 Kodi 21.2 ends with SIGSEGV when a Python interpreter that has not imported `xbmcgui` calls
 `xbmc.Player().getPlayingItem()` (whose answer is an xbmcgui.ListItem); Kodi 20.1 answers. With
-`xbmcgui` imported first both answer. lib/scrobbler/player.py imports xbmcgui for this reason, and the
+`xbmcgui` imported first both answer. lib/scrobbler/playback/player.py imports xbmcgui for this reason, and the
 fake getPlayingItem (tests/kodi_fakes/xbmc.py) refuses to answer without it.
 """
 import signal

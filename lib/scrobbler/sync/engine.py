@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, List, Tuple
 
-from ..api import Rejected
+from ..simkl.api import Rejected
 from .library import WRITE_BATCH, KodiLibrary, Write
 from .plan import Planner, removed_since
 from .remote import EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse

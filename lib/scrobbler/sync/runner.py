@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .. import kodi
-from ..account import token_store
-from ..api import ApiError
 from ..media import Episode
+from ..simkl.account import token_store
+from ..simkl.api import ApiError
 from .state import SyncState
 
 IDLE_CHECK = 2.0  # seconds between looks at the player while a sync waits for playback to end

@@ -4,8 +4,8 @@ import os
 import time
 from typing import Callable, Optional
 
+from ..values import Value
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
-from .values import Value
 
 TOKEN_FILE = "token.json"
 REFRESH_MARGIN = 24 * 3600  # refresh a V2 token when less than a day is left
@@ -144,7 +144,7 @@ def _token_fields(answer: dict, now: float, old_refresh: Optional[str] = None) -
 
 # -- login ------------------------------------------------------------------------------------
 class LoginUI:
-    """What a login flow needs from the screen; script.py implements it with a Kodi progress dialog."""
+    """What a login flow needs from the screen; ui/script.py implements it with a Kodi progress dialog."""
 
     def show_code(self, user_code: str, url: str) -> None:
         raise NotImplementedError

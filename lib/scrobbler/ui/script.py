@@ -7,8 +7,9 @@ close the settings dialog) the settings are opened again once that is done.
 """
 import sys
 
-from . import auth, config, kodi
-from .account import account_line, make_client, tell_service, token_store
+from .. import config, kodi
+from ..simkl import auth
+from ..simkl.account import account_line, make_client, tell_service, token_store
 
 LOGIN_MESSAGES = {
     "expired": 32033, "code_gone": 32034, "denied": 32035, "network": 32036, "busy": 32037,
@@ -47,7 +48,7 @@ def status():
 
 def rewatch():
     """Context menu "Rewatch on Simkl": record a new viewing, only after the user says yes."""
-    from . import rewatch_action
+    from ..rewatch import action as rewatch_action
     rewatch_action.run(getattr(sys, "listitem", None))
 
 

@@ -39,8 +39,8 @@ import threading
 import time
 from typing import Callable, List, Optional
 
-from .api import ApiError, RateLimited, Rejected
-from .media import Episode, Media, Movie, movie_reference, show_reference
+from ..media import Episode, Media, Movie, movie_reference, show_reference
+from ..simkl.api import ApiError, RateLimited, Rejected
 
 LOCK_SECONDS = 20.0  # Simkl's per-user scrobble lock
 QUIET = 3.0  # seconds without a further change before one is sent (seeks, a quick pause and resume)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
-from . import media
+from .. import media
 
 SCHEMA_VERSION = 2
 DEDUPE_SECONDS = 48 * 3600

@@ -11,7 +11,7 @@ Pause and resume are not events here: they change neither the furthest position 
 import time
 from typing import Callable, Optional, Tuple
 
-from .values import FrozenValue
+from ..values import FrozenValue
 
 WATCHABLE_TYPES = ("movie", "episode")
 # Seconds of media a natural end may be ahead of what was last seen: the player samples every 2 s,

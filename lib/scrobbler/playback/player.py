@@ -12,7 +12,7 @@ from typing import Callable, Dict, Optional
 import xbmc
 import xbmcgui  # noqa: F401  Kodi 21.2 crashes on getPlayingItem() unless this interpreter imported xbmcgui
 
-from . import kodi
+from .. import kodi
 from .resolve import LISTITEM_IDS, WINDOW_ID_PROPERTIES, PlayingItem
 from .watch import Playback, Rules, exclusion_reason
 

@@ -6,7 +6,9 @@ import time
 
 import xbmcgui
 
-from . import auth, kodi, qr
+from .. import kodi
+from ..simkl import auth
+from . import qr
 
 WINDOW_XML = "script-simkl-login.xml"
 CANCEL_BUTTON = 10

@@ -3,8 +3,8 @@ import json
 from collections import OrderedDict
 from typing import Callable, Dict, Optional
 
-from .media import Episode, Media, Movie, Show, clean_ids
-from .values import Value
+from ..media import Episode, Media, Movie, Show, clean_ids
+from ..values import Value
 
 # Where a playing add-on hands over JSON ids, strongest first: a property on the playing ListItem
 # (kept in PlayingItem.property_ids under this key), then Home window properties set before playback.

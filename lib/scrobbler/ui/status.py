@@ -8,11 +8,11 @@ import os
 import threading
 import time
 
-from . import config, kodi
+from .. import config, kodi
+from ..delivery.outbox import NOT_FOUND, REFUSED, UNIDENTIFIED, Outbox
+from ..rewatch.sessions import Sessions
+from ..simkl.account import token_store
 from . import status_model as model
-from .account import token_store
-from .outbox import NOT_FOUND, REFUSED, UNIDENTIFIED, Outbox
-from .rewatch import Sessions
 
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0

@@ -2,12 +2,12 @@
 import json
 import time
 
-from . import kodi
-from .account import token_store
-from .media import Episode, Movie, Show, clean_ids
-from .resolve import Library
-from .rewatch import MAX_REWATCHES, Sessions, describe, too_soon
-from .status import open_outbox, request_flush
+from .. import kodi
+from ..media import Episode, Movie, Show, clean_ids
+from ..playback.resolve import Library
+from ..simkl.account import token_store
+from ..ui.status import open_outbox, request_flush
+from .sessions import MAX_REWATCHES, Sessions, describe, too_soon
 
 LISTITEM_IDS_PROPERTY = "service.scrobbler.simkl.ids"
 

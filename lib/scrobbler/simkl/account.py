@@ -8,7 +8,8 @@ import random
 import threading
 import time
 
-from . import api, auth, config, kodi
+from .. import config, kodi
+from . import api, auth
 
 ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
 _MIRROR_LOCK = threading.RLock()  # the service mirrors from Kodi's callbacks and from its worker (a 401)

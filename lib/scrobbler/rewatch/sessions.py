@@ -10,8 +10,8 @@ import os
 import time
 from typing import Callable, Dict, Optional
 
-from .auth import FileLock
-from .media import Episode, Media, Movie, Show, from_dict
+from ..media import Episode, Media, Movie, Show, from_dict
+from ..simkl.auth import FileLock
 
 SESSIONS_FILE = "rewatch_sessions.json"
 MIN_GAP = 48 * 3600  # Simkl merges events on one item less than 48 h apart into one session

@@ -1,0 +1,1 @@
+"""Getting watches to Simkl exactly once: the outbox queue, its sender, live scrobbling, the holds."""

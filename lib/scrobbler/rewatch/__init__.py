@@ -1,0 +1,1 @@
+"""Rewatches: the rules and per-show sessions, and the context-menu Rewatch action."""
