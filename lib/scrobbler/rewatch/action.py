@@ -3,10 +3,10 @@ import json
 import time
 
 from .. import kodi
+from ..delivery.access import open_outbox, request_flush
 from ..media import Episode, Movie, Show, clean_ids
 from ..playback.resolve import Library
 from ..simkl.account import token_store
-from ..ui.status import open_outbox, request_flush
 from .sessions import MAX_REWATCHES, Sessions, describe, too_soon
 
 LISTITEM_IDS_PROPERTY = "service.scrobbler.simkl.ids"

@@ -4,12 +4,12 @@ What it shows and offers is decided in status_model.py. "Needs attention" lists 
 can move on: a watch no title was found for, a title Simkl does not know, an entry Simkl refused (with its
 reason), and an entry still failing after several tries; each can be retried or discarded.
 """
-import os
 import threading
 import time
 
 from .. import config, kodi
-from ..delivery.outbox import NOT_FOUND, REFUSED, UNIDENTIFIED, Outbox
+from ..delivery.access import open_outbox, request_flush
+from ..delivery.outbox import NOT_FOUND, REFUSED, UNIDENTIFIED
 from ..rewatch.sessions import Sessions
 from ..simkl.account import token_store
 from . import status_model as model
@@ -17,15 +17,6 @@ from . import status_model as model
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0
 RETRY_POLL = 0.25
-
-
-def open_outbox(clock=time.time):
-    return Outbox(os.path.join(kodi.profile_dir(), config.OUTBOX_FILE), clock=clock, log=kodi.warn)
-
-
-def request_flush():
-    """Wake the service's sender (it runs in another interpreter) through a Kodi notification."""
-    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE})
 
 
 def problem_text(code):

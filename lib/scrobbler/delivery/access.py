@@ -1,0 +1,16 @@
+"""How a script reaches the service's outbox: it runs in an interpreter of its own (RunScript, the context
+menu), so it opens the queue's file and wakes the service's sender with a Kodi notification."""
+import os
+import time
+
+from .. import config, kodi
+from .outbox import Outbox
+
+
+def open_outbox(clock=time.time):
+    return Outbox(os.path.join(kodi.profile_dir(), config.OUTBOX_FILE), clock=clock, log=kodi.warn)
+
+
+def request_flush():
+    """Wake the service's sender through a Kodi notification."""
+    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE})
