@@ -15,6 +15,15 @@ TVDB_SEASON_IDS = ("tvdb", "tmdb")
 Ids = Dict[str, Union[str, int]]
 
 
+def clean_year(value) -> Optional[int]:
+    """A year as Kodi or Simkl give it (a number, a string, 0 or nothing for none)."""
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        return None
+    return year if year > 0 else None
+
+
 def clean_ids(raw: Optional[dict]) -> Ids:
     """Keep the known id keys with usable values; an imdb id must look like one (tt…)."""
     ids: Ids = {}

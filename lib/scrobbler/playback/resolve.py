@@ -3,7 +3,7 @@ import json
 from collections import OrderedDict
 from typing import Callable, Dict, Optional
 
-from ..media import Episode, Media, Movie, Show, clean_ids
+from ..media import Episode, Media, Movie, Show, clean_ids, clean_year
 from ..values import Value
 
 # Where a playing add-on hands over JSON ids, strongest first: a property on the playing ListItem
@@ -71,7 +71,7 @@ class Library:
         details = result.get("moviedetails")
         if not details:
             return None
-        return Movie(details.get("title") or "", _year(details.get("year")), clean_ids(details.get("uniqueid")))
+        return Movie(details.get("title") or "", clean_year(details.get("year")), clean_ids(details.get("uniqueid")))
 
     def episode(self, episodeid: int) -> Optional[Episode]:
         result = self._call("VideoLibrary.GetEpisodeDetails",
@@ -86,7 +86,7 @@ class Library:
         if not show:
             return None
         return Episode(show.get("title") or "", int(details.get("season", 0)), int(details.get("episode", 0)),
-                       _year(show.get("year")), clean_ids(show.get("uniqueid")), details.get("title") or "",
+                       clean_year(show.get("year")), clean_ids(show.get("uniqueid")), details.get("title") or "",
                        clean_ids(details.get("uniqueid")), tvdb_numbering=True)
 
     def show(self, tvshowid: int) -> Optional[Show]:
@@ -95,7 +95,7 @@ class Library:
         details = result.get("tvshowdetails")
         if not details:
             return None
-        return Show(details.get("title") or "", _year(details.get("year")), clean_ids(details.get("uniqueid")))
+        return Show(details.get("title") or "", clean_year(details.get("year")), clean_ids(details.get("uniqueid")))
 
 
 class Resolver:
@@ -171,14 +171,6 @@ class Resolver:
         return found
 
 
-def _year(value) -> Optional[int]:
-    try:
-        year = int(value)
-        return year if year > 0 else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _has_title_and_year(item: Media) -> bool:
     if isinstance(item, Movie):
         return bool(item.title and item.year)
@@ -235,14 +227,14 @@ def _media_of_search(answer) -> Optional[Media]:
     if kind == "movie" and isinstance(answer.get("movie"), dict):
         movie = answer["movie"]
         ids = clean_ids(_simkl_id(movie.get("ids")))
-        return Movie(movie.get("title") or "", _year(movie.get("year")), ids) if ids else None
+        return Movie(movie.get("title") or "", clean_year(movie.get("year")), ids) if ids else None
     if kind == "episode" and isinstance(answer.get("show"), dict) and isinstance(answer.get("episode"), dict):
         show, episode = answer["show"], answer["episode"]
         ids = clean_ids(_simkl_id(show.get("ids")))
         season, number = episode.get("season"), episode.get("episode")
         if not ids or season is None or number is None:
             return None
-        return Episode(show.get("title") or "", int(season), int(number), _year(show.get("year")), ids,
+        return Episode(show.get("title") or "", int(season), int(number), clean_year(show.get("year")), ids,
                        episode.get("title") or "", clean_ids(_simkl_id(episode.get("ids"))))
     return None
 

@@ -5,13 +5,12 @@ retries or scrobbles, and every later write of a session carries the session's `
 Simkl forks a new phantom session. The only automatic writes with the flag are episodes of a show
 whose session the user started from the context menu, while Track rewatches stays on.
 """
-import json
 import os
 import time
 from typing import Callable, Dict, Optional
 
+from ..files import FileLock, read_json, write_json
 from ..media import Episode, Media, Movie, Show, from_dict
-from ..simkl.auth import FileLock
 
 SESSIONS_FILE = "rewatch_sessions.json"
 MIN_GAP = 48 * 3600  # Simkl merges events on one item less than 48 h apart into one session
@@ -31,12 +30,7 @@ class Sessions:
         self._clock = clock
 
     def all(self) -> Dict[str, dict]:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+        return read_json(self.path)
 
     def get(self, show_key: str) -> Optional[dict]:
         return self.all().get(show_key)
@@ -65,10 +59,7 @@ class Sessions:
         with FileLock(self.path + ".lock"):
             data = self.all()
             change(data)
-            tmp = self.path + ".tmp"
-            with open(tmp, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
-            os.replace(tmp, self.path)
+            write_json(self.path, data)
 
 
 def session_for(item: Media, sessions: Sessions) -> Optional[str]:

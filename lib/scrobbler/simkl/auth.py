@@ -1,15 +1,14 @@
 """Login (V1 PIN and V2 device flows), the token store in addon_data, and V2 refresh."""
-import json
 import os
 import time
 from typing import Callable, Optional
 
+from ..files import FileLock, read_json, write_json
 from ..values import Value
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 
 TOKEN_FILE = "token.json"
 REFRESH_MARGIN = 24 * 3600  # refresh a V2 token when less than a day is left
-LOCK_STALE = 60.0
 MAX_POLL_INTERVAL = 30
 
 
@@ -21,24 +20,11 @@ class TokenStore:
         self.path = os.path.join(folder, TOKEN_FILE)
 
     def load(self) -> dict:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
+        return read_json(self.path)
 
     def save(self, data: dict) -> None:
         os.makedirs(self.folder, exist_ok=True)
-        tmp = self.path + ".tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(tmp, self.path)
-        try:
-            os.chmod(self.path, 0o600)
-        except OSError:
-            pass  # some Android and Windows file systems have no modes
+        write_json(self.path, data, private=True)
 
     def update(self, **fields) -> dict:
         data = self.load()
@@ -54,36 +40,6 @@ class TokenStore:
 
     def lock(self) -> "FileLock":
         return FileLock(self.path + ".lock")
-
-
-class FileLock:
-    """A cross-process lock that works on every Kodi platform: mkdir is atomic everywhere."""
-
-    def __init__(self, path: str, timeout: float = 30.0, clock=time.time, sleep=time.sleep):
-        self.path, self.timeout, self._clock, self._sleep = path, timeout, clock, sleep
-
-    def __enter__(self):
-        deadline = self._clock() + self.timeout
-        while True:
-            try:
-                os.mkdir(self.path)
-                return self
-            except FileExistsError:
-                try:
-                    if self._clock() - os.path.getmtime(self.path) > LOCK_STALE:
-                        os.rmdir(self.path)  # left behind by a killed interpreter
-                        continue
-                except OSError:
-                    continue
-                if self._clock() > deadline:
-                    raise TimeoutError("token lock busy") from None
-                self._sleep(0.1)
-
-    def __exit__(self, *exc):
-        try:
-            os.rmdir(self.path)
-        except OSError:
-            pass
 
 
 class TokenProvider:

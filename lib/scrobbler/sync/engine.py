@@ -8,11 +8,11 @@ saved only once Kodi has been written, so an interrupted sync is simply done aga
 Kodi -> Simkl: after a full pull, what Kodi has as watched and Simkl does not can be queued in the
 outbox (never with allow_rewatch).
 """
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Callable, List, Tuple
 
+from ..files import read_json, write_json
 from ..simkl.api import Rejected
 from .library import WRITE_BATCH, KodiLibrary, Write
 from .plan import Planner, removed_since
@@ -156,12 +156,8 @@ class SyncEngine:
 
     # -- the snapshot for unwatch ------------------------------------------------------------
     def _snapshot(self) -> Watched:
-        try:
-            with open(os.path.join(self.profile, SNAPSHOT_FILE), encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
-            return Watched()
-        if not isinstance(data, dict) or data.get("account") != self.account:
+        data = read_json(os.path.join(self.profile, SNAPSHOT_FILE))
+        if data.get("account") != self.account:
             return Watched()
         watched = Watched()
         for key, (ids, at) in (data.get("movies") or {}).items():
@@ -176,8 +172,5 @@ class SyncEngine:
                 "shows": {key: {"ids": show.ids, "title": show.title, "year": show.year,
                                 "episodes": [[s, n, at] for (s, n), at in show.episodes.items()]}
                           for key, show in watched.shows.items()}}
-        path = os.path.join(self.profile, SNAPSHOT_FILE)
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
-        os.replace(path + ".tmp", path)
+        write_json(os.path.join(self.profile, SNAPSHOT_FILE), data)
 

@@ -10,7 +10,7 @@ import time
 from typing import Dict, Optional, Tuple
 
 from ..delivery.outbox import iso_utc, parse_time
-from ..media import Episode, Movie, clean_ids
+from ..media import Episode, Movie, clean_ids, clean_year
 from .library import Write
 from .remote import UNKNOWN_TIME, Watched, WatchedShow
 
@@ -55,7 +55,7 @@ class Planner:
         if playcount > 0 and any(key in self._removed_movies for key in keys):
             return Write("movie", kodi["movieid"], 0), None
         if playcount > 0 and keys:
-            item = Movie(kodi.get("title") or "", _year(kodi.get("year")), clean_ids(kodi.get("uniqueid")))
+            item = Movie(kodi.get("title") or "", clean_year(kodi.get("year")), clean_ids(kodi.get("uniqueid")))
             return None, (item, utc_of_kodi_time(kodi.get("lastplayed") or ""))
         return None, None
 
@@ -74,7 +74,7 @@ class Planner:
                                  for key in keys):
             return Write("episode", kodi["episodeid"], 0), None
         if playcount > 0 and keys and number[0] is not None and number[1]:
-            item = Episode(show.get("title") or "", int(number[0]), int(number[1]), _year(show.get("year")),
+            item = Episode(show.get("title") or "", int(number[0]), int(number[1]), clean_year(show.get("year")),
                            clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")),
                            tvdb_numbering=True)
             return None, (item, utc_of_kodi_time(kodi.get("lastplayed") or ""))
@@ -107,9 +107,3 @@ def _match_keys(uniqueid) -> list:
     return [(name, str(ids[name])) for name in MATCH_KEYS if name in ids]
 
 
-def _year(value) -> Optional[int]:
-    try:
-        year = int(value)
-        return year if year > 0 else None
-    except (TypeError, ValueError):
-        return None

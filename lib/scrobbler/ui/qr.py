@@ -4,6 +4,8 @@ import os
 import struct
 import zlib
 
+from ..files import replace_file
+
 QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 
 
@@ -45,8 +47,5 @@ def write_png(text, folder, name):
         return None
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, name)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as handle:
-        handle.write(png_bytes(modules))
-    os.replace(tmp, path)
+    replace_file(path, png_bytes(modules))
     return path
