@@ -4,12 +4,16 @@ Kodi 21.2 ends with SIGSEGV when a Python interpreter that has not imported `xbm
 `xbmc.Player().getPlayingItem()` (whose answer is an xbmcgui.ListItem); Kodi 20.1 answers. With
 `xbmcgui` imported first both answer. lib/scrobbler/playback/player.py imports xbmcgui for this reason, and the
 fake getPlayingItem (tests/kodi_fakes/xbmc.py) refuses to answer without it.
+
+`isPlayingVideo()` is true while a video is paused and false once it stopped: the player's sampler asks it
+first, because getPlayingFile() on a stopped player makes Kodi log an EXCEPTION line even when it is caught.
 """
 import signal
 from pathlib import Path
 
 import pytest
 
+from .kodi_harness import VIDEO_PLAYER
 from .media_library import MOVIE_ONE
 
 pytestmark = pytest.mark.e2e
@@ -50,3 +54,15 @@ def test_get_playing_item_without_xbmcgui_imported_crashes_kodi_21_only(make_kod
         assert kodi.wait_for_log(r"e2eprobe: playing item ", 10), kodi.log_tail()
         kodi.stop_playback()
         assert kodi.stop() == 0
+
+
+def test_is_playing_video_holds_while_paused_and_ends_with_the_video(make_kodi):
+    kodi = make_kodi(enable=False, addons=[PROBE_DIR], env={"E2E_PROBE_IMPORT_XBMCGUI": "1"})
+    assert kodi.wait_for_log(STARTED, 20), kodi.log_tail()
+    _play_movie(kodi)
+
+    kodi.call("Player.PlayPause", {"playerid": VIDEO_PLAYER, "play": False})
+    assert kodi.wait_for_log(r"e2eprobe: paused, isPlayingVideo True", 10), kodi.log_tail()
+    kodi.stop_playback()
+    assert kodi.wait_for_log(r"e2eprobe: stopped, isPlayingVideo False", 10), kodi.log_tail()
+    assert kodi.stop() == 0

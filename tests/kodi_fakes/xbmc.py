@@ -74,6 +74,7 @@ class Player(_stub.Player):
         return world().player is not None
 
     def isPlayingVideo(self):
+        # Kodi: xbmc/interfaces/legacy/Player.cpp asks the app player's IsPlayingVideo(), true while paused too
         return world().player is not None
 
     def getTime(self):

@@ -111,8 +111,8 @@ class Player(xbmc.Player):
         """Read the position into the tracked item, if Kodi still plays that item's file."""
         with self._lock:
             current = self._current
-        if current is None:
-            return
+        if current is None or not self.isPlayingVideo():
+            return  # asking Kodi for the file now would make it log an EXCEPTION line, even when caught
         try:
             before = self.getPlayingFile()
             position, total = self.getTime(), self.getTotalTime()

@@ -1,6 +1,7 @@
 """Probe service for tests/e2e/test_kodi_facts.py: logs what xbmc.Player().getPlayingItem() gives when a
-video starts. It imports xbmcgui first only when Kodi's environment has E2E_PROBE_IMPORT_XBMCGUI=1, because
-Kodi 21.2 crashes on getPlayingItem() in an interpreter that has not imported xbmcgui."""
+video starts, and what isPlayingVideo() says while paused and once stopped. It imports xbmcgui first only
+when Kodi's environment has E2E_PROBE_IMPORT_XBMCGUI=1, because Kodi 21.2 crashes on getPlayingItem() in an
+interpreter that has not imported xbmcgui."""
 import os
 
 import xbmc
@@ -13,6 +14,12 @@ class Probe(xbmc.Player):
     def onAVStarted(self):
         xbmc.log("e2eprobe: onAVStarted", xbmc.LOGINFO)
         xbmc.log("e2eprobe: playing item %s" % self.getPlayingItem().getPath(), xbmc.LOGINFO)
+
+    def onPlayBackPaused(self):
+        xbmc.log("e2eprobe: paused, isPlayingVideo %s" % self.isPlayingVideo(), xbmc.LOGINFO)
+
+    def onPlayBackStopped(self):
+        xbmc.log("e2eprobe: stopped, isPlayingVideo %s" % self.isPlayingVideo(), xbmc.LOGINFO)
 
 
 monitor = xbmc.Monitor()
