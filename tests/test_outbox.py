@@ -970,3 +970,81 @@ def test_waiting_for_something_else_is_not_a_failed_try(box, clock):
     clock.now += 20
     (taken,) = box.take_batch()
     assert taken.attempts == 0 and box.attention() == []
+
+
+# --- live scrobbles: Simkl wrote the watch itself ---------------------------------------------------
+
+def test_a_watch_simkl_took_live_is_sent_and_never_posted(box):
+    entry = box.add(movie(1), START - 60)
+
+    assert box.scrobbled(entry, movie(1)) is True
+    assert box.states([entry])[entry][0] == "sent"
+    assert box.take_batch() == []
+
+
+def test_a_watch_taken_live_before_its_title_was_looked_up_gets_its_title_and_counts_for_the_48_hours(box):
+    entry = box.add_unresolved({"media_type": "movie", "dbid": 4}, START - 60)
+    box.defer_unresolved(entry, START + HOUR, "search failed")
+
+    assert box.scrobbled(entry, movie(4)) is True
+    state, _, last_error = box.states([entry])[entry]
+    assert (state, last_error) == ("sent", None)
+    assert box.last_watched(movie(4).key()) == START - 60
+    assert box.unresolved() == [] and box.take_batch() == []
+    assert box.add(movie(4), START) is None  # a second watch an hour later repeats it
+
+
+def test_a_live_watch_that_repeats_one_of_the_last_48_hours_is_dropped_not_recorded(box):
+    box.mark_sent([box.add(movie(2), START - 2 * HOUR)])
+    entry = box.add_unresolved({"media_type": "movie", "dbid": 2}, START - 60)
+
+    assert box.scrobbled(entry, movie(2)) is False
+    assert box.states([entry]) == {}
+    assert box.counts()["sent"] == 1
+
+
+def test_a_live_watch_of_another_title_is_no_repeat(box):
+    box.mark_sent([box.add(movie(2), START - 2 * HOUR)])
+    entry = box.add_unresolved({"media_type": "movie", "dbid": 3}, START - 60)
+
+    assert box.scrobbled(entry, movie(3)) is True
+    assert box.counts()["sent"] == 2
+
+
+@pytest.mark.parametrize("case", ["rewatch", "remove", "refused", "sent", "gone"])
+def test_only_an_ordinary_watch_still_on_its_way_can_be_taken_live(box, case):
+    if case == "rewatch":
+        entry = box.add(movie(5), START - 60, rewatch=True)
+    elif case == "remove":
+        entry = box.add(movie(5), START - 60, kind="remove")
+    else:
+        entry = box.add(movie(5), START - 60)
+    if case in ("refused", "gone"):
+        box.refuse([entry], "invalid")
+    if case == "gone":
+        box.discard_attention([entry])
+    elif case == "sent":
+        box.mark_sent([entry])
+    before = box.states([entry])
+
+    assert box.scrobbled(entry, movie(5)) is False
+    assert box.states([entry]) == before
+
+
+def test_what_waits_before_an_entry_is_an_older_entry_of_its_title_on_its_way_or_any_title_not_looked_up(box):
+    key = movie(1).key()
+    older = box.add(movie(1), START - 3 * HOUR)
+    box.add(movie(2), START - 2 * HOUR)  # another title, on its way
+    remove = box.add(movie(1), START - 60, kind="remove")
+    later = box.add(movie(1), START)
+
+    assert box.waiting_before(remove, key) is True  # `older` is on its way
+    box.mark_sent([older])
+    assert box.waiting_before(remove, key) is False  # the other title's and the newer entries do not count
+    assert box.waiting_before(later, key) is True  # the remove is older and on its way
+    box.refuse([remove], "invalid")
+    assert box.waiting_before(later, key) is False  # refused: it waits for the user, not on its way
+
+    box.add_unresolved({"media_type": "episode", "dbid": 9}, START + 30)
+    assert box.waiting_before(later, key) is False  # not looked up yet, but newer
+    assert box.waiting_before(box.add(movie(1), START + HOUR * 60), key) is True  # it may turn out to be movie 1
