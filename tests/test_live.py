@@ -412,3 +412,121 @@ def test_an_episode_of_a_rewatch_session_the_user_started_is_not_sent_live(servi
     assert scrobbles(server) == []
     episode_post = history_posts(server)[-1]
     assert episode_post.query.get("allow_rewatch") == "yes" and episode_post.json["shows"][0].get("rewatch_id")
+
+
+# --- the edges of each rule ------------------------------------------------------------------------------
+
+def failure_lines(kodi):
+    """Lines of kodi.log that tell of a live scrobble that broke (not a refusal Simkl answered)."""
+    return [m for _, m in kodi.log if "live scrobble of" in m or "Traceback" in m]
+
+
+def test_a_movie_that_ends_by_itself_is_stopped_at_100_percent_wherever_the_last_sample_was(service, server,
+                                                                                              kodi, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(7170)  # the credits' last seconds are never sampled
+    fakekodi.close_file(natural=True)
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("stop", 100.0, 201, "scrobble")]
+    assert "Simkl wrote Inception (2010) into the history from its live stop" in kodi.log_text()
+
+
+def test_a_seek_right_before_the_end_is_still_followed_by_the_stop(service, server, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(6000)
+    fakekodi.seek(7190)  # to the last seconds; the end comes before the seek's start is due
+    fakekodi.close_file(natural=True)
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("stop", 100.0, 201, "scrobble")]
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 1
+
+
+def test_a_movie_stopped_while_paused_at_90_percent_is_stopped_live_and_that_stop_is_the_history_entry(
+        service, server, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(6480)
+    fakekodi.pause()
+    service.wait(600)
+    fakekodi.close_file(natural=False)
+    service.wait(LOCK_SECONDS)  # the pause went a moment ago: the stop waits for Simkl's lock
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("pause", 90.0, 201, "pause"),
+                                 ("stop", 90.0, 201, "scrobble")]
+    assert history_posts(server) == [] and outbox_counts(service, clock) == {"sent": 1}
+
+
+def test_stopping_a_paused_item_below_80_percent_sends_nothing_more_simkl_has_it_paused_there(service, server,
+                                                                                               kodi, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(2880)
+    fakekodi.pause()
+    service.wait(5)  # the pause goes out
+    service.wait(600)  # ten minutes away: a playing item would have moved on by far more than 30 s
+    fakekodi.close_file(natural=False)
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("pause", 40.0, 201, "pause")]
+    assert server.now_playing == {INCEPTION: ("paused", 40.0)}
+    assert failure_lines(kodi) == []
+
+
+def test_stopping_while_paused_at_85_percent_that_a_90_percent_threshold_does_not_count_sends_nothing_more(
+        service, server, kodi, clock):
+    kodi.set_setting("threshold", 90)
+    service.service.settings_changed()
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(6120)
+    fakekodi.pause()
+    service.wait(600)
+    fakekodi.close_file(natural=False)
+    service.wait(LOCK_SECONDS)
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("pause", 85.0, 201, "pause")]
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 0
+    assert failure_lines(kodi) == []
+
+
+def test_a_stop_at_exactly_80_percent_that_a_90_percent_threshold_does_not_count_is_a_pause(service, server, kodi,
+                                                                                           clock):
+    kodi.set_setting("threshold", 90)
+    service.service.settings_changed()
+    service.play(movie_tag(), MOVIE["file"], total=7200, stop_at=5760, ended=False)
+    service.idle()
+
+    assert scrobbles(server)[-1] == ("pause", 80.0, 201, "pause")
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 0
+
+
+def test_a_stop_at_exactly_80_percent_that_is_a_watch_is_simkls_history_entry_and_is_not_posted_again(
+        service, server, kodi, clock):
+    kodi.set_setting("threshold", 70)
+    service.service.settings_changed()
+    service.play(movie_tag(), MOVIE["file"], total=7200, stop_at=5760, ended=False)
+    service.idle()
+    clock.advance(3600)
+    service.retry_now()
+    service.idle()
+
+    assert scrobbles(server)[-1] == ("stop", 80.0, 201, "scrobble")
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 1
+    assert outbox_counts(service, clock) == {"sent": 1}
+
+
+def test_an_item_stopped_before_its_start_went_out_sends_nothing_live(service, server, kodi, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.wait(1)  # the wrong file: stopped at once
+    fakekodi.close_file(natural=False)
+    service.idle()
+    service.wait(60)
+
+    assert scrobbles(server) == []
+    assert failure_lines(kodi) == []
