@@ -530,3 +530,79 @@ def test_an_item_stopped_before_its_start_went_out_sends_nothing_live(service, s
 
     assert scrobbles(server) == []
     assert failure_lines(kodi) == []
+
+
+# --- Simkl's lock and its answers --------------------------------------------------------------------------
+
+LOCKED = {"error": "RATE_LIMIT", "code": 400, "message": "Please wait 20 seconds"}
+
+
+def scrobble_times(server, since):
+    """(endpoint, HTTP status, seconds after `since`) of every /scrobble/* request."""
+    return [(r.path.rsplit("/", 1)[1], r.status, r.time - since) for r in server.requests
+            if r.path.startswith("/scrobble/")]
+
+
+def test_three_lock_refusals_are_waited_out_and_the_fourth_try_goes(service, server, kodi, clock):
+    server.fail("/scrobble/start", 400, times=3, body=LOCKED)  # another device keeps scrobbling
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(60)
+    first = server.requests_to("/scrobble/start")[0].time
+    for _ in range(4):
+        service.wait(LOCK_SECONDS)
+
+    assert scrobble_times(server, first) == [("start", 400, 0), ("start", 400, 20), ("start", 400, 40),
+                                             ("start", 201, 60)]
+    assert "not sent" not in kodi.log_text()
+
+
+def test_a_fourth_lock_refusal_gives_the_start_up_and_the_next_change_gets_three_tries_of_its_own(service, server,
+                                                                                                  kodi, clock):
+    server.fail("/scrobble/start", 400, times=4, body=LOCKED)
+    server.fail("/scrobble/pause", 400, times=3, body=LOCKED)
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(60)
+    first = server.requests_to("/scrobble/start")[0].time
+    for _ in range(5):
+        service.wait(LOCK_SECONDS)
+    fakekodi.pause()  # at 60 + 100 s: the lock is free
+    service.wait(5)
+    for _ in range(4):
+        service.wait(LOCK_SECONDS)
+
+    assert scrobble_times(server, first) == [("start", 400, 0), ("start", 400, 20), ("start", 400, 40),
+                                             ("start", 400, 60), ("pause", 400, 105), ("pause", 400, 125),
+                                             ("pause", 400, 145), ("pause", 201, 165)]
+    assert [m for _, m in kodi.log if "not sent" in m] == [
+        "[service.scrobbler.simkl] live start of Inception (2010) not sent: 400 RATE_LIMIT"]
+
+
+@pytest.mark.parametrize("status, logged", [
+    (201, None),
+    (503, "live start of Inception (2010) failed: server error 503"),
+    (400, "live start of Inception (2010) refused: 400 wrong_parameter"),
+], ids=["taken", "server error", "refused"])
+def test_after_any_answer_the_next_change_waits_for_simkls_lock_and_gets_three_lock_tries(service, server, kodi,
+                                                                                          clock, status, logged):
+    server.fail("/scrobble/start", 400, body=LOCKED)  # refused once first: the count starts again after
+    if status != 201:
+        server.fail("/scrobble/start", status)
+    server.fail("/scrobble/pause", 400, times=3, body=LOCKED)
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(60)
+    first = server.requests_to("/scrobble/start")[0].time
+    service.wait(LOCK_SECONDS)  # the start goes again, and Simkl answers
+    fakekodi.pause()
+    service.wait(3)  # quiet long enough, but the lock is not free yet
+    assert [s[0] for s in scrobbles(server)] == ["start", "start"]
+    service.wait(LOCK_SECONDS - 3)
+    for _ in range(3):
+        service.wait(LOCK_SECONDS)
+
+    assert scrobble_times(server, first) == [("start", 400, 0), ("start", status, 20), ("pause", 400, 40),
+                                             ("pause", 400, 60), ("pause", 400, 80), ("pause", 201, 100)]
+    assert [m.split("] ", 1)[1] for _, m in kodi.log if " of Inception (2010) " in m] == (
+        [logged] if logged else [])

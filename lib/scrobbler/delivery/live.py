@@ -333,7 +333,8 @@ class Live:
                 if exc.error == "RATE_LIMIT" and session.lock_refusals < LOCK_RETRIES:
                     session.lock_refusals += 1  # Simkl's lock: the same change goes once it is free
                     return None
-                session.handled = version
+                session.handled = version  # given up: the next change gets LOCK_RETRIES tries of its own
+                session.lock_refusals = 0
             self._log("live %s of %s not sent: %s %s" % (action, session.label(), exc.status, exc.error))
             return None
         except Rejected as exc:
