@@ -606,3 +606,42 @@ def test_after_any_answer_the_next_change_waits_for_simkls_lock_and_gets_three_l
                                              ("pause", 400, 60), ("pause", 400, 80), ("pause", 201, 100)]
     assert [m.split("] ", 1)[1] for _, m in kodi.log if " of Inception (2010) " in m] == (
         [logged] if logged else [])
+
+
+def test_a_stop_simkl_answers_without_saying_it_scrobbled_leaves_the_watch_to_the_history_write(service, server,
+                                                                                                clock):
+    server.fail("/scrobble/stop", 201, body=b"")  # taken, with an empty body: nothing says a history entry
+    finished = play_and_close(service, movie_tag(), MOVIE["file"], 7200)
+    service.idle()
+
+    assert [s[:3] for s in scrobbles(server)][-1] == ("stop", 100.0, 201)
+    assert [r.json for r in history_posts(server)] == [{"movies": [dict(INCEPTION_BODY, watched_at=iso(finished))]}]
+    assert server.history_entries(INCEPTION) == 1 and outbox_counts(service, clock) == {"sent": 1}
+
+
+def test_a_start_simkl_took_with_an_empty_answer_is_what_simkl_has_a_small_seek_after_it_sends_nothing(
+        service, server, clock):
+    server.fail("/scrobble/start", 201, body=b"")
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(600)
+    fakekodi.seek(620)  # 20 s on from where Simkl has it playing
+    service.wait(5)
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, None)]
+
+
+def test_while_paused_a_seek_by_less_than_30_s_sends_nothing_and_one_by_30_s_is_a_new_pause(service, server, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(1800)
+    fakekodi.pause()
+    service.wait(LOCK_SECONDS)  # Simkl has it paused at 1800 s
+    fakekodi.seek(1771)
+    service.wait(LOCK_SECONDS)
+    assert [s[:2] for s in scrobbles(server)] == [("start", progress(60, 7200)), ("pause", 25.0)]
+    fakekodi.seek(1830)
+    service.wait(LOCK_SECONDS)
+
+    assert [s[:2] for s in scrobbles(server)] == [("start", progress(60, 7200)), ("pause", 25.0),
+                                                  ("pause", progress(1830, 7200))]
