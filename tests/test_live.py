@@ -8,7 +8,7 @@ from test_anime import FRIEREN, FRIEREN_E19, anime_tag
 from xbmc import InfoTagVideo
 
 import fakekodi
-from lib.scrobbler.delivery.live import LOCK_SECONDS
+from lib.scrobbler.delivery.live import LOCK_SECONDS, RECORD_RETRY
 from lib.scrobbler.delivery.outbox import Outbox
 from scenario import (
     EPISODE,
@@ -645,3 +645,64 @@ def test_while_paused_a_seek_by_less_than_30_s_sends_nothing_and_one_by_30_s_is_
 
     assert [s[:2] for s in scrobbles(server)] == [("start", progress(60, 7200)), ("pause", 25.0),
                                                   ("pause", progress(1830, 7200))]
+
+
+# --- errors on Kodi's side -----------------------------------------------------------------------------------
+
+def test_a_live_scrobble_the_disk_could_not_record_is_recorded_30_s_later_and_never_posted(service, server, kodi,
+                                                                                            clock):
+    from test_delivery import FlakyOutbox
+    service.service.outbox = FlakyOutbox(service.service.outbox, "scrobbled", "disk I/O error", failures=1)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    assert [s[:3] for s in scrobbles(server)][-1] == ("stop", 100.0, 201)
+    assert outbox_counts(service, clock) == {"pending": 1}
+    service.wait(RECORD_RETRY - 1)
+    service.service.kick()  # the sender looks meanwhile: the watch stays held, Simkl has it
+    service.idle()
+    assert outbox_counts(service, clock) == {"pending": 1} and history_posts(server) == []
+
+    service.wait(1)
+    service.idle()
+
+    assert outbox_counts(service, clock) == {"sent": 1}
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 1
+    assert ("[service.scrobbler.simkl] recording the live scrobble of Inception (2010) failed (OperationalError); "
+            "trying again in 30 s") in kodi.log_text()
+
+
+def test_a_storage_error_while_deciding_the_stop_is_logged_and_leaves_the_watch_to_the_history_write(
+        service, server, kodi, clock):
+    from test_delivery import FlakyOutbox
+    service.service.outbox = FlakyOutbox(service.service.outbox, "waiting_before", "disk I/O error", failures=1)
+    finished = play_and_close(service, movie_tag(), MOVIE["file"], 7200)
+    service.idle()
+
+    assert [s[0] for s in scrobbles(server)] == ["start"]
+    assert [r.json for r in history_posts(server)] == [{"movies": [dict(INCEPTION_BODY, watched_at=iso(finished))]}]
+    assert server.history_entries(INCEPTION) == 1
+    assert ("[service.scrobbler.simkl] live scrobble of Inception (2010) failed: OperationalError: disk I/O error"
+            in kodi.log_text())
+
+
+def test_a_library_lookup_that_fails_for_live_is_not_tried_again_and_the_watch_goes_to_history(service, server,
+                                                                                               kodi, clock):
+    real = kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"]
+    broken = [True]
+
+    def flaky(params):
+        if broken[0]:
+            raise RuntimeError("JSON-RPC went away")
+        return real(params)
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"] = flaky
+
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    broken[0] = False  # Kodi answers again before the movie ends
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    assert scrobbles(server) == []
+    assert [r.status for r in history_posts(server)] == [201] and server.history_entries(INCEPTION) == 1
+    assert [m for _, m in kodi.log if "live scrobble" in m] == [
+        "[service.scrobbler.simkl] live scrobble of Inception failed: RuntimeError: JSON-RPC went away"]
