@@ -1,6 +1,7 @@
 """Live "Watching now" through the real service, the Kodi fakes and the fake Simkl's /scrobble/*:
 what is sent on which player event, the 20-second lock, and exactly one history entry per watch
 across /scrobble/stop and /sync/history."""
+import threading
 import time
 
 import pytest
@@ -706,3 +707,47 @@ def test_a_library_lookup_that_fails_for_live_is_not_tried_again_and_the_watch_g
     assert [r.status for r in history_posts(server)] == [201] and server.history_entries(INCEPTION) == 1
     assert [m for _, m in kodi.log if "live scrobble" in m] == [
         "[service.scrobbler.simkl] live scrobble of Inception failed: RuntimeError: JSON-RPC went away"]
+
+
+def test_an_item_without_ids_is_named_in_the_log_line_that_says_it_does_not_go_live(service, server, kodi):
+    unknown = InfoTagVideo(media_type="movie", title="Home Video", path="/media/home/holiday.mkv")
+    service.play(unknown, "/media/home/holiday.mkv", total=3600)
+    untitled = InfoTagVideo(media_type="movie", title="", path="/media/home/VID_0001.mkv")
+    service.play(untitled, "/media/home/VID_0001.mkv", total=3600)
+    service.idle()
+
+    assert scrobbles(server) == []
+    assert [m for _, m in kodi.log if "not live" in m] == [
+        "[service.scrobbler.simkl] not live on Simkl: Home Video has no ids",
+        "[service.scrobbler.simkl] not live on Simkl: item has no ids"]
+
+
+def test_with_live_scrobbling_off_pausing_resuming_and_seeking_send_nothing_live(service, server, kodi):
+    kodi.set_setting("live_scrobble", False)
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(1800)
+    fakekodi.pause()
+    fakekodi.resume()
+    fakekodi.seek(3600)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    assert scrobbles(server) == []
+    assert [r.status for r in history_posts(server)] == [201] and server.history_entries(INCEPTION) == 1
+
+
+def test_kodi_quitting_ends_the_live_scrobblers_thread(kodi, server, clock):
+    install_library(kodi)
+    log_in(kodi, server)
+    kodi.set_setting("live_scrobble", True)
+    before = set(threading.enumerate())
+    running = RunningService(kodi, clock).start()
+    running.play(movie_tag(), MOVIE["file"], total=7200)
+    running.idle()
+    assert [s[0] for s in scrobbles(server)] == ["start", "stop"]
+
+    running.stop()
+
+    assert wait_for(lambda: not [t.name for t in set(threading.enumerate()) - before
+                                 if t.name.startswith("simkl-") and t.is_alive()])
