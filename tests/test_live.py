@@ -9,8 +9,14 @@ from test_anime import FRIEREN, FRIEREN_E19, anime_tag
 from xbmc import InfoTagVideo
 
 import fakekodi
-from lib.scrobbler.delivery.live import LOCK_SECONDS, RECORD_RETRY
+from lib.scrobbler.delivery.holds import Holds
+from lib.scrobbler.delivery.live import LOCK_SECONDS, QUIET, RECORD_RETRY, Live, live_ids, progress_of
 from lib.scrobbler.delivery.outbox import Outbox
+from lib.scrobbler.media import Episode, Movie, Show
+from lib.scrobbler.playback.player import Tracked
+from lib.scrobbler.playback.resolve import PlayingItem
+from lib.scrobbler.playback.watch import Playback
+from lib.scrobbler.simkl import api, auth
 from scenario import (
     EPISODE,
     MOVIE,
@@ -751,3 +757,58 @@ def test_kodi_quitting_ends_the_live_scrobblers_thread(kodi, server, clock):
 
     assert wait_for(lambda: not [t.name for t in set(threading.enumerate()) - before
                                  if t.name.startswith("simkl-") and t.is_alive()])
+
+
+# --- the parts on their own ----------------------------------------------------------------------------------
+
+def test_progress_is_a_percentage_with_two_decimals_kept_within_0_and_100():
+    assert progress_of(60, 7200) == 0.83
+    assert progress_of(0.5, 1) == 50.0
+    assert progress_of(7300, 7200) == 100.0  # a last sample past a total Kodi guessed short
+    assert progress_of(-1, 7200) == 0.0
+    assert progress_of(600, 0) == 0.0  # the length is not known
+
+
+def test_only_a_movie_with_ids_or_an_episode_whose_show_has_ids_a_write_may_carry_may_go_live():
+    assert live_ids(Movie("Inception", 2010, {"imdb": "tt1375666"}))
+    assert not live_ids(Movie("Home Video"))
+    assert live_ids(Episode("Frieren: Beyond Journey's End", 1, 19, show_ids={"tvdb": 424536}))
+    assert not live_ids(Episode("Frieren: Beyond Journey's End", 1, 19, show_ids={"mal": 52991}))  # one cour's id
+    assert not live_ids(Show("Frieren: Beyond Journey's End", 2023, {"tvdb": 424536}))  # a whole show
+    assert not live_ids(None)  # not found
+
+
+class RunningClock:
+    """Steady time that runs on in real time; skip() moves it on as if that long had passed."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def __call__(self):
+        return time.monotonic() + self.offset
+
+    def skip(self, seconds):
+        self.offset += seconds
+
+
+def test_a_change_that_falls_due_goes_out_without_any_further_event_or_kick(tmp_path, kodi, server):
+    store = auth.TokenStore(str(tmp_path / "login"))
+    store.save({"access_token": server.issue_token(), "flow": "v1"})
+    steady = RunningClock()
+    client = api.Client(server.url, server.client_id, "kodi-simkl-scrobbler", "0.1.0", "20.1",
+                        tokens=auth.TokenProvider(store), clock=steady, sleep=time.sleep)
+    movie = Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
+    live = Live(client, resolve=lambda item: movie, enabled=lambda tracked: True, holds=Holds(),
+                on_scrobbled=lambda entry_id, media: None, on_released=lambda: None, clock=steady)
+    tracked = Tracked(PlayingItem(media_type="movie", title="Inception", path=MOVIE["file"]),
+                      Playback(7200, position=600.0), MOVIE["file"])
+    live.event("started", tracked)  # the start is due QUIET seconds from now
+    steady.skip(QUIET - 0.05)  # as if nearly that long had passed: it is due in 50 ms of real time
+    live.start()
+    try:
+        assert wait_for(lambda: server.requests_to("/scrobble/start"), timeout=2.0)
+    finally:
+        live.stop()
+
+    assert [r.json for r in server.requests_to("/scrobble/start")] == [{"progress": progress(600, 7200),
+                                                                        "movie": INCEPTION_BODY}]
