@@ -437,7 +437,8 @@ def test_a_movie_that_ends_by_itself_is_stopped_at_100_percent_wherever_the_last
     service.idle()
 
     assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("stop", 100.0, 201, "scrobble")]
-    assert "Simkl wrote Inception (2010) into the history from its live stop" in kodi.log_text()
+    assert "[service.scrobbler.simkl] Simkl wrote Inception (2010) into the history from its live stop" in [
+        m for _, m in kodi.log]
 
 
 def test_a_seek_right_before_the_end_is_still_followed_by_the_stop(service, server, clock):
