@@ -1,6 +1,7 @@
 """Live "Watching now" through the real service, the Kodi fakes and the fake Simkl's /scrobble/*:
 what is sent on which player event, the 20-second lock, and exactly one history entry per watch
 across /scrobble/stop and /sync/history."""
+import threading
 import time
 
 import pytest
@@ -8,8 +9,14 @@ from test_anime import FRIEREN, FRIEREN_E19, anime_tag
 from xbmc import InfoTagVideo
 
 import fakekodi
-from lib.scrobbler.delivery.live import LOCK_SECONDS
+from lib.scrobbler.delivery.holds import Holds
+from lib.scrobbler.delivery.live import LOCK_SECONDS, QUIET, RECORD_RETRY, Live, live_ids, progress_of
 from lib.scrobbler.delivery.outbox import Outbox
+from lib.scrobbler.media import Episode, Movie, Show
+from lib.scrobbler.playback.player import Tracked
+from lib.scrobbler.playback.resolve import PlayingItem
+from lib.scrobbler.playback.watch import Playback
+from lib.scrobbler.simkl import api, auth
 from scenario import (
     EPISODE,
     MOVIE,
@@ -412,3 +419,397 @@ def test_an_episode_of_a_rewatch_session_the_user_started_is_not_sent_live(servi
     assert scrobbles(server) == []
     episode_post = history_posts(server)[-1]
     assert episode_post.query.get("allow_rewatch") == "yes" and episode_post.json["shows"][0].get("rewatch_id")
+
+
+# --- the edges of each rule ------------------------------------------------------------------------------
+
+def failure_lines(kodi):
+    """Lines of kodi.log that tell of a live scrobble that broke (not a refusal Simkl answered)."""
+    return [m for _, m in kodi.log if "live scrobble of" in m or "Traceback" in m]
+
+
+def test_a_movie_that_ends_by_itself_is_stopped_at_100_percent_wherever_the_last_sample_was(service, server,
+                                                                                              kodi, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(7170)  # the credits' last seconds are never sampled
+    fakekodi.close_file(natural=True)
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("stop", 100.0, 201, "scrobble")]
+    assert "[service.scrobbler.simkl] Simkl wrote Inception (2010) into the history from its live stop" in [
+        m for _, m in kodi.log]
+
+
+def test_a_seek_right_before_the_end_is_still_followed_by_the_stop(service, server, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(6000)
+    fakekodi.seek(7190)  # to the last seconds; the end comes before the seek's start is due
+    fakekodi.close_file(natural=True)
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("stop", 100.0, 201, "scrobble")]
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 1
+
+
+def test_a_movie_stopped_while_paused_at_90_percent_is_stopped_live_and_that_stop_is_the_history_entry(
+        service, server, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(6480)
+    fakekodi.pause()
+    service.wait(600)
+    fakekodi.close_file(natural=False)
+    service.wait(LOCK_SECONDS)  # the pause went a moment ago: the stop waits for Simkl's lock
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("pause", 90.0, 201, "pause"),
+                                 ("stop", 90.0, 201, "scrobble")]
+    assert history_posts(server) == [] and outbox_counts(service, clock) == {"sent": 1}
+
+
+def test_stopping_a_paused_item_below_80_percent_sends_nothing_more_simkl_has_it_paused_there(service, server,
+                                                                                               kodi, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(2880)
+    fakekodi.pause()
+    service.wait(5)  # the pause goes out
+    service.wait(600)  # ten minutes away: a playing item would have moved on by far more than 30 s
+    fakekodi.close_file(natural=False)
+    service.idle()
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("pause", 40.0, 201, "pause")]
+    assert server.now_playing == {INCEPTION: ("paused", 40.0)}
+    assert failure_lines(kodi) == []
+
+
+def test_stopping_while_paused_at_85_percent_that_a_90_percent_threshold_does_not_count_sends_nothing_more(
+        service, server, kodi, clock):
+    kodi.set_setting("threshold", 90)
+    service.service.settings_changed()
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(6120)
+    fakekodi.pause()
+    service.wait(600)
+    fakekodi.close_file(natural=False)
+    service.wait(LOCK_SECONDS)
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, "start"), ("pause", 85.0, 201, "pause")]
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 0
+    assert failure_lines(kodi) == []
+
+
+def test_a_stop_at_exactly_80_percent_that_a_90_percent_threshold_does_not_count_is_a_pause(service, server, kodi,
+                                                                                           clock):
+    kodi.set_setting("threshold", 90)
+    service.service.settings_changed()
+    service.play(movie_tag(), MOVIE["file"], total=7200, stop_at=5760, ended=False)
+    service.idle()
+
+    assert scrobbles(server)[-1] == ("pause", 80.0, 201, "pause")
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 0
+
+
+def test_a_stop_at_exactly_80_percent_that_is_a_watch_is_simkls_history_entry_and_is_not_posted_again(
+        service, server, kodi, clock):
+    kodi.set_setting("threshold", 70)
+    service.service.settings_changed()
+    service.play(movie_tag(), MOVIE["file"], total=7200, stop_at=5760, ended=False)
+    service.idle()
+    clock.advance(3600)
+    service.retry_now()
+    service.idle()
+
+    assert scrobbles(server)[-1] == ("stop", 80.0, 201, "scrobble")
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 1
+    assert outbox_counts(service, clock) == {"sent": 1}
+
+
+def test_an_item_stopped_before_its_start_went_out_sends_nothing_live(service, server, kodi, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.wait(1)  # the wrong file: stopped at once
+    fakekodi.close_file(natural=False)
+    service.idle()
+    service.wait(60)
+
+    assert scrobbles(server) == []
+    assert failure_lines(kodi) == []
+
+
+# --- Simkl's lock and its answers --------------------------------------------------------------------------
+
+LOCKED = {"error": "RATE_LIMIT", "code": 400, "message": "Please wait 20 seconds"}
+
+
+def scrobble_times(server, since):
+    """(endpoint, HTTP status, seconds after `since`) of every /scrobble/* request."""
+    return [(r.path.rsplit("/", 1)[1], r.status, r.time - since) for r in server.requests
+            if r.path.startswith("/scrobble/")]
+
+
+def test_three_lock_refusals_are_waited_out_and_the_fourth_try_goes(service, server, kodi, clock):
+    server.fail("/scrobble/start", 400, times=3, body=LOCKED)  # another device keeps scrobbling
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(60)
+    first = server.requests_to("/scrobble/start")[0].time
+    for _ in range(4):
+        service.wait(LOCK_SECONDS)
+
+    assert scrobble_times(server, first) == [("start", 400, 0), ("start", 400, 20), ("start", 400, 40),
+                                             ("start", 201, 60)]
+    assert "not sent" not in kodi.log_text()
+
+
+def test_a_fourth_lock_refusal_gives_the_start_up_and_the_next_change_gets_three_tries_of_its_own(service, server,
+                                                                                                  kodi, clock):
+    server.fail("/scrobble/start", 400, times=4, body=LOCKED)
+    server.fail("/scrobble/pause", 400, times=3, body=LOCKED)
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(60)
+    first = server.requests_to("/scrobble/start")[0].time
+    for _ in range(5):
+        service.wait(LOCK_SECONDS)
+    fakekodi.pause()  # at 60 + 100 s: the lock is free
+    service.wait(5)
+    for _ in range(4):
+        service.wait(LOCK_SECONDS)
+
+    assert scrobble_times(server, first) == [("start", 400, 0), ("start", 400, 20), ("start", 400, 40),
+                                             ("start", 400, 60), ("pause", 400, 105), ("pause", 400, 125),
+                                             ("pause", 400, 145), ("pause", 201, 165)]
+    assert [m for _, m in kodi.log if "not sent" in m] == [
+        "[service.scrobbler.simkl] live start of Inception (2010) not sent: 400 RATE_LIMIT"]
+
+
+@pytest.mark.parametrize("status, logged", [
+    (201, None),
+    (503, "live start of Inception (2010) failed: server error 503"),
+    (400, "live start of Inception (2010) refused: 400 wrong_parameter"),
+], ids=["taken", "server error", "refused"])
+def test_after_any_answer_the_next_change_waits_for_simkls_lock_and_gets_three_lock_tries(service, server, kodi,
+                                                                                          clock, status, logged):
+    server.fail("/scrobble/start", 400, body=LOCKED)  # refused once first: the count starts again after
+    if status != 201:
+        server.fail("/scrobble/start", status)
+    server.fail("/scrobble/pause", 400, times=3, body=LOCKED)
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(60)
+    first = server.requests_to("/scrobble/start")[0].time
+    service.wait(LOCK_SECONDS)  # the start goes again, and Simkl answers
+    fakekodi.pause()
+    service.wait(3)  # quiet long enough, but the lock is not free yet
+    assert [s[0] for s in scrobbles(server)] == ["start", "start"]
+    service.wait(LOCK_SECONDS - 3)
+    for _ in range(3):
+        service.wait(LOCK_SECONDS)
+
+    assert scrobble_times(server, first) == [("start", 400, 0), ("start", status, 20), ("pause", 400, 40),
+                                             ("pause", 400, 60), ("pause", 400, 80), ("pause", 201, 100)]
+    assert [m.split("] ", 1)[1] for _, m in kodi.log if " of Inception (2010) " in m] == (
+        [logged] if logged else [])
+
+
+def test_a_stop_simkl_answers_without_saying_it_scrobbled_leaves_the_watch_to_the_history_write(service, server,
+                                                                                                clock):
+    server.fail("/scrobble/stop", 201, body=b"")  # taken, with an empty body: nothing says a history entry
+    finished = play_and_close(service, movie_tag(), MOVIE["file"], 7200)
+    service.idle()
+
+    assert [s[:3] for s in scrobbles(server)][-1] == ("stop", 100.0, 201)
+    assert [r.json for r in history_posts(server)] == [{"movies": [dict(INCEPTION_BODY, watched_at=iso(finished))]}]
+    assert server.history_entries(INCEPTION) == 1 and outbox_counts(service, clock) == {"sent": 1}
+
+
+def test_a_start_simkl_took_with_an_empty_answer_is_what_simkl_has_a_small_seek_after_it_sends_nothing(
+        service, server, clock):
+    server.fail("/scrobble/start", 201, body=b"")
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(600)
+    fakekodi.seek(620)  # 20 s on from where Simkl has it playing
+    service.wait(5)
+
+    assert scrobbles(server) == [("start", progress(60, 7200), 201, None)]
+
+
+def test_while_paused_a_seek_by_less_than_30_s_sends_nothing_and_one_by_30_s_is_a_new_pause(service, server, clock):
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(1800)
+    fakekodi.pause()
+    service.wait(LOCK_SECONDS)  # Simkl has it paused at 1800 s
+    fakekodi.seek(1771)
+    service.wait(LOCK_SECONDS)
+    assert [s[:2] for s in scrobbles(server)] == [("start", progress(60, 7200)), ("pause", 25.0)]
+    fakekodi.seek(1830)
+    service.wait(LOCK_SECONDS)
+
+    assert [s[:2] for s in scrobbles(server)] == [("start", progress(60, 7200)), ("pause", 25.0),
+                                                  ("pause", progress(1830, 7200))]
+
+
+# --- errors on Kodi's side -----------------------------------------------------------------------------------
+
+def test_a_live_scrobble_the_disk_could_not_record_is_recorded_30_s_later_and_never_posted(service, server, kodi,
+                                                                                            clock):
+    from test_delivery import FlakyOutbox
+    service.service.outbox = FlakyOutbox(service.service.outbox, "scrobbled", "disk I/O error", failures=1)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    assert [s[:3] for s in scrobbles(server)][-1] == ("stop", 100.0, 201)
+    assert outbox_counts(service, clock) == {"pending": 1}
+    service.wait(RECORD_RETRY - 1)
+    service.service.kick()  # the sender looks meanwhile: the watch stays held, Simkl has it
+    service.idle()
+    assert outbox_counts(service, clock) == {"pending": 1} and history_posts(server) == []
+
+    service.wait(1)
+    service.idle()
+
+    assert outbox_counts(service, clock) == {"sent": 1}
+    assert history_posts(server) == [] and server.history_entries(INCEPTION) == 1
+    assert ("[service.scrobbler.simkl] recording the live scrobble of Inception (2010) failed (OperationalError); "
+            "trying again in 30 s") in kodi.log_text()
+
+
+def test_a_storage_error_while_deciding_the_stop_is_logged_and_leaves_the_watch_to_the_history_write(
+        service, server, kodi, clock):
+    from test_delivery import FlakyOutbox
+    service.service.outbox = FlakyOutbox(service.service.outbox, "waiting_before", "disk I/O error", failures=1)
+    finished = play_and_close(service, movie_tag(), MOVIE["file"], 7200)
+    service.idle()
+
+    assert [s[0] for s in scrobbles(server)] == ["start"]
+    assert [r.json for r in history_posts(server)] == [{"movies": [dict(INCEPTION_BODY, watched_at=iso(finished))]}]
+    assert server.history_entries(INCEPTION) == 1
+    assert ("[service.scrobbler.simkl] live scrobble of Inception (2010) failed: OperationalError: disk I/O error"
+            in kodi.log_text())
+
+
+def test_a_library_lookup_that_fails_for_live_is_not_tried_again_and_the_watch_goes_to_history(service, server,
+                                                                                               kodi, clock):
+    real = kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"]
+    broken = [True]
+
+    def flaky(params):
+        if broken[0]:
+            raise RuntimeError("JSON-RPC went away")
+        return real(params)
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"] = flaky
+
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    broken[0] = False  # Kodi answers again before the movie ends
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    assert scrobbles(server) == []
+    assert [r.status for r in history_posts(server)] == [201] and server.history_entries(INCEPTION) == 1
+    assert [m for _, m in kodi.log if "live scrobble" in m] == [
+        "[service.scrobbler.simkl] live scrobble of Inception failed: RuntimeError: JSON-RPC went away"]
+
+
+def test_an_item_without_ids_is_named_in_the_log_line_that_says_it_does_not_go_live(service, server, kodi):
+    unknown = InfoTagVideo(media_type="movie", title="Home Video", path="/media/home/holiday.mkv")
+    service.play(unknown, "/media/home/holiday.mkv", total=3600)
+    untitled = InfoTagVideo(media_type="movie", title="", path="/media/home/VID_0001.mkv")
+    service.play(untitled, "/media/home/VID_0001.mkv", total=3600)
+    service.idle()
+
+    assert scrobbles(server) == []
+    assert [m for _, m in kodi.log if "not live" in m] == [
+        "[service.scrobbler.simkl] not live on Simkl: Home Video has no ids",
+        "[service.scrobbler.simkl] not live on Simkl: item has no ids"]
+
+
+def test_with_live_scrobbling_off_pausing_resuming_and_seeking_send_nothing_live(service, server, kodi):
+    kodi.set_setting("live_scrobble", False)
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(), MOVIE["file"], 7200))
+    service.live_step()
+    service.play_to(1800)
+    fakekodi.pause()
+    fakekodi.resume()
+    fakekodi.seek(3600)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    assert scrobbles(server) == []
+    assert [r.status for r in history_posts(server)] == [201] and server.history_entries(INCEPTION) == 1
+
+
+def test_kodi_quitting_ends_the_live_scrobblers_thread(kodi, server, clock):
+    install_library(kodi)
+    log_in(kodi, server)
+    kodi.set_setting("live_scrobble", True)
+    before = set(threading.enumerate())
+    running = RunningService(kodi, clock).start()
+    running.play(movie_tag(), MOVIE["file"], total=7200)
+    running.idle()
+    assert [s[0] for s in scrobbles(server)] == ["start", "stop"]
+
+    running.stop()
+
+    assert wait_for(lambda: not [t.name for t in set(threading.enumerate()) - before
+                                 if t.name.startswith("simkl-") and t.is_alive()])
+
+
+# --- the parts on their own ----------------------------------------------------------------------------------
+
+def test_progress_is_a_percentage_with_two_decimals_kept_within_0_and_100():
+    assert progress_of(60, 7200) == 0.83
+    assert progress_of(0.5, 1) == 50.0
+    assert progress_of(7300, 7200) == 100.0  # a last sample past a total Kodi guessed short
+    assert progress_of(-1, 7200) == 0.0
+    assert progress_of(600, 0) == 0.0  # the length is not known
+
+
+def test_only_a_movie_with_ids_or_an_episode_whose_show_has_ids_a_write_may_carry_may_go_live():
+    assert live_ids(Movie("Inception", 2010, {"imdb": "tt1375666"}))
+    assert not live_ids(Movie("Home Video"))
+    assert live_ids(Episode("Frieren: Beyond Journey's End", 1, 19, show_ids={"tvdb": 424536}))
+    assert not live_ids(Episode("Frieren: Beyond Journey's End", 1, 19, show_ids={"mal": 52991}))  # one cour's id
+    assert not live_ids(Show("Frieren: Beyond Journey's End", 2023, {"tvdb": 424536}))  # a whole show
+    assert not live_ids(None)  # not found
+
+
+class RunningClock:
+    """Steady time that runs on in real time; skip() moves it on as if that long had passed."""
+
+    def __init__(self):
+        self.offset = 0.0
+
+    def __call__(self):
+        return time.monotonic() + self.offset
+
+    def skip(self, seconds):
+        self.offset += seconds
+
+
+def test_a_change_that_falls_due_goes_out_without_any_further_event_or_kick(tmp_path, kodi, server):
+    store = auth.TokenStore(str(tmp_path / "login"))
+    store.save({"access_token": server.issue_token(), "flow": "v1"})
+    steady = RunningClock()
+    client = api.Client(server.url, server.client_id, "kodi-simkl-scrobbler", "0.1.0", "20.1",
+                        tokens=auth.TokenProvider(store), clock=steady, sleep=time.sleep)
+    movie = Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
+    live = Live(client, resolve=lambda item: movie, enabled=lambda tracked: True, holds=Holds(),
+                on_scrobbled=lambda entry_id, media: None, on_released=lambda: None, clock=steady)
+    tracked = Tracked(PlayingItem(media_type="movie", title="Inception", path=MOVIE["file"]),
+                      Playback(7200, position=600.0), MOVIE["file"])
+    live.event("started", tracked)  # the start is due QUIET seconds from now
+    steady.skip(QUIET - 0.05)  # as if nearly that long had passed: it is due in 50 ms of real time
+    live.start()
+    try:
+        assert wait_for(lambda: server.requests_to("/scrobble/start"), timeout=2.0)
+    finally:
+        live.stop()
+
+    assert [r.json for r in server.requests_to("/scrobble/start")] == [{"progress": progress(600, 7200),
+                                                                        "movie": INCEPTION_BODY}]

@@ -189,7 +189,6 @@ class Live:
                 return False
             session.ended, session.watched = True, watched
             session.entry_id = entry_id
-            session.changed_at = self._clock()
             session.version += 1
             self._cond.notify_all()
             return entry_id is not None
@@ -267,7 +266,8 @@ class Live:
         if self._same_as_sent(session, state, position):
             self._handled(session, version)
             return
-        answer = self._post(session, "start" if state == PLAYING else "pause", position, version)
+        progress = progress_of(position, playback.total)
+        answer = self._post(session, "start" if state == PLAYING else "pause", progress, version)
         if answer is not None:
             with self._cond:
                 session.sent = (state, position, self._clock())
@@ -288,14 +288,14 @@ class Live:
             # Not a watch by the user's threshold, or an older change of the title is still on its way: a
             # stop would write history now; a pause keeps the resumable playback and writes none.
             if not self._same_as_sent(session, PAUSED, position):
-                self._post(session, "pause", position, version, progress=progress)
+                self._post(session, "pause", progress, version)
             else:
                 self._handled(session, version)
             return
         if not session.watched and self._same_as_sent(session, PAUSED, position):
             self._handled(session, version)  # paused there already: a stop below 80 says nothing new
             return
-        answer = self._post(session, "stop", position, version, progress=progress)
+        answer = self._post(session, "stop", progress, version)
         took = session.watched and progress >= WATCHED_PROGRESS and (
             answer == "conflict" or (isinstance(answer, dict) and answer.get("action") == "scrobble"))
         if took:
@@ -320,11 +320,8 @@ class Live:
         if entry_id is not None:
             self._holds.release(entry_id)
 
-    def _post(self, session, action, position, version, progress=None):
+    def _post(self, session, action, progress, version):
         """One scrobble request. Returns Simkl's answer, "conflict" for 409, or None when it did not take it."""
-        playback = session.tracked.playback
-        if progress is None:
-            progress = progress_of(position, playback.total)
         body = scrobble_body(session.media, progress)
         with self._cond:
             session.tried = True
@@ -336,7 +333,8 @@ class Live:
                 if exc.error == "RATE_LIMIT" and session.lock_refusals < LOCK_RETRIES:
                     session.lock_refusals += 1  # Simkl's lock: the same change goes once it is free
                     return None
-                session.handled = version
+                session.handled = version  # given up: the next change gets LOCK_RETRIES tries of its own
+                session.lock_refusals = 0
             self._log("live %s of %s not sent: %s %s" % (action, session.label(), exc.status, exc.error))
             return None
         except Rejected as exc:
