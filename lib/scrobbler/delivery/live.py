@@ -327,39 +327,29 @@ class Live:
             session.tried = True
         try:
             answer = self._client.scrobble(action, body)
-        except RateLimited as exc:
-            with self._cond:
-                self._lock_free = self._clock() + LOCK_SECONDS
-                if exc.error == "RATE_LIMIT" and session.lock_refusals < LOCK_RETRIES:
-                    session.lock_refusals += 1  # Simkl's lock: the same change goes once it is free
-                    return None
-                session.handled = version  # given up: the next change gets LOCK_RETRIES tries of its own
-                session.lock_refusals = 0
-            self._log("live %s of %s not sent: %s %s" % (action, session.label(), exc.status, exc.error))
-            return None
-        except Rejected as exc:
-            with self._cond:
-                self._lock_free = self._clock() + LOCK_SECONDS
-                session.handled = version
-                session.lock_refusals = 0
-                if exc.status == 404:
-                    session.unknown = True  # Simkl does not know the title: the outbox's history write will
-                elif exc.status == 409:
-                    return "conflict"  # already scrobbled within the hour: Simkl has the watch
-            self._log("live %s of %s refused: %s %s" % (action, session.label(), exc.status, exc.error))
-            return None
         except ApiError as exc:
-            with self._cond:
-                self._lock_free = self._clock() + LOCK_SECONDS
-                session.handled = version
-                session.lock_refusals = 0
-            self._log("live %s of %s failed: %s" % (action, session.label(), exc))
-            return None
+            answer = exc
         with self._cond:
-            self._lock_free = self._clock() + LOCK_SECONDS
-            session.handled = version
+            self._lock_free = self._clock() + LOCK_SECONDS  # whatever the answer, Simkl's lock starts again
+            if (isinstance(answer, RateLimited) and answer.error == "RATE_LIMIT"
+                    and session.lock_refusals < LOCK_RETRIES):
+                session.lock_refusals += 1  # Simkl's lock: the same change goes once it is free
+                return None
+            session.handled = version  # taken or given up: the next change gets LOCK_RETRIES tries of its own
             session.lock_refusals = 0
-        return answer if isinstance(answer, dict) else {}
+            if isinstance(answer, Rejected) and answer.status == 404:
+                session.unknown = True  # Simkl does not know the title: the outbox's history write will
+        if not isinstance(answer, ApiError):
+            return answer if isinstance(answer, dict) else {}
+        if isinstance(answer, RateLimited):
+            self._log("live %s of %s not sent: %s %s" % (action, session.label(), answer.status, answer.error))
+        elif isinstance(answer, Rejected):
+            if answer.status == 409:
+                return "conflict"  # already scrobbled within the hour: Simkl has the watch
+            self._log("live %s of %s refused: %s %s" % (action, session.label(), answer.status, answer.error))
+        else:
+            self._log("live %s of %s failed: %s" % (action, session.label(), answer))
+        return None
 
     def _handled(self, session, version):
         with self._cond:
