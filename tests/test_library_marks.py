@@ -161,3 +161,26 @@ def test_an_episode_played_to_its_end_is_sent_once_despite_kodis_own_mark(start,
 
     (request,) = history(server)
     assert request.json["shows"][0]["title"] == SHOW["title"]
+
+
+def test_a_season_stays_one_request_when_the_worker_wakes_between_a_mark_and_its_job(start, server):
+    """The worker wakes on its own when it sees an unresolved entry (its "due" job). When that happens
+    after a mark is committed and before the mark's job is queued, the mark must still wait for the rest
+    of the season (CI once sent the first episode alone)."""
+    service = start()
+    jobs = service.service.jobs
+    put = jobs.put
+
+    def worker_wakes_first(job):
+        if job == ("resolve", False):
+            put(("due",))  # what the worker queues when it wakes for the unresolved entry
+            service.idle()
+        put(job)
+
+    jobs.put = worker_wakes_first
+    for episode in SEASON:
+        mark(service, episode, 1)
+    service.settle_marks()
+
+    (request,) = server.requests_to("/sync/history")
+    assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 9

@@ -287,6 +287,8 @@ class Service:
         if not kodi.setting_bool("sync_library_marks", True) or kind not in ("movie", "episode"):
             return
         report = {"media_type": kind, "dbid": dbid, "label": "%s %d" % (kind, dbid)}
+        # The wait for more marks starts before the commit: the worker may wake for the entry before its job.
+        self._marks_flush_at = self.steady() + MARKS_SETTLE
         self._commit(report, self.clock(), "add" if playcount > 0 else "remove")
         self.jobs.put(("resolve", False))
 
