@@ -12,6 +12,7 @@ from virtual_time import VirtualClock  # noqa: E402
 
 import fakekodi  # noqa: E402
 from fake_simkl import FakeSimkl  # noqa: E402
+from scenario import RunningService, install_library, log_in  # noqa: E402
 
 
 @pytest.fixture
@@ -52,3 +53,20 @@ def server(monkeypatch, clock):
         monkeypatch.setenv("SIMKL_CLIENT_ID", fake.client_id)
         monkeypatch.delenv("SIMKL_AUTH", raising=False)
         yield fake
+
+
+@pytest.fixture
+def library(kodi):
+    """Kodi's video library: one movie, one show and its episode (a test file may set up its own)."""
+    install_library(kodi)
+
+
+@pytest.fixture
+def service(kodi, server, clock, library):
+    """The real service, logged in to the fake Simkl, on the fake Kodi and the virtual clock."""
+    log_in(kodi, server)
+    running = RunningService(kodi, clock).start()
+    yield running
+    server.release()  # a test may have left an answer held: let the service's last request end
+    if running.thread.is_alive():
+        running.stop()

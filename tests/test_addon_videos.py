@@ -2,24 +2,11 @@
 its plugin:// path; ids the add-on hands over belong to its item only; nothing about the stream leaks."""
 import json
 
-import pytest
 from xbmc import InfoTagVideo
-
-from scenario import RunningService, install_library, log_in
 
 ADDON = "plugin://plugin.video.example/play?id=%d"
 STREAM = "http://viewer:s3cret@cdn.example.net:8443/vod/abc123/movie-%d.mp4?token=TOKEN42&exp=99|Referer=https://portal.example.org"
 LEAKS = ("viewer", "s3cret", "cdn.example.net", "8443", "/vod/", "abc123", "movie-", "TOKEN42", "portal.example.org")
-
-
-@pytest.fixture
-def service(kodi, server, clock):
-    install_library(kodi)
-    log_in(kodi, server)
-    running = RunningService(kodi, clock).start()
-    yield running
-    if running.thread.is_alive():
-        running.stop()
 
 
 def play_addon_video(service, kodi, number, title, ids=None, listitem_ids=None, total=6000, **kwargs):

@@ -10,7 +10,7 @@ from xbmc import InfoTagVideo
 from lib.scrobbler.delivery.flush import build_body
 from lib.scrobbler.delivery.outbox import Entry
 from lib.scrobbler.media import Episode, Movie, from_dict, movie_reference, show_reference
-from scenario import RunningService, install_library, iso, log_in
+from scenario import install_library, iso
 
 # A split-cour anime as Kodi's TVDB scraper files it, with an anime scraper's per-season ids beside them.
 FRIEREN = {"tvshowid": 30, "title": "Frieren: Beyond Journey's End", "year": 2023,
@@ -30,13 +30,8 @@ def anime_tag(episode, show):
 
 
 @pytest.fixture
-def service(kodi, server, clock):
+def library(kodi):
     install_library(kodi, movies=(), shows=(FRIEREN, ANIDB_ONLY), episodes=(FRIEREN_E19, ANIDB_E2))
-    log_in(kodi, server)
-    running = RunningService(kodi, clock).start()
-    yield running
-    if running.thread.is_alive():
-        running.stop()
 
 
 def test_a_library_anime_episode_goes_to_history_with_tvdb_numbers_and_the_flag_never_with_anidb(service, server,

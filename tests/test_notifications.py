@@ -1,23 +1,11 @@
 """What the user is told, and when: the real service with the Kodi fakes and the fake Simkl server."""
 import json
 
-import pytest
-
 import fakekodi
-from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, log_in, movie_tag
+from scenario import EPISODE, MOVIE, episode_tag, install_library, movie_tag
 
 HEADING = "Marked as watched on Simkl"
 NOT_SENT = "Not sent to Simkl yet"
-
-
-@pytest.fixture
-def service(kodi, server, clock):
-    install_library(kodi)
-    log_in(kodi, server)
-    running = RunningService(kodi, clock).start()
-    yield running
-    if running.thread.is_alive():
-        running.stop()
 
 
 def retry(service, clock, seconds=3600):

@@ -3,7 +3,7 @@ and each item is decided from its own samples."""
 import pytest
 
 import fakekodi
-from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, log_in, movie_tag
+from scenario import EPISODE, MOVIE, episode_tag, install_library, movie_tag
 
 NEXT_EPISODE = dict(EPISODE, episodeid=8, episode=4, title="Please Hold to My Hand", uniqueid={"tvdb": "8444133"},
                     file="/media/tv/The Last of Us/Season 1/S01E04.mkv")
@@ -12,13 +12,8 @@ SHORT_MOVIE = {"movieid": 2, "title": "Short", "year": 2021, "uniqueid": {"imdb"
 
 
 @pytest.fixture
-def service(kodi, server, clock):
+def library(kodi):
     install_library(kodi, movies=(MOVIE, SHORT_MOVIE), episodes=(EPISODE, NEXT_EPISODE))
-    log_in(kodi, server)
-    running = RunningService(kodi, clock).start()
-    yield running
-    if running.thread.is_alive():
-        running.stop()
 
 
 def episodes_sent(server):

@@ -2,22 +2,11 @@
 import json
 import os
 
-import pytest
 from xbmc import InfoTagVideo
 
 from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, iso, log_in, movie_tag
 
 PLUGIN_PATH = "plugin://plugin.video.example/play/?id=42"
-
-
-@pytest.fixture
-def service(kodi, server, clock):
-    install_library(kodi)
-    log_in(kodi, server)
-    running = RunningService(kodi, clock).start()
-    yield running
-    if running.thread.is_alive():
-        running.stop()
 
 
 def history_bodies(server):

@@ -27,15 +27,6 @@ def library(kodi):
     return VideoLibrary(kodi, movies=(INCEPTION, HEAT, DUNE), shows=(SHOW,), episodes=EPISODES)
 
 
-@pytest.fixture
-def service(kodi, server, clock, library):
-    log_in(kodi, server)
-    running = RunningService(kodi, clock).start()
-    yield running
-    if running.thread.is_alive():
-        running.stop()
-
-
 def sync_now(service, full=False):
     """Run one sync to its end (the runner's thread, woken as its timer would)."""
     runner = service.service.sync
