@@ -184,3 +184,23 @@ def test_a_season_stays_one_request_when_the_worker_wakes_between_a_mark_and_its
 
     (request,) = server.requests_to("/sync/history")
     assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 9
+
+
+def test_marks_that_come_before_the_worker_starts_wait_for_the_rest_of_the_season(kodi, server, clock, library):
+    """Kodi may call the service's monitor before the worker's first job, which looks for what an earlier
+    run left: the marks it finds then are still marks, and wait for the rest of theirs (CI once sent the
+    first two episodes of a season alone)."""
+    log_in(kodi, server)
+    service = RunningService(kodi, clock)
+    try:
+        for episode in SEASON[:4]:
+            mark(service, episode, 1)
+        service.start().idle()
+        for episode in SEASON[4:]:
+            mark(service, episode, 1)
+        service.settle_marks()
+    finally:
+        service.stop()
+
+    (request,) = server.requests_to("/sync/history")
+    assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 9

@@ -114,7 +114,9 @@ class Service:
                              on_event=self.live.event)
         self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
         self._stopping = threading.Event()
-        self.jobs.put(("resolve", True))  # what an earlier run left: found and sent once the worker runs
+        # What an earlier run left: found and sent once the worker runs. Not a ("resolve", True), which sends
+        # at once: library marks Kodi reports before the worker starts still wait for the rest of theirs.
+        self.jobs.put(("flush",))
 
     # -- parts made at their first use (by the worker's first job, or a callback that comes sooner) --
     @property
