@@ -972,3 +972,23 @@ def test_the_log_names_an_entry_simkl_refused_and_why(watched, outbox, server, s
 
     watched.flush()
     assert seen.lines == ["Simkl refused Movie 1 (2001) (400 wrong_parameter); kept for the user to retry or discard"]
+
+
+def test_before_each_batch_the_service_may_end_the_flush_and_what_waits_stays_pending(outbox, server, clock, store):
+    """before_batch runs before every batch; False (library marks still coming) ends the flush there."""
+    answers = iter([True, False])
+    calls = Calls()
+
+    def before_batch():
+        calls()
+        return next(answers)
+
+    for n in range(BATCH_SIZE + 1):
+        outbox.add(movie(n + 1), watched_at=START - 60)
+    flusher = Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0,
+                      before_batch=before_batch)
+
+    assert flusher.flush() == BATCH_SIZE
+    assert calls.count == 2
+    assert len(server.requests_to(HISTORY)) == 1
+    assert outbox.counts()["pending"] == 1

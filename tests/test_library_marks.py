@@ -204,3 +204,33 @@ def test_marks_that_come_before_the_worker_starts_wait_for_the_rest_of_the_seaso
 
     (request,) = server.requests_to("/sync/history")
     assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 9
+
+
+def test_a_mark_that_comes_as_the_worker_starts_to_send_still_waits_for_the_rest_of_the_season(start, server):
+    """Kodi's thread may commit a mark between the worker's decision to send and the send itself, and the
+    worker may then wake for the mark before its job: the mark's wait must survive that send."""
+    service = start()
+    jobs, flush = service.service.jobs, service.service._flush
+    put = jobs.put
+    season = iter(SEASON)
+
+    def worker_wakes_first(job):
+        if job == ("resolve", False):
+            put(("due",))  # what the worker queues when it wakes for the unresolved entry
+        put(job)
+
+    def kodi_marks_meanwhile():
+        episode = next(season, None)
+        if episode is not None:
+            mark(service, episode, 1)  # as if on Kodi's thread, after the worker decided to send
+        flush()
+
+    jobs.put, service.service._flush = worker_wakes_first, kodi_marks_meanwhile
+    service.retry_now()  # the worker decides to send: nothing waits yet
+    service.idle()
+    for episode in season:
+        mark(service, episode, 1)
+    service.settle_marks()
+
+    (request,) = server.requests_to("/sync/history")
+    assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 9

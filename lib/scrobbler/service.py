@@ -98,6 +98,7 @@ class Service:
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
         self._marks_flush_at = None  # when queued library marks are sent, once they stopped coming
+        self._marks_lock = threading.Lock()  # Kodi's thread opens the wait, the worker ends it
         self._sent_batch = []  # entries Simkl took during the current flush, announced together
         self._unsaved = []  # (report, watched_at, kind) the outbox could not take yet (disk full)
         self._unsaved_lock = threading.Lock()
@@ -141,7 +142,7 @@ class Service:
                 self._flusher = Flusher(self.outbox, self.client, clock=self.steady, rng=self._rng, log=kodi.log,
                                         on_auth_expired=self._auth_expired, on_sent=self._sent,
                                         on_rewatch=self._rewatch_answered, session_id=self._session_id,
-                                        before_batch=self._resolve_waiting, holds=self.holds,
+                                        before_batch=self._before_batch, holds=self.holds,
                                         on_problem=self._send_problem)
             return self._flusher
 
@@ -289,8 +290,7 @@ class Service:
         if not kodi.setting_bool("sync_library_marks", True) or kind not in ("movie", "episode"):
             return
         report = {"media_type": kind, "dbid": dbid, "label": "%s %d" % (kind, dbid)}
-        # The wait for more marks starts before the commit: the worker may wake for the entry before its job.
-        self._marks_flush_at = self.steady() + MARKS_SETTLE
+        self._wait_for_more_marks()  # before the commit: the worker may wake for the entry before its job
         self._commit(report, self.clock(), "add" if playcount > 0 else "remove")
         self.jobs.put(("resolve", False))
 
@@ -338,11 +338,12 @@ class Service:
                 self.jobs.task_done()
 
     def _next_due(self):
-        candidates = [self._marks_flush_at, self._retry_at]
+        marks_flush_at = self._marks_flush_at
+        candidates = [marks_flush_at, self._retry_at]
         if self._retry_at is None:
             sending = self.flusher.next_due() if self.logged_in() else None
-            if sending is not None and self._marks_flush_at is not None:
-                sending = max(sending, self._marks_flush_at)  # library marks wait for the rest of theirs
+            if sending is not None and marks_flush_at is not None:
+                sending = max(sending, marks_flush_at)  # library marks wait for the rest of theirs
             candidates.append(sending)
             candidates.append(self.outbox.next_unresolved_due())
             if self._unsaved:
@@ -365,9 +366,32 @@ class Service:
         self._save_unsaved()
         self._resolve_waiting()
         if kind == "resolve" and not job[1]:
-            self._marks_flush_at = self.steady() + MARKS_SETTLE  # more marks may follow: send them together
-        elif self._marks_flush_at is None or self.steady() >= self._marks_flush_at or (kind == "resolve" and job[1]):
+            self._wait_for_more_marks()
+        elif self._marks_settled():
             self._flush()
+
+    def _wait_for_more_marks(self):
+        """A library mark came: more may follow (a whole season), so what is queued waits for them."""
+        with self._marks_lock:
+            self._marks_flush_at = self.steady() + MARKS_SETTLE
+
+    def _before_batch(self) -> bool:
+        """Before each batch the sender takes: what was committed meanwhile becomes pending first (an
+        older unmark goes before a newer rewatch), and while library marks still come it stops, so that
+        a season goes in one request (the worker sends once they stop). Looked at in that order: Kodi's
+        thread opens the wait before it commits a mark, so a mark found here was never sent alone."""
+        self._resolve_waiting()
+        with self._marks_lock:
+            return self._marks_flush_at is None or self.steady() >= self._marks_flush_at
+
+    def _marks_settled(self) -> bool:
+        """No library mark came for MARKS_SETTLE seconds. One that comes as this ends opens a new wait,
+        which the worker's send does not cancel (the lock keeps the two apart)."""
+        with self._marks_lock:
+            if self._marks_flush_at is not None and self.steady() < self._marks_flush_at:
+                return False
+            self._marks_flush_at = None
+            return True
 
     def _failed(self, what, exc):
         """Log a problem once while it lasts, tell the user of a full disk, and try again later."""
@@ -415,7 +439,6 @@ class Service:
         return logged_in
 
     def _flush(self):
-        self._marks_flush_at = None
         if not self._may_post():
             return
         self._sent_batch = []

@@ -99,10 +99,11 @@ class Flusher:
                  on_sent: Callable[[List[Entry]], None] = lambda entries: None,
                  on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None,
                  session_id: Callable[[str], Optional[str]] = lambda placeholder: None,
-                 before_batch: Callable[[], None] = lambda: None, holds: Optional[Holds] = None,
+                 before_batch: Callable[[], bool] = lambda: True, holds: Optional[Holds] = None,
                  on_problem: Callable[[str], None] = lambda code: None):
         """before_batch(): called before each batch is taken, to turn what was committed meanwhile into
-        pending entries first (an older unmark must go before a newer rewatch of the same title).
+        pending entries first (an older unmark must go before a newer rewatch of the same title); False
+        ends the flush there (what waits goes with entries still coming, e.g. the rest of a season).
         holds: entries never taken while held (a live stop that may deliver them is undecided).
         on_problem(code): a batch could not be sent and waits for a later try, for the reason `code`."""
         self.outbox = outbox
@@ -143,7 +144,8 @@ class Flusher:
         self._record_answers()
         done = 0
         while not self.auth_blocked and not should_stop() and self._clock() >= self._hold_until:
-            self._before_batch()
+            if not self._before_batch():
+                break
             with self._holds.guard() as held:
                 batch = self.outbox.take_batch(BATCH_SIZE, exclude=set(self._unrecorded) | held)
             if not batch:
