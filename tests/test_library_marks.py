@@ -1,10 +1,12 @@
 """Library marks through the real service: Kodi's own playcount raise after playback is never a mark;
 a user's mark is, also while another video plays; a marked season goes out together."""
 import json
+import sqlite3
 
 import pytest
 from xbmc import InfoTagVideo
 
+from lib.scrobbler.service import MARKS_SETTLE
 from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, log_in, movie_tag
 
 OTHER_MOVIE = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277", "tmdb": "949"},
@@ -234,3 +236,32 @@ def test_a_mark_that_comes_as_the_worker_starts_to_send_still_waits_for_the_rest
 
     (request,) = server.requests_to("/sync/history")
     assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 9
+
+
+def test_while_a_failed_step_waits_for_its_retry_a_mark_does_not_wake_the_worker_again_and_again(start, server,
+                                                                                                  clock):
+    """A mark's wait that ends during the worker's wait for a retry must not make the worker loop without
+    pause until the retry (its jobs do nothing before then): it wakes for the retry, then sends the mark."""
+    service = start()
+    service.idle()
+    outbox = service.service.outbox
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    def unresolved(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return type(outbox).unresolved(outbox, *args, **kwargs)
+    outbox.unresolved = unresolved
+
+    mark(service, SEASON[0], 1)  # the worker fails to look it up: it tries again later
+    service.idle()
+    retry_at = service.service._retry_at
+    assert retry_at is not None and retry_at > clock() + MARKS_SETTLE
+    clock.advance(MARKS_SETTLE + 0.5)  # the mark's wait is over, the retry's is not
+    assert service.service._next_due() == retry_at
+
+    clock.advance(retry_at - clock())
+    service.retry_now()
+    service.idle()
+    (request,) = server.requests_to("/sync/history")
+    assert len(request.json["shows"][0]["seasons"][0]["episodes"]) == 1

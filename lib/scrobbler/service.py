@@ -339,8 +339,9 @@ class Service:
 
     def _next_due(self):
         marks_flush_at = self._marks_flush_at
-        candidates = [marks_flush_at, self._retry_at]
-        if self._retry_at is None:
+        candidates = [self._retry_at]
+        if self._retry_at is None:  # a retry waits: nothing before it is done (see _handle)
+            candidates.append(marks_flush_at)
             sending = self.flusher.next_due() if self.logged_in() else None
             if sending is not None and marks_flush_at is not None:
                 sending = max(sending, marks_flush_at)  # library marks wait for the rest of theirs
