@@ -115,8 +115,8 @@ class Service:
                              on_event=self.live.event)
         self._worker = threading.Thread(target=self._work, name="simkl-worker", daemon=True)
         self._stopping = threading.Event()
-        # What an earlier run left: found and sent once the worker runs. Not a ("resolve", True), which sends
-        # at once: library marks Kodi reports before the worker starts still wait for the rest of theirs.
+        # What an earlier run left: found and sent once the worker runs (library marks Kodi reports before
+        # then still wait for the rest of theirs, as with every send).
         self.jobs.put(("flush",))
 
     # -- parts made at their first use (by the worker's first job, or a callback that comes sooner) --
@@ -383,16 +383,20 @@ class Service:
         thread opens the wait before it commits a mark, so a mark found here was never sent alone."""
         self._resolve_waiting()
         with self._marks_lock:
-            return self._marks_flush_at is None or self.steady() >= self._marks_flush_at
+            return not self._marks_waiting()
 
     def _marks_settled(self) -> bool:
         """No library mark came for MARKS_SETTLE seconds. One that comes as this ends opens a new wait,
         which the worker's send does not cancel (the lock keeps the two apart)."""
         with self._marks_lock:
-            if self._marks_flush_at is not None and self.steady() < self._marks_flush_at:
+            if self._marks_waiting():
                 return False
             self._marks_flush_at = None
             return True
+
+    def _marks_waiting(self) -> bool:
+        """Library marks came less than MARKS_SETTLE seconds ago (the caller holds _marks_lock)."""
+        return self._marks_flush_at is not None and self.steady() < self._marks_flush_at
 
     def _failed(self, what, exc):
         """Log a problem once while it lasts, tell the user of a full disk, and try again later."""
