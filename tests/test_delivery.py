@@ -6,6 +6,7 @@ import time
 import pytest
 
 from lib.scrobbler.delivery.outbox import Outbox
+from lib.scrobbler.simkl import api
 from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, iso, log_in, movie_tag, wait_for
 
 OTHER = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277", "tmdb": "949"},
@@ -51,6 +52,26 @@ def test_a_watch_finished_while_a_send_hangs_is_kept_and_both_arrive_once_after_
     second.idle()
     assert keys(server) == ["movie:imdb=tt0113277", "movie:imdb=tt1375666"]
     assert len([w for w in server.watches if w.key == "movie:imdb=tt1375666"]) == 1
+
+
+def test_after_a_restart_the_first_post_waits_a_second_for_the_last_run_s_cut_request(started, server, kodi,
+                                                                                     clock):
+    first = started()
+    server.hold("/sync/history")  # Simkl takes its time with the first watch
+    first.play(movie_tag(), MOVIE["file"], total=7200)
+    assert wait_for(lambda: server.requests_to("/sync/history"))
+    first.play(movie_tag(OTHER), OTHER["file"], total=6000)
+    first.stop(within=1.0)  # Kodi quits: the request in flight is cut, Simkl still counts it...
+    server.release()  # ...when it answers, into the closed connection
+    (held,) = server.requests_to("/sync/history")
+    assert wait_for(lambda: held.status != 0)
+    api._LAST_POST.clear()  # Kodi's next start is a new interpreter: it has no memory of the last POST
+
+    second = started()
+    second.idle()
+
+    assert server.violations == []
+    assert keys(server) == ["movie:imdb=tt0113277", "movie:imdb=tt1375666"]
 
 
 def test_a_watch_is_in_the_outbox_before_the_player_callback_returns(started, kodi, clock):

@@ -84,6 +84,9 @@ class Service:
         self._rng = rng
         self.profile = kodi.profile_dir()
         self.client = account.make_client(clock=self.steady if sleep else None, sleep=sleep)
+        # This interpreter has no memory of the last run's POSTs, and Simkl may count the one cut at
+        # its quit only as it answers it, a moment before this start: the first POST waits a second.
+        self.client.hold_posts()
         self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
         self._resolving = threading.Lock()  # the worker and the live thread share the resolver and its cache
         self.sessions = Sessions(self.profile, clock=clock)
