@@ -1,8 +1,13 @@
-"""Scenario 7: marking an episode watched, then unwatched, in Kodi's library is mirrored on Simkl."""
+"""Scenario 7: marking an episode watched, then unwatched, in Kodi's library is mirrored on Simkl; so is a
+whole season marked in a row, in one request each way."""
+import time
+
 import pytest
 
 from .addon_steps import quit_cleanly, simkl_env, wait_for_requests
-from .media_library import EPISODE_TWO, SHOW
+from .media_library import EPISODE_ONE, EPISODE_TWO, SHOW
+
+MARK_GAP = 0.5  # seconds between marks: less than the add-on waits for more (README, "Library marks")
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("logged_in")]
 
@@ -40,9 +45,32 @@ def test_marking_an_episode_watched_then_unwatched_adds_then_removes_it(kodi, fa
     assert len(fake.requests_to("/sync/history")) == 1
 
 
+def test_a_season_marked_in_a_row_goes_in_one_request_each_way(kodi, fake):
+    episodes = [kodi.episode_id(SHOW.title, e.season, e.number) for e in (EPISODE_ONE, EPISODE_TWO)]
+    numbers = sorted((e.season, e.number) for e in (EPISODE_ONE, EPISODE_TWO))
+
+    for episodeid in episodes:  # one after the other, as on a slow box marking a season, or a user a list
+        kodi.set_playcount({"episodeid": episodeid}, 1)
+        time.sleep(MARK_GAP)
+
+    (added,) = wait_for_requests(fake, "/sync/history", 2, status=201)[1:]
+    (show,) = added.json["shows"]
+    assert sorted((season["number"], episode["number"]) for season in show["seasons"]
+                  for episode in season["episodes"]) == numbers
+
+    for episodeid in episodes:
+        kodi.set_playcount({"episodeid": episodeid}, 0)
+        time.sleep(MARK_GAP)
+
+    (removed,) = wait_for_requests(fake, "/sync/history/remove", 2, status=201)[1:]
+    (show,) = removed.json["shows"]
+    assert sorted((season["number"], episode["number"]) for season in show["seasons"]
+                  for episode in season["episodes"]) == numbers
+
+
 def test_kodi_quits_cleanly_and_every_request_kept_simkl_rules(kodi, fake):
     quit_cleanly(kodi)
 
     assert fake.violations == []
-    assert len(fake.requests_to("/sync/history")) == 1
-    assert len(fake.requests_to("/sync/history/remove")) == 1
+    assert len(fake.requests_to("/sync/history")) == 2
+    assert len(fake.requests_to("/sync/history/remove")) == 2
