@@ -32,8 +32,11 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 import tempfile
+import threading
 import time
+import traceback
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Dict, Optional
@@ -53,7 +56,7 @@ from lib.scrobbler.playback.marks import PLAYBACK_UPDATE_WINDOW
 from lib.scrobbler.rewatch import action as rewatch_action
 from lib.scrobbler.rewatch.sessions import MIN_GAP, SESSIONS_FILE, pending_id
 from lib.scrobbler.simkl.auth import TokenStore
-from scenario import RunningService, episode_tag, install_library, log_in, movie_tag, wait_for
+from scenario import RunningService, episode_tag, install_library, live_idle, log_in, movie_tag, wait_for
 
 # --- the library -----------------------------------------------------------------------------------
 
@@ -223,6 +226,14 @@ class Event:
         return "#%d %s %s %s (%s, %s, made before request %d)" % (
             self.id, self.origin, self.kind, self.item.name,
             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.stamp)), self.state, self.mark)
+
+
+def _stacks():
+    """Where every thread but this one is: what a stall report needs."""
+    me = threading.get_ident()
+    names = {thread.ident: thread.name for thread in threading.enumerate()}
+    return "\n".join("-- thread %s:\n%s" % (names.get(ident, ident), "".join(traceback.format_stack(frame)))
+                     for ident, frame in sys._current_frames().items() if ident != me)
 
 
 class CampaignFailure(AssertionError):
@@ -490,10 +501,10 @@ class FaultCampaign(RuleBasedStateMachine):
         check what it resolved."""
         if not self.blocked:
             service = self.running.service
-            service.live.kick()
-            done = wait_for(lambda: (not service.busy() and not service.live.busy()) or self._hold_taken(), 10.0)
+            done = wait_for(lambda: (not service.busy() and live_idle(service.live)) or self._hold_taken(), 10.0)
             if not done:
-                raise CampaignFailure("stall", "the worker did not finish its jobs within 10 s")
+                raise CampaignFailure("stall", "the worker did not finish its jobs within 10 s (jobs %d, live busy %s)"
+                                      "\n%s" % (service.jobs.unfinished_tasks, service.live.busy(), _stacks()))
             if self._hold_taken():
                 self.blocked, self.blocked_since, self.blocked_steps = True, time.monotonic(), 0
         self._observe_resolutions()
@@ -569,7 +580,7 @@ class FaultCampaign(RuleBasedStateMachine):
         """Let the live scrobbler act at this virtual moment (unless it waits behind a held answer)."""
         live = self.running.service.live
         live.kick()
-        if not self.blocked and not wait_for(lambda: not live.busy() or self._hold_taken(), 10.0):
+        if not self.blocked and not wait_for(lambda: live_idle(live) or self._hold_taken(), 10.0):
             raise CampaignFailure("stall", "the live scrobbler did not finish within 10 s")
 
     def _mark(self, item, playcount):
