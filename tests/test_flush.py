@@ -384,6 +384,31 @@ def test_a_400_for_one_entry_of_100_refuses_only_that_entry_and_sends_the_other_
     assert server.violations == []
 
 
+@pytest.mark.parametrize("old, new", [("remove", "add"), ("add", "remove")])
+def test_retrying_an_old_refused_change_never_undoes_a_newer_delivered_one(flusher, outbox, server, clock, old, new):
+    outbox.add(movie(2))
+    assert flusher.flush() == 1  # the user once watched Movie 2 (and Movie 1, below)
+    if old == "remove":
+        outbox.add(movie(1))
+        assert flusher.flush() == 1
+    server.refused_ids.add("imdb=tt0000001")
+    clock.now += 3600
+    refused = outbox.add(movie(1), kind=old)  # Simkl refuses it: it waits under Needs attention
+    assert flusher.flush() == 0 and [a.id for a in outbox.attention()] == [refused]
+    server.refused_ids.clear()
+    clock.now += 3600
+    outbox.add(movie(1), kind=new)  # later the user changes their mind again, and that is delivered
+    assert flusher.flush() == 1
+    delivered = sorted(server.watched_keys)
+
+    outbox.retry_attention()  # "Retry all"
+    flusher.flush()
+
+    assert sorted(server.watched_keys) == delivered
+    assert outbox.attention() == [] and outbox.counts()["pending"] == 0
+    assert server.violations == []
+
+
 def test_a_refused_entry_is_never_sent_again_until_the_user_retries_it(flusher, outbox, server, clock):
     server.refused_ids.add("imdb=tt0000001")
     outbox.add(movie(1))

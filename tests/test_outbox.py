@@ -658,6 +658,19 @@ def test_retry_and_discard_without_ids_apply_to_every_entry_that_needs_attention
     assert box.counts() == EMPTY
 
 
+def test_retry_drops_only_an_entry_that_a_newer_delivered_change_of_its_title_undid(box):
+    watched = box.add(movie(1))
+    box.mark_sent([watched])
+    unmark = box.add(movie(1), kind="remove")  # refused after an older delivered watch: sent again
+    undone = box.add(movie(2), kind="remove")  # refused, then undone by a newer delivered watch: dropped
+    box.refuse([unmark, undone], "x")
+    box.mark_sent([box.add(movie(2))])
+
+    assert box.retry_attention() == 1
+    assert ids(box.take_batch()) == [unmark]
+    assert box.attention() == [] and box.counts() == dict(EMPTY, pending=1, sent=2)
+
+
 def test_retry_and_discard_with_an_empty_list_change_nothing(box):
     box.refuse([box.add(movie(1))], "x")
 

@@ -328,10 +328,15 @@ class Outbox:
         return found
 
     def retry_attention(self, ids: Optional[Iterable[int]] = None) -> int:
-        """The user's Retry: unidentified watches are looked up again, the others sent again."""
+        """The user's Retry: unidentified watches are looked up again, the others sent again. An entry
+        that a newer, delivered change of the same title undid (an unmark after a refused watch, a watch
+        after a refused unmark) is dropped instead: sent now, it would undo what the user did last."""
         now = self._clock()
         where, params = self._attention_filter(ids)
         with self._write() as conn:
+            conn.execute("DELETE FROM entries WHERE " + where + " AND item_key != ? AND EXISTS (SELECT 1 FROM"
+                         " entries AS newer WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
+                         " AND newer.kind != entries.kind AND newer.state = ?)", params + (UNRESOLVED_KEY, SENT))
             return conn.execute(
                 "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
                 " last_error = NULL, updated = ? WHERE " + where,
