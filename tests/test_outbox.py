@@ -658,17 +658,22 @@ def test_retry_and_discard_without_ids_apply_to_every_entry_that_needs_attention
     assert box.counts() == EMPTY
 
 
-def test_retry_drops_only_an_entry_that_a_newer_delivered_change_of_its_title_undid(box):
+def test_retry_drops_only_an_entry_that_a_newer_delivered_change_of_its_title_undid(box, clock):
     watched = box.add(movie(1))
     box.mark_sent([watched])
     unmark = box.add(movie(1), kind="remove")  # refused after an older delivered watch: sent again
     undone = box.add(movie(2), kind="remove")  # refused, then undone by a newer delivered watch: dropped
-    box.refuse([unmark, undone], "x")
-    box.mark_sent([box.add(movie(2))])
+    again = box.add(movie(3))  # refused, then watched again (delivered): nothing undone, sent again
+    before = box.add(movie(4), kind="remove")  # refused, then watched again (not sent yet): goes first
+    box.refuse([unmark, undone, again, before], "x")
+    clock.now += 49 * HOUR
+    box.mark_sent([box.add(movie(2)), box.add(movie(3))])
+    box.add(movie(4))
 
-    assert box.retry_attention() == 1
-    assert ids(box.take_batch()) == [unmark]
-    assert box.attention() == [] and box.counts() == dict(EMPTY, pending=1, sent=2)
+    assert box.retry_attention() == 3
+    first = ids(box.take_batch())
+    assert sorted(first + ids(box.take_batch(exclude=first))) == [unmark, again, before]
+    assert box.attention() == [] and box.counts() == dict(EMPTY, pending=4, sent=3)
 
 
 def test_retry_and_discard_with_an_empty_list_change_nothing(box):

@@ -334,9 +334,9 @@ class Outbox:
         now = self._clock()
         where, params = self._attention_filter(ids)
         with self._write() as conn:
-            conn.execute("DELETE FROM entries WHERE " + where + " AND item_key != ? AND EXISTS (SELECT 1 FROM"
-                         " entries AS newer WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
-                         " AND newer.kind != entries.kind AND newer.state = ?)", params + (UNRESOLVED_KEY, SENT))
+            conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
+                         " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
+                         " AND newer.kind != entries.kind AND newer.state = ?)", params + (SENT,))
             return conn.execute(
                 "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
                 " last_error = NULL, updated = ? WHERE " + where,
