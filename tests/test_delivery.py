@@ -36,8 +36,9 @@ def keys(server):
 
 # --- 1. durable at the moment of decision ------------------------------------------------------------
 
-def test_a_watch_finished_while_a_send_hangs_is_kept_and_both_arrive_once_after_a_quit(started, server, kodi,
-                                                                                        clock):
+def quit_while_a_send_hangs(started, server):
+    """Two movies watched while Simkl takes its time with the first; Kodi quits before it answers, and
+    the server answers the cut request after the quit."""
     first = started()
     server.hold("/sync/history")  # Simkl takes its time with the first watch
     first.play(movie_tag(), MOVIE["file"], total=7200)
@@ -46,6 +47,11 @@ def test_a_watch_finished_while_a_send_hangs_is_kept_and_both_arrive_once_after_
 
     first.stop(within=1.0)  # Kodi quits two seconds later: the request in flight is cut
     server.release()
+
+
+def test_a_watch_finished_while_a_send_hangs_is_kept_and_both_arrive_once_after_a_quit(started, server, kodi,
+                                                                                        clock):
+    quit_while_a_send_hangs(started, server)
     assert len(kodi.log_text().split("watched 'Heat'")) == 2
 
     second = started()
@@ -56,13 +62,7 @@ def test_a_watch_finished_while_a_send_hangs_is_kept_and_both_arrive_once_after_
 
 def test_after_a_restart_the_first_post_waits_a_second_for_the_last_run_s_cut_request(started, server, kodi,
                                                                                      clock):
-    first = started()
-    server.hold("/sync/history")  # Simkl takes its time with the first watch
-    first.play(movie_tag(), MOVIE["file"], total=7200)
-    assert wait_for(lambda: server.requests_to("/sync/history"))
-    first.play(movie_tag(OTHER), OTHER["file"], total=6000)
-    first.stop(within=1.0)  # Kodi quits: the request in flight is cut, Simkl still counts it...
-    server.release()  # ...when it answers, into the closed connection
+    quit_while_a_send_hangs(started, server)  # Simkl counts the cut request as it answers it
     (held,) = server.requests_to("/sync/history")
     assert wait_for(lambda: held.status != 0)
     api._LAST_POST.clear()  # Kodi's next start is a new interpreter: it has no memory of the last POST

@@ -45,27 +45,30 @@ def test_marking_an_episode_watched_then_unwatched_adds_then_removes_it(kodi, fa
     assert len(fake.requests_to("/sync/history")) == 1
 
 
+def mark_in_a_row(kodi, episodes, playcount):
+    """One after the other, as on a slow box marking a season, or a user going down a list."""
+    for episodeid in episodes:
+        kodi.set_playcount({"episodeid": episodeid}, playcount)
+        time.sleep(MARK_GAP)
+
+
+def numbers_sent(request):
+    (show,) = request.json["shows"]
+    return sorted((season["number"], episode["number"]) for season in show["seasons"]
+                  for episode in season["episodes"])
+
+
 def test_a_season_marked_in_a_row_goes_in_one_request_each_way(kodi, fake):
     episodes = [kodi.episode_id(SHOW.title, e.season, e.number) for e in (EPISODE_ONE, EPISODE_TWO)]
     numbers = sorted((e.season, e.number) for e in (EPISODE_ONE, EPISODE_TWO))
 
-    for episodeid in episodes:  # one after the other, as on a slow box marking a season, or a user a list
-        kodi.set_playcount({"episodeid": episodeid}, 1)
-        time.sleep(MARK_GAP)
-
+    mark_in_a_row(kodi, episodes, 1)
     (added,) = wait_for_requests(fake, "/sync/history", 2, status=201)[1:]
-    (show,) = added.json["shows"]
-    assert sorted((season["number"], episode["number"]) for season in show["seasons"]
-                  for episode in season["episodes"]) == numbers
+    assert numbers_sent(added) == numbers
 
-    for episodeid in episodes:
-        kodi.set_playcount({"episodeid": episodeid}, 0)
-        time.sleep(MARK_GAP)
-
+    mark_in_a_row(kodi, episodes, 0)
     (removed,) = wait_for_requests(fake, "/sync/history/remove", 2, status=201)[1:]
-    (show,) = removed.json["shows"]
-    assert sorted((season["number"], episode["number"]) for season in show["seasons"]
-                  for episode in season["episodes"]) == numbers
+    assert numbers_sent(removed) == numbers
 
 
 def test_kodi_quits_cleanly_and_every_request_kept_simkl_rules(kodi, fake):
