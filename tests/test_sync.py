@@ -294,3 +294,29 @@ def test_an_import_of_10000_watches_reaches_simkl_in_batches_of_100(kodi, server
     posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
     assert len(posts) == 100 and all(len(r.json["movies"]) == 100 for r in posts)
     assert len(server.watches) == 10000 and server.violations == []
+
+
+def send_history(service):
+    """The user's "Send Kodi's watched history to Simkl", run to its end."""
+    runner = service.service.sync
+    before = runner.completed
+    service.service.notification(config.ADDON_ID, "Other." + config.IMPORT_MESSAGE, "null")
+    assert wait_for(lambda: runner.completed > before and not runner.running, 10)
+    service.idle()
+
+
+def test_sending_kodis_history_with_mark_in_kodi_off_leaves_everything_to_mark_for_later(service, server, library,
+                                                                                          kodi):
+    kodi.set_setting("sync_from_simkl", False)
+    library.movies[3].update(playcount=1, lastplayed="2025-11-01 10:00:00")
+    simkl_watches(server)
+
+    send_history(service)
+    assert library.movies[1]["playcount"] == 0  # Mark in Kodi is off: Kodi is left alone
+    assert [m["title"] for r in server.requests_to("/sync/history") for m in r.json.get("movies", [])] == ["Dune"]
+
+    kodi.set_setting("sync_from_simkl", True)
+    sync_now(service)
+
+    assert (library.movies[1]["playcount"], library.movies[1]["lastplayed"]) == (1, kodi_time(WATCHED_AT))
+    assert library.episodes[11]["playcount"] == 1 and library.episodes[12]["playcount"] == 1

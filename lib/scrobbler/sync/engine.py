@@ -80,8 +80,12 @@ class SyncEngine:
         planner = Planner(watched, removed)
         writes, to_send = self._plan(planner, options, result.full)
         result.to_send = to_send if options.collect_import and result.full else []
-        if options.to_kodi:
-            self._write(writes, result)
+        if not options.to_kodi:
+            # Only Kodi's history was asked for: Kodi got nothing, so nothing is saved as done for it.
+            self._log("sync: Kodi's marks left for a sync with Mark in Kodi on")
+            self._progress(100, "")
+            return result
+        self._write(writes, result)
         state.activities = activities
         state.full_done = state.full_done or result.full
         state.save()
