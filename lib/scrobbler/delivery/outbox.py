@@ -22,16 +22,15 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from .. import media
+from ..times import iso_utc, parse_time
 
 SCHEMA_VERSION = 2
 DEDUPE_SECONDS = 48 * 3600
 BUSY_TIMEOUT_SECONDS = 15.0
 KINDS = ("add", "remove")
-ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # A wait further ahead than this was written before the wall clock went back: due now instead.
 LONGEST_WAIT = 24 * 3600
 
@@ -119,23 +118,6 @@ def _label(state: str, data: dict) -> str:
     if state in (UNRESOLVED, UNIDENTIFIED):
         return data.get("title") or data.get("label") or "?"
     return media.from_dict(data).label()
-
-
-def iso_utc(timestamp: float) -> str:
-    return time.strftime(ISO_FORMAT, time.gmtime(int(timestamp)))
-
-
-def parse_time(value: Union[float, int, str]) -> float:
-    """Unix time from a number or an ISO-8601 string; a string without an offset is taken as UTC."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 class Outbox:

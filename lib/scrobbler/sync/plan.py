@@ -9,8 +9,8 @@ number).
 import time
 from typing import Dict, Optional, Tuple
 
-from ..delivery.outbox import iso_utc, parse_time
 from ..media import Episode, Movie, clean_ids, clean_year
+from ..times import iso_utc, parse_time
 from .library import Write
 from .remote import UNKNOWN_TIME, Watched, WatchedShow
 

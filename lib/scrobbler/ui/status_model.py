@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from ..delivery.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_SESSION, ERR_UNEXPECTED
-from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Outbox, Waiting, parse_time
+from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Outbox, Waiting
+from ..times import parse_time
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
 WAITING_STATES = (PENDING, UNRESOLVED)
