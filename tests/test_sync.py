@@ -111,6 +111,7 @@ def test_an_incremental_sync_never_unwatches_in_kodi(service, server, library, c
     sync_now(service)
     assert library.movies[1]["playcount"] == 1
 
+    kodi.yesno_answers.append(True)  # one of Kodi's three watched items: asked first
     sync_now(service, full=True)  # "Sync now", with the unwatch setting on
     assert library.movies[1]["playcount"] == 0
     assert [r.path for r in server.requests if r.method == "POST"] == []
@@ -320,3 +321,82 @@ def test_sending_kodis_history_with_mark_in_kodi_off_leaves_everything_to_mark_f
 
     assert (library.movies[1]["playcount"], library.movies[1]["lastplayed"]) == (1, kodi_time(WATCHED_AT))
     assert library.episodes[11]["playcount"] == 1 and library.episodes[12]["playcount"] == 1
+
+
+def many_movies(kodi, count, watched):
+    """A library of `count` movies, the first `watched` of them watched in Kodi and on Simkl."""
+    movies = [{"movieid": n, "title": "Movie %d" % n, "year": 2000, "uniqueid": {"imdb": "tt%07d" % n},
+               "playcount": 1 if n <= watched else 0, "lastplayed": "2025-01-01 10:00:00" if n <= watched else ""}
+              for n in range(1, count + 1)]
+    return movies, VideoLibrary(kodi, movies=movies)
+
+
+def unmark_questions(kodi):
+    return [d for d in kodi.dialogs if d[0] == "yesno" and d[1] == "Unmark in Kodi?"]
+
+
+@pytest.mark.parametrize("watched, removed, asked", [
+    (1000, 20, False),  # 20 of 1000: at the limit, not over it
+    (1000, 21, True),  # more than 20
+    (100, 5, False),  # 5 % of Kodi's watched items
+    (100, 6, True),  # more than 5 %
+    (10, 1, True),  # one of ten is more than 5 %
+])
+def test_a_full_sync_that_would_unmark_many_asks_first_and_says_how_many(kodi, server, clock, watched, removed,
+                                                                         asked):
+    kodi.set_setting("sync_from_simkl", True)
+    kodi.set_setting("sync_unwatch", True)
+    movies, library = many_movies(kodi, watched, watched)
+    for movie in movies:
+        server.library.watch_movie(movie["title"], 2000, movie["uniqueid"], WATCHED_AT)
+    log_in(kodi, server)
+    running = RunningService(kodi, clock).start()
+    try:
+        sync_now(running, full=True)
+        for movie in movies[:removed]:
+            server.library.remove_movie(movie["uniqueid"])
+        clock.advance(3600)
+        kodi.yesno_answers.append(False)
+
+        sync_now(running, full=True)
+        left = sum(1 for m in library.movies.values() if m["playcount"] == 1)
+        if asked:
+            message = "Your Simkl history no longer has %s that Kodi has as watched. Mark as unwatched in Kodi?" % (
+                "1 movie" if removed == 1 else "%d movies" % removed)
+            assert unmark_questions(kodi) == [("yesno", "Unmark in Kodi?", message)]
+            assert left == watched  # "no": nothing unmarked
+
+            kodi.yesno_answers.append(True)
+            sync_now(running, full=True)  # asked again, since nothing was unmarked
+            assert len(unmark_questions(kodi)) == 2
+        else:
+            assert unmark_questions(kodi) == []
+        assert sum(1 for m in library.movies.values() if m["playcount"] == 1) == watched - removed
+    finally:
+        running.stop()
+
+
+def test_the_unmark_question_counts_movies_and_episodes_apart_and_waits_for_the_video_to_end(service, server,
+                                                                                               library, kodi, clock):
+    from xbmc import InfoTagVideo
+
+    import fakekodi
+    kodi.set_setting("sync_unwatch", True)
+    simkl_watches(server)
+    sync_now(service, full=True)
+    server.library.remove_movie({"imdb": "tt1375666"})
+    server.library.unwatch_episodes({"tvdb": 392256}, [(1, 1), (1, 2)])
+    clock.advance(3600)
+    fakekodi.open_file(fakekodi.PlayingFile(InfoTagVideo(media_type="movie", title="X"), "/x.mkv", 7200))
+    kodi.yesno_answers.append(True)
+    runner = service.service.sync
+    runner.request(full=True)
+    runner.wake()
+    assert wait_for(lambda: runner.running, 5)
+    assert unmark_questions(kodi) == []  # never over a playing video
+
+    kodi.player = None
+    assert wait_for(lambda: not runner.running, 10)
+    assert unmark_questions(kodi) == [("yesno", "Unmark in Kodi?", "Your Simkl history no longer has 1 movie and 2 "
+                                       "episodes that Kodi has as watched. Mark as unwatched in Kodi?")]
+    assert library.movies[1]["playcount"] == 0 and library.episodes[11]["playcount"] == 0
