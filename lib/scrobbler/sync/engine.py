@@ -15,8 +15,8 @@ from typing import Callable, List, Tuple
 from ..files import read_json, write_json
 from ..simkl.api import Rejected
 from .library import WRITE_BATCH, KodiLibrary, Write
-from .plan import Planner, removed_since
-from .remote import EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse
+from .plan import Planner, removed_since, snapshot
+from .remote import ALL_EPISODES, EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse
 from .state import SyncState
 
 SNAPSHOT_FILE = "sync_snapshot.json"  # what Simkl had as watched at the last full sync (for unwatch)
@@ -81,9 +81,13 @@ class SyncEngine:
         self._progress(5, "")
         watched = self._pull(result, todo)
         self._progress(30, "")
-        removed = None
+        if watched.skipped:
+            self._log("sync: %d items in Simkl's answer could not be read and were left out, e.g. %s"
+                      % (len(watched.skipped), "; ".join(watched.skipped[:3])))
+        removed = before = None
         if result.full and options.unwatch:
-            removed = removed_since(self._snapshot(), watched)
+            before = self._snapshot()
+            removed = removed_since(before, watched)
         planner = Planner(watched, removed)
         writes, to_send, watched_in_kodi = self._plan(planner, options, result.full)
         unmarks = [write for write in writes if write.playcount == 0]
@@ -107,7 +111,7 @@ class SyncEngine:
         state.full_done = state.full_done or result.full
         state.save()
         if result.full and options.unwatch and confirmed:
-            self._save_snapshot(watched)
+            self._save_snapshot(snapshot(before, watched))
         self._progress(100, "")
         self._log("sync: %s pull, %d marked and %d unmarked in Kodi, %d writes refused, %d requests"
                   % ("full" if result.full else "partial", result.marked, result.unmarked, result.failed,
@@ -127,16 +131,19 @@ class SyncEngine:
         watched = Watched()
         if todo is None:
             for kind in ("movies", "shows", "anime"):
-                watched.merge(parse(self._get(result, self.client.all_items, kind, extended=EXTENDED[kind])))
+                watched.merge(parse(self._get(result, self.client.all_items, kind, extended=EXTENDED[kind],
+                                              all_episodes=ALL_EPISODES[kind])))
             return watched
         for block, status, date_from in todo:
             kind = ITEM_TYPES[block]
-            part = parse(self._get(result, self.client.all_items, kind, status, date_from, EXTENDED[kind]))
+            part = parse(self._get(result, self.client.all_items, kind, status, date_from, EXTENDED[kind],
+                                   ALL_EPISODES[kind]))
             if status == "watching" and not part.count():
                 # Seen in other clients: this delta can filter by when a show entered the list, and so
                 # miss new episodes of a show already in it. Pull that one list in full instead.
                 self._log("sync: %s/%s moved but its delta is empty; pulling that list in full" % (kind, status))
-                part = parse(self._get(result, self.client.all_items, kind, status, None, EXTENDED[kind]))
+                part = parse(self._get(result, self.client.all_items, kind, status, None, EXTENDED[kind],
+                                       ALL_EPISODES[kind]))
             watched.merge(part)
         return watched
 
