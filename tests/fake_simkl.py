@@ -5,7 +5,10 @@ every request must carry (client_id, app-name, app-version, User-Agent, Bearer o
 keeps a log of every request, and can be told to fail: status codes with Retry-After, dropped
 connections, slow answers, a revoked token, Simkl's 1-POST-per-second and 10-GET-per-second limits.
 It keeps the user's library (`fake.library`, fake_simkl_library.py) for /sync/activities and
-/sync/all-items, and what the add-on posts to /sync/history[/remove] lands there too.
+/sync/all-items, and what the add-on posts to /sync/history[/remove] lands there too: an anime
+series the library splits into entries takes `use_tvdb_anime_seasons` posts on the entry that holds
+the TVDB position, and answers the positions no entry holds in not_found.episodes. The shapes of the
+library's answers, and the source of each, are in fake_simkl_library.py.
 """
 import itertools
 import json
