@@ -179,7 +179,7 @@ def test_one_malformed_item_is_skipped_and_counted_the_others_are_applied():
 
     assert list(watched.movies) == ["simkl=5"]
     assert watched.shows["simkl=583436"].episodes == {(1, 3): T2}
-    assert len(watched.skipped) == 6 and watched.anonymous_skips == 1 and watched.skipped_keys == {"simkl=6"}
+    assert len(watched.skipped) == 6 and watched.anonymous and watched.skipped_keys == {"simkl=6"}
 
 
 def test_a_malformed_item_is_never_read_as_removed():

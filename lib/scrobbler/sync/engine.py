@@ -194,14 +194,12 @@ class SyncEngine:
         for key, (ids, at) in (data.get("movies") or {}).items():
             watched.movies[key] = (ids, at)
         for key, show in (data.get("shows") or {}).items():
-            watched.shows[key] = WatchedShow(show["ids"], show.get("title") or "", show.get("year"),
-                                             {(s, n): at for s, n, at in show.get("episodes") or []})
+            watched.shows[key] = WatchedShow(show["ids"], {(s, n): at for s, n, at in show.get("episodes") or []})
         return watched
 
     def _save_snapshot(self, watched: Watched) -> None:
         data = {"account": self.account, "movies": watched.movies,
-                "shows": {key: {"ids": show.ids, "title": show.title, "year": show.year,
-                                "episodes": [[s, n, at] for (s, n), at in show.episodes.items()]}
+                "shows": {key: {"ids": show.ids, "episodes": [[s, n, at] for (s, n), at in show.episodes.items()]}
                           for key, show in watched.shows.items()}}
         write_json(os.path.join(self.profile, SNAPSHOT_FILE), data)
 

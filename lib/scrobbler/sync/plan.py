@@ -90,7 +90,7 @@ def removed_since(before: Watched, now: Watched) -> Watched:
     """What Simkl had as watched at the last full sync and no longer has. A show listed now without its
     episodes, or an item that could not be read now, is never taken as removed: its shape changed."""
     gone = Watched()
-    if now.anonymous_skips:
+    if now.anonymous:
         return gone  # an entry without readable ids could be any of them
     gone.movies = {key: value for key, value in before.movies.items()
                    if key not in now.movies and key not in now.skipped_keys}
@@ -100,7 +100,7 @@ def removed_since(before: Watched, now: Watched) -> Watched:
             continue
         episodes = {number: at for number, at in show.episodes.items() if not still or number not in still.episodes}
         if episodes:
-            gone.shows[key] = WatchedShow(show.ids, show.title, show.year, episodes)
+            gone.shows[key] = WatchedShow(show.ids, episodes)
     return gone
 
 
@@ -111,11 +111,11 @@ def snapshot(before: Watched, now: Watched) -> Watched:
     for key, show in now.shows.items():
         episodes = dict(before.shows[key].episodes) if not show.listed and key in before.shows else {}
         episodes.update(show.episodes)
-        kept.shows[key] = WatchedShow(show.ids, show.title, show.year, episodes)
-    for key in (before.movies if now.anonymous_skips else now.skipped_keys):
+        kept.shows[key] = WatchedShow(show.ids, episodes)
+    for key in (before.movies if now.anonymous else now.skipped_keys):
         if key in before.movies:
             kept.movies.setdefault(key, before.movies[key])
-    for key in (before.shows if now.anonymous_skips else now.skipped_keys):
+    for key in (before.shows if now.anonymous else now.skipped_keys):
         if key in before.shows and key not in kept.shows:
             kept.shows[key] = before.shows[key]
     return kept

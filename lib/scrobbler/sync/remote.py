@@ -36,10 +36,9 @@ Episode = Tuple[int, int]
 @dataclass
 class WatchedShow:
     ids: Dict[str, object]
-    title: str
-    year: Optional[int]
     episodes: Dict[Episode, str] = field(default_factory=dict)  # Kodi's (TVDB) season, number -> watched_at
-    # False: Simkl listed the show without its episodes; what it has of it is not known (never "none")
+    # False: Simkl listed the show without its episodes, or some could not be read: what it has of it is
+    # not known (never "none")
     listed: bool = True
     # Completed on Simkl without its episodes listed: every episode of a regular season counts as watched
     whole: str = ""  # then: when it was last watched (or UNKNOWN_TIME)
@@ -52,22 +51,18 @@ class Watched:
     shows: Dict[str, WatchedShow] = field(default_factory=dict)
     skipped: List[str] = field(default_factory=list)  # what could not be read, one line each
     skipped_keys: Set[str] = field(default_factory=set)  # items known by their ids, not readable otherwise
-    anonymous_skips: int = 0  # entries without readable ids: they could be any item
+    anonymous: bool = False  # an entry without readable ids was skipped: it could be any item
 
     def merge(self, other: "Watched") -> None:
         self.movies.update(other.movies)
         for key, show in other.shows.items():
-            mine = self.shows.get(key)
-            if mine is None:
-                self.shows[key] = WatchedShow(show.ids, show.title, show.year, dict(show.episodes), show.listed,
-                                              show.whole)
-                continue
+            mine = self.shows.setdefault(key, WatchedShow(show.ids))
             mine.episodes.update(show.episodes)
             mine.listed = mine.listed and show.listed
             mine.whole = mine.whole or show.whole
         self.skipped.extend(other.skipped)
         self.skipped_keys.update(other.skipped_keys)
-        self.anonymous_skips += other.anonymous_skips
+        self.anonymous = self.anonymous or other.anonymous
 
     def count(self) -> int:
         return len(self.movies) + sum(len(show.episodes) for show in self.shows.values())
@@ -78,8 +73,6 @@ def moved(saved: Optional[dict], now: dict) -> Optional[List[Tuple[str, str, Opt
     nothing that concerns watches moved; None when there is no usable saved state (pull in full)."""
     if not isinstance(saved, dict) or not isinstance(now, dict):
         return None
-    if now.get("all") is not None and now.get("all") == saved.get("all"):
-        return []
     found = []
     for block, statuses in WATCH_BUCKETS.items():
         before, after = _block(saved, block), _block(now, block)
@@ -110,7 +103,7 @@ def _movie(watched: Watched, entry: dict, movie) -> None:
     key = _key(ids)
     if not key:
         watched.skipped.append("an entry without ids")
-        watched.anonymous_skips += 1
+        watched.anonymous = True
         return
     if entry.get("status") != "completed":
         return
@@ -128,24 +121,22 @@ def _show(watched: Watched, entry: dict, anime: bool) -> None:
     key = _key(ids)
     if not key:
         watched.skipped.append("an entry without ids")
-        watched.anonymous_skips += 1
+        watched.anonymous = True
         return
-    item = WatchedShow(ids, str(show.get("title") or ""), _year(show.get("year")))
     seasons = entry.get("seasons")
-    if not isinstance(seasons, list):
+    item = watched.shows[key] = WatchedShow(ids, listed=isinstance(seasons, list))
+    if not item.listed:
         # Listed without its episodes (a completed or dropped show asked without include_all_episodes):
         # what Simkl has of it is unknown. Completed means every episode watched, as Simkl shows it.
-        item.listed = False
         if entry.get("status") == "completed":
             item.whole = _time(entry.get("last_watched_at")) or UNKNOWN_TIME
-        watched.shows[key] = item
         return
+    skipped_before = len(watched.skipped)
     for season in seasons:
         number = _number(season.get("number")) if isinstance(season, dict) else None
         episodes = season.get("episodes") if isinstance(season, dict) else None
         if number is None or not isinstance(episodes, list):
             watched.skipped.append("%s: a season that is not one" % key)
-            item.listed = False
             continue
         for episode in episodes:
             place = _place(episode, number, anime)
@@ -153,11 +144,10 @@ def _show(watched: Watched, entry: dict, anime: bool) -> None:
             if place is None or at is None:
                 watched.skipped.append("%s: season %s, an episode %s" % (
                     key, number, "without a TVDB place" if anime and at is not None else "that cannot be read"))
-                item.listed = False
                 continue
             item.episodes[place] = at
-    if item.episodes or not item.listed:
-        watched.shows[key] = item
+    # a season or an episode that could not be read: what Simkl has of the show is not fully known
+    item.listed = len(watched.skipped) == skipped_before
 
 
 def _place(episode, season: int, anime: bool) -> Optional[Episode]:
@@ -193,8 +183,7 @@ def _entries(answer: dict, group: str) -> list:
 
 def _with_simkl(ids) -> dict:
     ids = dict(ids) if isinstance(ids, dict) else {}
-    if "simkl" not in ids and "simkl_id" in ids:
-        ids["simkl"] = ids["simkl_id"]
+    ids.setdefault("simkl", ids.get("simkl_id"))  # simkl-api §4.1: read simkl or simkl_id
     return ids
 
 
@@ -214,8 +203,3 @@ def _number(value) -> Optional[int]:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     return None
-
-
-def _year(value) -> Optional[int]:
-    year = _number(value)
-    return year if year and year > 0 else None
