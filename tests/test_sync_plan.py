@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from lib.scrobbler.media import Episode, Movie
 from lib.scrobbler.sync.plan import Planner, kodi_time, removed_since, utc_of_kodi_time
 from lib.scrobbler.sync.remote import UNKNOWN_TIME, moved, parse
 
@@ -32,6 +33,14 @@ def test_only_the_lists_whose_activity_moved_are_pulled_from_their_saved_time():
 def test_a_change_that_is_not_about_watches_pulls_nothing():
     now = changed("movies", "plantowatch")
     assert moved(ACTIVITIES, now) == []
+
+
+@pytest.mark.parametrize("block", [None, "garbage"])
+def test_a_list_missing_from_the_saved_activities_is_pulled_whole_once_it_moves(block):
+    saved = dict(ACTIVITIES, anime=block)
+
+    assert moved(saved, changed("anime", "completed")) == [("anime", "completed", None)]
+    assert moved(saved, dict(ACTIVITIES, all="2026-05-20T00:00:00Z")) == []
 
 
 @pytest.mark.parametrize("saved", [None, "garbage", []])
@@ -142,3 +151,53 @@ def test_times_convert_both_ways_and_an_unknown_time_stays_unknown():
     assert kodi_time(UNKNOWN_TIME) == "" and kodi_time("") == ""
     assert utc_of_kodi_time("") == UNKNOWN_TIME and utc_of_kodi_time("garbage") == UNKNOWN_TIME
     assert utc_of_kodi_time(kodi_time("2026-05-01T20:00:00Z")) == "2026-05-01T20:00:00Z"
+
+
+def test_what_kodi_offers_to_send_is_the_library_item_as_kodi_has_it_with_kodis_time():
+    planner = Planner(parse(None))
+    lastplayed = "2025-12-24 20:15:00"
+
+    _, sent = planner.movie(kodi_movie(5, 1, lastplayed, imdb="tt0000555", tmdb="555"))
+    assert sent == (Movie("Inception", 2010, {"imdb": "tt0000555", "tmdb": 555}), utc_of_kodi_time(lastplayed))
+    _, sent = planner.episode(kodi_episode(number=5, playcount=1, lastplayed=lastplayed), SHOW)
+    # Kodi's library numbers episodes the TVDB way: the body to Simkl says so for anime (media.show_reference)
+    assert sent == (Episode("The Last of Us", 1, 5, 2023, {"tvdb": 392256}, "When You're Lost", {"tvdb": 8444127},
+                            tvdb_numbering=True), utc_of_kodi_time(lastplayed))
+    assert utc_of_kodi_time(lastplayed) != UNKNOWN_TIME
+
+
+def test_a_kodi_item_without_a_title_or_a_time_is_offered_by_its_ids_with_nothing_made_up():
+    planner = Planner(parse(None))
+    movie = dict(kodi_movie(playcount=1), title=None, year=None, lastplayed=None)
+    episode = dict(kodi_episode(playcount=1), title=None)
+    del episode["lastplayed"]
+
+    assert planner.movie(movie)[1] == (Movie("", None, {"imdb": "tt1375666"}), UNKNOWN_TIME)
+    _, (sent, watched_at) = planner.episode(episode, dict(SHOW, title=None, year=0))
+    assert (sent.show_title, sent.title, sent.show_year, watched_at) == ("", "", None, UNKNOWN_TIME)
+
+
+@pytest.mark.parametrize("season, number", [(None, 1), (1, None), (1, 0)])
+def test_a_kodi_episode_without_its_season_or_number_is_never_offered(season, number):
+    planner = Planner(parse(None))
+
+    assert planner.episode(kodi_episode(season=season, number=number, playcount=1), SHOW) == (None, None)
+
+
+@pytest.mark.parametrize("uniqueid", ["tt1375666", ["tt1375666"], None])
+def test_a_kodi_item_with_unreadable_ids_is_never_offered_and_never_stops_the_plan(uniqueid):
+    planner = Planner(parse(MOVIES))
+
+    assert planner.movie(dict(kodi_movie(playcount=1), uniqueid=uniqueid)) == (None, None)
+    assert planner.episode(kodi_episode(playcount=1), dict(SHOW, uniqueid=uniqueid)) == (None, None)
+
+
+def test_an_item_removed_from_simkl_that_kodi_has_as_unwatched_is_left_alone():
+    before = parse(dict(MOVIES, **SHOWS))
+    now = parse(None)
+    planner = Planner(now, removed_since(before, now))
+
+    assert planner.movie(kodi_movie(playcount=0)) == (None, None)
+    assert planner.episode(kodi_episode(playcount=0), SHOW) == (None, None)
+    assert planner.movie(kodi_movie(playcount=1))[0].playcount == 0  # watched in Kodi: unmarked
+    assert planner.episode(kodi_episode(playcount=1), SHOW)[0].playcount == 0

@@ -6,7 +6,7 @@ Each answer below follows Simkl's docs or a public client's observation, named b
 import pytest
 
 from lib.scrobbler.sync.plan import Planner, kodi_time, removed_since, snapshot
-from lib.scrobbler.sync.remote import parse
+from lib.scrobbler.sync.remote import Watched, parse
 from lib.scrobbler.times import UNKNOWN_TIME
 
 T1, T2, T3 = "2026-03-01T21:00:00Z", "2026-03-02T21:00:00.000Z", "2026-03-03T06:00:00+09:00"
@@ -200,3 +200,190 @@ def test_a_watch_without_a_time_marks_with_no_last_played_time():
     assert parse(answer).movies["simkl=5"][1] == UNKNOWN_TIME
     write, _ = Planner(parse(answer)).movie({"movieid": 1, "playcount": 0, "uniqueid": {"imdb": "tt0113277"}})
     assert (write.playcount, write.lastplayed) == (1, "")
+
+
+def test_an_empty_watch_time_is_date_unknown_like_null():
+    answer = {"movies": [{"status": "completed", "last_watched_at": "",
+                          "movie": {"title": "Heat", "ids": {"simkl": 5, "imdb": "tt0113277"}}}]}
+
+    watched = parse(answer)
+
+    assert watched.movies["simkl=5"][1] == UNKNOWN_TIME and watched.skipped == []
+
+
+def test_each_item_left_out_is_named_with_what_was_wrong_for_the_log_line():
+    # Not shapes Simkl sends: each breaks one field of a documented entry (the README promises the log
+    # line says which items were left out).
+    heat = {"status": "completed", "last_watched_at": T1,
+            "movie": {"title": "Heat", "year": 1995, "ids": {"simkl": 5, "imdb": "tt0113277"}}}
+    dark = dict(DARK_LISTED, seasons=[{"number": 1, "episodes": [{"number": "two", "watched_at": T1},
+                                                                  "not an episode"]},
+                                      {"number": 2, "episodes": None}])
+    aot = dict(AOT_PART_2, seasons=[{"number": 1, "episodes": [{"number": 1, "watched_at": T2},
+                                                                {"number": 2, "watched_at": "soon"}]}])
+
+    watched = parse({"movies": [dict(heat, movie={"title": "Heat"}), dict(heat, last_watched_at="yesterday")],
+                     "shows": [dark, dict(DARK_COMPLETED, show="Dark")], "anime": [aot]})
+
+    assert watched.skipped == [
+        "an entry without ids", "simkl=5: unreadable time 'yesterday'",
+        "simkl=583436: season 1, an episode that cannot be read",
+        "simkl=583436: season 1, an episode that cannot be read",
+        "simkl=583436: a season that is not one",
+        "an entry without ids",
+        "simkl=1579947: season 1, an episode without a TVDB place",
+        "simkl=1579947: season 1, an episode that cannot be read"]
+
+
+def test_an_entry_known_by_its_simkl_id_under_the_name_search_answers_use_is_read():
+    # simkl-api §4.1: ids.simkl on sync answers, ids.simkl_id on search ones: either is read
+    answer = {"movies": [{"status": "completed", "last_watched_at": T1,
+                          "movie": {"title": "Heat", "ids": {"simkl_id": 5}}},
+                         {"status": "completed", "last_watched_at": T2,
+                          "movie": {"title": "Ronin", "ids": {"simkl": 6, "simkl_id": 60}}}]}
+
+    watched = parse(answer)
+
+    assert sorted(watched.movies) == ["simkl=5", "simkl=6"] and not watched.anonymous
+
+
+@pytest.mark.parametrize("ids", [{"imdb": "tt0113277"}, {"tmdb": "949"}, {"tvdb": "1234"}])
+def test_an_entry_without_a_simkl_id_is_read_and_marked_by_its_other_ids(ids):
+    answer = {"movies": [{"status": "completed", "last_watched_at": T1, "movie": {"title": "Heat", "ids": ids}}]}
+    kodi = {"movieid": 1, "playcount": 0, "uniqueid": ids}
+
+    watched = parse(answer)
+
+    assert watched.skipped == [] and watched.count() == 1
+    assert mark_of(Planner(watched).movie(kodi)) == (1, kodi_time(T1))
+
+
+@pytest.mark.parametrize("number, read", [(0, 0), (2, 2), (2.0, 2), ("2", 2), (" 2 ", 2), (0.0, 0),
+                                          (-1, None), (1.5, None), (-2.0, None), (True, None), ("-2", None),
+                                          ("\u0662", None), ("two", None), (None, None)])
+def test_a_season_number_is_read_from_a_whole_number_or_digits_and_anything_else_is_left_out(number, read):
+    answer = {"shows": [dict(DARK_LISTED, seasons=[{"number": number, "episodes": [{"number": 3, "watched_at": T1}]}])]}
+
+    watched = parse(answer)
+
+    if read is None:
+        assert watched.count() == 0 and watched.skipped == ["simkl=583436: a season that is not one"]
+    else:
+        assert watched.shows["simkl=583436"].episodes == {(read, 3): T1} and watched.skipped == []
+
+
+@pytest.mark.parametrize("place", [{"season": None, "episode": 17}, {"season": 4, "episode": 0},
+                                   {"season": 4}, {"season": "four", "episode": 17}])
+def test_an_anime_episode_whose_tvdb_place_is_not_a_place_is_left_out(place):
+    episodes = [{"number": 1, "watched_at": T2, "tvdb": place},
+                {"number": 2, "watched_at": T3, "tvdb": {"season": 4, "episode": 18}}]
+    answer = {"anime": [dict(AOT_PART_2, seasons=[{"number": 1, "episodes": episodes}])]}
+
+    watched = parse(answer)
+
+    assert watched.shows["simkl=1579947"].episodes == {(4, 18): T3} and len(watched.skipped) == 1
+
+
+def test_a_show_with_an_unreadable_episode_is_never_read_as_removed_nor_offered_to_send():
+    before = parse({"shows": [DARK_LISTED]})
+    now = parse({"shows": [dict(DARK_LISTED, seasons=[{"number": 1, "episodes": [
+        {"number": 1, "watched_at": T1}, {"number": 2, "watched_at": "soon"}]}])]})
+
+    assert now.shows["simkl=583436"].episodes == {(1, 1): T1}
+    assert removed_since(before, now).count() == 0
+    planner = Planner(now, removed_since(before, now))
+    assert planner.episode(episode(2, 1, 2, playcount=1, lastplayed="2025-01-01 10:00:00"), KODI_DARK) == (None, None)
+    assert planner.episode(episode(3, 1, 3, playcount=1, lastplayed="2025-01-01 10:00:00"), KODI_DARK) == (None, None)
+
+
+# -- one pull's answers merged (the full pull's movies, shows and anime; a partial pull's lists) -----
+
+def merged(*answers):
+    watched = Watched()
+    for answer in answers:
+        watched.merge(parse(answer))
+    return watched
+
+
+def test_a_completed_show_without_its_episodes_still_marks_every_episode_once_merged():
+    watched = merged({"movies": []}, {"shows": [DARK_COMPLETED]})
+
+    assert mark_of(Planner(watched).episode(episode(2, 2, 10), KODI_DARK)) == (1, kodi_time(T1))
+
+
+def test_a_show_in_two_answers_keeps_the_episodes_of_both_and_is_known_only_if_both_list_it():
+    first = dict(DARK_LISTED, seasons=[{"number": 1, "episodes": [{"number": 1, "watched_at": T1}]}])
+    second = dict(DARK_LISTED, seasons=[{"number": 2, "episodes": [{"number": 1, "watched_at": T2}]}])
+    kodi_watched = episode(9, 1, 9, playcount=1, lastplayed="2025-01-01 10:00:00")
+
+    both = merged({"shows": [first]}, {"shows": [second]})
+    assert both.shows["simkl=583436"].episodes == {(1, 1): T1, (2, 1): T2}
+    assert Planner(both).episode(kodi_watched, KODI_DARK)[1] is not None  # Simkl's list is complete: offered
+
+    for answers in (({"shows": [first]}, {"shows": [DARK_DROPPED]}), ({"shows": [DARK_DROPPED]}, {"shows": [first]})):
+        unknown = merged(*answers)
+        assert unknown.shows["simkl=583436"].episodes == {(1, 1): T1}
+        assert Planner(unknown).episode(kodi_watched, KODI_DARK) == (None, None)
+        assert removed_since(parse({"shows": [DARK_LISTED]}), unknown).count() == 0
+
+
+def test_an_id_less_entry_in_any_answer_of_a_full_pull_keeps_it_from_unmarking_anything():
+    before = parse({"movies": [{"status": "completed", "last_watched_at": T1,
+                                "movie": {"title": "Heat", "ids": {"simkl": 5, "imdb": "tt0113277"}}}],
+                    "shows": [DARK_LISTED]})
+    id_less = {"movies": [{"status": "completed", "last_watched_at": T1, "movie": {"title": "?"}}]}
+
+    for answers in ((id_less, {"shows": []}, {"anime": []}), ({"shows": []}, id_less, {"anime": []})):
+        now = merged(*answers)
+        assert now.anonymous and removed_since(before, now).count() == 0
+        assert snapshot(before, now).count() == before.count()
+    assert not merged({"shows": []}, {"anime": []}).anonymous
+
+
+# -- what a full sync remembers for the next one's unmarks -------------------------------------------
+
+HEAT = {"status": "completed", "last_watched_at": T1,
+        "movie": {"title": "Heat", "year": 1995, "ids": {"simkl": 5, "imdb": "tt0113277"}}}
+RONIN = {"status": "completed", "last_watched_at": T2,
+         "movie": {"title": "Ronin", "year": 1998, "ids": {"simkl": 6, "imdb": "tt0122690"}}}
+
+
+def test_every_show_is_checked_for_removals_past_one_listed_without_its_episodes():
+    before = parse({"shows": [DARK_LISTED], "anime": [AOT_PART_1]})
+    aot_first_only = dict(AOT_PART_1, seasons=[{"number": 1, "episodes": [AOT_PART_1["seasons"][0]["episodes"][0]]}])
+
+    gone = removed_since(before, parse({"shows": [DARK_DROPPED], "anime": [aot_first_only]}))
+
+    assert list(gone.shows) == ["simkl=1240000"] and gone.shows["simkl=1240000"].episodes == {(4, 2): T1}
+
+
+def test_the_snapshot_forgets_what_simkl_no_longer_has_so_it_is_unmarked_only_once():
+    before = parse({"movies": [HEAT, RONIN], "shows": [DARK_LISTED], "anime": [AOT_PART_1]})
+    dark_first_only = dict(DARK_LISTED, seasons=[{"number": 1, "episodes": [{"number": 1, "watched_at": T1}]}])
+    now = parse({"movies": [HEAT], "shows": [dark_first_only]})
+
+    kept = snapshot(before, now)
+
+    assert list(kept.movies) == ["simkl=5"] and list(kept.shows) == ["simkl=583436"]
+    assert kept.shows["simkl=583436"].episodes == {(1, 1): T1}
+    assert removed_since(kept, now).count() == 0  # the next full sync unmarks nothing more
+
+
+def test_the_snapshot_keeps_an_item_simkl_sent_unreadable_as_it_was_before():
+    before = parse({"movies": [HEAT, RONIN]})
+    now = parse({"movies": [dict(HEAT, last_watched_at="?"), RONIN]})
+
+    assert snapshot(before, now).movies == before.movies
+
+
+def test_with_an_id_less_entry_the_snapshot_keeps_all_it_had_and_takes_what_simkl_lists_now():
+    before = parse({"movies": [HEAT], "shows": [DARK_LISTED], "anime": [AOT_PART_1]})
+    dark_more = dict(DARK_LISTED, seasons=DARK_LISTED["seasons"] + [
+        {"number": 2, "episodes": [{"number": 1, "watched_at": T3}]}])
+    now = parse({"movies": [RONIN, {"status": "completed", "movie": {"title": "?"}}], "shows": [dark_more]})
+
+    kept = snapshot(before, now)
+
+    assert sorted(kept.movies) == ["simkl=5", "simkl=6"] and sorted(kept.shows) == ["simkl=1240000", "simkl=583436"]
+    assert kept.shows["simkl=583436"].episodes == {(1, 1): T1, (1, 2): T2, (2, 1): T3}
+    assert kept.shows["simkl=1240000"].episodes == before.shows["simkl=1240000"].episodes
