@@ -24,8 +24,9 @@ def kodi_time(watched_at: str) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(parse_time(watched_at)))
 
 
-def utc_of_kodi_time(lastplayed: str) -> str:
-    """Kodi's local lastplayed as Simkl's UTC watched_at; Simkl's "date unknown" when Kodi has none."""
+def utc_of_kodi_time(lastplayed: Optional[str]) -> str:
+    """Kodi's local lastplayed as Simkl's UTC watched_at; Simkl's "date unknown" when Kodi has none (empty,
+    missing or unreadable)."""
     try:
         return iso_utc(time.mktime(time.strptime(lastplayed, "%Y-%m-%d %H:%M:%S")))
     except (TypeError, ValueError, OverflowError):
@@ -56,7 +57,7 @@ class Planner:
             return Write("movie", kodi["movieid"], 0), None
         if playcount > 0 and keys:
             item = Movie(kodi.get("title") or "", clean_year(kodi.get("year")), clean_ids(kodi.get("uniqueid")))
-            return None, (item, utc_of_kodi_time(kodi.get("lastplayed") or ""))
+            return None, (item, utc_of_kodi_time(kodi.get("lastplayed")))
         return None, None
 
     def episode(self, kodi: dict, show: Optional[dict]) -> Tuple[Optional[Write], Optional[Tuple[Episode, str]]]:
@@ -82,7 +83,7 @@ class Planner:
             item = Episode(show.get("title") or "", int(number[0]), int(number[1]), clean_year(show.get("year")),
                            clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")),
                            tvdb_numbering=True)
-            return None, (item, utc_of_kodi_time(kodi.get("lastplayed") or ""))
+            return None, (item, utc_of_kodi_time(kodi.get("lastplayed")))
         return None, None
 
 
@@ -107,7 +108,7 @@ def removed_since(before: Watched, now: Watched) -> Watched:
 def snapshot(before: Watched, now: Watched) -> Watched:
     """What to remember of Simkl after a full sync, for the next one's removed_since: `now`, keeping from
     `before` what `now` could not tell (a show listed without its episodes, an item that could not be read)."""
-    kept = Watched(dict(now.movies), {})
+    kept = Watched(dict(now.movies))
     for key, show in now.shows.items():
         episodes = dict(before.shows[key].episodes) if not show.listed and key in before.shows else {}
         episodes.update(show.episodes)
