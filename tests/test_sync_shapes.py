@@ -327,11 +327,13 @@ def test_a_show_in_two_answers_keeps_the_episodes_of_both_and_is_known_only_if_b
         assert removed_since(parse({"shows": [DARK_LISTED]}), unknown).count() == 0
 
 
-def test_an_id_less_entry_in_any_answer_of_a_full_pull_keeps_it_from_unmarking_anything():
+@pytest.mark.parametrize("id_less", [
+    {"movies": [{"status": "completed", "last_watched_at": T1, "movie": {"title": "?"}}]},
+    {"shows": [dict(DARK_LISTED, show={"title": "?", "ids": {"slug": "x"}})]}])
+def test_an_id_less_entry_in_any_answer_of_a_full_pull_keeps_it_from_unmarking_anything(id_less):
     before = parse({"movies": [{"status": "completed", "last_watched_at": T1,
                                 "movie": {"title": "Heat", "ids": {"simkl": 5, "imdb": "tt0113277"}}}],
                     "shows": [DARK_LISTED]})
-    id_less = {"movies": [{"status": "completed", "last_watched_at": T1, "movie": {"title": "?"}}]}
 
     for answers in ((id_less, {"shows": []}, {"anime": []}), ({"shows": []}, id_less, {"anime": []})):
         now = merged(*answers)
