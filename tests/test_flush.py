@@ -401,7 +401,7 @@ def test_retrying_an_old_refused_change_never_undoes_a_newer_delivered_one(flush
     assert flusher.flush() == 1
     delivered = sorted(server.watched_keys)
 
-    outbox.retry_attention()  # "Retry all"
+    outbox.retry_attention([a.id for a in outbox.attention()])  # "Retry all"
     flusher.flush()
 
     assert sorted(server.watched_keys) == delivered
@@ -419,7 +419,7 @@ def test_a_refused_entry_is_never_sent_again_until_the_user_retries_it(flusher, 
     assert len(server.requests_to(HISTORY)) == 1
 
     server.refused_ids.clear()  # e.g. Simkl fixed its side
-    outbox.retry_attention()
+    outbox.retry_attention([a.id for a in outbox.attention()])
     assert flusher.flush() == 1
 
 

@@ -648,14 +648,19 @@ def test_refused_entries_keep_simkls_reason_until_the_user_retries_or_discards(b
     assert box.attention() == []
 
 
-def test_retry_and_discard_without_ids_apply_to_every_entry_that_needs_attention(box):
-    box.mark_not_found([box.add(movie(1))])
-    box.refuse([box.add(movie(2))], "x")
+def test_retry_and_discard_apply_only_to_the_ids_named_that_still_need_attention(box):
+    shown = [box.add(movie(1)), box.add(movie(2))]
+    box.mark_not_found(shown[:1])
+    box.refuse(shown[1:], "x")
+    later = box.add(movie(3))
+    box.refuse([later], "x")  # reached Needs attention after the user's list was read
+    sent = box.add(movie(4))
+    box.mark_sent([sent])
 
-    assert box.retry_attention() == 2
+    assert box.retry_attention(shown + [sent]) == 2
     box.refuse(ids(box.take_batch()), "y")
-    assert box.discard_attention() == 2
-    assert box.counts() == EMPTY
+    assert box.discard_attention(shown + [sent]) == 2
+    assert [a.id for a in box.attention()] == [later] and box.counts() == dict(EMPTY, sent=1, refused=1)
 
 
 def test_retry_drops_only_an_entry_that_a_newer_delivered_change_of_its_title_undid(box, clock):
@@ -670,7 +675,7 @@ def test_retry_drops_only_an_entry_that_a_newer_delivered_change_of_its_title_un
     box.mark_sent([box.add(movie(2)), box.add(movie(3))])
     box.add(movie(4))
 
-    assert box.retry_attention() == 3
+    assert box.retry_attention([unmark, undone, again, before]) == 3
     first = ids(box.take_batch())
     assert sorted(first + ids(box.take_batch(exclude=first))) == [unmark, again, before]
     assert box.attention() == [] and box.counts() == dict(EMPTY, pending=4, sent=3)
@@ -726,7 +731,7 @@ def test_a_pending_entry_that_failed_three_times_is_shown_as_stuck_and_the_user_
     box.defer([fresh], clock.now + HOUR, "network")
 
     assert [(a.id, a.state, a.reason) for a in box.attention()] == [(stuck, "pending", "server")]
-    assert box.retry_attention() == 1
+    assert box.retry_attention([stuck, fresh]) == 1
     assert ids(box.take_batch()) == [stuck]
     for _ in range(3):
         box.defer([stuck], clock.now + HOUR, "server")
@@ -782,7 +787,7 @@ def test_resolving_an_entry_that_is_no_longer_waiting_for_its_title_does_nothing
     assert box.resolved(entry_id, movie(1)) is True
 
     assert box.resolved(entry_id, movie(2)) is False
-    box.discard_attention()
+    box.discard_attention([entry_id])
     assert box.resolved(entry_id + 1, movie(2)) is False
     assert [e.item for e in box.take_batch()] == [movie(1)]
 

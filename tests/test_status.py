@@ -179,7 +179,7 @@ def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, s
         left = {a.label for a in outbox.attention()}
         assert (outbox.counts()["pending"], outbox.counts()["refused"]) == (2, 0)
     assert left == {"Home Video", "Stuck Film (2002)"}  # Bad Entry retried, Unknown Film discarded
-    assert ("yesno", "Simkl", "Discard 1 entries? They will never be sent to Simkl.") in kodi.dialogs
+    assert ("yesno", "Simkl", "Discard this entry? It will never be sent to Simkl.") in kodi.dialogs
     assert "Needs attention: 2" in window.screens[-2]["actions"]  # the view shows what is left
 
 
@@ -194,6 +194,57 @@ def test_discard_all_asks_first_and_drops_every_entry_that_needs_attention(kodi,
         assert outbox.attention() == []
         assert sum(outbox.counts().values()) == 0
     assert window.screens[-2]["actions"] == ["Sync now", "Close"]
+
+
+def refused_meanwhile(kodi, answer):
+    """A dialog's answer, given after another watch reached Needs attention while the dialog was open
+    (the service refused it meanwhile)."""
+    def meanwhile():
+        with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+            late = outbox.add(Movie("Late Film", 2003, {"imdb": "tt0000009"}), 1_700_000_000)
+            outbox.refuse([late], "400 wrong_parameter")
+        return answer
+    return meanwhile
+
+
+def test_discard_all_drops_only_the_entries_the_question_named_not_one_that_came_meanwhile(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    kodi.yesno_answers.append(refused_meanwhile(kodi, True))
+
+    run_status(kodi, "Needs attention: 4", selects=[1, -1])
+
+    assert ("yesno", "Simkl", "Discard 4 entries? They will never be sent to Simkl.") in kodi.dialogs
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert [(a.label, a.state) for a in outbox.attention()] == [("Late Film (2003)", "refused")]
+
+
+def test_with_more_entries_than_listed_discard_all_drops_the_listed_ones_and_says_so(kodi, simkl, monkeypatch):
+    from lib.scrobbler.ui import status
+    monkeypatch.setattr(status, "ATTENTION_LISTED", 3)
+    log_in(kodi, simkl)
+    ids = needs_attention_queue(kodi)
+    kodi.yesno_answers.append(True)
+
+    run_status(kodi, "Needs attention: 4", selects=[1, -1])
+
+    assert [d[1] for d in kodi.dialogs if d[0] == "select"] == [
+        "Needs attention: 4 (the newest 3 listed)", "Needs attention: 1"]
+    assert ("yesno", "Simkl", "Discard 3 entries? They will never be sent to Simkl.") in kodi.dialogs
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert [a.id for a in outbox.attention()] == [ids["unknown"]]  # the oldest, not listed
+
+
+def test_retry_all_retries_only_the_entries_the_list_showed(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+
+    run_status(kodi, "Needs attention: 4", selects=[refused_meanwhile(kodi, 0)])
+
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert [(a.label, a.state) for a in outbox.attention()] == [("Late Film (2003)", "refused")]
+        assert (outbox.counts()["pending"], outbox.counts()["unresolved"]) == (3, 1)
 
 
 def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(kodi, simkl):

@@ -44,6 +44,8 @@ DUE_NOW = 0.0
 STUCK_AFTER = 3  # failed tries after which a pending entry is shown to the user as stuck
 _NEEDS_USER = "(state IN (?, ?, ?) OR (state = ? AND attempts >= ?))"
 _NEEDS_USER_PARAMS = ATTENTION + (PENDING, STUCK_AFTER)
+# Ids bound in one statement: SQLite before 3.32 (which some Kodi platforms embed) allows 999 parameters.
+ID_CHUNK = 500
 
 _COLUMNS = ("id", "kind", "item", "item_key", "watched_at", "rewatch", "rewatch_id", "state",
             "attempts", "next_try", "last_error", "created", "updated", "detail")
@@ -118,6 +120,17 @@ def _label(state: str, data: dict) -> str:
     if state in (UNRESOLVED, UNIDENTIFIED):
         return data.get("title") or data.get("label") or "?"
     return media.from_dict(data).label()
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[Tuple[int, ...]]:
+    """The ids in tuples of at most ID_CHUNK: one statement never binds more than SQLite allows."""
+    ids = tuple(int(i) for i in ids)
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start:start + ID_CHUNK]
+
+
+def _marks(chunk: Tuple[int, ...]) -> str:
+    return ",".join("?" * len(chunk))
 
 
 class Outbox:
@@ -309,33 +322,38 @@ class Outbox:
             found.append(Attention(entry_id, state, label, watched_at, reason))
         return found
 
-    def retry_attention(self, ids: Optional[Iterable[int]] = None) -> int:
-        """The user's Retry: unidentified watches are looked up again, the others sent again. An entry
-        that a newer, delivered change of the same title undid (an unmark after a refused watch, a watch
-        after a refused unmark) is dropped instead: sent now, it would undo what the user did last."""
+    def attention_count(self) -> int:
+        """How many entries `attention` would list without a limit."""
+        return int(self._read_one("SELECT COUNT(*) FROM entries WHERE " + _NEEDS_USER, _NEEDS_USER_PARAMS)[0])
+
+    def retry_attention(self, ids: Iterable[int]) -> int:
+        """The user's Retry of these entries (those the user was shown; one that no longer needs the user
+        is left alone): unidentified watches are looked up again, the others sent again. An entry that a
+        newer, delivered change of the same title undid (an unmark after a refused watch, a watch after a
+        refused unmark) is dropped instead: sent now, it would undo what the user did last."""
         now = self._clock()
-        where, params = self._attention_filter(ids)
+        retried = 0
         with self._write() as conn:
-            conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
-                         " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
-                         " AND newer.kind != entries.kind AND newer.state = ?)", params + (SENT,))
-            return conn.execute(
-                "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
-                " last_error = NULL, updated = ? WHERE " + where,
-                (UNIDENTIFIED, UNRESOLVED, PENDING, DUE_NOW, now) + params).rowcount
+            for chunk in _chunks(ids):
+                where, params = _NEEDS_USER + " AND id IN (%s)" % _marks(chunk), _NEEDS_USER_PARAMS + chunk
+                conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
+                             " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
+                             " AND newer.kind != entries.kind AND newer.state = ?)", params + (SENT,))
+                retried += conn.execute(
+                    "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
+                    " last_error = NULL, updated = ? WHERE " + where,
+                    (UNIDENTIFIED, UNRESOLVED, PENDING, DUE_NOW, now) + params).rowcount
+        return retried
 
-    def discard_attention(self, ids: Optional[Iterable[int]] = None) -> int:
-        """The user's Discard: these entries are dropped for good."""
-        where, params = self._attention_filter(ids)
+    def discard_attention(self, ids: Iterable[int]) -> int:
+        """The user's Discard: these entries (those the user confirmed) are dropped for good, if they still
+        need the user."""
+        discarded = 0
         with self._write() as conn:
-            return conn.execute("DELETE FROM entries WHERE " + where, params).rowcount
-
-    @staticmethod
-    def _attention_filter(ids: Optional[Iterable[int]]):
-        if ids is None:
-            return _NEEDS_USER, _NEEDS_USER_PARAMS
-        ids = tuple(int(i) for i in ids)
-        return (_NEEDS_USER + " AND id IN (%s)" % ",".join("?" * len(ids)), _NEEDS_USER_PARAMS + ids)
+            for chunk in _chunks(ids):
+                discarded += conn.execute("DELETE FROM entries WHERE " + _NEEDS_USER + " AND id IN (%s)"
+                                          % _marks(chunk), _NEEDS_USER_PARAMS + chunk).rowcount
+        return discarded
 
     def defer(self, ids: Iterable[int], until: float, error: str, attempt: bool = True) -> None:
         """Leave the entries pending but not due before `until`, remembering why; `attempt` counts it as

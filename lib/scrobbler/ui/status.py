@@ -17,6 +17,7 @@ from . import status_model as model
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0
 RETRY_POLL = 0.25
+ATTENTION_LISTED = 500  # Needs attention lists the newest entries; Retry all and Discard all act on those
 
 
 def problem_text(code):
@@ -131,29 +132,36 @@ def end_session():
 
 
 def needs_attention(outbox):
-    """The entries only the user can move on: each can be retried or discarded, or all at once."""
+    """The entries only the user can move on: each can be retried or discarded, or all the list shows at
+    once (never one that came after the list was read)."""
     while True:
-        entries = outbox.attention()
+        entries = outbox.attention(limit=ATTENTION_LISTED)
         if not entries:
             return
-        heading = kodi.localize(32234, len(entries))
+        total = max(outbox.attention_count(), len(entries))
+        heading = kodi.localize(32234, total) if total == len(entries) else kodi.localize(32245, total, len(entries))
+        listed = [entry.id for entry in entries]
         rows = ["%s — %s" % (entry.label, reason_text(entry)) for entry in entries]
         choice = kodi.select_dialog(heading, [kodi.localize(32239), kodi.localize(32240)] + rows)
         if choice < 0:
             return
         if choice == 0:
-            outbox.retry_attention()
+            outbox.retry_attention(listed)
             request_flush()
             kodi.notify(kodi.localize(32218))
             return
         if choice == 1:
-            if kodi.yesno_dialog(kodi.localize(32243, len(entries))):
-                outbox.discard_attention()
+            if kodi.yesno_dialog(discard_question(len(listed))):
+                outbox.discard_attention(listed)
             continue
         entry = entries[choice - 2]
         what = kodi.select_dialog(entry.label, [kodi.localize(32241), kodi.localize(32242)])
         if what == 0:
             outbox.retry_attention([entry.id])
             request_flush()
-        elif what == 1 and kodi.yesno_dialog(kodi.localize(32243, 1)):
+        elif what == 1 and kodi.yesno_dialog(discard_question(1)):
             outbox.discard_attention([entry.id])
+
+
+def discard_question(count):
+    return kodi.localize(32244) if count == 1 else kodi.localize(32243, count)
