@@ -688,6 +688,30 @@ def test_retry_and_discard_with_an_empty_list_change_nothing(box):
     assert len(box.attention()) == 1
 
 
+def test_no_statement_binds_more_parameters_than_an_old_sqlite_allows(db, clock, sqlite_999):
+    with Outbox(db, clock=clock) as box:
+        assert box.add_many((movie(n), START) for n in range(2000)) == 2000
+        every = list(range(1, 2001))
+        other = sqlite3.connect(db)  # the limit holds: a statement with 1000 parameters fails
+        with pytest.raises(sqlite3.OperationalError, match="too many SQL variables"):
+            other.execute("SELECT 1 FROM entries WHERE id IN (%s)" % ",".join("?" * 1000), every[:1000])
+        other.close()
+
+        assert len(box.take_batch(limit=2000)) == 2000
+        assert box.next_due(exclude=every[:1999]) == 0.0 and box.next_due(exclude=every) is None
+        assert len(box.states(every)) == 2000
+        box.refuse(every, "x")
+        assert box.attention_count() == 2000
+        assert box.retry_attention(every[:1500]) == 1500
+        box.refuse(every, "x")
+        assert box.discard_attention(every[:1500]) == 1500
+        assert box.counts() == dict(EMPTY, refused=500)
+        session = tuple("pending:%d" % n for n in range(1500)) + ("77",)
+        box.add(episode(1), rewatch=True, rewatch_id="77")
+        assert box.resolved(box.add_unresolved(REPORT, START), episode(1), rewatch=True, rewatch_id="77",
+                            session_ids=session) is False  # a repeat within the session
+
+
 # --- clocks and the 0.1 queue --------------------------------------------------------------------
 
 def test_a_wait_written_before_the_clock_went_back_a_day_is_due_at_once(db, clock):

@@ -89,9 +89,9 @@ def test_retry_now_is_not_offered_with_nothing_waiting(kodi, simkl):
     assert "Nothing is waiting to be sent." in window.screens[0]["info"]
 
 
-def retry_with_the_service(kodi, simkl):
+def retry_with_the_service(kodi, clock=None):
     """Retry now in the view while the real service runs; returns the window once the outcome was told."""
-    runner = RunningService(kodi, Clock(time.time())).start()  # the queue's times are the real clock's
+    runner = RunningService(kodi, clock or Clock(time.time())).start()  # by default the queue's times are real
     try:
         # the user waits in the view until the outcome is told
         window = run_status(kodi, "Retry now", lambda window: window.controller.finish())
@@ -104,7 +104,7 @@ def retry_with_the_service(kodi, simkl):
 def test_retry_now_sends_what_waits_and_tells_how_many_were_sent(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
-    window = retry_with_the_service(kodi, simkl)
+    window = retry_with_the_service(kodi)
     assert ("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE}) in kodi.jsonrpc_calls
     assert ("Simkl", "Sent to Simkl: 1") in [n[:2] for n in kodi.notifications]
     assert [w.key for w in simkl.watches] == ["movie:imdb=tt1160419"]
@@ -116,11 +116,30 @@ def test_a_retry_that_fails_again_says_why(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
     simkl.fail("/sync/history", 503, times=1000)
-    retry_with_the_service(kodi, simkl)
+    retry_with_the_service(kodi)
     assert ("Simkl", "Still failing: Simkl had a problem answering. The add-on tries again by itself.") in \
         [n[:2] for n in kodi.notifications]
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.counts()["pending"] == 1
+
+
+def test_retry_now_with_100000_watches_waiting_tells_what_came_of_it(kodi, server, clock, sqlite_999):
+    """A first import queued 100,000 watches; SQLite binds at most 999 parameters in one statement. The
+    service and the fake Simkl share virtual time (Simkl's one POST a second holds on it)."""
+    log_in(kodi, server)
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        imported = ((Movie("Import %d" % n, 2000, {"imdb": "tt%07d" % n}), 1_700_000_000) for n in range(1, 100_001))
+        assert outbox.add_many(imported) == 100_000
+        outbox.defer(range(1, 100_001), clock.now + 3600, "server", attempt=False)  # nothing due until the retry
+    server.breaking_ids.add("imdb=tt0000150")  # the second batch breaks the server
+
+    window = retry_with_the_service(kodi, clock)
+
+    assert len(server.watches) == 100
+    assert ("Simkl", "Sent 100; still failing: Simkl had a problem answering. The add-on tries again by itself.") \
+        in [n[:2] for n in kodi.notifications]
+    assert "Retry now: sent 100, needs attention 0, failing: server" in kodi.log_text()
+    assert "Waiting to be sent: 99900   ·   Sent: 100" in window.screens[-2]["info"]
 
 
 def test_no_answer_in_time_is_told_too(kodi, simkl, monkeypatch):

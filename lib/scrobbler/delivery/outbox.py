@@ -419,10 +419,12 @@ class Outbox:
                 waiting.add(key)
         if not chosen:
             return []
+        found = {}
         with self._lock:
-            found = {row[0]: row for row in self._conn.execute(
-                "SELECT id, kind, item, watched_at, rewatch, rewatch_id, attempts FROM entries WHERE id IN (%s)"
-                % ",".join("?" * len(chosen)), chosen)}
+            for chunk in _chunks(chosen):
+                found.update((row[0], row) for row in self._conn.execute(
+                    "SELECT id, kind, item, watched_at, rewatch, rewatch_id, attempts FROM entries WHERE id IN (%s)"
+                    % _marks(chunk), chunk))
         return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6])
                 for row in (found[entry_id] for entry_id in chosen if entry_id in found)]
 
@@ -457,11 +459,12 @@ class Outbox:
 
     def next_due(self, exclude: Iterable[int] = ()) -> Optional[float]:
         """When the next pending entry is due, leaving out `exclude` (held entries)."""
-        excluded = tuple(int(i) for i in exclude)
-        sql = "SELECT MIN(next_try) FROM entries WHERE state = ?"
-        if excluded:
-            sql += " AND id NOT IN (%s)" % ",".join("?" * len(excluded))
-        return self._read_one(sql, (PENDING,) + excluded)[0]
+        excluded = set(int(i) for i in exclude)
+        # The earliest len(excluded) + 1 entries hold one that is not excluded, if there is one.
+        with self._lock:
+            rows = self._conn.execute("SELECT id, next_try FROM entries WHERE state = ? ORDER BY next_try LIMIT ?",
+                                      (PENDING, len(excluded) + 1)).fetchall()
+        return next((next_try for entry_id, next_try in rows if entry_id not in excluded), None)
 
     def next_unresolved_due(self) -> Optional[float]:
         return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ?", (UNRESOLVED,))[0]
@@ -496,12 +499,18 @@ class Outbox:
 
     def states(self, ids: Iterable[int]) -> Dict[int, Tuple[str, int, Optional[str]]]:
         """{id: (state, attempts, last error)} of these entries; an id no longer queued is left out."""
-        ids = tuple(int(i) for i in ids)
-        if not ids:
-            return {}
+        found = {}
         with self._lock:
-            rows = self._conn.execute("SELECT id, state, attempts, last_error FROM entries WHERE id IN (%s)"
-                                      % ",".join("?" * len(ids)), ids).fetchall()
+            for chunk in _chunks(ids):
+                found.update((row[0], (row[1], row[2], row[3])) for row in self._conn.execute(
+                    "SELECT id, state, attempts, last_error FROM entries WHERE id IN (%s)" % _marks(chunk), chunk))
+        return found
+
+    def waiting_states(self) -> Dict[int, Tuple[str, int, Optional[str]]]:
+        """{id: (state, attempts, last error)} of every entry on its way (pending, or its title being looked up)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, state, attempts, last_error FROM entries WHERE state IN (?, ?)",
+                                      (PENDING, UNRESOLVED)).fetchall()
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     # --- internals -----------------------------------------------------------------------
@@ -514,12 +523,13 @@ class Outbox:
         moment = parse_time(stamp)
         sql = "SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND watched_at > ? AND watched_at < ?"
         params = (key, iso_utc(moment - DEDUPE_SECONDS), iso_utc(moment + DEDUPE_SECONDS))
-        if session_ids is not None:
-            sql += " AND rewatch = 1 AND rewatch_id IN (%s)" % (",".join("?" * len(session_ids)) or "NULL")
-            params += tuple(session_ids)
+        if session_ids is None:
+            # a rewatch the user asked for makes no ordinary watch a repeat
+            previous = conn.execute(sql + " AND rewatch = 0", params).fetchone()[0]
         else:
-            sql += " AND rewatch = 0"  # a rewatch the user asked for makes no ordinary watch a repeat
-        previous = conn.execute(sql, params).fetchone()[0]
+            sql += " AND rewatch = 1 AND rewatch_id = ?"
+            found = [conn.execute(sql, params + (session_id,)).fetchone()[0] for session_id in session_ids]
+            previous = max((entry_id for entry_id in found if entry_id is not None), default=None)
         if previous is None:
             return False
         removed = conn.execute("SELECT 1 FROM entries WHERE item_key = ? AND kind = 'remove' AND id > ? LIMIT 1",

@@ -61,7 +61,7 @@ def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Sn
                     account_type=login.get("account_type") or "free", counts=counts,
                     waiting=tuple(outbox.waiting_entries(WAITING_SHOWN)), next_due=min(dues) if dues else None,
                     deferral=outbox.last_deferral(), sessions=tuple(sessions),
-                    attention_count=len(outbox.attention(limit=1_000_000)))
+                    attention_count=outbox.attention_count())
 
 
 @dataclass(frozen=True)
@@ -173,9 +173,7 @@ class Outcome:
 
 def before_retry(outbox: Outbox) -> Dict[int, Tuple[str, int]]:
     """{id: (state, attempts)} of every waiting entry, taken just before Retry now."""
-    waiting = outbox.waiting_entries(limit=1_000_000)
-    states = outbox.states(entry.id for entry in waiting)
-    return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in states.items()}
+    return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in outbox.waiting_states().items()}
 
 
 def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int, Optional[str]]]) -> Optional[Outcome]:
