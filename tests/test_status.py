@@ -142,6 +142,26 @@ def test_retry_now_with_100000_watches_waiting_tells_what_came_of_it(kodi, serve
     assert "Waiting to be sent: 99900   ·   Sent: 100" in window.screens[-2]["info"]
 
 
+def test_when_the_wait_for_retry_now_runs_out_what_was_sent_so_far_is_told(kodi, simkl, monkeypatch):
+    from lib.scrobbler.ui import status
+    log_in(kodi, simkl)
+    path = os.path.join(kodi.profile_dir, config.OUTBOX_FILE)
+    with Outbox(path) as outbox:
+        imported = ((Movie("Import %d" % n, 2000, {"imdb": "tt%07d" % n}), 1_700_000_000) for n in range(1, 100_001))
+        assert outbox.add_many(imported) == 100_000
+    monkeypatch.setattr(status, "RETRY_WAIT", 1.0)  # Simkl takes 100 a second: 100,000 outlast any wait
+
+    def service_sends_three_batches(window):
+        with Outbox(path) as outbox:
+            outbox.mark_sent(range(1, 301))
+        window.controller.finish()
+    run_status(kodi, "Retry now", service_sends_three_batches)
+
+    assert ("Simkl", "Sent to Simkl so far: 300   ·   The add-on sends the rest by itself.") in \
+        [n[:2] for n in kodi.notifications]
+    assert "Retry now: sent 300 so far, needs attention 0, 99700 still on their way after 1 s" in kodi.log_text()
+
+
 def test_no_answer_in_time_is_told_too(kodi, simkl, monkeypatch):
     from lib.scrobbler.ui import status
     log_in(kodi, simkl)

@@ -140,6 +140,21 @@ def test_outcome_counts_sent_and_needs_attention_once_nothing_waits(outbox):
     assert status_model.outcome(before, outbox.states(before)) == status_model.Outcome(1, 1, None)
 
 
+def test_when_the_wait_runs_out_with_100000_waiting_the_outcome_tells_what_was_sent_so_far(kodi, outbox):
+    imported = ((movie(n), NOW - 86400) for n in range(1, 100_001))
+    assert outbox.add_many(imported) == 100_000
+    before = status_model.before_retry(outbox)
+    outbox.retry_now()
+    outbox.mark_sent(range(1, 301))  # the sender got three batches through before the wait ran out
+    assert status_model.outcome(before, outbox.states(before)) is None  # still under way
+
+    result = status_model.outcome(before, outbox.states(before), waited_out=True)
+
+    assert result == status_model.Outcome(300, 0, None, under_way=99_700)
+    assert status_model.outcome_text(result, kodi_api.localize) == \
+        "Sent to Simkl so far: 300   ·   The add-on sends the rest by itself."
+
+
 def test_outcome_texts(kodi):
     text = kodi_api.localize
     assert status_model.outcome_text(status_model.Outcome(3, 0, None), text) == "Sent to Simkl: 3"

@@ -36,13 +36,16 @@ def reason_text(entry):
 
 
 def await_outcome(outbox, before, clock=time.monotonic, wait=kodi.sleep, timeout=None):
-    """What Retry now came to (status_model.Outcome), or None when the service did not finish in time."""
+    """What Retry now came to (status_model.Outcome): what came of it so far when the service did not finish
+    in time; None when Kodi quits first."""
     deadline = clock() + (RETRY_WAIT if timeout is None else timeout)
-    while True:
-        result = model.outcome(before, outbox.states(before))
-        if result is not None or clock() >= deadline or kodi.abort_requested():
+    while not kodi.abort_requested():
+        waited_out = clock() >= deadline
+        result = model.outcome(before, outbox.states(before), waited_out)
+        if result is not None:
             return result
         wait(RETRY_POLL)
+    return None
 
 
 class Controller:
@@ -92,14 +95,17 @@ class Controller:
 
     def _tell_outcome(self, before, window):
         result = await_outcome(self.outbox, before)
-        if kodi.abort_requested():
+        if result is None or kodi.abort_requested():
             return  # Kodi is quitting: nothing to tell
         self.refresh(window)
-        failed = result is None or result.failing is not None
+        failed = result.failing is not None or (result.under_way and not result.sent)
         kodi.notify(model.outcome_text(result, kodi.localize), icon=kodi.WARNING if failed else kodi.INFO)
-        kodi.log("Retry now: %s" % ("no outcome within %.0f s" % RETRY_WAIT if result is None else
-                                    "sent %d, needs attention %d, failing: %s"
-                                    % (result.sent, result.attention, result.failing or "none")))
+        if result.under_way:
+            kodi.log("Retry now: sent %d so far, needs attention %d, %d still on their way after %.0f s"
+                     % (result.sent, result.attention, result.under_way, RETRY_WAIT))
+        else:
+            kodi.log("Retry now: sent %d, needs attention %d, failing: %s"
+                     % (result.sent, result.attention, result.failing or "none"))
 
     def finish(self):
         """The window closed: an outcome still awaited is told before the script ends."""

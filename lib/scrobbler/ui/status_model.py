@@ -169,6 +169,7 @@ class Outcome:
     sent: int
     attention: int  # moved to Needs attention (Simkl does not know it, refused it, no title found)
     failing: Optional[str]  # the error code of a try that failed again; None when none failed
+    under_way: int = 0  # still on their way when the wait for the outcome ran out (a big queue outlasts it)
 
 
 def before_retry(outbox: Outbox) -> Dict[int, Tuple[str, int]]:
@@ -176,13 +177,15 @@ def before_retry(outbox: Outbox) -> Dict[int, Tuple[str, int]]:
     return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in outbox.waiting_states().items()}
 
 
-def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int, Optional[str]]]) -> Optional[Outcome]:
-    """What Retry now came to, from the entries' states before it and now; None while it is still under way.
+def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int, Optional[str]]],
+            waited_out: bool = False) -> Optional[Outcome]:
+    """What Retry now came to, from the entries' states before it and now; None while it is still under way,
+    unless the wait for it ran out (`waited_out`): then what came of it so far, with how many are under way.
 
     It is over when one entry failed again (the sender stops at a failure) or no entry is waiting any more.
     """
-    sent = attention = 0
-    failing, under_way = None, False
+    sent = attention = under_way = 0
+    failing = None
     for entry_id, (state_before, attempts_before) in before.items():
         state, attempts, error = after.get(entry_id, ("gone", 0, None))
         if state == SENT:
@@ -194,19 +197,24 @@ def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int,
             if tried and error:
                 failing = failing or error
             else:
-                under_way = True
-    if failing is None and under_way:
-        return None
-    return Outcome(sent, attention, failing)
+                under_way += 1
+    if failing is not None or not under_way:
+        return Outcome(sent, attention, failing)
+    return Outcome(sent, attention, None, under_way) if waited_out else None
 
 
 def outcome_text(result: Optional[Outcome], text: Text) -> str:
     """The notification after Retry now; `result` None: no answer within the wait."""
-    if result is None:
+    if result is None or (result.under_way and not result.sent and not result.attention):
         return text(32653)
     if result.failing is not None:
         problem = problem_text(result.failing, text)
         return text(32652, result.sent, problem) if result.sent else text(32238, problem)
+    if result.under_way:
+        parts = [text(32674, result.sent)] if result.sent else []
+        if result.attention:
+            parts.append(text(32234, result.attention))
+        return "   ·   ".join(parts + [text(32675)])
     if not result.sent and not result.attention:
         return text(32654)  # it was all sent before the retry
     parts = [text(32651, result.sent)]
