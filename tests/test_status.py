@@ -56,6 +56,16 @@ def test_the_view_is_the_addons_own_window_with_information_apart_from_actions(k
     assert first["actions"] == ["Retry now", "Needs attention: 1", "Sync now", "Close"]
 
 
+def test_a_watch_imported_without_a_date_shows_date_unknown_and_never_1970(kodi, simkl):
+    from lib.scrobbler.sync.plan import utc_of_kodi_time
+    log_in(kodi, simkl)
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        outbox.add_many([(Movie("Heat", 1995, {"imdb": "tt0113277"}), utc_of_kodi_time(""))])
+    window = run_status(kodi)
+    assert "Heat (1995) — watched, date unknown" in window.screens[0]["info"]
+    assert not [line for line in window.screens[0]["info"] if "1970" in line]
+
+
 def test_close_closes_the_view(kodi, simkl):
     log_in(kodi, simkl)
     window = run_status(kodi, "Close")

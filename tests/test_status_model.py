@@ -69,6 +69,15 @@ def test_waiting_titles_are_listed_with_their_watch_time_the_first_few_then_a_co
     assert shown.action_names() == (RETRY, SYNC, CLOSE)
 
 
+def test_a_watch_imported_without_a_date_is_listed_as_date_unknown_never_1970(kodi, outbox):
+    from lib.scrobbler.sync.plan import utc_of_kodi_time
+    # The sync's import queues an item Kodi has no last-played time for with Simkl's placeholder.
+    outbox.add_many([(movie(1), utc_of_kodi_time("")), (movie(2), NOW - 60)])
+    shown = view(kodi, outbox)
+    assert shown.waiting.split("[CR]") == ["Movie 1 (2001) — watched, date unknown",
+                                           "Movie 2 (2002) — watched %s" % hhmm(NOW - 60)]
+
+
 def test_after_a_failure_the_next_try_tells_when_and_why_and_the_problem_is_given_in_full(kodi, outbox):
     first, second = outbox.add(movie(1), NOW - 120), outbox.add(movie(2), NOW - 60)
     outbox.defer([first, second], NOW + 540, ERR_NETWORK)

@@ -9,7 +9,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from ..delivery.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_SESSION, ERR_UNEXPECTED
 from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Outbox, Waiting
-from ..times import parse_time
+from ..times import UNKNOWN_TIME, parse_time
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
 WAITING_STATES = (PENDING, UNRESOLVED)
@@ -112,11 +112,20 @@ def _counts(snapshot: Snapshot, text: Text) -> str:
 
 
 def _waiting(snapshot: Snapshot, text: Text, when: Callable[[float], str]) -> str:
-    lines = [text(32655, entry.label, when(parse_time(entry.watched_at))) for entry in snapshot.waiting]
+    lines = [watched_line(entry.label, entry.watched_at, text, when) for entry in snapshot.waiting]
     more = snapshot.waiting_count - len(snapshot.waiting)
     if more > 0:
         lines.append(text(32656, more))
     return "[CR]".join(lines)
+
+
+def watched_line(label: str, watched_at: str, text: Text, when: Callable[[float], str]) -> str:
+    """A title with the time it was watched; Simkl's "date unknown" placeholder (a watch the sync imported
+    without a date) is said so, never shown as a day in 1970."""
+    moment = parse_time(watched_at)
+    if moment <= parse_time(UNKNOWN_TIME):
+        return text(32676, label)
+    return text(32655, label, when(moment))
 
 
 def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> Tuple[str, str]:
