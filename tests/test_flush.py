@@ -127,6 +127,28 @@ def test_episodes_are_grouped_into_shows_seasons_and_episodes_each_with_its_watc
         "show:imdb=tt9900002:S1E7"]
 
 
+@pytest.mark.parametrize("addon_first", [False, True])
+def test_one_show_from_two_sources_in_one_batch_keeps_each_entrys_own_tvdb_season_flag(flusher, outbox, server,
+                                                                                         addon_first):
+    ids = {"tvdb": 424536, "tmdb": 209867}
+    # Kodi's library numbers the TVDB way: sent with the flag. An add-on's episode is not.
+    library = Episode("Frieren", 1, 19, 2023, dict(ids), "Well-Laid Plans", {}, tvdb_numbering=True)
+    addon = Episode("Frieren", 2, 3, 2023, dict(ids), "", {})
+    queued = [(library, START - 120), (addon, START - 60)]
+    for item, watched_at in reversed(queued) if addon_first else queued:
+        outbox.add(item, watched_at=watched_at)
+
+    assert flusher.flush() == 2
+
+    (request,) = server.requests_to(HISTORY)
+    flagged = {"title": "Frieren", "year": 2023, "ids": ids, "use_tvdb_anime_seasons": True,
+               "seasons": [{"number": 1, "episodes": [{"number": 19, "watched_at": "2026-05-14T19:58:00Z"}]}]}
+    plain = {"title": "Frieren", "year": 2023, "ids": ids,
+             "seasons": [{"number": 2, "episodes": [{"number": 3, "watched_at": "2026-05-14T19:59:00Z"}]}]}
+    assert request.json == {"shows": [plain, flagged] if addon_first else [flagged, plain]}
+    assert server.violations == []
+
+
 def test_movies_and_episodes_queued_together_travel_in_one_body(flusher, outbox, server):
     outbox.add(movie(1))
     outbox.add(episode(3, 4))

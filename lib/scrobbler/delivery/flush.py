@@ -1,4 +1,5 @@
 """Sends outbox batches to Simkl's /sync/history (and /remove) and reads added / not_found."""
+import json
 import random
 import time
 from dataclasses import replace
@@ -47,7 +48,10 @@ def build_body(entries: List[Entry]) -> dict:
             _rewatch_fields(movie, entry)
             movies.append(movie)
         elif isinstance(item, Episode):
-            show = shows.setdefault(item.show_key(), dict(show_reference(item), seasons=[]))
+            # Episodes share a show object only with the same reference: a library episode (TVDB numbers,
+            # use_tvdb_anime_seasons) and an add-on's episode of the same show each keep their own.
+            reference = show_reference(item)
+            show = shows.setdefault(json.dumps(reference, sort_keys=True), dict(reference, seasons=[]))
             _rewatch_fields(show, entry)
             season = next((s for s in show["seasons"] if s["number"] == item.season), None)
             if season is None:
