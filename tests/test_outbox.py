@@ -1,4 +1,5 @@
 """The outbox through a real sqlite file: durability, 48-hour dedupe, batches, retries, corruption."""
+import json
 import os
 import sqlite3
 import threading
@@ -13,6 +14,15 @@ HOUR = 3600.0
 START = 1778788800.0  # 2026-05-14T20:00:00Z
 
 EMPTY = {"unresolved": 0, "pending": 0, "sent": 0, "unidentified": 0, "not_found": 0, "refused": 0}
+# The queue file as 0.3.3 writes it (schema version 2): what earlier versions check when they open it.
+OUTBOX_V2_SCHEMA = """
+    CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, item TEXT NOT NULL,
+        item_key TEXT NOT NULL, watched_at TEXT NOT NULL, rewatch INTEGER NOT NULL DEFAULT 0, rewatch_id TEXT,
+        state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL,
+        last_error TEXT, created REAL NOT NULL, updated REAL NOT NULL, detail TEXT);
+    CREATE INDEX entries_due ON entries (state, next_try);
+    CREATE INDEX entries_key ON entries (item_key, kind);
+    PRAGMA user_version = 2;"""
 
 
 class Clock:
@@ -1005,7 +1015,7 @@ def test_the_wal_of_a_file_that_is_not_ours_goes_aside_with_it_and_is_not_replay
     moved.close()
     fresh = sqlite3.connect(path)
     assert [row[0] for row in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == [
-        "entries", "sqlite_sequence"]
+        "entries", "sqlite_sequence", "parts"]
     fresh.close()
 
 
@@ -1017,6 +1027,74 @@ def test_waiting_for_something_else_is_not_a_failed_try(box, clock):
     clock.now += 20
     (taken,) = box.take_batch()
     assert taken.attempts == 0 and box.attention() == []
+
+
+# --- parts: a batch that keeps failing travels in smaller parts ----------------------------------------
+
+def test_a_part_size_holds_across_a_restart_and_counts_the_tries_at_that_size(db, clock):
+    outbox = Outbox(db, clock=clock)
+    batch = [outbox.add(movie(n)) for n in range(1, 6)]
+    for _ in range(3):
+        outbox.defer(batch, clock.now, "server")
+    outbox.defer(batch, clock.now, "server", part_size=3)  # the fourth try failed: parts of 3 from now on
+    outbox.close()
+
+    with Outbox(db, clock=clock) as reopened:
+        first = reopened.take_batch()
+        assert [(e.id, e.attempts, e.part_size, e.tries_at_size) for e in first] == [
+            (entry_id, 4, 3, 0) for entry_id in batch[:3]]
+        reopened.defer(ids(first), clock.now, "server")
+        assert [(e.id, e.tries_at_size) for e in reopened.take_batch()] == [(batch[3], 0), (batch[4], 0)]
+
+
+def test_a_retry_in_needs_attention_sends_the_entries_in_whole_batches_again(box, clock):
+    batch = [box.add(movie(n)) for n in range(1, 5)]
+    for _ in range(2):
+        box.defer(batch, clock.now, "server")
+    box.defer(batch, clock.now, "server", part_size=1)
+
+    assert box.retry_attention(batch) == 4
+
+    assert [(e.attempts, e.part_size) for e in box.take_batch()] == [(0, None)] * 4
+
+
+def test_a_part_an_older_version_outlived_is_ignored_and_prune_drops_parts_of_entries_gone(box, db, clock):
+    stale, sent = box.add(movie(1)), box.add(movie(2))
+    for _ in range(3):
+        box.defer([stale, sent], clock.now, "server")
+    box.defer([stale, sent], clock.now, "server", part_size=1)
+    box.mark_sent([sent])
+    other = sqlite3.connect(db)  # 0.3.3's Retry knows no parts: it only sets the tries back to 0
+    other.execute("UPDATE entries SET attempts = 0 WHERE id = ?", (stale,))
+    other.commit()
+
+    assert [(e.id, e.part_size, e.tries_at_size) for e in box.take_batch()] == [(stale, None, 0)]
+    box.prune()
+    assert other.execute("SELECT id FROM parts").fetchall() == [(stale,)]
+    other.close()
+
+
+def test_the_parts_table_leaves_the_entries_as_earlier_versions_read_them(tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    old = sqlite3.connect(path)  # a queue 0.3.3 wrote: no parts table
+    old.executescript(OUTBOX_V2_SCHEMA)
+    old.execute("INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
+                " VALUES ('add', ?, 'movie:imdb=tt0000001', '2026-05-14T19:00:00Z', 0, 0, 0)",
+                (json.dumps(movie(1).to_dict()),))
+    old.commit()
+    old.close()
+
+    with Outbox(path, clock=clock) as outbox:
+        (entry,) = outbox.take_batch()
+        outbox.defer([entry.id], clock.now, "server", part_size=1)
+
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # what 0.3.3 checks, with the columns below
+    assert [row[1] for row in conn.execute("PRAGMA table_info(entries)")] == [
+        "id", "kind", "item", "item_key", "watched_at", "rewatch", "rewatch_id", "state", "attempts", "next_try",
+        "last_error", "created", "updated", "detail"]
+    assert conn.execute("SELECT id, size, since FROM parts").fetchall() == [(entry.id, 1, 1)]
+    conn.close()
 
 
 # --- live scrobbles: Simkl wrote the watch itself ---------------------------------------------------

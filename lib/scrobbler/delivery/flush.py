@@ -25,7 +25,7 @@ ERR_CONFIG = "not_configured"
 ERR_UNEXPECTED = "unexpected_answer"
 ERR_SESSION = "waiting_for_session"
 
-SPLIT_AFTER = 3  # failed attempts after which a batch is sent in smaller parts
+SPLIT_AFTER = 3  # failed tries of a batch (or a part) after which it is sent in halves
 CONTENT_REFUSALS = (400, 404, 409, 422)  # with Simkl's JSON error: about what the request said
 
 
@@ -90,7 +90,8 @@ class Flusher:
     but not one Simkl asked for: a request during a 412 block makes the block grow.
     A batch Simkl refuses for its content (400/422 with Simkl's error code) is halved until the
     entries it refuses stand alone; only those are kept as refused. A batch that keeps failing
-    with 5xx is sent in ever smaller parts, so one entry that breaks the server holds up no other.
+    with 5xx is sent in halves after its third try, each half halved again after its own three tries
+    down to single entries, so one entry that breaks the server holds up no other for long.
     Answers that say nothing about the content (a redirect, 403, 405, 408, an HTML page, a 2xx
     without the expected JSON) keep the batch for a later try.
     `allow_rewatch` is sent only for entries the user queued as rewatches, which travel in batches
@@ -154,9 +155,6 @@ class Flusher:
                 batch = self.outbox.take_batch(BATCH_SIZE, exclude=set(self._unrecorded) | held)
             if not batch:
                 break
-            if batch[0].attempts >= SPLIT_AFTER:
-                # Failing again and again: maybe for one entry in it. Smaller parts let the others through.
-                batch = batch[:max(1, BATCH_SIZE >> (batch[0].attempts - SPLIT_AFTER + 1))]
             ok, sent = self._send(batch)
             done += sent
             if not ok:
@@ -275,7 +273,10 @@ class Flusher:
 
     def _retry_later(self, batch, code, why, retry_after=None) -> Tuple[bool, int]:
         wait = retry_after if retry_after is not None else backoff(batch[0].attempts, self._rng)
-        self.outbox.defer([entry.id for entry in batch], self._hold(wait, by_simkl=False), code)
+        # Failing again and again: maybe for one entry in it. After its third try the batch goes in halves
+        # of its own size, each halved again after its own three tries, so the others get through.
+        halves = (len(batch) + 1) // 2 if batch[0].tries_at_size + 1 >= SPLIT_AFTER and len(batch) > 1 else None
+        self.outbox.defer([entry.id for entry in batch], self._hold(wait, by_simkl=False), code, part_size=halves)
         self._log("sending %d entries failed (%s): next try in %.0f s" % (len(batch), why, wait))
         self._on_problem(code)
         return False, 0

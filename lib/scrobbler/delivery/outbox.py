@@ -9,7 +9,8 @@ An entry's life: unresolved (what Kodi reported; ids not known yet) -> pending (
 -> sent. Or it needs the user's attention: unidentified (no title could be found), not_found
 (Simkl does not know the title) or refused (Simkl refused the entry, with its reason); from there
 only the user's Retry or Discard moves it. Nothing leaves without Simkl's acknowledgement or the
-user's decision.
+user's decision. A pending entry whose batch failed again and again may travel in a smaller part
+(the parts table; the sender decides its size).
 
 Times: watched_at is the wall-clock moment of the watch; created, updated and next_try follow the
 clock the outbox is given, which the service makes steady (wall time at start plus monotonic time
@@ -69,6 +70,11 @@ CREATE TABLE entries (
 CREATE INDEX entries_due ON entries (state, next_try);
 CREATE INDEX entries_key ON entries (item_key, kind);
 """
+# A pending entry whose batch failed again and again travels in a smaller part: at most `size` entries,
+# since it had `since` failed tries (a Retry in Needs attention, which counts from 0 again, ends that).
+# A table of its own, beside the entries: the add-on's earlier versions still open the file.
+_PARTS = "CREATE TABLE IF NOT EXISTS parts (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, since INTEGER NOT NULL)"
+_PART_OF = "LEFT JOIN parts ON parts.id = entries.id AND parts.since <= entries.attempts"
 
 
 @dataclass
@@ -80,6 +86,12 @@ class Entry:
     rewatch: bool
     rewatch_id: Optional[str]
     attempts: int
+    part_size: Optional[int] = None  # the most entries it travels with now (see defer); None: a whole batch
+    part_tries: Optional[int] = None  # failed tries in parts of that size; None: `attempts`
+
+    @property
+    def tries_at_size(self) -> int:
+        return self.attempts if self.part_tries is None else self.part_tries
 
 
 @dataclass
@@ -343,6 +355,7 @@ class Outbox:
                     "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
                     " last_error = NULL, updated = ? WHERE " + where,
                     (UNIDENTIFIED, UNRESOLVED, PENDING, DUE_NOW, now) + params).rowcount
+                conn.execute("DELETE FROM parts WHERE id IN (%s)" % _marks(chunk), chunk)  # whole batches again
         return retried
 
     def discard_attention(self, ids: Iterable[int]) -> int:
@@ -355,15 +368,23 @@ class Outbox:
                                           % _marks(chunk), _NEEDS_USER_PARAMS + chunk).rowcount
         return discarded
 
-    def defer(self, ids: Iterable[int], until: float, error: str, attempt: bool = True) -> None:
+    def defer(self, ids: Iterable[int], until: float, error: str, attempt: bool = True,
+              part_size: Optional[int] = None) -> None:
         """Leave the entries pending but not due before `until`, remembering why; `attempt` counts it as
-        a failed try (waiting for something else, e.g. a rewatch session's start, is none)."""
+        a failed try (waiting for something else, e.g. a rewatch session's start, is none). `part_size`:
+        from now on they travel in parts of at most that many entries (take_batch), and their tries at
+        that size count from here."""
+        ids = [int(entry_id) for entry_id in ids]
         now = self._clock()
         with self._write() as conn:
             conn.executemany(
                 "UPDATE entries SET attempts = attempts + ?, next_try = ?, last_error = ?, updated = ?"
                 " WHERE id = ? AND state = 'pending'",
                 [(int(bool(attempt)), until, error, now, entry_id) for entry_id in ids])
+            if part_size is not None:
+                conn.executemany("INSERT OR REPLACE INTO parts (id, size, since) SELECT id, ?, attempts FROM entries"
+                                 " WHERE id = ? AND state = 'pending'",
+                                 [(max(1, int(part_size)), entry_id) for entry_id in ids])
 
     def retry_now(self) -> None:
         with self._write() as conn:
@@ -374,6 +395,7 @@ class Outbox:
         """Delete entries sent more than `older_than_days` ago, except items added in the last 48 hours."""
         now = self._clock()
         with self._write() as conn:
+            conn.execute("DELETE FROM parts WHERE id NOT IN (SELECT id FROM entries WHERE state = 'pending')")
             return conn.execute(
                 "DELETE FROM entries WHERE state = 'sent' AND updated < ? AND item_key NOT IN"
                 " (SELECT item_key FROM entries WHERE kind = 'add' AND watched_at >= ?)",
@@ -382,21 +404,21 @@ class Outbox:
     # --- reading -------------------------------------------------------------------------
 
     def take_batch(self, limit: int = 100, exclude: Iterable[int] = ()) -> List[Entry]:
-        """Due pending entries of one group and one retry count, oldest first.
+        """Due pending entries of one group, one retry count and one part, oldest first.
 
         A group is (kind, rewatch, rewatch_id): one request body never mixes adds with removes
         or a rewatch session with ordinary watches. The batch is led by the due entry tried the
-        fewest times, so new watches never wait behind a batch that keeps failing. An entry waits
-        while an older pending entry of the same title is not in this batch (waiting for a retry,
-        or of another group), so an add, a remove and an add again reach Simkl in the order they
-        were made, whatever their retries.
+        fewest times, so new watches never wait behind a batch that keeps failing; it holds no more
+        entries than the leader's part size (see defer). An entry waits while an older pending entry
+        of the same title is not in this batch (waiting for a retry, or of another group), so an add,
+        a remove and an add again reach Simkl in the order they were made, whatever their retries.
         `exclude`: ids that must not be sent now (Simkl took them; recording that is still to do).
         """
         excluded = set(exclude)
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, kind, rewatch, rewatch_id, item_key, next_try, attempts FROM entries WHERE state = ?"
-                " ORDER BY id", (PENDING,)).fetchall()
+                "SELECT entries.id, kind, rewatch, rewatch_id, item_key, next_try, attempts, parts.size, parts.since"
+                " FROM entries " + _PART_OF + " WHERE state = ? ORDER BY entries.id", (PENDING,)).fetchall()
         now = self._clock()
         oldest_of_title, leader = set(), None
         for row in rows:
@@ -408,10 +430,12 @@ class Outbox:
                 leader = row
         if leader is None:
             return []
+        limit = min(limit, leader[7] or limit)
         chosen, waiting = [], set()
-        for entry_id, kind, rewatch, rewatch_id, key, next_try, attempts in rows:
+        for row in rows:
+            entry_id, key, next_try = row[0], row[4], row[5]
             if (next_try <= now and entry_id not in excluded and key not in waiting
-                    and (kind, rewatch, rewatch_id, attempts) == (leader[1], leader[2], leader[3], leader[6])):
+                    and row[1:4] + row[6:] == leader[1:4] + leader[6:]):
                 chosen.append(entry_id)
                 if len(chosen) == limit:
                     break
@@ -423,9 +447,11 @@ class Outbox:
         with self._lock:
             for chunk in _chunks(chosen):
                 found.update((row[0], row) for row in self._conn.execute(
-                    "SELECT id, kind, item, watched_at, rewatch, rewatch_id, attempts FROM entries WHERE id IN (%s)"
+                    "SELECT entries.id, kind, item, watched_at, rewatch, rewatch_id, attempts, parts.size,"
+                    " attempts - parts.since FROM entries " + _PART_OF + " WHERE entries.id IN (%s)"
                     % _marks(chunk), chunk))
-        return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6])
+        return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6],
+                      row[7], row[8])
                 for row in (found[entry_id] for entry_id in chosen if entry_id in found)]
 
     def last_watched(self, key: str, library: Optional[Tuple[str, int]] = None) -> Optional[float]:
@@ -609,6 +635,7 @@ class Outbox:
                     raise _Unusable("schema version %d, expected %d" % (version, SCHEMA_VERSION))
                 elif columns != _COLUMNS:
                     raise _Unusable("unexpected entries table")
+            conn.execute(_PARTS)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
