@@ -616,7 +616,7 @@ def _file_label(path):
     it came from; never a stream's address."""
     if path.lower().startswith("plugin://"):
         return path[len("plugin://"):].split("/")[0]
-    return search_name(path, episode=False)
+    return search_name(path)
 
 
 def _kept_path(path):
@@ -624,7 +624,7 @@ def _kept_path(path):
     cache need); an add-on's plugin:// URL without its query; nothing of any other address."""
     if path.lower().startswith("plugin://"):
         return "plugin://" + path[len("plugin://"):].split("/")[0] + "/"
-    if not search_name(path, episode=False):
+    if not search_name(path):
         return ""
     scheme, sep, rest = path.split("|")[0].partition("://")
     if sep and len(scheme) > 1:
