@@ -291,6 +291,7 @@ EPISODE_LAYOUTS = [
     ("smb://user:pass@host/share/S01E01.mkv", "S01E01.mkv"),
     ("smb://host/share/Season 1/S01E01.mkv", "Season 1/S01E01.mkv"),
     ("smb://user:pass@host/homes/alice/Show/S01E01.mkv", "Show/S01E01.mkv"),
+    ("nfs://host/volume1/homes/alice/S01E01.mkv", "S01E01.mkv"),
     ("nfs://192.168.1.5/export/Show/Season 1/Show.S01E02.mkv", "Show/Season 1/Show.S01E02.mkv"),
     ("nfs://[fe80::1]/volume1/S01E02.mkv", "S01E02.mkv"),
     ("sftp://user:pass@host:22/home/alice/TV/Show/Season 1/S01E01.mkv", "Show/Season 1/S01E01.mkv"),

@@ -251,8 +251,9 @@ def _folders_below_root(path: str) -> List[str]:
     if parts and re.match(r"[A-Za-z]:$", parts[0]):
         parts = parts[1:]  # a Windows drive
     cut = 1 if (network or unc) and len(parts) > 1 else 0  # the share, export or volume
-    if len(parts) > 2 and parts[0].lower() in ACCOUNT_FOLDERS:
-        cut = 2
+    for top in sorted({0, cut}):  # an account's folder at the top, or at the top of the share
+        if len(parts) > top + 2 and parts[top].lower() in ACCOUNT_FOLDERS:
+            cut = top + 2
     return parts[cut:]
 
 
