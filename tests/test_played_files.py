@@ -46,6 +46,25 @@ def queue_file_bytes(service):
     return stored
 
 
+def test_a_multi_part_movie_from_a_share_leaves_no_credentials_host_or_share_in_queue_log_or_requests(
+        service, server, kodi):
+    kodi.set_setting("debug", True)
+    server.search_results["Film (2001)/film-cd1.avi"] = FILM
+    server.fail("/sync/history", 503, times=10, retry_after="3600")  # the found one stays queued on disk
+    server.fail("/scrobble/stop", 503, times=10, retry_after="3600")
+
+    play_file(service, STACK)  # found by the file search
+    play_file(service, STACK_WITH_COMMAS)  # not found: kept for the user, with what Kodi reported
+    service.idle()
+
+    stored = queue_file_bytes(service)
+    assert [leak for leak in LEAKS if leak.encode() in stored] == []
+    assert [leak for leak in LEAKS if leak in kodi.log_text()] == []
+    assert [leak for leak in LEAKS if leak in everything_sent(server)] == []
+    assert searched(server) == ["Film (2001)/film-cd1.avi", "Film, The (1999)/film, the-cd1.avi"]
+    assert service.service.outbox.counts()["unidentified"] == 1
+
+
 def searched(server):
     return [r.json["file"] for r in server.requests_to(SEARCH)]
 

@@ -5,11 +5,13 @@ through the real api.Client to the fake Simkl server.
 """
 import json
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import given
 
 from lib.scrobbler import kodi as boundary
 from lib.scrobbler.media import Episode, Movie
-from lib.scrobbler.playback.resolve import Library, PlayingItem, Resolver
+from lib.scrobbler.playback.resolve import Library, PlayingItem, Resolver, playing_item, search_name
 from lib.scrobbler.simkl import api, auth
 
 SEARCH = "/search/file"
@@ -360,6 +362,8 @@ def test_an_episode_file_is_searched_by_its_name_and_the_folders_naming_its_show
     ("http://127.0.0.1:8080/stream/film.mp4", "plugin://plugin.video.example/play?id=42"),
     ("/tmp/cache/film.mkv", "plugin://plugin.video.example/play?id=42"),
     ("upnp://0b1e-uuid/1/2/", ""),
+    ("ftp://host/share/?.mkv", ""),
+    ("smb://host/share/", ""),
 ])
 def test_streams_and_add_on_videos_are_never_file_searched(resolver, server, path, source):
     assert resolver.resolve(PlayingItem(media_type="movie", path=path, source=source)) is None
@@ -393,6 +397,15 @@ def test_two_shows_season_folders_named_alike_are_told_apart(resolver, server):
     assert searched(server) == ["Show A/Season 1/S01E01.mkv", "Show B/Season 1/S01E01.mkv"]
 
 
+def test_the_answer_is_remembered_by_what_the_search_was_told_not_by_where_the_file_lies(resolver, server):
+    server.search_results["Show A/Season 1/S01E01.mkv"] = FOUND_EPISODE
+    live = PlayingItem(media_type="episode", path="smb://u:p@nas/tv/Show A/Season 1/S01E01.mkv")
+    stored = playing_item(live.stored())  # the same watch, read back from the queue
+
+    assert resolver.resolve(live) == resolver.resolve(stored) is not None
+    assert searched(server) == ["Show A/Season 1/S01E01.mkv"]
+
+
 def test_the_same_movie_file_name_in_two_folders_is_searched_for_each(resolver, server):
     server.search_results["Heat (1995)/movie.mkv"] = FOUND_MOVIE
 
@@ -401,3 +414,67 @@ def test_the_same_movie_file_name_in_two_folders_is_searched_for_each(resolver, 
 
     assert heat is not None and alien is None
     assert searched(server) == ["Heat (1995)/movie.mkv", "Alien (1979)/movie.mkv"]
+
+
+# --- what the outbox keeps of a played file ----------------------------------------------------------
+
+# Upper-case markers never met in the lower-case folder names below, so finding one means it leaked.
+SECRETS = ("USR", "PWD", "HOST", "SHARE", "DOMAIN", "HOME", "OPTION")
+FOLDER = st.text(st.characters(whitelist_categories=("Ll", "Nd", "Zs", "Lo"), whitelist_characters="-_.()[]&'!,#?"),
+                 min_size=1, max_size=12).filter(lambda name: name.strip() and " , " not in name)
+
+
+@st.composite
+def network_paths(draw):
+    """A file on a share as Kodi names it, with credentials, a port, Kodi's | options, maybe stacked."""
+    scheme = draw(st.sampled_from(["smb", "nfs", "ftp", "ftps", "sftp", "afp", "dav", "davs", "SMB"]))
+    login = draw(st.sampled_from(["", "USR@", "USR:PWD@"] + (["DOMAIN;USR:PWD@"] if scheme == "smb" else [])))
+    port = draw(st.sampled_from(["", ":445"]))
+    homes = draw(st.sampled_from([[], ["homes", "HOME"]]))
+    folders = draw(st.lists(FOLDER, max_size=3))
+    file = draw(FOLDER) + draw(st.sampled_from([".mkv", "-cd1.avi", ".mp4"]))
+    options = draw(st.sampled_from(["", "|User-Agent=OPTION", "|auth=OPTION&x=OPTION"]))
+    path = "%s://%sHOST%s/%s" % (scheme, login, port, "/".join(["SHARE"] + homes + folders + [file])) + options
+    if draw(st.booleans()):
+        path = "stack://%s , %s" % (path.replace(",", ",,"), path.replace("cd1", "cd2").replace(",", ",,"))
+    return path
+
+
+@st.composite
+def local_paths(draw):
+    """A file on this device's disks: in an account's own folder, on a Windows drive or a UNC share."""
+    folders = draw(st.lists(FOLDER, max_size=3))
+    file = draw(FOLDER) + ".mkv"
+    root = draw(st.sampled_from(["/home/HOME", "file:///home/HOME", "C:\\Users\\HOME", "\\\\HOST\\SHARE",
+                                 "\\\\HOST\\SHARE\\Users\\HOME", "/Users/HOME"]))
+    separator = "\\" if "\\" in root else "/"
+    return separator.join([root] + folders + [file]) + draw(st.sampled_from(["", "|OPTION"]))
+
+
+@given(st.one_of(network_paths(), local_paths()))
+def test_nothing_of_a_shares_credentials_host_name_or_options_is_sent_or_kept(path):
+    item = PlayingItem(media_type="movie", path=path)
+    kept = json.dumps(dict(item.stored(), label=item.name()))
+
+    assert [secret for secret in SECRETS if secret in search_name(path)] == []
+    assert [secret for secret in SECRETS if secret in kept] == []
+    assert playing_item(json.loads(kept)).file_name == item.file_name
+
+
+def test_the_outbox_keeps_of_an_add_on_video_only_the_add_on():
+    item = PlayingItem(media_type="movie", path="http://me:pw@cdn.example.net/v.mp4?token=T",
+                       source="plugin://plugin.video.example?token=T&user=me")
+
+    assert item.stored()["path"] == ""
+    assert item.stored()["source"] == "plugin://plugin.video.example/"
+    assert item.stored()["file_name"] == ""
+    assert item.name() == "plugin.video.example"
+
+
+def test_a_watch_queued_by_an_earlier_version_is_still_searched_by_its_kept_path(resolver, server):
+    server.search_results["Show B/Season 1/S01E01.mkv"] = FOUND_EPISODE
+    report = {"media_type": "episode", "dbid": -1, "path": "smb://nas/tv/Show B/Season 1/S01E01.mkv",
+              "source": "smb://nas/tv/Show B/Season 1/S01E01.mkv", "label": "S01E01.mkv"}
+
+    assert resolver.resolve(playing_item(report)) is not None
+    assert searched(server) == ["Show B/Season 1/S01E01.mkv"]

@@ -45,14 +45,16 @@ class PlayingItem(Value):
     path: what Kodi plays: for an add-on video, the URL the add-on resolved it to.
     source: where the item came from (an add-on's plugin:// path); empty: the same as path.
     uniqueids: VideoPlayer.UniqueID(...) / tag.getUniqueID; property_ids: one of ID_SOURCES -> raw JSON.
+    file_name: what Simkl's file search may be told about the file (`search_name` of its origin); ''
+        for a stream or an add-on video. Given when read back from the outbox, which keeps no path.
     """
     FIELDS = ("media_type", "dbid", "path", "source", "title", "year", "show_title", "season", "episode",
-              "uniqueids", "property_ids")
+              "uniqueids", "property_ids", "file_name")
 
     def __init__(self, media_type: str = "", dbid: int = -1, path: str = "", source: str = "", title: str = "",
                  year: Optional[int] = None, show_title: str = "", season: Optional[int] = None,
                  episode: Optional[int] = None, uniqueids: Optional[Dict[str, str]] = None,
-                 property_ids: Optional[Dict[str, str]] = None):
+                 property_ids: Optional[Dict[str, str]] = None, file_name: Optional[str] = None):
         self.media_type = media_type
         self.dbid = dbid
         self.path = path
@@ -64,10 +66,22 @@ class PlayingItem(Value):
         self.episode = episode
         self.uniqueids = {} if uniqueids is None else uniqueids
         self.property_ids = {} if property_ids is None else property_ids
+        # An entry queued by 0.3.3 or earlier has no file_name, but a path without the share's password.
+        self.file_name = search_name(self.origin) if file_name is None else file_name
 
     @property
     def origin(self) -> str:
         return self.source or self.path
+
+    def stored(self) -> dict:
+        """What the outbox keeps of the item until its title is found: no path (nothing of a share's
+        credentials, host or name, nor of a stream), only `file_name` and the add-on a video came from."""
+        return dict(self.asdict(), path="", source=_addon_path(self.origin))
+
+    def name(self) -> str:
+        """What the log and the status view call the item: its title, else what the file search is told,
+        else the add-on it came from; never a path or a stream's address."""
+        return self.title or self.file_name or _addon_path(self.origin)[len("plugin://"):].rstrip("/")
 
     def in_library(self) -> bool:
         return self.dbid is not None and self.dbid > 0 and self.media_type in ("movie", "episode")
@@ -162,7 +176,7 @@ class Resolver:
         return Episode(item.show_title, item.season, item.episode, None, handed_over, item.title, own)
 
     def _from_search(self, item: PlayingItem) -> Optional[Media]:
-        name = search_name(item.origin)
+        name = item.file_name
         if not name or self._search_file is None:
             self.last_reason = self.last_reason or "no ids, and not a file Simkl's file search may be asked about"
             return None
@@ -242,6 +256,8 @@ def _folders_below_root(path: str) -> List[str]:
         host, slash, rest = rest.partition("/")  # the host, with any domain;user:password@ and :port
         if not slash:
             return []
+    if rest.endswith(("/", "\\")):
+        return []  # a folder, not a file
     unc = not network and rest.startswith(("\\\\", "//"))
     parts = [part for part in rest.replace("\\", "/").split("/") if part.strip()]
     if scheme in ENCODED_SCHEMES:
@@ -255,6 +271,13 @@ def _folders_below_root(path: str) -> List[str]:
         if len(parts) > top + 2 and parts[top].lower() in ACCOUNT_FOLDERS:
             cut = top + 2
     return parts[cut:]
+
+
+def _addon_path(path: str) -> str:
+    """An add-on's plugin:// path cut to the add-on's id (plugin://plugin.video.example/), else ''."""
+    if not path.lower().startswith("plugin://"):
+        return ""
+    return "plugin://" + re.split(r"[/?;#|]", path[len("plugin://"):])[0] + "/"
 
 
 def _media_of_search(answer) -> Optional[Media]:
