@@ -53,6 +53,8 @@ SHORT_CLIP = LibraryMovie("Gamma Short Clip", 2003, 90, {"imdb": "tt9900003", "t
 # In a folder of its own that test_exclusions.py puts in exclude_folder1 (see movie_folder()).
 EXCLUDED_MOVIE = LibraryMovie("Epsilon Excluded Movie", 2004, 400, {"imdb": "tt9900004", "tmdb": "990004"})
 MOVIES = (MOVIE_ONE, MOVIE_TWO, SHORT_CLIP, EXCLUDED_MOVIE)
+# A two-part movie (-cd1, -cd2) that test_played_files.py lays out with build_stacked_movie in a source of its own.
+STACKED_MOVIE = LibraryMovie("Zeta Stacked Movie", 2005, 200, {"imdb": "tt9900005", "tmdb": "990005"})
 SHOW = LibraryShow("Delta Test Show", 2010, {"tvdb": "990100", "imdb": "tt9900100", "tmdb": "990100"}, [
     LibraryEpisode(1, 1, "Pilot", 360, {"tvdb": "990101", "imdb": "tt9900101", "tmdb": "990101"}),
     LibraryEpisode(1, 2, "Second Step", 360, {"tvdb": "990102", "imdb": "tt9900102", "tmdb": "990102"}),
@@ -95,6 +97,18 @@ def build_library(root: Path, cache_dir: Path) -> Dict[str, Path]:
         shutil.copyfile(str(make_clip(cache_dir, episode.seconds)), str(show_dir / (name + ".mp4")))
         (show_dir / (name + ".nfo")).write_text(_episode_nfo(episode), encoding="utf-8")
     return {"movies": movies, "tvshows": tv}
+
+
+def build_stacked_movie(source: Path, cache_dir: Path, movie: LibraryMovie) -> Path:
+    """The movie in two parts (<folder>/zeta-cd1.mp4, -cd2.mp4) with its .nfo under a source folder; Kodi
+    stacks the parts into one movie. Returns the movie's folder."""
+    folder = Path(source) / movie.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = movie.title.split()[0].lower()
+    for part in (1, 2):
+        shutil.copyfile(str(make_clip(cache_dir, movie.seconds)), str(folder / ("%s-cd%d.mp4" % (stem, part))))
+    (folder / "movie.nfo").write_text(_movie_nfo(movie), encoding="utf-8")
+    return folder
 
 
 def movie_folder(library: Dict[str, Path], movie: LibraryMovie) -> Path:
