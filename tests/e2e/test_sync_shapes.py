@@ -119,6 +119,7 @@ def test_a_users_mark_after_the_sync_is_the_only_one_sent_and_lands_on_its_cour(
 
     (sent,) = wait_for_requests(fake, "/sync/history", 1, status=201)
 
+    assert [show["title"] for show in sent.json.get("shows") or []] == [ANIME.title], sent.json
     (show,) = sent.json["shows"]
     assert {key: str(value) for key, value in show["ids"].items()} == ANIME.ids
     assert show.get("use_tvdb_anime_seasons") is True
