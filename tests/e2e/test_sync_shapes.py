@@ -24,7 +24,7 @@ COUR_TWO_IDS = {"mal": "990212", "anidb": "990222"}
 COUR_ONE_E1_AT = "2026-02-28T23:30:00Z"  # Kodi S01E01
 COUR_TWO_E1_AT = "2026-03-07T19:45:00Z"  # Kodi S01E03
 # The completed show: episodes 1 and 2 recorded with their times; episode 3 listed by include_all_episodes=yes
-# with the show's last watch (fake_simkl_library.py: the rows Simkl adds carry last_watched_at).
+# with the show's last watch (where clients differ on that time, the fake's choice: fake_simkl_library.py).
 SHOW_E1_AT = "2026-01-10T20:00:00Z"
 SHOW_E2_AT = "2026-01-11T21:10:00Z"
 SYNC_TIMEOUT = 30  # the sync starts 5 s after the login
@@ -95,8 +95,9 @@ def test_after_the_login_kodi_shows_the_anime_cours_and_the_completed_show_with_
     assert (anime.query.get("extended"), anime.query.get("include_all_episodes")) == ("full_anime_seasons", "yes")
     assert shows.query.get("episode_watched_at") == anime.query.get("episode_watched_at") == "yes"
     # What the fake answered is the shape the test means: both cours, numbered from 1, and times with an offset.
-    assert [[e["number"] for s in entry["seasons"] for e in s["episodes"]] for entry in anime.answer["anime"]] \
-        == [[1], [1]]
+    assert [[(e["number"], e["tvdb"]) for s in entry["seasons"] for e in s["episodes"]]
+            for entry in anime.answer["anime"]] == [[(1, {"season": 1, "episode": 1})],
+                                                    [(1, {"season": 1, "episode": 3})]]
     assert shows.answer["shows"][0]["last_watched_at"] == "2026-01-11T17:10:00.000-04:00"
 
 
