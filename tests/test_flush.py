@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from virtual_time import VirtualClock
 
 from fake_simkl import FakeSimkl
-from lib.scrobbler.delivery.flush import BATCH_SIZE, MAX_RETRY, Flusher
+from lib.scrobbler.delivery.flush import BATCH_SIZE, MAX_RETRY, SPLIT_AFTER, Flusher
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Episode, Movie, Show
 from lib.scrobbler.simkl import api, auth
@@ -500,8 +500,8 @@ def test_a_batch_that_keeps_failing_with_5xx_is_split_so_the_other_entries_get_t
     assert run_until(flusher, clock, lambda: len(server.watches) == 39, rounds=30)
 
     assert [(len(r.json["movies"]), r.status) for r in server.requests_to(HISTORY)] == [
-        (40, 500), (40, 500), (40, 500), (20, 500), (20, 201), (20, 500), (20, 500), (10, 500), (10, 201), (10, 500),
-        (10, 500), (5, 500), (5, 201), (5, 500), (5, 500), (3, 201), (2, 500), (2, 500), (2, 500), (1, 201), (1, 500)]
+        (40, 500), (40, 500), (40, 500), (20, 500), (20, 201), (10, 500), (10, 201), (5, 500), (5, 201), (3, 201),
+        (2, 500), (1, 201), (1, 500)]
     assert [(e.item.title, e.attempts >= 3) for e in outbox.take_batch(exclude=())] in ([], [("Movie 5", True)])
     assert outbox.counts()["pending"] == 1
     # Still pending (a server error is never the entry's fault for good), and shown to the user as stuck.
@@ -865,12 +865,11 @@ def test_a_two_entry_batch_failing_with_503_goes_in_halves_after_its_own_third_t
 
     assert sizes(server)[:7] == [2, 2, 2, 1, 1, 1, 1]
     singles = [r.json["movies"][0]["title"] for r in server.requests_to(HISTORY)[3:7]]
-    assert singles == ["Movie 1", "Movie 2", "Movie 1", "Movie 2"]  # each half has tries of its own
+    assert singles == ["Movie 1", "Movie 2", "Movie 1", "Movie 2"]  # each half is tried in its turn
     assert outbox.counts()["pending"] == 2
 
 
-def test_each_half_is_halved_again_after_its_own_three_tries_and_new_watches_go_ahead(flusher, outbox, server,
-                                                                                      clock):
+def test_a_half_that_fails_again_is_halved_again_and_new_watches_go_ahead(flusher, outbox, server, clock):
     server.breaking_ids.add("imdb=tt0000001")  # one entry makes the server fail the whole request
     for n in range(1, 9):
         outbox.add(movie(n))
@@ -882,13 +881,13 @@ def test_each_half_is_halved_again_after_its_own_three_tries_and_new_watches_go_
     requests = server.requests_to(HISTORY)
     assert [(len(r.json["movies"]), r.status) for r in requests] == [
         (8, 500), (8, 500), (8, 500),  # three tries of the batch itself, then halves of 4
-        (4, 500), (4, 201), (4, 500), (4, 500),  # the half without the bad entry goes at its first try
-        (2, 500), (2, 201), (2, 500), (2, 500),  # the failing half: after its own three tries, in halves
+        (4, 500), (4, 201),  # the half without the bad entry goes at its first try; the other fails: halves
+        (2, 500), (2, 201),  # the failing half of 2: in single entries
         (1, 500), (1, 201), (1, 500),  # single entries
         (1, 201), (1, 500)]  # the new watch, then the bad entry again
     assert [r.json["movies"][0]["title"] for r in requests[-5:]] == ["Movie 1", "Movie 2", "Movie 1", "Movie 9",
                                                                       "Movie 1"]
-    assert [(e.item.title, e.attempts) for e in outbox.take_batch(exclude=())] in ([], [("Movie 1", 12)])
+    assert [(e.item.title, e.attempts) for e in outbox.take_batch(exclude=())] in ([], [("Movie 1", 8)])
 
 
 def test_a_restart_keeps_the_halves_of_a_failing_batch(tmp_path, server, clock, store):
@@ -934,8 +933,10 @@ def test_any_failing_batch_loses_nothing_sends_nothing_twice_and_reaches_single_
         for down in outage:
             server.fail(HISTORY, 503 if down else 200)  # 200: answered as Simkl answers
         server.breaking_ids.update("imdb=tt%07d" % n for n in bad)
-        # A batch of at most B entries reaches parts of one after K halvings, three failed tries each.
+        # A batch of at most B entries reaches parts of one after K halvings: the first after three failed
+        # tries, each further one after one more.
         levels = math.ceil(math.log2(min(count, BATCH_SIZE)))
+        alone_after = SPLIT_AFTER + levels - 1
         with Outbox(os.path.join(folder, "outbox.db"), clock=clock) as outbox:
             flusher = Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0)
             ids = {n: outbox.add(movie(n)) for n in range(1, count + 1)}
@@ -944,7 +945,7 @@ def test_any_failing_batch_loses_nothing_sends_nothing_twice_and_reaches_single_
                 if not bad:
                     return not outbox.counts()["pending"]
                 tries = [attempts for _, attempts, _ in outbox.states(ids[n] for n in bad).values()]
-                return outbox.counts()["sent"] == count - len(bad) and min(tries) > 3 * levels
+                return outbox.counts()["sent"] == count - len(bad) and min(tries) > alone_after
             assert run_until(flusher, clock, finished, rounds=1000)
 
             requests = server.requests_to(HISTORY)
@@ -954,7 +955,7 @@ def test_any_failing_batch_loses_nothing_sends_nothing_twice_and_reaches_single_
             assert outbox.counts()["pending"] == len(bad)  # a bad entry is kept (shown as stuck), never lost
             for index, titles in enumerate(carried):
                 assert len(titles) <= BATCH_SIZE
-                if any(tried_before(requests, index, title) >= 3 * levels for title in titles):
+                if any(tried_before(requests, index, title) >= alone_after for title in titles):
                     assert len(titles) == 1, (index, titles)
 
 

@@ -25,7 +25,7 @@ ERR_CONFIG = "not_configured"
 ERR_UNEXPECTED = "unexpected_answer"
 ERR_SESSION = "waiting_for_session"
 
-SPLIT_AFTER = 3  # failed tries of a batch (or a part) after which it is sent in halves
+SPLIT_AFTER = 3  # failed tries of a whole batch after which it is sent in halves (a part: after each)
 CONTENT_REFUSALS = (400, 404, 409, 422)  # with Simkl's JSON error: about what the request said
 
 
@@ -90,8 +90,8 @@ class Flusher:
     but not one Simkl asked for: a request during a 412 block makes the block grow.
     A batch Simkl refuses for its content (400/422 with Simkl's error code) is halved until the
     entries it refuses stand alone; only those are kept as refused. A batch that keeps failing
-    with 5xx is sent in halves after its third try, each half halved again after its own three tries
-    down to single entries, so one entry that breaks the server holds up no other for long.
+    with 5xx is sent in halves after its third try, and a part that fails again is halved again, down
+    to single entries, so one entry that breaks the server holds up no other for long.
     Answers that say nothing about the content (a redirect, 403, 405, 408, an HTML page, a 2xx
     without the expected JSON) keep the batch for a later try.
     `allow_rewatch` is sent only for entries the user queued as rewatches, which travel in batches
@@ -274,8 +274,9 @@ class Flusher:
     def _retry_later(self, batch, code, why, retry_after=None) -> Tuple[bool, int]:
         wait = retry_after if retry_after is not None else backoff(batch[0].attempts, self._rng)
         # Failing again and again: maybe for one entry in it. After its third try the batch goes in halves
-        # of its own size, each halved again after its own three tries, so the others get through.
-        halves = (len(batch) + 1) // 2 if batch[0].tries_at_size + 1 >= SPLIT_AFTER and len(batch) > 1 else None
+        # of its own size, and a part that fails again in halves again, so the others get through.
+        split = batch[0].part_size is not None or batch[0].tries_at_size + 1 >= SPLIT_AFTER
+        halves = (len(batch) + 1) // 2 if split and len(batch) > 1 else None
         self.outbox.defer([entry.id for entry in batch], self._hold(wait, by_simkl=False), code, part_size=halves)
         self._log("sending %d entries failed (%s): next try in %.0f s" % (len(batch), why, wait))
         self._on_problem(code)
