@@ -255,6 +255,22 @@ def test_a_malformed_answer_stops_the_sync_and_saves_nothing(service, server, li
     assert library.movies[1]["playcount"] == 1
 
 
+@pytest.mark.parametrize("path, answer, told", [
+    ("/sync/activities", b"null", "no activities in Simkl's answer"),
+    ("/sync/activities", b"[]", "Simkl's answer is not an object"),
+    ("/sync/all-items/shows", b'"text"', "Simkl's answer is not an object")])
+def test_an_answer_the_sync_cannot_use_is_told_in_one_log_line_with_what_was_wrong(service, server, library, kodi,
+                                                                                 path, answer, told):
+    simkl_watches(server)
+    server.fail(path, 200, body=answer)
+
+    sync_now(service)
+
+    assert library.writes == []
+    assert kodi.log_text().count("sync: Simkl could not be asked (Rejected: %s); the next sync tries again"
+                                 % told) == 1
+
+
 def test_a_sync_cut_by_kodis_quit_is_done_again_after_the_next_start(kodi, server, clock, library):
     from xbmc import InfoTagVideo
 

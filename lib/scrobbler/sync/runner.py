@@ -107,7 +107,7 @@ class SyncRunner:
         except Stopped:
             return
         except ApiError as exc:
-            kodi.log("sync: Simkl could not be asked (%s); the next sync tries again" % type(exc).__name__)
+            kodi.log("sync: Simkl could not be asked (%s: %s); the next sync tries again" % (type(exc).__name__, exc))
             if request.manual or request.send_history:
                 kodi.notify(kodi.localize(32401), icon=kodi.WARNING)
             return
