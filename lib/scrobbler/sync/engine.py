@@ -72,7 +72,7 @@ class SyncEngine:
         state = SyncState(self.profile, self.account)
         activities = self._get(result, self.client.activities)
         if not isinstance(activities, dict):
-            raise Rejected("no activities in Simkl's answer", error="malformed")
+            raise _malformed("no activities in Simkl's answer")
         todo = None if options.full or not state.full_done else moved(state.activities, activities)
         if todo == []:
             self._log("sync: nothing moved on Simkl since the last sync")
@@ -84,10 +84,8 @@ class SyncEngine:
         if watched.skipped:
             self._log("sync: %d items in Simkl's answer could not be read and were left out, e.g. %s"
                       % (len(watched.skipped), "; ".join(watched.skipped[:3])))
-        removed = before = None
-        if result.full and options.unwatch:
-            before = self._snapshot()
-            removed = removed_since(before, watched)
+        before = self._snapshot() if result.full and options.unwatch else None
+        removed = removed_since(before, watched) if before is not None else None
         planner = Planner(watched, removed)
         writes, to_send, watched_in_kodi = self._plan(planner, options, result.full)
         unmarks = [write for write in writes if write.playcount == 0]
@@ -100,7 +98,7 @@ class SyncEngine:
             if not confirmed:
                 self._log("sync: %d unmarks in Kodi not confirmed; left for the next full sync" % len(unmarks))
                 writes = [write for write in writes if write.playcount > 0]
-        result.to_send = to_send if options.collect_import and result.full else []
+        result.to_send = to_send
         if not options.to_kodi:
             # Only Kodi's history was asked for: Kodi got nothing, so nothing is saved as done for it.
             self._log("sync: Kodi's marks left for a sync with Mark in Kodi on")
@@ -124,28 +122,30 @@ class SyncEngine:
         result.requests += 1
         answer = call(*args, **kwargs)
         if answer is not None and not isinstance(answer, dict):
-            raise Rejected("Simkl's answer is not an object", error="malformed")
+            raise _malformed("Simkl's answer is not an object")
         return answer
 
     def _pull(self, result: Result, todo) -> Watched:
         watched = Watched()
         if todo is None:
             for kind in ("movies", "shows", "anime"):
-                watched.merge(parse(self._get(result, self.client.all_items, kind, extended=EXTENDED[kind],
-                                              all_episodes=ALL_EPISODES[kind])))
+                watched.merge(self._list(result, kind))
             return watched
         for block, status, date_from in todo:
             kind = ITEM_TYPES[block]
-            part = parse(self._get(result, self.client.all_items, kind, status, date_from, EXTENDED[kind],
-                                   ALL_EPISODES[kind]))
+            part = self._list(result, kind, status, date_from)
             if status == "watching" and not part.count():
                 # Seen in other clients: this delta can filter by when a show entered the list, and so
                 # miss new episodes of a show already in it. Pull that one list in full instead.
                 self._log("sync: %s/%s moved but its delta is empty; pulling that list in full" % (kind, status))
-                part = parse(self._get(result, self.client.all_items, kind, status, None, EXTENDED[kind],
-                                       ALL_EPISODES[kind]))
+                part = self._list(result, kind, status)
             watched.merge(part)
         return watched
+
+    def _list(self, result: Result, kind: str, status=None, date_from=None) -> Watched:
+        """One all-items list (all of a kind when no status), since date_from when given, read."""
+        return parse(self._get(result, self.client.all_items, kind, status, date_from, EXTENDED[kind],
+                               ALL_EPISODES[kind]))
 
     # -- Kodi ---------------------------------------------------------------------------------
     def _plan(self, planner: Planner, options: Options, full: bool) -> Tuple[List[Write], list, int]:
@@ -203,3 +203,7 @@ class SyncEngine:
                           for key, show in watched.shows.items()}}
         write_json(os.path.join(self.profile, SNAPSHOT_FILE), data)
 
+
+def _malformed(what: str) -> Rejected:
+    """Simkl answered, but not what the sync reads: the same request again would not help."""
+    return Rejected(what, error="malformed")
