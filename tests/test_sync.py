@@ -47,7 +47,8 @@ def gets(server, path):
     return [r for r in server.requests if r.method == "GET" and r.path.startswith(path)]
 
 
-def test_the_first_sync_marks_in_kodi_what_simkl_has_watched_with_its_time_and_posts_nothing(service, server, library):
+def test_the_first_sync_marks_in_kodi_what_simkl_has_watched_with_its_time_and_posts_nothing(service, server, library,
+                                                                                              kodi):
     simkl_watches(server)
 
     sync_now(service)
@@ -59,9 +60,11 @@ def test_the_first_sync_marks_in_kodi_what_simkl_has_watched_with_its_time_and_p
     assert [r.path for r in server.requests if r.method == "POST"] == []  # Kodi's own updates never bounce back
     assert gets(server, "/sync/activities")[0].time <= gets(server, "/sync/all-items")[0].time
     assert server.violations == []
+    # the end line bench/bench_sync.py and the real-Kodi tests wait for and read
+    assert "sync: full pull, 3 marked and 0 unmarked in Kodi, 0 writes refused, 4 requests" in kodi.log_text()
 
 
-def test_a_sync_where_nothing_changed_is_one_request(service, server):
+def test_a_sync_where_nothing_changed_is_one_request(service, server, kodi):
     simkl_watches(server)
     sync_now(service)
     before = len(server.requests)
@@ -69,9 +72,22 @@ def test_a_sync_where_nothing_changed_is_one_request(service, server):
     sync_now(service)
 
     assert [r.path for r in server.requests[before:]] == ["/sync/activities"]
+    assert kodi.log_text().count("sync: nothing moved on Simkl since the last sync") == 1  # bench_sync.py reads it
 
 
-def test_a_later_sync_pulls_only_what_moved_since_the_saved_time(service, server, library, clock):
+def test_an_empty_delta_of_a_list_other_than_watching_is_not_pulled_again(service, server, library, clock):
+    simkl_watches(server)
+    sync_now(service)
+    clock.advance(3600)
+    server.library.touch("movies", "completed")
+    before = len(server.requests)
+
+    sync_now(service)
+
+    assert [r.path for r in server.requests[before:]] == ["/sync/activities", "/sync/all-items/movies/completed"]
+
+
+def test_a_later_sync_pulls_only_what_moved_since_the_saved_time(service, server, library, clock, kodi):
     simkl_watches(server)
     sync_now(service)
     first = gets(server, "/sync/activities")[-1]
@@ -87,6 +103,7 @@ def test_a_later_sync_pulls_only_what_moved_since_the_saved_time(service, server
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.time()))
     assert library.movies[2]["playcount"] == 1
     assert first.status == 200
+    assert "sync: partial pull, 1 marked and 0 unmarked in Kodi, 0 writes refused, 2 requests" in kodi.log_text()
 
 
 def test_new_episodes_of_a_show_already_watching_are_found_though_the_delta_misses_them(service, server, library,
@@ -96,10 +113,14 @@ def test_new_episodes_of_a_show_already_watching_are_found_though_the_delta_miss
     sync_now(service)
     clock.advance(3600)
     server.library.watch_episodes("The Last of Us", 2023, {"tvdb": 392256}, [(1, 3, "2026-05-03T20:00:00Z")])
+    before = len(server.requests)
 
     sync_now(service)
 
     assert library.episodes[13]["playcount"] == 1
+    pulls = [r for r in server.requests[before:] if r.path.startswith("/sync/all-items")]
+    assert [(r.path, bool(r.query.get("date_from"))) for r in pulls] == [
+        ("/sync/all-items/shows/watching", True), ("/sync/all-items/shows/watching", False)]  # that one list in full
 
 
 def test_an_incremental_sync_never_unwatches_in_kodi(service, server, library, clock, kodi):
@@ -220,6 +241,7 @@ def test_kodis_answers_are_read_per_write_and_a_refused_one_is_logged(service, s
 
     assert library.movies[1]["playcount"] == 1 and library.episodes[12]["playcount"] == 1
     assert "Kodi refused episode 11" in kodi.log_text()
+    assert "sync: full pull, 2 marked and 0 unmarked in Kodi, 1 writes refused, 4 requests" in kodi.log_text()
 
 
 def test_a_big_library_is_written_in_batches_and_read_in_pages(kodi, server, clock):
@@ -331,6 +353,7 @@ def test_sending_kodis_history_with_mark_in_kodi_off_leaves_everything_to_mark_f
 
     send_history(service)
     assert library.movies[1]["playcount"] == 0  # Mark in Kodi is off: Kodi is left alone
+    assert progress_bar(kodi) == [5, 30, 100]
     assert [m["title"] for r in server.requests_to("/sync/history") for m in r.json.get("movies", [])] == ["Dune"]
 
     kodi.set_setting("sync_from_simkl", True)
@@ -352,12 +375,160 @@ def unmark_questions(kodi):
     return [d for d in kodi.dialogs if d[0] == "yesno" and d[1] == "Unmark in Kodi?"]
 
 
+def progress_bar(kodi):
+    """The percentages the progress bar in the corner went through; the sync never changes its text."""
+    updates = [(percent, text) for event, percent, text in kodi.background_progress if event == "update"]
+    assert all(text == "" for _, text in updates), updates
+    return [percent for percent, _ in updates]
+
+
+def refusing(kodi, movieid):
+    """Kodi refuses every write to this movie (an error entry in its batch answer)."""
+    real = kodi.jsonrpc_handlers["VideoLibrary.SetMovieDetails"]
+
+    def handler(params):
+        if params["movieid"] == movieid:
+            from fakekodi import JsonRpcError
+            raise JsonRpcError("Invalid params")
+        return real(params)
+    kodi.jsonrpc_handlers["VideoLibrary.SetMovieDetails"] = handler
+
+
+def running_with(kodi, server, clock, watched_on_simkl):
+    """The service, logged in, with these library movies watched on Simkl."""
+    for movie in watched_on_simkl:
+        server.library.watch_movie(movie["title"], 2000, movie["uniqueid"], WATCHED_AT)
+    log_in(kodi, server)
+    return RunningService(kodi, clock).start()
+
+
+def test_the_progress_bar_shows_the_pull_then_each_write_batch_up_to_100(kodi, server, clock):
+    kodi.set_setting("sync_from_simkl", True)
+    movies, _ = many_movies(kodi, 120, 0)
+    running = running_with(kodi, server, clock, movies)
+    try:
+        sync_now(running)  # the first sync of a login shows the bar
+    finally:
+        running.stop()
+
+    # the pull is the first 30 %, each batch of 50 writes its share of the rest
+    assert progress_bar(kodi) == [5, 30, 30 + 70 * 50 // 120, 30 + 70 * 100 // 120, 100, 100]
+
+
+def test_the_end_line_counts_what_kodi_took_refused_and_unmarked_over_several_batches(kodi, server, clock):
+    kodi.set_setting("sync_from_simkl", True)
+    kodi.set_setting("sync_unwatch", True)
+    movies, library = many_movies(kodi, 120, 0)
+    refusing(kodi, 7)
+    running = running_with(kodi, server, clock, movies[:110])
+    try:
+        sync_now(running, full=True)
+        assert "sync: full pull, 109 marked and 0 unmarked in Kodi, 1 writes refused, 4 requests" in kodi.log_text()
+
+        for movie in movies[50:110]:
+            server.library.remove_movie(movie["uniqueid"])
+        for movie in movies[110:]:
+            server.library.watch_movie(movie["title"], 2000, movie["uniqueid"], LATER)
+        clock.advance(3600)
+        kodi.yesno_answers.append(True)
+        sync_now(running, full=True)
+    finally:
+        running.stop()
+
+    assert "sync: full pull, 10 marked and 60 unmarked in Kodi, 1 writes refused, 4 requests" in kodi.log_text()
+    assert sum(1 for m in library.movies.values() if m["playcount"]) == 59
+
+
+def test_with_unwatch_on_a_partial_sync_never_asks_nor_unmarks(service, server, library, clock, kodi):
+    kodi.set_setting("sync_unwatch", True)
+    simkl_watches(server)
+    sync_now(service, full=True)
+    clock.advance(3600)
+    server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, LATER)
+
+    sync_now(service)  # pulls only the movies that moved: never taken as all Simkl has
+
+    assert library.movies[2]["playcount"] == 1
+    assert unmark_questions(kodi) == []
+    assert [library.movies[1]["playcount"], library.episodes[11]["playcount"], library.episodes[12]["playcount"]] == [
+        1, 1, 1]
+
+
+def test_saying_no_to_the_unmark_question_still_marks_what_simkl_has_newly_watched(kodi, server, clock):
+    kodi.set_setting("sync_from_simkl", True)
+    kodi.set_setting("sync_unwatch", True)
+    movies, library = many_movies(kodi, 30, 25)
+    running = running_with(kodi, server, clock, movies[:25])
+    try:
+        sync_now(running, full=True)
+        for movie in movies[:21]:
+            server.library.remove_movie(movie["uniqueid"])
+        server.library.watch_movie("Movie 30", 2000, movies[29]["uniqueid"], LATER)
+        clock.advance(3600)
+        kodi.yesno_answers.append(False)
+
+        sync_now(running, full=True)
+    finally:
+        running.stop()
+
+    assert len(unmark_questions(kodi)) == 1
+    assert (library.movies[30]["playcount"], library.movies[30]["lastplayed"]) == (1, kodi_time(LATER))
+    assert all(library.movies[n]["playcount"] == 1 for n in range(1, 26))  # "no": nothing unmarked
+
+
+@pytest.mark.parametrize("watched_movies, unwatched_movies, watched_episodes, unwatched_episodes, asked", [
+    (1, 0, 40, 0, False),  # one unmark of 41 watched items (the episodes count too) is not over 5 %
+    (2, 30, 0, 30, True),  # one of 2 watched is: Kodi's unwatched movies and episodes do not count
+])
+def test_the_unmark_share_is_of_what_kodi_has_as_watched_movies_and_episodes_alike(
+        kodi, server, clock, watched_movies, unwatched_movies, watched_episodes, unwatched_episodes, asked):
+    kodi.set_setting("sync_from_simkl", True)
+    kodi.set_setting("sync_unwatch", True)
+    movies = [{"movieid": n, "title": "Movie %d" % n, "year": 2000, "uniqueid": {"imdb": "tt%07d" % n},
+               "playcount": 1 if n <= watched_movies else 0, "lastplayed": "2025-01-01 10:00:00"}
+              for n in range(1, watched_movies + unwatched_movies + 1)]
+    episodes = [{"episodeid": 100 + n, "tvshowid": 3, "season": 1, "episode": n, "title": "Episode %d" % n,
+                 "playcount": 1 if n <= watched_episodes else 0, "lastplayed": "2025-01-01 10:00:00"}
+                for n in range(1, watched_episodes + unwatched_episodes + 1)]
+    library = VideoLibrary(kodi, movies=movies, shows=(SHOW,), episodes=episodes)
+    server.library.watch_episodes("The Last of Us", 2023, {"tvdb": 392256},
+                                  [(1, n, WATCHED_AT) for n in range(1, watched_episodes + 1)])
+    running = running_with(kodi, server, clock, movies[:watched_movies])
+    try:
+        sync_now(running, full=True)
+        server.library.remove_movie(movies[0]["uniqueid"])
+        clock.advance(3600)
+
+        sync_now(running, full=True)  # "no" if asked
+    finally:
+        running.stop()
+
+    assert len(unmark_questions(kodi)) == asked
+    assert library.movies[1]["playcount"] == (1 if asked else 0)
+
+
+def test_the_log_line_of_items_left_out_says_how_many_and_names_the_first_three(service, server, library, kodi):
+    ids = [{"imdb": "tt%07d" % n} for n in range(1, 5)]
+    for n, movie_ids in enumerate(ids, 1):
+        server.library.watch_movie("Movie %d" % n, 2000, movie_ids, WATCHED_AT)
+        server.library.malform("movie", movie_ids, "watched_at")
+
+    sync_now(service)
+
+    named = ["simkl=%s: unreadable time 'last Tuesday'" % server.library.simkl_id("movie", movie_ids)
+             for movie_ids in ids[:3]]
+    assert kodi.log_text().count("sync: 4 items in Simkl's answer could not be read and were left out, e.g. %s\n"
+                                 % "; ".join(named)) == 1
+
+
 @pytest.mark.parametrize("watched, removed, asked", [
     (1000, 20, False),  # 20 of 1000: at the limit, not over it
     (1000, 21, True),  # more than 20
     (100, 5, False),  # 5 % of Kodi's watched items
     (100, 6, True),  # more than 5 %
     (10, 1, True),  # one of ten is more than 5 %
+    (19, 1, True),  # one of 19 is more than 5 %
+    (20, 1, False),  # one of 20 is 5 %
 ])
 def test_a_full_sync_that_would_unmark_many_asks_first_and_says_how_many(kodi, server, clock, watched, removed,
                                                                          asked):
@@ -440,7 +611,8 @@ def test_a_show_completed_on_simkl_is_marked_in_kodi(service, server, library):
 
     sync_now(service)
 
-    assert (library.episodes[11]["playcount"], library.episodes[12]["playcount"]) == (1, 1)
+    assert [library.episodes[n]["playcount"] for n in (11, 12, 13, 14)] == [1, 1, 0, 0]  # what Simkl lists, no more
+    assert library.episodes[12]["lastplayed"] == kodi_time(LATER)
 
 
 def test_finishing_a_show_on_simkl_never_unmarks_its_episodes_in_kodi(service, server, library, clock, kodi):
@@ -490,13 +662,43 @@ def test_simkls_time_styles_give_kodi_the_same_lastplayed(service, server, libra
 
 @pytest.mark.parametrize("defect", ["episode_number", "season_number", "watched_at", "null_watched_at", "no_ids"])
 def test_one_malformed_field_never_stops_the_rest_of_the_sync(service, server, library, kodi, defect):
+    kodi.set_setting("sync_unwatch", True)  # the full sync also keeps what Simkl has, for the next one's unmarks
     simkl_watches(server)
     server.library.malform("show", {"tvdb": 392256}, defect)  # in the row of S01E01, or the whole show's ids
 
     sync_now(service)
 
     assert library.movies[1]["playcount"] == 1
+    assert kodi.log_text().count("sync: full pull, ") == 1  # to its end
     # a null time is "date unknown", not a defect; the others are told in one log line per sync
     assert kodi.log_text().count("could not be read and were left out") == (defect != "null_watched_at")
     if defect not in ("season_number", "no_ids"):  # those leave nothing usable of the season or the show
         assert (library.episodes[12]["playcount"], library.episodes[12]["lastplayed"]) == (1, kodi_time(LATER))
+
+
+# -- the engine alone: the fake Simkl over HTTP, Kodi's library on the fake JSON-RPC ----------------
+
+def test_the_engine_lists_kodis_history_to_send_only_after_a_full_pull_that_asked_for_it(kodi, server, clock,
+                                                                                         library):
+    from lib.scrobbler import kodi as boundary
+    from lib.scrobbler.simkl import api, auth
+    from lib.scrobbler.sync.engine import Options, SyncEngine
+    from lib.scrobbler.sync.library import KodiLibrary
+    library.movies[3].update(playcount=1, lastplayed="2025-11-01 10:00:00")  # Dune: watched in Kodi only
+    simkl_watches(server)
+    log_in(kodi, server)
+    tokens = auth.TokenProvider(auth.TokenStore(kodi.profile_dir), clock=clock)
+    client = api.Client(server.url, server.client_id, "kodi-simkl", "0.1.0", "20.1", tokens=tokens, clock=clock,
+                        sleep=clock.sleep)
+    tokens.client = client
+    engine = SyncEngine(client, KodiLibrary(boundary.jsonrpc, boundary.jsonrpc_batch), kodi.profile_dir, "user")
+
+    first = engine.run(Options(full=True, collect_import=True))
+    assert [item.title for item, _ in first.to_send] == ["Dune"]
+
+    clock.advance(3600)
+    server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, LATER)
+    partial = engine.run(Options(collect_import=True))
+    assert (partial.full, partial.marked, partial.to_send) == (False, 1, [])  # Simkl's side only partly known
+
+    assert engine.run(Options(full=True)).to_send == []  # not asked for
