@@ -43,6 +43,11 @@ def simkl_watches(server):
     server.library.watch_episodes("The Last of Us", 2023, {"tvdb": 392256}, [(1, 1, WATCHED_AT), (1, 2, LATER)])
 
 
+def logged(kodi, line):
+    """How many times the add-on logged exactly this line."""
+    return kodi.log_text().splitlines().count("[%s] %s" % (config.ADDON_ID, line))
+
+
 def gets(server, path):
     return [r for r in server.requests if r.method == "GET" and r.path.startswith(path)]
 
@@ -61,7 +66,7 @@ def test_the_first_sync_marks_in_kodi_what_simkl_has_watched_with_its_time_and_p
     assert gets(server, "/sync/activities")[0].time <= gets(server, "/sync/all-items")[0].time
     assert server.violations == []
     # the end line bench/bench_sync.py and the real-Kodi tests wait for and read
-    assert "sync: full pull, 3 marked and 0 unmarked in Kodi, 0 writes refused, 4 requests" in kodi.log_text()
+    assert logged(kodi, "sync: full pull, 3 marked and 0 unmarked in Kodi, 0 writes refused, 4 requests") == 1
 
 
 def test_a_sync_where_nothing_changed_is_one_request(service, server, kodi):
@@ -72,7 +77,7 @@ def test_a_sync_where_nothing_changed_is_one_request(service, server, kodi):
     sync_now(service)
 
     assert [r.path for r in server.requests[before:]] == ["/sync/activities"]
-    assert kodi.log_text().count("sync: nothing moved on Simkl since the last sync") == 1  # bench_sync.py reads it
+    assert logged(kodi, "sync: nothing moved on Simkl since the last sync") == 1  # bench_sync.py reads it
 
 
 def test_an_empty_delta_of_a_list_other_than_watching_is_not_pulled_again(service, server, library, clock):
@@ -103,7 +108,7 @@ def test_a_later_sync_pulls_only_what_moved_since_the_saved_time(service, server
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.time()))
     assert library.movies[2]["playcount"] == 1
     assert first.status == 200
-    assert "sync: partial pull, 1 marked and 0 unmarked in Kodi, 0 writes refused, 2 requests" in kodi.log_text()
+    assert logged(kodi, "sync: partial pull, 1 marked and 0 unmarked in Kodi, 0 writes refused, 2 requests") == 1
 
 
 def test_new_episodes_of_a_show_already_watching_are_found_though_the_delta_misses_them(service, server, library,
@@ -240,8 +245,9 @@ def test_kodis_answers_are_read_per_write_and_a_refused_one_is_logged(service, s
     sync_now(service)
 
     assert library.movies[1]["playcount"] == 1 and library.episodes[12]["playcount"] == 1
-    assert "Kodi refused episode 11" in kodi.log_text()
-    assert "sync: full pull, 2 marked and 0 unmarked in Kodi, 1 writes refused, 4 requests" in kodi.log_text()
+    assert any(line.startswith("[%s] sync: Kodi refused episode 11: " % config.ADDON_ID)
+               for line in kodi.log_text().splitlines())
+    assert logged(kodi, "sync: full pull, 2 marked and 0 unmarked in Kodi, 1 writes refused, 4 requests") == 1
 
 
 def test_a_big_library_is_written_in_batches_and_read_in_pages(kodi, server, clock):
@@ -423,7 +429,7 @@ def test_the_end_line_counts_what_kodi_took_refused_and_unmarked_over_several_ba
     running = running_with(kodi, server, clock, movies[:110])
     try:
         sync_now(running, full=True)
-        assert "sync: full pull, 109 marked and 0 unmarked in Kodi, 1 writes refused, 4 requests" in kodi.log_text()
+        assert logged(kodi, "sync: full pull, 109 marked and 0 unmarked in Kodi, 1 writes refused, 4 requests") == 1
 
         for movie in movies[50:110]:
             server.library.remove_movie(movie["uniqueid"])
@@ -435,7 +441,7 @@ def test_the_end_line_counts_what_kodi_took_refused_and_unmarked_over_several_ba
     finally:
         running.stop()
 
-    assert "sync: full pull, 10 marked and 60 unmarked in Kodi, 1 writes refused, 4 requests" in kodi.log_text()
+    assert logged(kodi, "sync: full pull, 10 marked and 60 unmarked in Kodi, 1 writes refused, 4 requests") == 1
     assert sum(1 for m in library.movies.values() if m["playcount"]) == 59
 
 
@@ -517,8 +523,8 @@ def test_the_log_line_of_items_left_out_says_how_many_and_names_the_first_three(
 
     named = ["simkl=%s: unreadable time 'last Tuesday'" % server.library.simkl_id("movie", movie_ids)
              for movie_ids in ids[:3]]
-    assert kodi.log_text().count("sync: 4 items in Simkl's answer could not be read and were left out, e.g. %s\n"
-                                 % "; ".join(named)) == 1
+    assert logged(kodi, "sync: 4 items in Simkl's answer could not be read and were left out, e.g. %s"
+                  % "; ".join(named)) == 1
 
 
 @pytest.mark.parametrize("watched, removed, asked", [
@@ -691,10 +697,16 @@ def test_the_engine_lists_kodis_history_to_send_only_after_a_full_pull_that_aske
     client = api.Client(server.url, server.client_id, "kodi-simkl", "0.1.0", "20.1", tokens=tokens, clock=clock,
                         sleep=clock.sleep)
     tokens.client = client
-    engine = SyncEngine(client, KodiLibrary(boundary.jsonrpc, boundary.jsonrpc_batch), kodi.profile_dir, "user")
+    progress = []
+    engine = SyncEngine(client, KodiLibrary(boundary.jsonrpc, boundary.jsonrpc_batch), kodi.profile_dir, "user",
+                        progress=lambda percent, message: progress.append(percent))
 
     first = engine.run(Options(full=True, collect_import=True))
     assert [item.title for item, _ in first.to_send] == ["Dune"]
+    assert (progress[-1], max(progress)) == (100, 100)
+    progress.clear()
+    assert engine.run(Options(full=True, to_kodi=False, collect_import=True)).to_send == first.to_send
+    assert (progress[-1], max(progress)) == (100, 100)
 
     clock.advance(3600)
     server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, LATER)

@@ -117,10 +117,10 @@ class SyncEngine:
         return result
 
     # -- Simkl --------------------------------------------------------------------------------
-    def _get(self, result: Result, call, *args, **kwargs):
+    def _get(self, result: Result, call, *args):
         """One request; an answer that is neither an object nor empty stops the sync (nothing is saved)."""
         result.requests += 1
-        answer = call(*args, **kwargs)
+        answer = call(*args)
         if answer is not None and not isinstance(answer, dict):
             raise _malformed("Simkl's answer is not an object")
         return answer
