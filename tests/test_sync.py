@@ -320,3 +320,12 @@ def test_sending_kodis_history_with_mark_in_kodi_off_leaves_everything_to_mark_f
 
     assert (library.movies[1]["playcount"], library.movies[1]["lastplayed"]) == (1, kodi_time(WATCHED_AT))
     assert library.episodes[11]["playcount"] == 1 and library.episodes[12]["playcount"] == 1
+
+
+def test_the_sync_logs_how_many_of_kodis_library_items_it_read(service, server, library, kodi):
+    simkl_watches(server)
+
+    sync_now(service)
+
+    # 3 movies, 1 show and 4 episodes, one page each (bench/bench_sync.py reads this line)
+    assert "sync: read 8 of Kodi's library items in 3 calls" in kodi.log_text()

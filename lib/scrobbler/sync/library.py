@@ -36,6 +36,8 @@ class KodiLibrary:
                  batch: Callable[[List[Tuple[str, dict]]], List[Tuple[object, object]]]):
         self._call = call
         self._batch = batch
+        self.items_read = 0  # movies, shows and episodes Kodi's Get* answers held, for the sync's log line
+        self.read_calls = 0
 
     def movies(self) -> Iterator[dict]:
         return self._pages("VideoLibrary.GetMovies", "movies", MOVIE_PROPERTIES)
@@ -59,6 +61,8 @@ class KodiLibrary:
             limits = {"start": start, "end": start + PAGE}
             result = self._call(method, {"properties": properties, "limits": limits}) or {}
             items = result.get(key) or []
+            self.read_calls += 1
+            self.items_read += len(items)
             for item in items:
                 if isinstance(item, dict):
                     yield item

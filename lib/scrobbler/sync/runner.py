@@ -95,7 +95,8 @@ class SyncRunner:
         first = not SyncState(self._profile, account).full_done
         progress = kodi.ProgressBG(kodi.localize(32000), kodi.localize(32400)) \
             if first or request.manual or request.send_history else None
-        engine = SyncEngine(self._client, KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch), self._profile, account,
+        library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch)
+        engine = SyncEngine(self._client, library, self._profile, account,
                             expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
                             wait_idle=self._wait_idle, log=kodi.log,
                             progress=(lambda percent, message: progress.update(percent, message)) if progress
@@ -114,6 +115,8 @@ class SyncRunner:
         finally:
             if progress is not None:
                 progress.close()
+            if library.read_calls:
+                kodi.log("sync: read %d of Kodi's library items in %d calls" % (library.items_read, library.read_calls))
         if request.send_history:
             self._send(result.to_send, announce=True)
         elif result.full and result.to_send:
