@@ -5,7 +5,10 @@ every request must carry (client_id, app-name, app-version, User-Agent, Bearer o
 keeps a log of every request, and can be told to fail: status codes with Retry-After, dropped
 connections, slow answers, a revoked token, Simkl's 1-POST-per-second and 10-GET-per-second limits.
 It keeps the user's library (`fake.library`, fake_simkl_library.py) for /sync/activities and
-/sync/all-items, and what the add-on posts to /sync/history[/remove] lands there too.
+/sync/all-items, and what the add-on posts to /sync/history[/remove] lands there too: an anime
+series the library splits into entries takes `use_tvdb_anime_seasons` posts on the entry that holds
+the TVDB position, and answers the positions no entry holds in not_found.episodes. The shapes of the
+library's answers, and the source of each, are in fake_simkl_library.py.
 """
 import itertools
 import json
@@ -471,13 +474,19 @@ class FakeSimkl:
                 continue
             key = "show:" + _ids_key(show.get("ids"))
             response = {"status": "watching", "simkl_type": "tv", "anime_type": None}
+            split = self.library.split_series(show.get("ids")) is not None
+            mapped = split and show.get("use_tvdb_anime_seasons") is True
+            if split or self._is_anime(show.get("ids")):
+                response.update(simkl_type="anime", anime_type="tv")  # apiary add-to-history example
             if rewatch:
                 response.update(self._rewatch(show))
             accepted = []  # (season, number, watched_at) that reach the library
             for season in show.get("seasons") or []:
                 for episode in season.get("episodes") or []:
                     episode_key = "%s:S%sE%s" % (key, season.get("number"), episode.get("number"))
-                    if (_ids_key(show.get("ids")), season.get("number"), episode.get("number")) \
+                    unmapped = mapped and _whole(season.get("number"), episode.get("number")) and \
+                        self.library.map_tvdb(show.get("ids"), season["number"], episode["number"]) is None
+                    if unmapped or (_ids_key(show.get("ids")), season.get("number"), episode.get("number")) \
                             in self.unknown_episodes:
                         not_found["episodes"].append({"show": {"title": show.get("title"), "ids": show.get("ids")},
                                                       "season": season.get("number"),
@@ -494,8 +503,8 @@ class FakeSimkl:
             if not show.get("seasons"):
                 self.watches.append(Watch("show", key, show.get("watched_at", ""), rewatch,
                                           response.get("rewatch_id"), show))
-            self.library.history_show(show, accepted, self._is_anime(show.get("ids")))
-            added["shows"] += 1
+            # a split anime series posted whole with the flag marks each of its entries (apiary: added.shows 7)
+            added["shows"] += self.library.history_show(show, accepted, self._is_anime(show.get("ids")))
             added["statuses"].append({"request": dict(show, type="show"), "response": response})
         return 201, {"added": added, "not_found": not_found}
 
@@ -581,8 +590,10 @@ class FakeSimkl:
             return len([w for w in self.watches if w.key == key])
 
     def _is_anime(self, ids):
-        """Simkl files these show ids as anime (`anime_ids` names any of them)."""
-        return isinstance(ids, dict) and any("%s=%s" % kv in self.anime_ids for kv in ids.items())
+        """Simkl files these show ids as anime (`anime_ids` names any of them, or they name a series of
+        the library's anime catalogue)."""
+        return isinstance(ids, dict) and (any("%s=%s" % kv in self.anime_ids for kv in ids.items())
+                                          or self.library.split_series(ids) is not None)
 
     def _watched(self, key):
         """Watched and not removed since (history re-adds are no-ops on Simkl)."""
@@ -618,6 +629,11 @@ def _all_ids(body):
         for item in body.get(group) or []:
             found.update("%s=%s" % kv for kv in (item.get("ids") or {}).items())
     return found
+
+
+def _whole(*values):
+    """Every value a whole number (an int, or a float without a fraction; not a bool)."""
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) and int(v) == v for v in values)
 
 
 def _ids_key(ids):

@@ -1,17 +1,19 @@
 """The fake Simkl's library, checked through real HTTP: /sync/activities and /sync/all-items answer in
-the documented shapes (docs §7.1, §7.2, §8.3), `date_from` and `extended` filter as Simkl does, the
-watching-delta quirk of §12 can be switched on, more than 10 GETs a second is a violation, and what
-is posted to /sync/history[/remove] lands in the library.
+the shapes fake_simkl_library.py names its sources for (one test per shape), `date_from`, `extended`,
+`include_all_episodes` and `episode_watched_at` act as Simkl's pages and clients say, anime series
+are split into entries with their TVDB mapping, the watching-delta quirk can be switched on, more than
+10 GETs a second is a violation, and what is posted to /sync/history[/remove] lands in the library.
 """
 import pytest
 import requests
-from fake_simkl_library import iso
+from fake_simkl_library import cour, iso, tvdb_run
 from virtual_time import START
 
 T0 = iso(START)  # 2026-05-28T20:26:40Z
 MATRIX = {"title": "The Matrix", "year": 1999, "ids": {"imdb": "tt0133093", "tmdb": "603"}}
 DARK = {"title": "Dark", "year": 2017, "ids": {"imdb": "tt5753856", "tvdb": 334824}}
 FRIEREN = {"title": "Frieren", "year": 2023, "ids": {"tvdb": 424536, "mal": 52991}}
+EMPTY = {}  # an empty all-items answer for a client id above 58447
 NULL_BUCKETS = {"movies": dict.fromkeys(("all", "rated_at", "playback", "plantowatch", "completed", "dropped",
                                          "removed_from_list")),
                 "tv_shows": dict.fromkeys(("all", "rated_at", "playback", "plantowatch", "watching", "completed",
@@ -103,7 +105,7 @@ def test_a_removal_moves_removed_from_list_and_the_list_it_left(api, server):
     assert activities["movies"]["removed_from_list"] == activities["movies"]["completed"] == stamp
     assert activities["tv_shows"]["removed_from_list"] == activities["tv_shows"]["watching"] == stamp
     assert activities["all"] == stamp
-    assert api.ok("/sync/all-items") is None
+    assert api.ok("/sync/all-items") == EMPTY
 
 
 def test_touch_moves_any_bucket_for_example_a_rating_or_the_settings(api, server):
@@ -150,8 +152,9 @@ def test_a_show_item_carries_seasons_only_with_extended_full_and_watched_at_only
                                                             (2, 1, "2026-05-03T20:00:00Z")], total_episodes=26)
     base = {"added_to_watchlist_at": iso(START + 5), "last_watched_at": "2026-05-03T20:00:00Z",
             "user_rated_at": None, "user_rating": None, "status": "watching", "last_watched": "S02E01",
-            "watched_episodes_count": 3, "total_episodes_count": 26, "not_aired_episodes_count": 0,
-            "show": {"title": "Dark", "year": 2017, "ids": {"simkl": simkl, "imdb": "tt5753856", "tvdb": 334824}}}
+            "next_to_watch": None, "watched_episodes_count": 3, "total_episodes_count": 26,
+            "not_aired_episodes_count": 0,
+            "show": {"title": "Dark", "year": 2017, "ids": {"simkl": simkl, "imdb": "tt5753856", "tvdb": "334824"}}}
 
     assert api.ok("/sync/all-items") == {"shows": [base]}
     assert api.ok("/sync/all-items/shows", episode_watched_at="yes") == {"shows": [base]}
@@ -163,16 +166,20 @@ def test_a_show_item_carries_seasons_only_with_extended_full_and_watched_at_only
                        {"number": 2, "episodes": [{"number": 1, "watched_at": "2026-05-03T20:00:00Z"}]}])]}
 
 
-def test_anime_come_under_anime_with_anime_type_and_their_tvdb_numbering_as_stored(api, server):
-    simkl = server.library.watch_episodes(**FRIEREN, episodes=[(2, 3, "2026-05-10T12:00:00Z")], anime=True)
-    answer = api.ok("/sync/all-items/anime", extended="full_anime_seasons", episode_watched_at="yes")
+def test_a_one_entry_anime_comes_under_anime_with_anime_type_beside_show_and_its_numbers_as_given(api, server):
+    simkl = server.library.watch_episodes(**FRIEREN, episodes=[(1, 3, "2026-05-10T12:00:00Z")], anime=True)
+    answer = api.ok("/sync/all-items/anime", extended="full", episode_watched_at="yes")
     assert list(answer) == ["anime"]
     [item] = answer["anime"]
-    assert item["show"] == {"title": "Frieren", "year": 2023, "ids": {"simkl": simkl, "tvdb": 424536, "mal": 52991}}
-    assert item["anime_type"] == "tv"
-    assert item["seasons"] == [{"number": 2, "episodes": [{"number": 3, "watched_at": "2026-05-10T12:00:00Z"}]}]
-    assert item["last_watched"] == "S02E03"
-    assert api.ok("/sync/all-items/shows") is None
+    assert item["show"] == {"title": "Frieren", "year": 2023,
+                            "ids": {"simkl": simkl, "tvdb": "424536", "mal": "52991"}}
+    assert item["anime_type"] == "tv" and "anime_type" not in item["show"]
+    assert item["seasons"] == [{"number": 1, "episodes": [{"number": 3, "watched_at": "2026-05-10T12:00:00Z"}]}]
+    assert item["last_watched"] == "S01E03" and "mapped_tvdb_seasons" not in item
+    [mapped] = api.ok("/sync/all-items/anime", extended="full_anime_seasons")["anime"]
+    assert mapped["mapped_tvdb_seasons"] == [1]
+    assert mapped["seasons"] == [{"number": 1, "episodes": [{"number": 3, "tvdb": {"season": 1, "episode": 3}}]}]
+    assert api.ok("/sync/all-items/shows") == EMPTY
     server.library.watch_episodes(**DARK, episodes=[(1, 1, None)])
     assert "anime_type" not in api.ok("/sync/all-items/shows")["shows"][0]  # absent on non-anime (§8.3)
     # later watches of the same show stay anime without saying so again
@@ -186,7 +193,7 @@ def test_the_whole_library_answer_has_only_the_types_that_have_items(api, server
     answer = api.ok("/sync/all-items")
     assert sorted(answer) == ["anime", "movies"]
     assert list(api.ok("/sync/all-items/movies")) == ["movies"]
-    assert api.ok("/sync/all-items/shows") is None
+    assert api.ok("/sync/all-items/shows") == EMPTY
 
 
 def test_status_paths_keep_only_that_list(api, server):
@@ -212,20 +219,31 @@ def test_status_paths_keep_only_that_list(api, server):
     assert severance["watched_episodes_count"] == 0 and severance["seasons"] == []
 
 
-def test_unknown_types_and_statuses_are_404(api):
-    for path in ("/sync/all-items/episodes", "/sync/all-items/shows/finished", "/sync/all-items/shows/watching/x"):
+def test_all_or_an_unknown_status_is_every_list_of_the_type_and_movies_watching_is_empty(api, server):
+    server.library.watch_episodes(**DARK, episodes=[(1, 1, None)])
+    server.library.list_item("show", "Severance", 2022, {"tvdb": 371980}, "plantowatch")
+    server.library.watch_movie(**MATRIX)
+    for status in ("all", "finished"):  # docs list-statuses "use all"; observed: an unknown one does not 404
+        assert [item["show"]["title"] for item in api.ok("/sync/all-items/shows/" + status)["shows"]] \
+            == ["Dark", "Severance"]
+    for status in ("watching", "hold"):  # docs list-statuses: valid, always empty
+        assert api.ok("/sync/all-items/movies/" + status) == EMPTY
+
+
+def test_unknown_types_and_longer_paths_are_404(api):
+    for path in ("/sync/all-items/episodes", "/sync/all-items/shows/watching/x"):
         answer = api.get(path)
         assert answer.status_code == 404, path
         assert answer.json()["error"] == "url_failed"
 
 
-def test_an_empty_result_is_null_or_an_empty_object_when_the_test_says_so(api, server):
+def test_an_empty_result_is_an_empty_object_or_null_for_an_old_client_id(api, server):
     answer = api.get("/sync/all-items")
-    assert answer.status_code == 200 and answer.text == "null"
-    server.null_when_empty = False
-    assert server.library.null_when_empty is False
-    assert api.ok("/sync/all-items") == {}
-    assert api.ok("/sync/all-items/movies/completed", date_from=T0) == {}
+    assert answer.status_code == 200 and answer.json() == {}
+    server.null_when_empty = True  # client ids up to 58447 (CrossWatch PR #360)
+    assert server.library.null_when_empty is True
+    assert api.get("/sync/all-items").text == "null"
+    assert api.ok("/sync/all-items/movies/completed", date_from=T0) is None
 
 
 # -- date_from ------------------------------------------------------------------------------
@@ -243,9 +261,9 @@ def test_date_from_keeps_the_entries_changed_after_it_and_never_shows_removals(a
     delta = api.ok("/sync/all-items", date_from=saved, extended="full")
     assert list(delta) == ["shows"]  # Heat's removal is not in it, the Matrix did not change
     assert [e["number"] for e in delta["shows"][0]["seasons"][0]["episodes"]] == [1, 2]
-    assert api.ok("/sync/all-items/movies", date_from=saved) is None
+    assert api.ok("/sync/all-items/movies", date_from=saved) == EMPTY
     assert api.ok("/sync/all-items/shows/watching", date_from=saved)["shows"][0]["show"]["title"] == "Dark"
-    assert api.ok("/sync/all-items/shows/watching", date_from=iso(START + 200)) is None  # strictly after
+    assert api.ok("/sync/all-items/shows/watching", date_from=iso(START + 200)) == EMPTY  # strictly after
     # the other spellings of a UTC time
     assert list(api.ok("/sync/all-items", date_from="2026-05-28T20:28:20.000Z")) == ["shows"]
     assert list(api.ok("/sync/all-items", date_from="2026-05-28T21:28:20+01:00")) == ["shows"]
@@ -266,7 +284,7 @@ def test_unwatching_episodes_changes_the_entry_and_the_last_one_takes_the_show_o
     assert api.ok("/sync/activities")["tv_shows"]["completed"] == stamp  # the list it left
     removed = at(server, 200)
     server.library.unwatch_episodes({"tvdb": 334824}, [(1, 1)])
-    assert api.ok("/sync/all-items") is None
+    assert api.ok("/sync/all-items") == EMPTY
     assert api.ok("/sync/activities")["tv_shows"]["removed_from_list"] == removed
     assert server.library.unwatch_episodes({"tvdb": 334824}, [(1, 1)]) is False
 
@@ -367,7 +385,7 @@ def test_history_removals_take_items_off_the_library(api, server):
 def test_history_items_simkl_does_not_know_stay_out_of_the_library(api, server):
     server.unknown_ids.add("imdb=tt0133093")
     api.post("/sync/history", {"movies": [MATRIX]})
-    assert api.ok("/sync/all-items") is None
+    assert api.ok("/sync/all-items") == EMPTY
     assert api.ok("/sync/activities")["all"] is None
 
 
@@ -378,4 +396,219 @@ def test_odd_history_bodies_keep_their_answers_and_leave_the_library_alone(api, 
     assert answer.json()["added"]["shows"] == 2
     assert api.post("/sync/history/remove", {"shows": [{"ids": {"tvdb": 1}, "seasons": [
         {"number": "one", "episodes": [{"number": 1}]}]}]}).status_code == 201
-    assert api.ok("/sync/all-items/shows/watching") is None
+    assert api.ok("/sync/all-items/shows/watching") == EMPTY
+
+
+# -- completed and dropped entries, include_all_episodes ---------------------------------------
+
+LOST = {"title": "Lost", "year": 2004, "ids": {"tvdb": 73739}}
+
+
+def test_completed_and_dropped_shows_have_no_episode_rows_without_include_all_episodes(api, server):
+    at(server, 10)
+    server.library.watch_episodes(**LOST, episodes=[(1, 1, "2026-05-01T20:00:00Z"), (1, 2, "2026-05-02T20:00:00Z")],
+                                  completed=True, aired={1: 3})
+    server.library.watch_episodes(**DARK, episodes=[(1, 1, "2026-05-03T20:00:00Z")])
+    server.library.list_item("show", DARK["title"], 2017, DARK["ids"], "dropped")
+    server.library.watch_episodes("Severance", 2022, {"tvdb": 371980}, [(1, 1, None)])
+    server.library.list_item("show", "Severance", 2022, {"tvdb": 371980}, "hold")
+
+    plain = {item["show"]["title"]: item for item in
+             api.ok("/sync/all-items/shows", extended="full", episode_watched_at="yes")["shows"]}
+    assert "seasons" not in plain["Lost"] and "seasons" not in plain["Dark"]  # CrossWatch PR #267
+    assert plain["Severance"]["seasons"] == [{"number": 1, "episodes": [{"number": 1, "watched_at": iso(START + 10)}]}]
+    # what an entry without seasons still says
+    assert (plain["Lost"]["status"], plain["Lost"]["watched_episodes_count"], plain["Lost"]["total_episodes_count"],
+            plain["Lost"]["last_watched"], plain["Lost"]["last_watched_at"], plain["Lost"]["next_to_watch"]) \
+        == ("completed", 2, 3, "S01E02", "2026-05-02T20:00:00Z", None)
+
+    original = {item["show"]["title"]: item for item in api.ok(
+        "/sync/all-items/shows", extended="full", episode_watched_at="yes", include_all_episodes="original")["shows"]}
+    assert original["Lost"]["seasons"] == [{"number": 1, "episodes": [
+        {"number": 1, "watched_at": "2026-05-01T20:00:00Z"}, {"number": 2, "watched_at": "2026-05-02T20:00:00Z"}]}]
+    assert original["Dark"]["seasons"] == [
+        {"number": 1, "episodes": [{"number": 1, "watched_at": "2026-05-03T20:00:00Z"}]}]
+
+    every = {item["show"]["title"]: item for item in api.ok(
+        "/sync/all-items/shows", extended="full", episode_watched_at="yes", include_all_episodes="yes")["shows"]}
+    assert every["Lost"]["seasons"] == [{"number": 1, "episodes": [  # every aired one; unrecorded at the last watch
+        {"number": 1, "watched_at": "2026-05-01T20:00:00Z"}, {"number": 2, "watched_at": "2026-05-02T20:00:00Z"},
+        {"number": 3, "watched_at": "2026-05-02T20:00:00Z"}]}]
+    assert every["Dark"]["seasons"] == original["Dark"]["seasons"]  # dropped: only what was recorded
+    assert "seasons" not in api.ok("/sync/all-items/shows/completed", include_all_episodes="yes")["shows"][0]
+
+
+def test_a_show_marked_completed_without_episodes_has_rows_only_with_include_all_episodes_yes(api, server):
+    server.library.list_item("show", LOST["title"], 2004, LOST["ids"], "completed", aired={1: 2})
+    [item] = api.ok("/sync/all-items/shows", extended="full", include_all_episodes="original")["shows"]
+    assert item["seasons"] == [] and item["watched_episodes_count"] == 0
+    [item] = api.ok("/sync/all-items/shows", extended="full", include_all_episodes="yes")["shows"]
+    assert item["seasons"] == [{"number": 1, "episodes": [{"number": 1}, {"number": 2}]}]
+
+
+# -- anime split per cour (apiary: full_anime_seasons, mapped_tvdb_seasons, use_tvdb_anime_seasons) --
+
+AOT = {"title": "Attack on Titan", "year": 2013, "ids": {"tvdb": 267440, "tmdb": 1429}}
+AOT_COURS = [cour("Shingeki no Kyojin", {"simkl": 39687, "mal": 16498, "anidb": 9541}, tvdb_run(1, 1, 25)),
+             cour("Shingeki no Kyojin Season 2", {"simkl": 439744, "mal": 25777, "anidb": 10944},
+                  tvdb_run(2, 1, 12), year=2017),
+             cour("Shingeki no Kyojin: The Final Season Part 2", {"simkl": 1579947, "mal": 48583},
+                  tvdb_run(4, 17, 12), year=2022)]
+
+
+def test_an_anime_series_is_several_entries_numbered_from_one_with_their_tvdb_mapping(api, server):
+    assert server.library.anime_series(**AOT, cours=AOT_COURS) == [39687, 439744, 1579947]
+    server.library.watch_episodes(None, None, {"simkl": 439744}, [(1, 4, "2026-05-04T20:00:00Z")])
+    server.library.watch_episodes(None, None, {"mal": 48583}, [(1, 1, "2026-05-05T20:00:00Z"),
+                                                               (1, 2, "2026-05-06T20:00:00Z")])
+    assert api.ok("/sync/all-items/shows") == EMPTY
+
+    full = api.ok("/sync/all-items/anime", extended="full", episode_watched_at="yes")["anime"]
+    assert [item["show"]["ids"] for item in full] == [  # later seasons: their own ids only
+        {"simkl": 439744, "mal": "25777", "anidb": "10944"}, {"simkl": 1579947, "mal": "48583"}]
+    assert [item["show"]["title"] for item in full] == ["Shingeki no Kyojin Season 2",
+                                                        "Shingeki no Kyojin: The Final Season Part 2"]
+    assert full[1]["seasons"] == [{"number": 1, "episodes": [{"number": 1, "watched_at": "2026-05-05T20:00:00Z"},
+                                                             {"number": 2, "watched_at": "2026-05-06T20:00:00Z"}]}]
+    assert "mapped_tvdb_seasons" not in full[1] and full[1]["total_episodes_count"] == 12
+
+    mapped = api.ok("/sync/all-items/anime", extended="full_anime_seasons", episode_watched_at="yes")["anime"]
+    assert [item["show"]["ids"] for item in mapped] == [  # "TVDB/TMDB ids ... added for 2+ seasons"
+        {"simkl": 439744, "mal": "25777", "anidb": "10944", "tvdb": "267440", "tmdb": "1429"},
+        {"simkl": 1579947, "mal": "48583", "tvdb": "267440", "tmdb": "1429"}]
+    assert [item["mapped_tvdb_seasons"] for item in mapped] == [[2], [4]]
+    assert mapped[1]["seasons"] == [{"number": 1, "episodes": [
+        {"number": 1, "watched_at": "2026-05-05T20:00:00Z", "tvdb": {"season": 4, "episode": 17}},
+        {"number": 2, "watched_at": "2026-05-06T20:00:00Z", "tvdb": {"season": 4, "episode": 18}}]}]
+    assert mapped[0]["anime_type"] == "tv" and mapped[0]["last_watched"] == "S01E04"
+
+    server.library.watch_episodes(None, None, {"anidb": 9541}, [(1, 1, None)])  # the first season
+    [first] = [item for item in api.ok("/sync/all-items/anime", extended="full")["anime"]
+               if item["show"]["ids"]["simkl"] == 39687]
+    assert first["show"]["ids"] == {"simkl": 39687, "mal": "16498", "anidb": "9541", "tvdb": "267440", "tmdb": "1429"}
+
+
+def test_a_history_post_with_series_ids_tvdb_numbers_and_the_flag_lands_on_the_right_entry(api, server):
+    server.library.anime_series(**AOT, cours=AOT_COURS)
+    answer = api.post("/sync/history", {"shows": [dict(AOT, use_tvdb_anime_seasons=True, seasons=[
+        {"number": 2, "episodes": [{"number": 4, "watched_at": "2026-05-04T20:00:00Z"}]},
+        {"number": 4, "episodes": [{"number": 18, "watched_at": "2026-05-06T20:00:00Z"}]},
+        {"number": 3, "episodes": [{"number": 1}]}])]})
+    assert answer.status_code == 201
+    body = answer.json()
+    assert body["added"]["episodes"] == 2
+    assert [(e["season"], e["number"]) for e in body["not_found"]["episodes"]] == [(3, 1)]  # no entry holds S3E1
+    assert body["added"]["statuses"][0]["response"]["simkl_type"] == "anime"
+
+    items = api.ok("/sync/all-items/anime", extended="full_anime_seasons", episode_watched_at="yes")["anime"]
+    assert [(item["show"]["ids"]["simkl"], item["seasons"]) for item in items] == [
+        (439744, [{"number": 1, "episodes": [{"number": 4, "watched_at": "2026-05-04T20:00:00Z",
+                                              "tvdb": {"season": 2, "episode": 4}}]}]),
+        (1579947, [{"number": 1, "episodes": [{"number": 2, "watched_at": "2026-05-06T20:00:00Z",
+                                               "tvdb": {"season": 4, "episode": 18}}]}])]
+
+    removed = api.post("/sync/history/remove", {"shows": [dict(AOT, use_tvdb_anime_seasons=True, seasons=[
+        {"number": 4, "episodes": [{"number": 18}]}])]})
+    assert removed.status_code == 201
+    assert [item["show"]["ids"]["simkl"] for item in api.ok("/sync/all-items/anime")["anime"]] == [439744]
+
+
+def test_a_whole_series_posted_with_the_flag_completes_every_entry(api, server):
+    server.library.anime_series(**AOT, cours=AOT_COURS)
+    answer = api.post("/sync/history", {"shows": [dict(AOT, status="completed", use_tvdb_anime_seasons=True)]})
+    assert answer.json()["added"]["shows"] == 3  # apiary: one per entry ("shows": 7 for all of AoT)
+    items = api.ok("/sync/all-items/anime/completed", extended="full", include_all_episodes="original")["anime"]
+    assert [(item["show"]["ids"]["simkl"], item["watched_episodes_count"]) for item in items] \
+        == [(39687, 25), (439744, 12), (1579947, 12)]
+
+
+def test_without_the_flag_the_series_ids_name_the_first_entry_in_its_own_numbers(api, server):
+    server.library.anime_series(**AOT, cours=AOT_COURS)
+    api.post("/sync/history", {"shows": [dict(AOT, seasons=[{"number": 2, "episodes": [{"number": 4}]}])]})
+    [item] = api.ok("/sync/all-items/anime", extended="full_anime_seasons")["anime"]
+    assert item["show"]["ids"]["simkl"] == 39687
+    assert item["seasons"] == [{"number": 1, "episodes": [{"number": 4, "tvdb": {"season": 1, "episode": 4}}]}]
+
+
+def test_a_scrobble_of_a_split_anime_with_the_flag_lands_on_its_entry(api, server):
+    server.library.anime_series(**AOT, cours=AOT_COURS)
+    answer = api.post("/scrobble/stop", {"progress": 90, "show": dict(AOT, use_tvdb_anime_seasons=True),
+                                         "episode": {"season": 4, "number": 17}})
+    assert answer.status_code == 201 and answer.json()["action"] == "scrobble"
+    [item] = api.ok("/sync/all-items/anime", extended="full_anime_seasons")["anime"]
+    assert item["show"]["ids"]["simkl"] == 1579947
+    assert item["seasons"][0]["episodes"] == [{"number": 1, "tvdb": {"season": 4, "episode": 17}}]
+    server.clock.advance(30)
+    answer = api.post("/scrobble/stop", {"progress": 90, "show": dict(AOT), "episode": {"season": 4, "number": 18}})
+    assert answer.status_code == 404  # a split anime without the flag is not found (shared doc §12)
+
+
+def test_an_anime_film_sits_in_the_anime_list_with_anime_type_movie(api, server):
+    simkl = server.library.watch_anime_movie("Spirited Away", 2001, {"simkl": 39079, "mal": 199, "tmdb": 129,
+                                                                     "imdb": "tt0245429"}, "2026-05-07T20:00:00Z")
+    answer = api.ok("/sync/all-items", extended="full", episode_watched_at="yes")
+    assert list(answer) == ["anime"]
+    [item] = answer["anime"]
+    assert item["anime_type"] == "movie" and "movie" not in item
+    assert item["show"] == {"title": "Spirited Away", "year": 2001,
+                            "ids": {"simkl": simkl, "mal": "199", "tmdb": "129", "imdb": "tt0245429"}}
+    assert (item["status"], item["last_watched_at"]) == ("completed", "2026-05-07T20:00:00Z")
+    assert "seasons" not in item  # completed: no episode rows by default, as for any entry
+    [item] = api.ok("/sync/all-items/anime", extended="full", episode_watched_at="yes",
+                    include_all_episodes="original")["anime"]
+    assert item["seasons"] == [{"number": 1, "episodes": [{"number": 1, "watched_at": "2026-05-07T20:00:00Z"}]}]
+    assert api.ok("/sync/activities")["anime"]["completed"] is not None
+    assert api.ok("/sync/all-items/movies") == EMPTY
+
+
+# -- time styles and malformed entries: for the add-on's tolerance --------------------------------
+
+@pytest.mark.parametrize("style,stamp", [
+    ((0, "Z"), "2026-05-28T20:26:50Z"), ((3, "Z"), "2026-05-28T20:26:50.000Z"),
+    ((6, "Z"), "2026-05-28T20:26:50.000000Z"), ((0, "+09:00"), "2026-05-29T05:26:50+09:00"),
+    ((3, "-05:00"), "2026-05-28T15:26:50.000-05:00")])
+def test_the_time_style_writes_every_timestamp_that_way_for_the_same_instant(api, server, style, stamp):
+    server.library.time_style = style
+    at(server, 10)
+    server.library.watch_episodes(**DARK, episodes=[(1, 1, iso(START + 10))])
+    server.library.watch_movie(**MATRIX, watched_at=iso(START + 10))
+    activities = api.ok("/sync/activities")
+    assert activities["all"] == activities["tv_shows"]["watching"] == stamp
+    answer = api.ok("/sync/all-items", extended="full", episode_watched_at="yes")
+    show, movie = answer["shows"][0], answer["movies"][0]
+    assert show["added_to_watchlist_at"] == show["last_watched_at"] == stamp
+    assert show["seasons"][0]["episodes"][0]["watched_at"] == stamp
+    assert movie["last_watched_at"] == stamp
+    assert api.ok("/sync/all-items", date_from=stamp) == EMPTY  # the style's stamps work as date_from
+    assert list(api.ok("/sync/all-items", date_from=iso(START + 9))) == ["movies", "shows"]
+
+
+@pytest.mark.parametrize("defect,path,bad", [
+    ("episode_number", ("seasons", 0, "episodes", 0, "number"), "one"),
+    ("season_number", ("seasons", 0, "number"), None),
+    ("watched_at", ("seasons", 0, "episodes", 0, "watched_at"), "last Tuesday"),
+    ("null_watched_at", ("seasons", 0, "episodes", 0, "watched_at"), None)])
+def test_one_malformed_show_entry_among_good_ones(api, server, defect, path, bad):
+    server.library.watch_episodes(**DARK, episodes=[(1, 1, None), (1, 2, None)])
+    server.library.watch_episodes(**LOST, episodes=[(1, 1, None)])
+    assert server.library.malform("show", DARK["ids"], defect) is True
+    dark, lost = api.ok("/sync/all-items/shows", extended="full", episode_watched_at="yes")["shows"]
+    value = dark
+    for step in path:
+        value = value[step]
+    assert value == bad
+    assert dark["seasons"][0]["episodes"][1]["number"] == 2  # only the one field
+    assert lost["seasons"] == [{"number": 1, "episodes": [{"number": 1, "watched_at": iso(START)}]}]
+
+
+def test_a_malformed_movie_has_no_ids_or_a_watched_at_that_is_not_a_time(api, server):
+    server.library.watch_movie(**MATRIX)
+    server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"})
+    server.library.malform("movie", MATRIX["ids"], "no_ids")
+    server.library.malform("movie", {"imdb": "tt0113277"}, "watched_at")
+    matrix, heat = api.ok("/sync/all-items/movies")["movies"]
+    assert matrix["movie"] == {"title": "The Matrix", "year": 1999}
+    assert heat["last_watched_at"] == "last Tuesday" and heat["movie"]["ids"]["imdb"] == "tt0113277"
+    assert server.library.malform("movie", {"imdb": "tt404"}, "no_ids") is False
+    with pytest.raises(ValueError):
+        server.library.malform("movie", MATRIX["ids"], "everything")

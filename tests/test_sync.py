@@ -4,6 +4,7 @@ import json
 import time
 
 import pytest
+from fake_simkl_library import cour, tvdb_run
 from videolibrary import VideoLibrary
 
 from lib.scrobbler import config
@@ -111,6 +112,7 @@ def test_an_incremental_sync_never_unwatches_in_kodi(service, server, library, c
     sync_now(service)
     assert library.movies[1]["playcount"] == 1
 
+    kodi.yesno_answers.append(True)  # one of Kodi's three watched items: asked first
     sync_now(service, full=True)  # "Sync now", with the unwatch setting on
     assert library.movies[1]["playcount"] == 0
     assert [r.path for r in server.requests if r.method == "POST"] == []
@@ -320,6 +322,168 @@ def test_sending_kodis_history_with_mark_in_kodi_off_leaves_everything_to_mark_f
 
     assert (library.movies[1]["playcount"], library.movies[1]["lastplayed"]) == (1, kodi_time(WATCHED_AT))
     assert library.episodes[11]["playcount"] == 1 and library.episodes[12]["playcount"] == 1
+
+
+def many_movies(kodi, count, watched):
+    """A library of `count` movies, the first `watched` of them watched in Kodi and on Simkl."""
+    movies = [{"movieid": n, "title": "Movie %d" % n, "year": 2000, "uniqueid": {"imdb": "tt%07d" % n},
+               "playcount": 1 if n <= watched else 0, "lastplayed": "2025-01-01 10:00:00" if n <= watched else ""}
+              for n in range(1, count + 1)]
+    return movies, VideoLibrary(kodi, movies=movies)
+
+
+def unmark_questions(kodi):
+    return [d for d in kodi.dialogs if d[0] == "yesno" and d[1] == "Unmark in Kodi?"]
+
+
+@pytest.mark.parametrize("watched, removed, asked", [
+    (1000, 20, False),  # 20 of 1000: at the limit, not over it
+    (1000, 21, True),  # more than 20
+    (100, 5, False),  # 5 % of Kodi's watched items
+    (100, 6, True),  # more than 5 %
+    (10, 1, True),  # one of ten is more than 5 %
+])
+def test_a_full_sync_that_would_unmark_many_asks_first_and_says_how_many(kodi, server, clock, watched, removed,
+                                                                         asked):
+    kodi.set_setting("sync_from_simkl", True)
+    kodi.set_setting("sync_unwatch", True)
+    movies, library = many_movies(kodi, watched, watched)
+    for movie in movies:
+        server.library.watch_movie(movie["title"], 2000, movie["uniqueid"], WATCHED_AT)
+    log_in(kodi, server)
+    running = RunningService(kodi, clock).start()
+    try:
+        sync_now(running, full=True)
+        for movie in movies[:removed]:
+            server.library.remove_movie(movie["uniqueid"])
+        clock.advance(3600)
+        kodi.yesno_answers.append(False)
+
+        sync_now(running, full=True)
+        left = sum(1 for m in library.movies.values() if m["playcount"] == 1)
+        if asked:
+            message = "Your Simkl history no longer has %s that Kodi has as watched. Mark as unwatched in Kodi?" % (
+                "1 movie" if removed == 1 else "%d movies" % removed)
+            assert unmark_questions(kodi) == [("yesno", "Unmark in Kodi?", message)]
+            assert left == watched  # "no": nothing unmarked
+
+            kodi.yesno_answers.append(True)
+            sync_now(running, full=True)  # asked again, since nothing was unmarked
+            assert len(unmark_questions(kodi)) == 2
+        else:
+            assert unmark_questions(kodi) == []
+        assert sum(1 for m in library.movies.values() if m["playcount"] == 1) == watched - removed
+    finally:
+        running.stop()
+
+
+def test_the_unmark_question_counts_movies_and_episodes_apart_and_waits_for_the_video_to_end(service, server,
+                                                                                               library, kodi, clock):
+    from xbmc import InfoTagVideo
+
+    import fakekodi
+    kodi.set_setting("sync_unwatch", True)
+    simkl_watches(server)
+    sync_now(service, full=True)
+    server.library.remove_movie({"imdb": "tt1375666"})
+    server.library.unwatch_episodes({"tvdb": 392256}, [(1, 1), (1, 2)])
+    clock.advance(3600)
+    fakekodi.open_file(fakekodi.PlayingFile(InfoTagVideo(media_type="movie", title="X"), "/x.mkv", 7200))
+    kodi.yesno_answers.append(True)
+    runner = service.service.sync
+    runner.request(full=True)
+    runner.wake()
+    assert wait_for(lambda: runner.running, 5)
+    assert unmark_questions(kodi) == []  # never over a playing video
+
+    kodi.player = None
+    assert wait_for(lambda: not runner.running, 10)
+    assert unmark_questions(kodi) == [("yesno", "Unmark in Kodi?", "Your Simkl history no longer has 1 movie and 2 "
+                                       "episodes that Kodi has as watched. Mark as unwatched in Kodi?")]
+    assert library.movies[1]["playcount"] == 0 and library.episodes[11]["playcount"] == 0
+
+
+# -- issue 17: the sync against what Simkl really sends (tests/fake_simkl_library.py names its sources) --
+
+AOT_SHOW = {"tvshowid": 7, "title": "Attack on Titan", "year": 2013, "uniqueid": {"tvdb": "267440", "tmdb": "1429"}}
+AOT_EPISODES = [{"episodeid": 70 + 10 * season + number, "tvshowid": 7, "season": season, "episode": number,
+                 "title": "S%dE%d" % (season, number)} for season in (1, 2) for number in (1, 4)]
+SPIRITED_AWAY = {"movieid": 9, "title": "Spirited Away", "year": 2001,
+                 "uniqueid": {"tmdb": "129", "imdb": "tt0245429"}}
+
+
+@pytest.fixture
+def anime_library(kodi):
+    kodi.set_setting("sync_from_simkl", True)
+    return VideoLibrary(kodi, movies=(SPIRITED_AWAY,), shows=(AOT_SHOW,), episodes=AOT_EPISODES)
+
+
+def test_a_show_completed_on_simkl_is_marked_in_kodi(service, server, library):
+    server.library.watch_episodes("The Last of Us", 2023, {"tvdb": 392256}, [(1, 1, WATCHED_AT), (1, 2, LATER)],
+                                  completed=True)
+
+    sync_now(service)
+
+    assert (library.episodes[11]["playcount"], library.episodes[12]["playcount"]) == (1, 1)
+
+
+def test_finishing_a_show_on_simkl_never_unmarks_its_episodes_in_kodi(service, server, library, clock, kodi):
+    kodi.set_setting("sync_unwatch", True)
+    simkl_watches(server)
+    sync_now(service, full=True)
+    clock.advance(3600)
+    server.library.watch_episodes("The Last of Us", 2023, {"tvdb": 392256}, [(1, 3, LATER)], completed=True)
+
+    sync_now(service, full=True)  # "Sync now", with the unwatch setting on
+
+    assert [library.episodes[n]["playcount"] for n in (11, 12)] == [1, 1]
+
+
+def test_an_anime_season_simkl_keeps_as_its_own_entry_marks_the_kodi_episode_at_its_tvdb_position(
+        service, server, anime_library):
+    server.library.anime_series("Attack on Titan", 2013, {"tvdb": 267440, "tmdb": 1429}, cours=[
+        cour("Shingeki no Kyojin", {"simkl": 39687, "mal": 16498}, tvdb_run(1, 1, 25)),
+        cour("Shingeki no Kyojin Season 2", {"simkl": 439744, "mal": 25777}, tvdb_run(2, 1, 12))])
+    server.library.watch_episodes(None, None, {"simkl": 39687}, [(1, 1, WATCHED_AT)])
+    server.library.watch_episodes(None, None, {"simkl": 439744}, [(1, 4, LATER)])  # TVDB S02E04
+
+    sync_now(service)
+
+    marked = sorted((e["season"], e["episode"]) for e in anime_library.episodes.values() if e["playcount"])
+    assert marked == [(1, 1), (2, 4)]
+
+
+def test_an_anime_film_simkl_files_in_its_anime_list_is_marked_in_kodi(service, server, anime_library):
+    server.library.watch_anime_movie("Spirited Away", 2001, {"simkl": 39079, "mal": 199, "tmdb": 129,
+                                                             "imdb": "tt0245429"}, WATCHED_AT)
+
+    sync_now(service)
+
+    assert anime_library.movies[9]["playcount"] == 1
+
+
+@pytest.mark.parametrize("style", [(3, "Z"), (6, "Z"), (0, "+09:00")])
+def test_simkls_time_styles_give_kodi_the_same_lastplayed(service, server, library, style):
+    server.library.time_style = style
+    simkl_watches(server)
+
+    sync_now(service)
+
+    assert (library.episodes[12]["playcount"], library.episodes[12]["lastplayed"]) == (1, kodi_time(LATER))
+
+
+@pytest.mark.parametrize("defect", ["episode_number", "season_number", "watched_at", "null_watched_at", "no_ids"])
+def test_one_malformed_field_never_stops_the_rest_of_the_sync(service, server, library, kodi, defect):
+    simkl_watches(server)
+    server.library.malform("show", {"tvdb": 392256}, defect)  # in the row of S01E01, or the whole show's ids
+
+    sync_now(service)
+
+    assert library.movies[1]["playcount"] == 1
+    # a null time is "date unknown", not a defect; the others are told in one log line per sync
+    assert kodi.log_text().count("could not be read and were left out") == (defect != "null_watched_at")
+    if defect not in ("season_number", "no_ids"):  # those leave nothing usable of the season or the show
+        assert (library.episodes[12]["playcount"], library.episodes[12]["lastplayed"]) == (1, kodi_time(LATER))
 
 
 def test_the_sync_logs_how_many_of_kodis_library_items_it_read(service, server, library, kodi):

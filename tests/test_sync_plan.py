@@ -52,7 +52,8 @@ SHOWS = {"shows": [{"status": "watching", "show": {"title": "The Last of Us", "y
                                                            {"number": 2}]}]}],
          "anime": [{"status": "completed", "anime_type": "tv",
                     "show": {"title": "Frieren", "year": 2023, "ids": {"simkl": 901, "tvdb": 424536}},
-                    "seasons": [{"number": 1, "episodes": [{"number": 28, "watched_at": "2026-04-01T12:00:00Z"}]}]}]}
+                    "seasons": [{"number": 1, "episodes": [{"number": 28, "watched_at": "2026-04-01T12:00:00Z",
+                                                            "tvdb": {"season": 1, "episode": 28}}]}]}]}
 
 
 def test_parsing_keeps_completed_movies_and_watched_episodes_with_their_times():

@@ -212,10 +212,13 @@ class Client:
                 raise
             return self.request("POST", "/sync/activities", body={}, auth=True)  # the older API's verb
 
-    def all_items(self, kind=None, status=None, date_from=None, extended="full"):
-        """GET /sync/all-items[/kind[/status]]: the user's lists, with watched episodes and their times."""
+    def all_items(self, kind=None, status=None, date_from=None, extended="full", all_episodes=False):
+        """GET /sync/all-items[/kind[/status]]: the user's lists, with watched episodes and their times;
+        all_episodes: also the episodes of completed and dropped shows, which come without them otherwise."""
         path = "/sync/all-items" + ("/" + kind if kind else "") + ("/" + status if kind and status else "")
         params = {"extended": extended, "episode_watched_at": "yes"}
+        if all_episodes:
+            params["include_all_episodes"] = "yes"
         if date_from:
             params["date_from"] = date_from
         return self.request("GET", path, params=params, auth=True)

@@ -15,11 +15,15 @@ from typing import Callable, List, Tuple
 from ..files import read_json, write_json
 from ..simkl.api import Rejected
 from .library import WRITE_BATCH, KodiLibrary, Write
-from .plan import Planner, removed_since
-from .remote import EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse
+from .plan import Planner, removed_since, snapshot
+from .remote import ALL_EPISODES, EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse
 from .state import SyncState
 
 SNAPSHOT_FILE = "sync_snapshot.json"  # what Simkl had as watched at the last full sync (for unwatch)
+# A full sync that would unmark more than this many items, or more than this share of what Kodi has as
+# watched, asks the user first: a list Simkl sent short must never wipe a library's watched marks.
+UNMARK_ASK_OVER = 20
+UNMARK_ASK_SHARE = 0.05
 
 
 class Stopped(Exception):
@@ -49,8 +53,10 @@ class SyncEngine:
                  expect: Callable[[Write], None] = lambda write: None,
                  wait_idle: Callable[[], bool] = lambda: True,
                  progress: Callable[[int, str], None] = lambda percent, message: None,
-                 log: Callable[[str], None] = lambda message: None):
-        """wait_idle(): returns once nothing plays and no library scan runs; False when Kodi quits."""
+                 log: Callable[[str], None] = lambda message: None,
+                 confirm_unmark: Callable[[int, int], bool] = lambda movies, episodes: False):
+        """wait_idle(): returns once nothing plays and no library scan runs; False when Kodi quits.
+        confirm_unmark(movies, episodes): the user's answer to unmarking that many in Kodi."""
         self.client = client
         self.library = library
         self.profile = profile
@@ -59,6 +65,7 @@ class SyncEngine:
         self._wait_idle = wait_idle
         self._progress = progress
         self._log = log
+        self._confirm_unmark = confirm_unmark
 
     def run(self, options: Options) -> Result:
         result = Result()
@@ -74,11 +81,25 @@ class SyncEngine:
         self._progress(5, "")
         watched = self._pull(result, todo)
         self._progress(30, "")
-        removed = None
+        if watched.skipped:
+            self._log("sync: %d items in Simkl's answer could not be read and were left out, e.g. %s"
+                      % (len(watched.skipped), "; ".join(watched.skipped[:3])))
+        removed = before = None
         if result.full and options.unwatch:
-            removed = removed_since(self._snapshot(), watched)
+            before = self._snapshot()
+            removed = removed_since(before, watched)
         planner = Planner(watched, removed)
-        writes, to_send = self._plan(planner, options, result.full)
+        writes, to_send, watched_in_kodi = self._plan(planner, options, result.full)
+        unmarks = [write for write in writes if write.playcount == 0]
+        confirmed = True
+        if options.to_kodi and (len(unmarks) > UNMARK_ASK_OVER or len(unmarks) > UNMARK_ASK_SHARE * watched_in_kodi):
+            if not self._wait_idle():  # never a question over a playing video
+                raise Stopped()
+            movies = sum(1 for write in unmarks if write.kind == "movie")
+            confirmed = self._confirm_unmark(movies, len(unmarks) - movies)
+            if not confirmed:
+                self._log("sync: %d unmarks in Kodi not confirmed; left for the next full sync" % len(unmarks))
+                writes = [write for write in writes if write.playcount > 0]
         result.to_send = to_send if options.collect_import and result.full else []
         if not options.to_kodi:
             # Only Kodi's history was asked for: Kodi got nothing, so nothing is saved as done for it.
@@ -89,8 +110,8 @@ class SyncEngine:
         state.activities = activities
         state.full_done = state.full_done or result.full
         state.save()
-        if result.full and options.unwatch:
-            self._save_snapshot(watched)
+        if result.full and options.unwatch and confirmed:
+            self._save_snapshot(snapshot(before, watched))
         self._progress(100, "")
         self._log("sync: %s pull, %d marked and %d unmarked in Kodi, %d writes refused, %d requests"
                   % ("full" if result.full else "partial", result.marked, result.unmarked, result.failed,
@@ -110,24 +131,29 @@ class SyncEngine:
         watched = Watched()
         if todo is None:
             for kind in ("movies", "shows", "anime"):
-                watched.merge(parse(self._get(result, self.client.all_items, kind, extended=EXTENDED[kind])))
+                watched.merge(parse(self._get(result, self.client.all_items, kind, extended=EXTENDED[kind],
+                                              all_episodes=ALL_EPISODES[kind])))
             return watched
         for block, status, date_from in todo:
             kind = ITEM_TYPES[block]
-            part = parse(self._get(result, self.client.all_items, kind, status, date_from, EXTENDED[kind]))
+            part = parse(self._get(result, self.client.all_items, kind, status, date_from, EXTENDED[kind],
+                                   ALL_EPISODES[kind]))
             if status == "watching" and not part.count():
                 # Seen in other clients: this delta can filter by when a show entered the list, and so
                 # miss new episodes of a show already in it. Pull that one list in full instead.
                 self._log("sync: %s/%s moved but its delta is empty; pulling that list in full" % (kind, status))
-                part = parse(self._get(result, self.client.all_items, kind, status, None, EXTENDED[kind]))
+                part = parse(self._get(result, self.client.all_items, kind, status, None, EXTENDED[kind],
+                                       ALL_EPISODES[kind]))
             watched.merge(part)
         return watched
 
     # -- Kodi ---------------------------------------------------------------------------------
-    def _plan(self, planner: Planner, options: Options, full: bool) -> Tuple[List[Write], list]:
-        writes, to_send = [], []
+    def _plan(self, planner: Planner, options: Options, full: bool) -> Tuple[List[Write], list, int]:
+        """(Kodi writes, what Kodi could send to Simkl, how many items Kodi has as watched)."""
+        writes, to_send, watched = [], [], 0
         collect = options.collect_import and full
         for movie in self.library.movies():
+            watched += (movie.get("playcount") or 0) > 0
             write, send = planner.movie(movie)
             if write is not None:
                 writes.append(write)
@@ -135,12 +161,13 @@ class SyncEngine:
                 to_send.append(send)
         shows = self.library.shows()
         for episode in self.library.episodes():
+            watched += (episode.get("playcount") or 0) > 0
             write, send = planner.episode(episode, shows.get(episode.get("tvshowid")))
             if write is not None:
                 writes.append(write)
             if send is not None and collect:
                 to_send.append(send)
-        return writes, to_send
+        return writes, to_send, watched
 
     def _write(self, writes: List[Write], result: Result) -> None:
         for start in range(0, len(writes), WRITE_BATCH):

@@ -7,12 +7,12 @@ Items match on any shared id: imdb, tmdb, tvdb (and for an episode: the show's i
 number).
 """
 import time
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from ..media import Episode, Movie, clean_ids, clean_year
-from ..times import iso_utc, parse_time
+from ..times import UNKNOWN_TIME, iso_utc, parse_time
 from .library import Write
-from .remote import UNKNOWN_TIME, Watched, WatchedShow
+from .remote import Watched, WatchedShow
 
 MATCH_KEYS = ("imdb", "tmdb", "tvdb")
 
@@ -65,14 +65,19 @@ class Planner:
             return None, None
         keys = _match_keys(show.get("uniqueid"))
         number = (kodi.get("season"), kodi.get("episode"))
-        seen = next((self._shows[key].episodes.get(number) for key in keys
-                     if key in self._shows and number in self._shows[key].episodes), None)
+        on_simkl = [found for key in keys for found in self._shows.get(key, ())]
+        seen = next((found.episodes[number] for found in on_simkl if number in found.episodes), None)
+        if seen is None and isinstance(number[0], int) and number[0] > 0:
+            # completed on Simkl with its episodes not listed: every episode of a regular season
+            seen = next((found.whole for found in on_simkl if found.whole), None)
         playcount = kodi.get("playcount") or 0
         if seen is not None:
             return (Write("episode", kodi["episodeid"], 1, kodi_time(seen)) if playcount == 0 else None), None
-        if playcount > 0 and any(key in self._removed_shows and number in self._removed_shows[key].episodes
-                                 for key in keys):
+        removed = [found for key in keys for found in self._removed_shows.get(key, ())]
+        if playcount > 0 and any(number in found.episodes for found in removed):
             return Write("episode", kodi["episodeid"], 0), None
+        if any(not found.listed for found in on_simkl):
+            return None, None  # Simkl did not list what it has of this show: never offer to send it again
         if playcount > 0 and keys and number[0] is not None and number[1]:
             item = Episode(show.get("title") or "", int(number[0]), int(number[1]), clean_year(show.get("year")),
                            clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")),
@@ -82,23 +87,47 @@ class Planner:
 
 
 def removed_since(before: Watched, now: Watched) -> Watched:
-    """What Simkl had as watched at the last full sync and no longer has."""
+    """What Simkl had as watched at the last full sync and no longer has. A show listed now without its
+    episodes, or an item that could not be read now, is never taken as removed: its shape changed."""
     gone = Watched()
-    gone.movies = {key: value for key, value in before.movies.items() if key not in now.movies}
+    if now.anonymous_skips:
+        return gone  # an entry without readable ids could be any of them
+    gone.movies = {key: value for key, value in before.movies.items()
+                   if key not in now.movies and key not in now.skipped_keys}
     for key, show in before.shows.items():
         still = now.shows.get(key)
+        if key in now.skipped_keys or (still is not None and not still.listed):
+            continue
         episodes = {number: at for number, at in show.episodes.items() if not still or number not in still.episodes}
         if episodes:
             gone.shows[key] = WatchedShow(show.ids, show.title, show.year, episodes)
     return gone
 
 
-def _show_index(watched: Watched) -> Dict[Tuple[str, str], WatchedShow]:
-    index = {}
+def snapshot(before: Watched, now: Watched) -> Watched:
+    """What to remember of Simkl after a full sync, for the next one's removed_since: `now`, keeping from
+    `before` what `now` could not tell (a show listed without its episodes, an item that could not be read)."""
+    kept = Watched(dict(now.movies), {})
+    for key, show in now.shows.items():
+        episodes = dict(before.shows[key].episodes) if not show.listed and key in before.shows else {}
+        episodes.update(show.episodes)
+        kept.shows[key] = WatchedShow(show.ids, show.title, show.year, episodes)
+    for key in (before.movies if now.anonymous_skips else now.skipped_keys):
+        if key in before.movies:
+            kept.movies.setdefault(key, before.movies[key])
+    for key in (before.shows if now.anonymous_skips else now.skipped_keys):
+        if key in before.shows and key not in kept.shows:
+            kept.shows[key] = before.shows[key]
+    return kept
+
+
+def _show_index(watched: Watched) -> Dict[Tuple[str, str], List[WatchedShow]]:
+    """Every Simkl entry under each of its ids: several entries (an anime's cours) can share a series id."""
+    index: Dict[Tuple[str, str], List[WatchedShow]] = {}
     for show in watched.shows.values():
         for name in MATCH_KEYS:
             if name in show.ids:
-                index[(name, str(show.ids[name]))] = show
+                index.setdefault((name, str(show.ids[name])), []).append(show)
     return index
 
 

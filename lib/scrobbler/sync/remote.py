@@ -2,19 +2,33 @@
 
 Simkl suspends a client id that pulls /sync/all-items without asking /sync/activities first, so a
 sync always starts with the activities; when nothing that concerns watches moved, it stops there.
+
+The shapes (simkl-api §7.2, §13; api.simkl.org get-all-items and conventions/extended-info):
+- shows and anime in Completed or Dropped come without `seasons` unless the request asks for
+  `include_all_episodes` (seen by CrossWatch, PR #267); asked with `yes`, a completed show lists every
+  aired episode. A show that still comes without them is "episodes not listed", never "none watched";
+- each anime entry is one cour, season, OVA or film numbering its episodes from 1; with
+  `extended=full_anime_seasons` each episode carries its TVDB place, `"tvdb": {"season", "episode"}`,
+  which is how Kodi's scrapers number it. Several entries may carry the same TVDB/TMDB series ids;
+- anime films sit in the anime list with `anime_type: "movie"` beside the `show` block;
+- ids other than `simkl` are strings; times are ISO 8601 with or without fractions, `Z` or an offset.
+One malformed item (no ids, an unreadable time, a number that is not one) is skipped and counted;
+it never stops the others.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from ..media import clean_ids
+from ..times import UNKNOWN_TIME, read_time
 
 # Activity buckets that move when watches change, by activities block, and the all-items type each
-# block is pulled with (anime with its TVDB season mapping, so Kodi's episodes match).
-WATCH_BUCKETS = {"movies": ("completed",), "tv_shows": ("watching", "completed"),
-                 "anime": ("watching", "completed")}
+# block is pulled with (anime with its TVDB season mapping, so Kodi's episodes match). Shows on hold
+# or dropped keep the episodes watched before.
+WATCH_BUCKETS = {"movies": ("completed",), "tv_shows": ("watching", "completed", "hold", "dropped"),
+                 "anime": ("watching", "completed", "hold", "dropped")}
 ITEM_TYPES = {"movies": "movies", "tv_shows": "shows", "anime": "anime"}
 EXTENDED = {"movies": "full", "shows": "full", "anime": "full_anime_seasons"}
-UNKNOWN_TIME = "1970-01-01T00:00:01Z"  # Simkl's "watched, date unknown"
+ALL_EPISODES = {"movies": False, "shows": True, "anime": True}  # include_all_episodes=yes
 
 Episode = Tuple[int, int]
 
@@ -24,7 +38,11 @@ class WatchedShow:
     ids: Dict[str, object]
     title: str
     year: Optional[int]
-    episodes: Dict[Episode, str] = field(default_factory=dict)  # (season, number) -> watched_at
+    episodes: Dict[Episode, str] = field(default_factory=dict)  # Kodi's (TVDB) season, number -> watched_at
+    # False: Simkl listed the show without its episodes; what it has of it is not known (never "none")
+    listed: bool = True
+    # Completed on Simkl without its episodes listed: every episode of a regular season counts as watched
+    whole: str = ""  # then: when it was last watched (or UNKNOWN_TIME)
 
 
 @dataclass
@@ -32,12 +50,24 @@ class Watched:
     """What Simkl has as watched, keyed by Simkl's own id (the one key every item has)."""
     movies: Dict[str, Tuple[Dict[str, object], str]] = field(default_factory=dict)  # key -> (ids, watched_at)
     shows: Dict[str, WatchedShow] = field(default_factory=dict)
+    skipped: List[str] = field(default_factory=list)  # what could not be read, one line each
+    skipped_keys: Set[str] = field(default_factory=set)  # items known by their ids, not readable otherwise
+    anonymous_skips: int = 0  # entries without readable ids: they could be any item
 
     def merge(self, other: "Watched") -> None:
         self.movies.update(other.movies)
         for key, show in other.shows.items():
-            mine = self.shows.setdefault(key, WatchedShow(show.ids, show.title, show.year))
+            mine = self.shows.get(key)
+            if mine is None:
+                self.shows[key] = WatchedShow(show.ids, show.title, show.year, dict(show.episodes), show.listed,
+                                              show.whole)
+                continue
             mine.episodes.update(show.episodes)
+            mine.listed = mine.listed and show.listed
+            mine.whole = mine.whole or show.whole
+        self.skipped.extend(other.skipped)
+        self.skipped_keys.update(other.skipped_keys)
+        self.anonymous_skips += other.anonymous_skips
 
     def count(self) -> int:
         return len(self.movies) + sum(len(show.episodes) for show in self.shows.values())
@@ -52,46 +82,108 @@ def moved(saved: Optional[dict], now: dict) -> Optional[List[Tuple[str, str, Opt
         return []
     found = []
     for block, statuses in WATCH_BUCKETS.items():
-        before, after = saved.get(block) or {}, now.get(block) or {}
+        before, after = _block(saved, block), _block(now, block)
         for status in statuses:
             if after.get(status) != before.get(status):
                 found.append((block, status, before.get(status)))
     return found
 
 
-def parse(answer, kind: Optional[str] = None) -> Watched:
+def parse(answer) -> Watched:
     """The watched movies and episodes in an all-items answer (null, {} and missing keys are empty)."""
     watched = Watched()
     if not isinstance(answer, dict):
         return watched
     for entry in _entries(answer, "movies"):
-        movie = entry.get("movie")
-        if not isinstance(movie, dict) or entry.get("status") != "completed":
-            continue
-        ids = clean_ids(_with_simkl(movie.get("ids")))
-        key = _key(ids)
-        if key:
-            watched.movies[key] = (ids, entry.get("last_watched_at") or UNKNOWN_TIME)
+        _movie(watched, entry, entry.get("movie"))
     for group in ("shows", "anime"):
         for entry in _entries(answer, group):
-            show = entry.get("show")
-            if not isinstance(show, dict):
-                continue
-            ids = clean_ids(_with_simkl(show.get("ids")))
-            key = _key(ids)
-            if not key:
-                continue
-            item = WatchedShow(ids, show.get("title") or "", _year(show.get("year")))
-            for season in entry.get("seasons") or []:
-                if not isinstance(season, dict) or _number(season.get("number")) is None:
-                    continue
-                for episode in season.get("episodes") or []:
-                    number = _number(episode.get("number")) if isinstance(episode, dict) else None
-                    if number is not None:
-                        item.episodes[(_number(season["number"]), number)] = episode.get("watched_at") or UNKNOWN_TIME
-            if item.episodes:
-                watched.shows[key] = item
+            if group == "anime" and entry.get("anime_type") == "movie":
+                _movie(watched, entry, entry.get("show"))  # an anime film is marked like a movie
+            else:
+                _show(watched, entry, anime=group == "anime")
     return watched
+
+
+def _movie(watched: Watched, entry: dict, movie) -> None:
+    ids = clean_ids(_with_simkl(movie.get("ids"))) if isinstance(movie, dict) else {}
+    key = _key(ids)
+    if not key:
+        watched.skipped.append("an entry without ids")
+        watched.anonymous_skips += 1
+        return
+    if entry.get("status") != "completed":
+        return
+    at = _time(entry.get("last_watched_at"))
+    if at is None:
+        watched.skipped.append("%s: unreadable time %r" % (key, entry.get("last_watched_at")))
+        watched.skipped_keys.add(key)
+        return
+    watched.movies[key] = (ids, at)
+
+
+def _show(watched: Watched, entry: dict, anime: bool) -> None:
+    show = entry.get("show")
+    ids = clean_ids(_with_simkl(show.get("ids"))) if isinstance(show, dict) else {}
+    key = _key(ids)
+    if not key:
+        watched.skipped.append("an entry without ids")
+        watched.anonymous_skips += 1
+        return
+    item = WatchedShow(ids, str(show.get("title") or ""), _year(show.get("year")))
+    seasons = entry.get("seasons")
+    if not isinstance(seasons, list):
+        # Listed without its episodes (a completed or dropped show asked without include_all_episodes):
+        # what Simkl has of it is unknown. Completed means every episode watched, as Simkl shows it.
+        item.listed = False
+        if entry.get("status") == "completed":
+            item.whole = _time(entry.get("last_watched_at")) or UNKNOWN_TIME
+        watched.shows[key] = item
+        return
+    for season in seasons:
+        number = _number(season.get("number")) if isinstance(season, dict) else None
+        episodes = season.get("episodes") if isinstance(season, dict) else None
+        if number is None or not isinstance(episodes, list):
+            watched.skipped.append("%s: a season that is not one" % key)
+            item.listed = False
+            continue
+        for episode in episodes:
+            place = _place(episode, number, anime)
+            at = _time(episode.get("watched_at")) if isinstance(episode, dict) else None
+            if place is None or at is None:
+                watched.skipped.append("%s: season %s, an episode %s" % (
+                    key, number, "without a TVDB place" if anime and at is not None else "that cannot be read"))
+                item.listed = False
+                continue
+            item.episodes[place] = at
+    if item.episodes or not item.listed:
+        watched.shows[key] = item
+
+
+def _place(episode, season: int, anime: bool) -> Optional[Episode]:
+    """Where Kodi has the episode: its own season and number, or for anime its TVDB place."""
+    if not isinstance(episode, dict):
+        return None
+    if anime:
+        tvdb = episode.get("tvdb")
+        if not isinstance(tvdb, dict):
+            return None  # never the cour's own numbering: Kodi's scrapers number the TVDB way
+        season, number = _number(tvdb.get("season")), _number(tvdb.get("episode"))
+        return (season, number) if season is not None and number else None
+    number = _number(episode.get("number"))
+    return (season, number) if number else None
+
+
+def _time(value) -> Optional[str]:
+    """A watch time as Simkl gave it; UNKNOWN_TIME for null or missing; None when it cannot be read."""
+    if value is None or value == "":
+        return UNKNOWN_TIME
+    return value.strip() if read_time(value) is not None else None
+
+
+def _block(activities: dict, block: str) -> dict:
+    value = activities.get(block)
+    return value if isinstance(value, dict) else {}
 
 
 def _entries(answer: dict, group: str) -> list:
@@ -100,7 +192,7 @@ def _entries(answer: dict, group: str) -> list:
 
 
 def _with_simkl(ids) -> dict:
-    ids = dict(ids or {}) if isinstance(ids, dict) else {}
+    ids = dict(ids) if isinstance(ids, dict) else {}
     if "simkl" not in ids and "simkl_id" in ids:
         ids["simkl"] = ids["simkl_id"]
     return ids
@@ -114,10 +206,14 @@ def _key(ids: dict) -> str:
 
 
 def _number(value) -> Optional[int]:
-    try:
+    """A whole number of 0 or more, as a number or digits; None for anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value >= 0 else None
+    if isinstance(value, float) and value.is_integer() and value >= 0:
         return int(value)
-    except (TypeError, ValueError):
-        return None
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def _year(value) -> Optional[int]:

@@ -100,7 +100,7 @@ class SyncRunner:
                             expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
                             wait_idle=self._wait_idle, log=kodi.log,
                             progress=(lambda percent, message: progress.update(percent, message)) if progress
-                            else (lambda percent, message: None))
+                            else (lambda percent, message: None), confirm_unmark=self._confirm_unmark)
         options = Options(full=request.full or request.send_history, to_kodi=to_kodi,
                           unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True)
         try:
@@ -134,6 +134,15 @@ class SyncRunner:
         episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
         if kodi.yesno_dialog(kodi.localize(32403, len(to_send) - episodes, episodes)):
             self._send(to_send, announce=True)
+
+    @staticmethod
+    def _confirm_unmark(movies: int, episodes: int) -> bool:
+        """Ask before a full sync unmarks many items in Kodi (the engine asks only once nothing plays)."""
+        parts = [kodi.localize(32422) if movies == 1 else kodi.localize(32423, movies)] if movies else []
+        if episodes:
+            parts.append(kodi.localize(32424) if episodes == 1 else kodi.localize(32425, episodes))
+        what = kodi.localize(32426, *parts) if len(parts) == 2 else parts[0]
+        return kodi.yesno_dialog(kodi.localize(32421, what), heading=kodi.localize(32420))
 
     def _send(self, to_send, announce: bool) -> None:
         queued = self._outbox.add_many(to_send)
