@@ -28,8 +28,10 @@ class Request:
 
 class SyncRunner:
     def __init__(self, client, outbox, profile: str, own_writes, player, stopping: threading.Event,
-                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time):
+                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time, index=None):
+        """index: the library index (index.py) the service keeps current from Kodi's notifications."""
         self._client = client
+        self._index = index
         self._outbox = outbox
         self._profile = profile
         self._own_writes = own_writes
@@ -95,7 +97,7 @@ class SyncRunner:
         first = not SyncState(self._profile, account).full_done
         progress = kodi.ProgressBG(kodi.localize(32000), kodi.localize(32400)) \
             if first or request.manual or request.send_history else None
-        library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch)
+        library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch, index=self._index, log=kodi.log)
         engine = SyncEngine(self._client, library, self._profile, account,
                             expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
                             wait_idle=self._wait_idle, log=kodi.log,
