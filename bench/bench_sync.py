@@ -432,7 +432,8 @@ def percentile(values, q):
 # -- Kodi's own write rate, in the same Kodi ------------------------------------------------------
 RAW_PROBE_ID = "script.bench.rawwrites"
 RAW_DONE = re.compile(r"RAWWRITES done")
-RAW_RESULT = re.compile(r"RAWWRITES (movie|episode): (\d+) writes in ([\d.]+) s, (\d+) refused")
+RAW_RESULT = re.compile(r"RAWWRITES (movie|episode)( with a progress bar)?: (\d+) writes in ([\d.]+) s, "
+                        r"(\d+) refused")
 SERVICE_STOPPED = re.compile(r"\[%s\] service stopped" % re.escape(ADDON_ID))
 RAW_PROBE_ADDON_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <addon id="%s" name="bench raw writes" version="1.0.0" provider-name="bench">
@@ -445,7 +446,7 @@ RAW_PROBE_ADDON_XML = """<?xml version="1.0" encoding="UTF-8"?>
 # What the sync does, without the add-on: Set*Details with playcount and lastplayed, WRITE_BATCH calls per
 # executeJSONRPC. For `seconds` it marks items of the plan one after the other, then unmarks the same items
 # (so the library is as before); the rate counts both passes, each write a real change.
-RAW_PROBE_SCRIPT = """import json, sys, time, xbmc
+RAW_PROBE_SCRIPT = """import json, sys, time, xbmc, xbmcgui
 with open(sys.argv[1], encoding="utf-8") as handle:
     plan = json.load(handle)
 def rpc(payload):
@@ -458,17 +459,28 @@ def write(method, key, ids, playcount):
     answers = answers if isinstance(answers, list) else [answers]
     return sum(1 for answer in answers if answer.get("result") != "OK")
 batch = plan["batch"]
-for kind in ("movie", "episode"):
+for kind, bar in plan["passes"]:
     method, key, ids = "VideoLibrary.Set%sDetails" % kind.capitalize(), kind + "id", plan[kind + "s"]
+    progress = None
+    if bar:  # the background progress bar the add-on shows during a first sync, updated per batch
+        progress = xbmcgui.DialogProgressBG()
+        progress.create("bench", "")
     done = refused = 0
     start = time.perf_counter()
     while done < len(ids) and time.perf_counter() - start < plan["seconds"]:
         refused += write(method, key, ids[done:done + batch], 1)
         done += len(ids[done:done + batch])
+        if progress:
+            progress.update(int(50 * done / len(ids)), message="")
     for first in range(0, done, batch):
         refused += write(method, key, ids[first:min(done, first + batch)], 0)
-    xbmc.log("RAWWRITES %s: %d writes in %.3f s, %d refused" % (kind, 2 * done, time.perf_counter() - start,
-                                                                refused), xbmc.LOGINFO)
+        if progress:
+            progress.update(50 + int(50 * first / max(1, done)), message="")
+    took = time.perf_counter() - start
+    if progress:
+        progress.close()
+    xbmc.log("RAWWRITES %s%s: %d writes in %.3f s, %d refused" % (kind, " with a progress bar" if bar else "",
+                                                                  2 * done, took, refused), xbmc.LOGINFO)
 xbmc.log("RAWWRITES done", xbmc.LOGINFO)
 xbmc.sleep(2000)  # the bench reads this thread's CPU time while it still exists
 """
@@ -494,8 +506,11 @@ def raw_probe_plan(args, path, batch, avoid):
             if not is_watched(episode_index(args.movies, s, e, args.episodes), args.watched) \
                     and ("episode", s, e) not in avoid:
                 episodes.append((s - 1) * args.episodes + e + 1)  # idEpisode as fill_video_db numbers them
+    passes = [("movie", False), ("episode", False)]
+    if args.raw_with_progress:  # the same once more with a progress bar shown, taking turns
+        passes = [("movie", False), ("movie", True), ("episode", False), ("episode", True)]
     path.write_text(json.dumps({"batch": batch, "seconds": args.raw_seconds, "movies": movies,
-                                "episodes": episodes[:wanted]}), encoding="utf-8")
+                                "episodes": episodes[:wanted], "passes": passes}), encoding="utf-8")
     return path
 
 
@@ -515,9 +530,10 @@ def run_raw_probe(kodi, log, plan, timeout):
     for index in range(start, len(log.lines)):
         match = RAW_RESULT.search(log.lines[index])
         if match:
-            if int(match.group(4)):
-                raise SystemExit("Kodi refused %s of the probe's writes" % match.group(4))
-            found[match.group(1)] = int(match.group(2)) / max(1e-6, float(match.group(3)))
+            if int(match.group(5)):
+                raise SystemExit("Kodi refused %s of the probe's writes" % match.group(5))
+            found[match.group(1) + (" bar" if match.group(2) else "")] = \
+                int(match.group(3)) / max(1e-6, float(match.group(4)))
     return found
 
 
@@ -786,12 +802,18 @@ def raw_rates(raw, args):
     """Kodi's own rates (the mean of the probes before and after the sync) and the add-on's share of the rate
     Kodi itself manages for the sync's mix of movies and episodes."""
     found = {}
-    for kind in ("movie", "episode"):
-        found["raw %s writes/s" % kind] = statistics.mean(probe[kind] for probe in raw)
+    for kind in ("movie", "episode", "movie bar", "episode bar"):
+        if kind in raw[0]:
+            found["raw %s writes/s" % kind.replace(" bar", " with progress bar")] = \
+                statistics.mean(probe[kind] for probe in raw)
     movies = sum(1 for m in range(1, args.movies + 1) if is_watched(movie_index(m), args.watched))
     episodes = expected_marks(args.movies, args.shows, args.episodes, args.watched) - movies
     found["raw writes/s, the sync's mix"] = (movies + episodes) / (
         movies / found["raw movie writes/s"] + episodes / found["raw episode writes/s"])
+    if "movie bar" in raw[0]:
+        found["raw writes/s with progress bar, the sync's mix"] = (movies + episodes) / (
+            movies / found["raw movie with progress bar writes/s"]
+            + episodes / found["raw episode with progress bar writes/s"])
     for name in raw[0]["cpu"]:
         found["CPU %% raw: %s" % name] = statistics.mean(probe["cpu"][name] for probe in raw)
     return found
@@ -812,6 +834,9 @@ def main():
                         help="seconds Kodi's own write rate is measured per kind (movies, episodes), before and "
                              "after the sync (each probe then unmarks what it marked, as long again)")
     parser.add_argument("--sync-timeout", type=float, default=3600.0, help="give up on a sync after this long")
+    parser.add_argument("--raw-with-progress", action="store_true",
+                        help="measure Kodi's own rate also with a background progress bar shown (as the add-on "
+                             "shows during a first sync), taking turns with the plain probe")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (Kodi's profile and logs)")
     args = parser.parse_args()
     batches = [int(value) for value in args.write_batch.split(",")] if args.write_batch else [None]
