@@ -4,8 +4,9 @@ playcount, as Kodi does for any playcount change (seen in Kodi 20.1: tests/e2e/t
 marks an episode with VideoLibrary.SetEpisodeDetails and waits for that notification).
 A scan that adds an item, and a removal, announce what tests/e2e/test_library_index.py sees Kodi 20 and
 21 announce: VideoLibrary.OnUpdate {"item": {"type", "id"}, "added": true, "transaction": true} for each
-movie, show and episode a scan adds (CVideoInfoScanner::AddVideo), VideoLibrary.OnRemove {"type", "id"}
-for each one removed (CVideoDatabase::DeleteMovie / DeleteTvShow, AnnounceRemove)."""
+movie, show and episode a scan adds (CVideoInfoScanner::AddVideo), Kodi 20 each movie and episode first
+also with {"item": {"type", "id"}, "transaction": true} (as here); VideoLibrary.OnRemove {"type", "id"} for each one
+removed (CVideoDatabase::DeleteMovie / DeleteTvShow, AnnounceRemove)."""
 import copy
 
 from fakekodi import JsonRpcError
@@ -64,8 +65,10 @@ class VideoLibrary:
             for row in rows:
                 row = dict({"playcount": 0, "lastplayed": ""} if kind != "tvshow" else {}, **copy.deepcopy(row))
                 table[row[kind + "id"]] = row
-                self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]},
-                                                            "added": True, "transaction": True})
+                item = {"type": kind, "id": row[kind + "id"]}
+                if kind != "tvshow":
+                    self.world.notify("VideoLibrary.OnUpdate", {"item": item, "transaction": True})
+                self.world.notify("VideoLibrary.OnUpdate", {"item": item, "added": True, "transaction": True})
         self.world.notify("VideoLibrary.OnScanFinished", None)
 
     def remove(self, kind, dbid, notify=True):
