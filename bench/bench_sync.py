@@ -526,7 +526,8 @@ def run_raw_probe(kodi, log, plan, timeout):
     kodi.run_addon(RAW_PROBE_ID, str(plan))
     if log.wait(RAW_DONE, start, timeout, alive=lambda: kodi.running) is None:
         raise SystemExit("the raw write probe did not finish\n" + kodi.log_tail(30))
-    found = {"cpu": cpu_by_group(before, thread_ticks(kodi.process.pid), time.monotonic() - began)}
+    seconds = time.monotonic() - began
+    found = {"cpu": cpu_by_group(before, thread_ticks(kodi.process.pid), seconds), "writes": 0}
     for index in range(start, len(log.lines)):
         match = RAW_RESULT.search(log.lines[index])
         if match:
@@ -534,7 +535,16 @@ def run_raw_probe(kodi, log, plan, timeout):
                 raise SystemExit("Kodi refused %s of the probe's writes" % match.group(5))
             found[match.group(1) + (" bar" if match.group(2) else "")] = \
                 int(match.group(3)) / max(1e-6, float(match.group(4)))
+            found["writes"] += int(match.group(3))
+    found["cpu ms per write"] = cpu_ms_per_write(found["cpu"], seconds, found["writes"])
     return found
+
+
+def cpu_ms_per_write(cpu, seconds, writes):
+    """Kodi's CPU time per write over a window (its audio engine left out: it idles against the null sink at a
+    rate of its own). Less moved by other work on the machine than a rate is."""
+    busy = cpu["whole process"] - cpu["audio (AESink, ActiveAE)"]
+    return busy / 100.0 * seconds * 1000.0 / max(1, writes)
 
 
 def switch_addon_on(kodi, log):
@@ -682,9 +692,15 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch, 
         sync_ticks, sync_start = thread_ticks(pid), time.monotonic()
         triggered = time.time()
         kodi.run_addon(ADDON_ID, "sync")
-        found = log.wait(SYNC_END, start_line, args.sync_timeout, alive=lambda: kodi.running)
+        writing = log.wait(re.compile(FIRST_WRITE.pattern + "|" + SYNC_END.pattern), start_line, args.sync_timeout,
+                           alive=lambda: kodi.running)
+        write_ticks, write_start = thread_ticks(pid), time.monotonic()
+        found = log.wait(SYNC_END, writing[0] if writing else start_line, args.sync_timeout,
+                         alive=lambda: kodi.running)
         sampler.phase = "after"
-        sync_cpu = cpu_by_group(sync_ticks, thread_ticks(pid), time.monotonic() - sync_start)
+        end_ticks, end_time = thread_ticks(pid), time.monotonic()
+        sync_cpu = cpu_by_group(sync_ticks, end_ticks, end_time - sync_start)
+        write_cpu = cpu_by_group(write_ticks, end_ticks, end_time - write_start)
         loads.append(os.getloadavg()[0])
         if found is None:
             raise SystemExit("the first sync did not end within %.0f s (or Kodi died)\n%s"
@@ -705,6 +721,7 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch, 
             first["updates/s (write)"] = marked / max(1e-6, first["write s"])
         first["updates/s (overall)"] = marked / max(1e-6, first["sync s"])
         first["marked"] = marked
+        first["Kodi CPU ms per write (add-on)"] = cpu_ms_per_write(write_cpu, end_time - write_start, marked)
         read = log.wait(READ_LINE, start_line, 10, alive=lambda: kodi.running)
         first["Kodi items read"] = int(read[2].group(1)) if read else float("nan")
         fake_requests = simkl.requests()
@@ -762,6 +779,8 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch, 
         first.update(raw_rates(raw, args))
         first["add-on / Kodi's own rate, %"] = 100.0 * first.get("updates/s (write)", float("nan")) \
             / first["raw writes/s, the sync's mix"]
+        first["Kodi's own / add-on's CPU per write, %"] = 100.0 * first["Kodi CPU ms per write (raw)"] \
+            / first["Kodi CPU ms per write (add-on)"]
         first["load average (1 min): raw, sync, raw"] = statistics.mean(loads)
         first["load at raw before"], first["load at sync end"], first["load at raw after"] = loads
 
@@ -816,6 +835,7 @@ def raw_rates(raw, args):
             + episodes / found["raw episode with progress bar writes/s"])
     for name in raw[0]["cpu"]:
         found["CPU %% raw: %s" % name] = statistics.mean(probe["cpu"][name] for probe in raw)
+    found["Kodi CPU ms per write (raw)"] = statistics.mean(probe["cpu ms per write"] for probe in raw)
     return found
 
 
