@@ -10,7 +10,7 @@ from videolibrary import VideoLibrary
 
 from lib.scrobbler import kodi as kodi_module
 from lib.scrobbler.sync import library as library_module
-from lib.scrobbler.sync.index import INDEX_FILE, LibraryIndex
+from lib.scrobbler.sync.index import INDEX_FILE, Entries, LibraryIndex
 from lib.scrobbler.sync.plan import kodi_time
 from lib.scrobbler.sync.remote import Watched, WatchedShow
 from scenario import wait_for
@@ -301,3 +301,15 @@ def test_an_index_file_of_another_version_is_not_used(tmp_path):
 
     assert LibraryIndex(str(tmp_path)).load() is None
 
+
+
+def test_once_kodi_quits_a_sync_still_running_saves_no_index(tmp_path):
+    """Kodi's thread quits while the sync thread finishes a whole read: changes heard meanwhile would be
+    missing from what it saves."""
+    index = LibraryIndex(str(tmp_path))
+    index.notification("VideoLibrary.OnUpdate", {"item": {"type": "movie", "id": 4}, "added": True})
+
+    index.quitting()
+    index.save(Entries({"movie": {1: ["imdb=tt0000001"]}, "tvshow": {}}))
+
+    assert not (tmp_path / INDEX_FILE).exists()

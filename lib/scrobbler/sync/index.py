@@ -76,8 +76,10 @@ class LibraryIndex:
 
     def __init__(self, folder: str):
         self.path = os.path.join(folder, INDEX_FILE)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the changes: held for a moment, so Kodi's thread never waits long
         self._changes: Dict[Tuple[str, int], bool] = {}  # (kind, Kodi id) -> True: read it again, False: gone
+        self._file_lock = threading.Lock()
+        self._closed = False  # Kodi quits: the file is no longer written
 
     # -- Kodi's thread: no I/O -------------------------------------------------------------------
     def notification(self, method: str, data) -> None:
@@ -103,10 +105,13 @@ class LibraryIndex:
 
     def quitting(self) -> None:
         """Kodi quits: changes heard but not applied yet would be lost with this interpreter, so the file
-        goes too (the next sync reads the whole library)."""
-        with self._lock:
-            if self._changes:
-                self.discard()
+        goes too (the next sync reads the whole library); a sync still running saves nothing after this."""
+        with self._file_lock:
+            self._closed = True
+            with self._lock:
+                pending = bool(self._changes)
+            if pending:
+                self._remove()
 
     # -- the sync thread -------------------------------------------------------------------------
     def take_changes(self) -> Dict[Tuple[str, int], bool]:
@@ -127,7 +132,9 @@ class LibraryIndex:
     def save(self, entries: Entries) -> None:
         data = {"version": VERSION}
         data.update({kind: {str(dbid): keys for dbid, keys in entries.items[kind].items()} for kind in KINDS})
-        write_json(self.path, data)
+        with self._file_lock:
+            if not self._closed:
+                write_json(self.path, data)
 
     def reading_all(self) -> None:
         """A read of the whole library starts: it sees every change announced so far. Until it is saved
@@ -136,6 +143,10 @@ class LibraryIndex:
         self.discard()
 
     def discard(self) -> None:
+        with self._file_lock:
+            self._remove()
+
+    def _remove(self) -> None:
         try:
             os.remove(self.path)
         except OSError:
