@@ -1,5 +1,6 @@
 """Test set-up: the repository root and the Kodi fakes on sys.path, a fresh fake Kodi per test."""
 import os
+import sqlite3
 import sys
 
 import pytest
@@ -70,3 +71,18 @@ def service(kodi, server, clock, library):
     server.release()  # a test may have left an answer held: let the service's last request end
     if running.thread.is_alive():
         running.stop()
+
+
+@pytest.fixture
+def sqlite_999(monkeypatch):
+    """Every sqlite connection opened meanwhile binds at most 999 parameters in one statement, as SQLite
+    before 3.32 (which some Kodi platforms embed). Python 3.11 and later only: older ones cannot lower it."""
+    if not hasattr(sqlite3, "SQLITE_LIMIT_VARIABLE_NUMBER"):
+        pytest.skip("lowering SQLite's parameter limit needs Connection.setlimit (Python 3.11+)")
+    connect = sqlite3.connect
+
+    def limited(*args, **kwargs):
+        conn = connect(*args, **kwargs)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)
+        return conn
+    monkeypatch.setattr(sqlite3, "connect", limited)

@@ -3,13 +3,19 @@
 Outbox, client, flusher and server share one virtual clock: the client's POST pacing moves it, the
 server checks Simkl's 1-POST-per-second rule on it, and retries come due when a test moves it.
 """
+import math
+import os
 import socket
 import sqlite3
+import tempfile
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import HealthCheck, given, settings
 from virtual_time import VirtualClock
 
-from lib.scrobbler.delivery.flush import BATCH_SIZE, MAX_RETRY, Flusher
+from fake_simkl import FakeSimkl
+from lib.scrobbler.delivery.flush import BATCH_SIZE, MAX_RETRY, SPLIT_AFTER, Flusher
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Episode, Movie, Show
 from lib.scrobbler.simkl import api, auth
@@ -86,6 +92,20 @@ def wait_of(outbox, clock):
     return outbox.next_due() - clock.now
 
 
+def sizes(server):
+    return [len(r.json["movies"]) for r in server.requests_to(HISTORY)]
+
+
+def run_until(flusher, clock, done, rounds=200):
+    """Flush whenever something is due, on virtual time, until done() or `rounds` flushes."""
+    for _ in range(rounds):
+        if done():
+            return True
+        flusher.flush()
+        clock.now = max(clock.now, flusher.next_due() or clock.now)
+    return done()
+
+
 # --- request bodies ------------------------------------------------------------------------------
 
 def test_movies_are_sent_with_all_ids_title_year_and_their_own_utc_watched_at(flusher, outbox, server):
@@ -125,6 +145,28 @@ def test_episodes_are_grouped_into_shows_seasons_and_episodes_each_with_its_watc
     assert sorted(w.key for w in server.watches) == [
         "show:imdb=tt9900001:S1E1", "show:imdb=tt9900001:S1E2", "show:imdb=tt9900001:S2E1",
         "show:imdb=tt9900002:S1E7"]
+
+
+@pytest.mark.parametrize("addon_first", [False, True])
+def test_one_show_from_two_sources_in_one_batch_keeps_each_entrys_own_tvdb_season_flag(flusher, outbox, server,
+                                                                                         addon_first):
+    ids = {"tvdb": 424536, "tmdb": 209867}
+    # Kodi's library numbers the TVDB way: sent with the flag. An add-on's episode is not.
+    library = Episode("Frieren", 1, 19, 2023, dict(ids), "Well-Laid Plans", {}, tvdb_numbering=True)
+    addon = Episode("Frieren", 2, 3, 2023, dict(ids), "", {})
+    queued = [(library, START - 120), (addon, START - 60)]
+    for item, watched_at in reversed(queued) if addon_first else queued:
+        outbox.add(item, watched_at=watched_at)
+
+    assert flusher.flush() == 2
+
+    (request,) = server.requests_to(HISTORY)
+    flagged = {"title": "Frieren", "year": 2023, "ids": ids, "use_tvdb_anime_seasons": True,
+               "seasons": [{"number": 1, "episodes": [{"number": 19, "watched_at": "2026-05-14T19:58:00Z"}]}]}
+    plain = {"title": "Frieren", "year": 2023, "ids": ids,
+             "seasons": [{"number": 2, "episodes": [{"number": 3, "watched_at": "2026-05-14T19:59:00Z"}]}]}
+    assert request.json == {"shows": [plain, flagged] if addon_first else [flagged, plain]}
+    assert server.violations == []
 
 
 def test_movies_and_episodes_queued_together_travel_in_one_body(flusher, outbox, server):
@@ -401,7 +443,7 @@ def test_retrying_an_old_refused_change_never_undoes_a_newer_delivered_one(flush
     assert flusher.flush() == 1
     delivered = sorted(server.watched_keys)
 
-    outbox.retry_attention()  # "Retry all"
+    outbox.retry_attention([a.id for a in outbox.attention()])  # "Retry all"
     flusher.flush()
 
     assert sorted(server.watched_keys) == delivered
@@ -419,7 +461,7 @@ def test_a_refused_entry_is_never_sent_again_until_the_user_retries_it(flusher, 
     assert len(server.requests_to(HISTORY)) == 1
 
     server.refused_ids.clear()  # e.g. Simkl fixed its side
-    outbox.retry_attention()
+    outbox.retry_attention([a.id for a in outbox.attention()])
     assert flusher.flush() == 1
 
 
@@ -455,11 +497,11 @@ def test_a_batch_that_keeps_failing_with_5xx_is_split_so_the_other_entries_get_t
     for n in range(1, 41):
         outbox.add(movie(n))
 
-    for _ in range(12):
-        flusher.flush()
-        clock.now = max(clock.now, flusher.next_due() or clock.now)
+    assert run_until(flusher, clock, lambda: len(server.watches) == 39, rounds=30)
 
-    assert len(server.watches) == 39
+    assert [(len(r.json["movies"]), r.status) for r in server.requests_to(HISTORY)] == [
+        (40, 500), (40, 500), (40, 500), (20, 500), (20, 201), (10, 500), (10, 201), (5, 500), (5, 201), (3, 201),
+        (2, 500), (1, 201), (1, 500)]
     assert [(e.item.title, e.attempts >= 3) for e in outbox.take_batch(exclude=())] in ([], [("Movie 5", True)])
     assert outbox.counts()["pending"] == 1
     # Still pending (a server error is never the entry's fault for good), and shown to the user as stuck.
@@ -803,17 +845,118 @@ def test_a_failure_while_narrowing_a_refused_batch_stops_the_flush(flusher, outb
     assert rows(outbox)[0] == ("pending", state)
 
 
-def test_a_batch_that_failed_three_times_goes_in_halves_then_quarters(flusher, outbox, server, clock):
-    for n in range(1, 61):
+def test_a_batch_that_failed_three_times_goes_in_halves_of_its_own_size(flusher, outbox, server, clock):
+    for n in range(1, 62):
         outbox.add(movie(n))
     server.fail(HISTORY, 500, times=3)
 
-    for _ in range(4):
-        flusher.flush()
-        clock.now = max(clock.now, flusher.next_due() or clock.now)
+    assert run_until(flusher, clock, lambda: not outbox.counts()["pending"], rounds=4)
 
-    assert [len(r.json["movies"]) for r in server.requests_to(HISTORY)] == [60, 60, 60, 50, 10]
-    assert outbox.counts()["sent"] == 60
+    assert sizes(server) == [61, 61, 61, 31, 30]
+    assert outbox.counts()["sent"] == 61
+
+
+def test_a_two_entry_batch_failing_with_503_goes_in_halves_after_its_own_third_try(flusher, outbox, server, clock):
+    server.fail(HISTORY, 503, times=1000)
+    outbox.add(movie(1))
+    outbox.add(movie(2))
+
+    assert run_until(flusher, clock, lambda: len(server.requests_to(HISTORY)) >= 7)
+
+    assert sizes(server)[:7] == [2, 2, 2, 1, 1, 1, 1]
+    singles = [r.json["movies"][0]["title"] for r in server.requests_to(HISTORY)[3:7]]
+    assert singles == ["Movie 1", "Movie 2", "Movie 1", "Movie 2"]  # each half is tried in its turn
+    assert outbox.counts()["pending"] == 2
+
+
+def test_a_half_that_fails_again_is_halved_again_and_new_watches_go_ahead(flusher, outbox, server, clock):
+    server.breaking_ids.add("imdb=tt0000001")  # one entry makes the server fail the whole request
+    for n in range(1, 9):
+        outbox.add(movie(n))
+
+    assert run_until(flusher, clock, lambda: len(server.watches) == 7)
+    outbox.add(movie(9))  # a new watch goes ahead of the single entry that keeps failing
+    assert run_until(flusher, clock, lambda: len(server.watches) == 8)
+
+    requests = server.requests_to(HISTORY)
+    assert [(len(r.json["movies"]), r.status) for r in requests] == [
+        (8, 500), (8, 500), (8, 500),  # three tries of the batch itself, then halves of 4
+        (4, 500), (4, 201),  # the half without the bad entry goes at its first try; the other fails: halves
+        (2, 500), (2, 201),  # the failing half of 2: in single entries
+        (1, 500), (1, 201), (1, 500),  # single entries
+        (1, 201), (1, 500)]  # the new watch, then the bad entry again
+    assert [r.json["movies"][0]["title"] for r in requests[-5:]] == ["Movie 1", "Movie 2", "Movie 1", "Movie 9",
+                                                                      "Movie 1"]
+    assert [(e.item.title, e.attempts) for e in outbox.take_batch(exclude=())] in ([], [("Movie 1", 8)])
+
+
+def test_a_restart_keeps_the_halves_of_a_failing_batch(tmp_path, server, clock, store):
+    def parts():
+        outbox = Outbox(str(tmp_path / "outbox.db"), clock=clock)
+        return outbox, Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0)
+    server.fail(HISTORY, 503, times=4)
+    outbox, flusher = parts()
+    outbox.add(movie(1))
+    outbox.add(movie(2))
+    assert run_until(flusher, clock, lambda: len(server.requests_to(HISTORY)) == 3)
+    outbox.close()  # Kodi restarts after the batch's third failed try
+
+    outbox, flusher = parts()
+    assert run_until(flusher, clock, lambda: not outbox.counts()["pending"])
+
+    assert [(size, r.status) for size, r in zip(sizes(server), server.requests_to(HISTORY))] == [
+        (2, 503), (2, 503), (2, 503), (1, 503), (1, 201), (1, 201)]
+    outbox.close()
+
+
+def tried_before(requests, index, title):
+    """How many earlier requests carrying `title` failed."""
+    return sum(1 for r in requests[:index] if r.status != 201 and title in [m["title"] for m in r.json["movies"]])
+
+
+@st.composite
+def failing_batches(draw):
+    """`count` watches; the entries in `bad` make the server fail every request that carries them (500);
+    `outage`: the first requests answer 503 where it says True, whatever they carry."""
+    count = draw(st.one_of(st.integers(1, 8), st.integers(1, 120)))
+    return count, draw(st.sets(st.integers(1, count), max_size=2)), draw(st.lists(st.booleans(), max_size=10))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(failing_batches())
+def test_any_failing_batch_loses_nothing_sends_nothing_twice_and_reaches_single_entries_in_bounded_tries(case):
+    count, bad, outage = case
+    clock = VirtualClock(START)
+    with tempfile.TemporaryDirectory() as folder, FakeSimkl(clock=clock) as server:
+        store = auth.TokenStore(os.path.join(folder, "profile"))
+        store.save({"access_token": server.issue_token("access-%d"), "flow": "v1"})
+        for down in outage:
+            server.fail(HISTORY, 503 if down else 200)  # 200: answered as Simkl answers
+        server.breaking_ids.update("imdb=tt%07d" % n for n in bad)
+        # A batch of at most B entries reaches parts of one after K halvings: the first after three failed
+        # tries, each further one after one more.
+        levels = math.ceil(math.log2(min(count, BATCH_SIZE)))
+        alone_after = SPLIT_AFTER + levels - 1
+        with Outbox(os.path.join(folder, "outbox.db"), clock=clock) as outbox:
+            flusher = Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0)
+            ids = {n: outbox.add(movie(n)) for n in range(1, count + 1)}
+
+            def finished():
+                if not bad:
+                    return not outbox.counts()["pending"]
+                tries = [attempts for _, attempts, _ in outbox.states(ids[n] for n in bad).values()]
+                return outbox.counts()["sent"] == count - len(bad) and min(tries) > alone_after
+            assert run_until(flusher, clock, finished, rounds=1000)
+
+            requests = server.requests_to(HISTORY)
+            carried = [[m["title"] for m in r.json["movies"]] for r in requests]
+            delivered = [title for r, titles in zip(requests, carried) if r.status == 201 for title in titles]
+            assert sorted(delivered) == sorted(movie(n).title for n in range(1, count + 1) if n not in bad)
+            assert outbox.counts()["pending"] == len(bad)  # a bad entry is kept (shown as stuck), never lost
+            for index, titles in enumerate(carried):
+                assert len(titles) <= BATCH_SIZE
+                if any(tried_before(requests, index, title) >= alone_after for title in titles):
+                    assert len(titles) == 1, (index, titles)
 
 
 def test_429_without_retry_after_backs_off_like_a_server_error(flusher, outbox, server, clock):

@@ -189,7 +189,7 @@ def test_nothing_goes_live_for_clips_live_tv_excluded_items_or_items_without_ids
     service.idle()
 
     assert scrobbles(server) == []
-    assert [r.json for r in server.requests_to("/search/file")] == [{"file": "holiday.mkv"}]  # asked once
+    assert [r.json for r in server.requests_to("/search/file")] == [{"file": "home/holiday.mkv"}]  # asked once
 
 
 def test_with_live_scrobbling_off_only_the_history_write_goes(service, server, kodi):

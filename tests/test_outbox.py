@@ -1,4 +1,5 @@
 """The outbox through a real sqlite file: durability, 48-hour dedupe, batches, retries, corruption."""
+import json
 import os
 import sqlite3
 import threading
@@ -13,6 +14,15 @@ HOUR = 3600.0
 START = 1778788800.0  # 2026-05-14T20:00:00Z
 
 EMPTY = {"unresolved": 0, "pending": 0, "sent": 0, "unidentified": 0, "not_found": 0, "refused": 0}
+# The queue file as 0.3.3 writes it (schema version 2): what earlier versions check when they open it.
+OUTBOX_V2_SCHEMA = """
+    CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, item TEXT NOT NULL,
+        item_key TEXT NOT NULL, watched_at TEXT NOT NULL, rewatch INTEGER NOT NULL DEFAULT 0, rewatch_id TEXT,
+        state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL,
+        last_error TEXT, created REAL NOT NULL, updated REAL NOT NULL, detail TEXT);
+    CREATE INDEX entries_due ON entries (state, next_try);
+    CREATE INDEX entries_key ON entries (item_key, kind);
+    PRAGMA user_version = 2;"""
 
 
 class Clock:
@@ -648,14 +658,19 @@ def test_refused_entries_keep_simkls_reason_until_the_user_retries_or_discards(b
     assert box.attention() == []
 
 
-def test_retry_and_discard_without_ids_apply_to_every_entry_that_needs_attention(box):
-    box.mark_not_found([box.add(movie(1))])
-    box.refuse([box.add(movie(2))], "x")
+def test_retry_and_discard_apply_only_to_the_ids_named_that_still_need_attention(box):
+    shown = [box.add(movie(1)), box.add(movie(2))]
+    box.mark_not_found(shown[:1])
+    box.refuse(shown[1:], "x")
+    later = box.add(movie(3))
+    box.refuse([later], "x")  # reached Needs attention after the user's list was read
+    sent = box.add(movie(4))
+    box.mark_sent([sent])
 
-    assert box.retry_attention() == 2
+    assert box.retry_attention(shown + [sent]) == 2
     box.refuse(ids(box.take_batch()), "y")
-    assert box.discard_attention() == 2
-    assert box.counts() == EMPTY
+    assert box.discard_attention(shown + [sent]) == 2
+    assert [a.id for a in box.attention()] == [later] and box.counts() == dict(EMPTY, sent=1, refused=1)
 
 
 def test_retry_drops_only_an_entry_that_a_newer_delivered_change_of_its_title_undid(box, clock):
@@ -670,7 +685,7 @@ def test_retry_drops_only_an_entry_that_a_newer_delivered_change_of_its_title_un
     box.mark_sent([box.add(movie(2)), box.add(movie(3))])
     box.add(movie(4))
 
-    assert box.retry_attention() == 3
+    assert box.retry_attention([unmark, undone, again, before]) == 3
     first = ids(box.take_batch())
     assert sorted(first + ids(box.take_batch(exclude=first))) == [unmark, again, before]
     assert box.attention() == [] and box.counts() == dict(EMPTY, pending=4, sent=3)
@@ -681,6 +696,30 @@ def test_retry_and_discard_with_an_empty_list_change_nothing(box):
 
     assert box.retry_attention([]) == 0 and box.discard_attention([]) == 0
     assert len(box.attention()) == 1
+
+
+def test_no_statement_binds_more_parameters_than_an_old_sqlite_allows(db, clock, sqlite_999):
+    with Outbox(db, clock=clock) as box:
+        assert box.add_many((movie(n), START) for n in range(2000)) == 2000
+        every = list(range(1, 2001))
+        other = sqlite3.connect(db)  # the limit holds: a statement with 1000 parameters fails
+        with pytest.raises(sqlite3.OperationalError, match="too many SQL variables"):
+            other.execute("SELECT 1 FROM entries WHERE id IN (%s)" % ",".join("?" * 1000), every[:1000])
+        other.close()
+
+        assert len(box.take_batch(limit=2000)) == 2000
+        assert box.next_due(exclude=every[:1999]) == 0.0 and box.next_due(exclude=every) is None
+        assert len(box.states(every)) == 2000
+        box.refuse(every, "x")
+        assert box.attention_count() == 2000
+        assert box.retry_attention(every[:1500]) == 1500
+        box.refuse(every, "x")
+        assert box.discard_attention(every[:1500]) == 1500
+        assert box.counts() == dict(EMPTY, refused=500)
+        session = tuple("pending:%d" % n for n in range(1500)) + ("77",)
+        box.add(episode(1), rewatch=True, rewatch_id="77")
+        assert box.resolved(box.add_unresolved(REPORT, START), episode(1), rewatch=True, rewatch_id="77",
+                            session_ids=session) is False  # a repeat within the session
 
 
 # --- clocks and the 0.1 queue --------------------------------------------------------------------
@@ -726,7 +765,7 @@ def test_a_pending_entry_that_failed_three_times_is_shown_as_stuck_and_the_user_
     box.defer([fresh], clock.now + HOUR, "network")
 
     assert [(a.id, a.state, a.reason) for a in box.attention()] == [(stuck, "pending", "server")]
-    assert box.retry_attention() == 1
+    assert box.retry_attention([stuck, fresh]) == 1
     assert ids(box.take_batch()) == [stuck]
     for _ in range(3):
         box.defer([stuck], clock.now + HOUR, "server")
@@ -782,7 +821,7 @@ def test_resolving_an_entry_that_is_no_longer_waiting_for_its_title_does_nothing
     assert box.resolved(entry_id, movie(1)) is True
 
     assert box.resolved(entry_id, movie(2)) is False
-    box.discard_attention()
+    box.discard_attention([entry_id])
     assert box.resolved(entry_id + 1, movie(2)) is False
     assert [e.item for e in box.take_batch()] == [movie(1)]
 
@@ -976,7 +1015,7 @@ def test_the_wal_of_a_file_that_is_not_ours_goes_aside_with_it_and_is_not_replay
     moved.close()
     fresh = sqlite3.connect(path)
     assert [row[0] for row in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == [
-        "entries", "sqlite_sequence"]
+        "entries", "sqlite_sequence", "parts"]
     fresh.close()
 
 
@@ -988,6 +1027,74 @@ def test_waiting_for_something_else_is_not_a_failed_try(box, clock):
     clock.now += 20
     (taken,) = box.take_batch()
     assert taken.attempts == 0 and box.attention() == []
+
+
+# --- parts: a batch that keeps failing travels in smaller parts ----------------------------------------
+
+def test_a_part_size_holds_across_a_restart_and_counts_the_tries_at_that_size(db, clock):
+    outbox = Outbox(db, clock=clock)
+    batch = [outbox.add(movie(n)) for n in range(1, 6)]
+    for _ in range(3):
+        outbox.defer(batch, clock.now, "server")
+    outbox.defer(batch, clock.now, "server", part_size=3)  # the fourth try failed: parts of 3 from now on
+    outbox.close()
+
+    with Outbox(db, clock=clock) as reopened:
+        first = reopened.take_batch()
+        assert [(e.id, e.attempts, e.part_size, e.tries_at_size) for e in first] == [
+            (entry_id, 4, 3, 0) for entry_id in batch[:3]]
+        reopened.defer(ids(first), clock.now, "server")
+        assert [(e.id, e.tries_at_size) for e in reopened.take_batch()] == [(batch[3], 0), (batch[4], 0)]
+
+
+def test_a_retry_in_needs_attention_sends_the_entries_in_whole_batches_again(box, clock):
+    batch = [box.add(movie(n)) for n in range(1, 5)]
+    for _ in range(2):
+        box.defer(batch, clock.now, "server")
+    box.defer(batch, clock.now, "server", part_size=1)
+
+    assert box.retry_attention(batch) == 4
+
+    assert [(e.attempts, e.part_size) for e in box.take_batch()] == [(0, None)] * 4
+
+
+def test_a_part_an_older_version_outlived_is_ignored_and_prune_drops_parts_of_entries_gone(box, db, clock):
+    stale, sent = box.add(movie(1)), box.add(movie(2))
+    for _ in range(3):
+        box.defer([stale, sent], clock.now, "server")
+    box.defer([stale, sent], clock.now, "server", part_size=1)
+    box.mark_sent([sent])
+    other = sqlite3.connect(db)  # 0.3.3's Retry knows no parts: it only sets the tries back to 0
+    other.execute("UPDATE entries SET attempts = 0 WHERE id = ?", (stale,))
+    other.commit()
+
+    assert [(e.id, e.part_size, e.tries_at_size) for e in box.take_batch()] == [(stale, None, 0)]
+    box.prune()
+    assert other.execute("SELECT id FROM parts").fetchall() == [(stale,)]
+    other.close()
+
+
+def test_the_parts_table_leaves_the_entries_as_earlier_versions_read_them(tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    old = sqlite3.connect(path)  # a queue 0.3.3 wrote: no parts table
+    old.executescript(OUTBOX_V2_SCHEMA)
+    old.execute("INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
+                " VALUES ('add', ?, 'movie:imdb=tt0000001', '2026-05-14T19:00:00Z', 0, 0, 0)",
+                (json.dumps(movie(1).to_dict()),))
+    old.commit()
+    old.close()
+
+    with Outbox(path, clock=clock) as outbox:
+        (entry,) = outbox.take_batch()
+        outbox.defer([entry.id], clock.now, "server", part_size=1)
+
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # what 0.3.3 checks, with the columns below
+    assert [row[1] for row in conn.execute("PRAGMA table_info(entries)")] == [
+        "id", "kind", "item", "item_key", "watched_at", "rewatch", "rewatch_id", "state", "attempts", "next_try",
+        "last_error", "created", "updated", "detail"]
+    assert conn.execute("SELECT id, size, since FROM parts").fetchall() == [(entry.id, 1, 1)]
+    conn.close()
 
 
 # --- live scrobbles: Simkl wrote the watch itself ---------------------------------------------------

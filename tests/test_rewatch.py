@@ -287,7 +287,7 @@ def test_a_session_whose_start_the_user_discarded_lets_its_episodes_go(kodi, ser
     service.idle()
     server.refused_ids.clear()
     with Outbox(os.path.join(kodi.profile_dir, "outbox.sqlite"), clock=clock) as outbox:
-        outbox.discard_attention()
+        outbox.discard_attention([a.id for a in outbox.attention()])
 
     service.play(episode_tag(), EPISODE["file"], total=3000)
     service.idle()

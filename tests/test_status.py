@@ -56,6 +56,16 @@ def test_the_view_is_the_addons_own_window_with_information_apart_from_actions(k
     assert first["actions"] == ["Retry now", "Needs attention: 1", "Sync now", "Close"]
 
 
+def test_a_watch_imported_without_a_date_shows_date_unknown_and_never_1970(kodi, simkl):
+    from lib.scrobbler.sync.plan import utc_of_kodi_time
+    log_in(kodi, simkl)
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        outbox.add_many([(Movie("Heat", 1995, {"imdb": "tt0113277"}), utc_of_kodi_time(""))])
+    window = run_status(kodi)
+    assert "Heat (1995) — watched, date unknown" in window.screens[0]["info"]
+    assert not [line for line in window.screens[0]["info"] if "1970" in line]
+
+
 def test_close_closes_the_view(kodi, simkl):
     log_in(kodi, simkl)
     window = run_status(kodi, "Close")
@@ -89,9 +99,9 @@ def test_retry_now_is_not_offered_with_nothing_waiting(kodi, simkl):
     assert "Nothing is waiting to be sent." in window.screens[0]["info"]
 
 
-def retry_with_the_service(kodi, simkl):
+def retry_with_the_service(kodi, clock=None):
     """Retry now in the view while the real service runs; returns the window once the outcome was told."""
-    runner = RunningService(kodi, Clock(time.time())).start()  # the queue's times are the real clock's
+    runner = RunningService(kodi, clock or Clock(time.time())).start()  # by default the queue's times are real
     try:
         # the user waits in the view until the outcome is told
         window = run_status(kodi, "Retry now", lambda window: window.controller.finish())
@@ -104,7 +114,7 @@ def retry_with_the_service(kodi, simkl):
 def test_retry_now_sends_what_waits_and_tells_how_many_were_sent(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
-    window = retry_with_the_service(kodi, simkl)
+    window = retry_with_the_service(kodi)
     assert ("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE}) in kodi.jsonrpc_calls
     assert ("Simkl", "Sent to Simkl: 1") in [n[:2] for n in kodi.notifications]
     assert [w.key for w in simkl.watches] == ["movie:imdb=tt1160419"]
@@ -116,11 +126,50 @@ def test_a_retry_that_fails_again_says_why(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
     simkl.fail("/sync/history", 503, times=1000)
-    retry_with_the_service(kodi, simkl)
+    retry_with_the_service(kodi)
     assert ("Simkl", "Still failing: Simkl had a problem answering. The add-on tries again by itself.") in \
         [n[:2] for n in kodi.notifications]
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.counts()["pending"] == 1
+
+
+def test_retry_now_with_100000_watches_waiting_tells_what_came_of_it(kodi, server, clock, sqlite_999):
+    """A first import queued 100,000 watches; SQLite binds at most 999 parameters in one statement. The
+    service and the fake Simkl share virtual time (Simkl's one POST a second holds on it)."""
+    log_in(kodi, server)
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        imported = ((Movie("Import %d" % n, 2000, {"imdb": "tt%07d" % n}), 1_700_000_000) for n in range(1, 100_001))
+        assert outbox.add_many(imported) == 100_000
+        outbox.defer(range(1, 100_001), clock.now + 3600, "server", attempt=False)  # nothing due until the retry
+    server.breaking_ids.add("imdb=tt0000150")  # the second batch breaks the server
+
+    window = retry_with_the_service(kodi, clock)
+
+    assert len(server.watches) == 100
+    assert ("Simkl", "Sent 100; still failing: Simkl had a problem answering. The add-on tries again by itself.") \
+        in [n[:2] for n in kodi.notifications]
+    assert "Retry now: sent 100, needs attention 0, failing: server" in kodi.log_text()
+    assert "Waiting to be sent: 99900   ·   Sent: 100" in window.screens[-2]["info"]
+
+
+def test_when_the_wait_for_retry_now_runs_out_what_was_sent_so_far_is_told(kodi, simkl, monkeypatch):
+    from lib.scrobbler.ui import status
+    log_in(kodi, simkl)
+    path = os.path.join(kodi.profile_dir, config.OUTBOX_FILE)
+    with Outbox(path) as outbox:
+        imported = ((Movie("Import %d" % n, 2000, {"imdb": "tt%07d" % n}), 1_700_000_000) for n in range(1, 100_001))
+        assert outbox.add_many(imported) == 100_000
+    monkeypatch.setattr(status, "RETRY_WAIT", 1.0)  # Simkl takes 100 a second: 100,000 outlast any wait
+
+    def service_sends_three_batches(window):
+        with Outbox(path) as outbox:
+            outbox.mark_sent(range(1, 301))
+        window.controller.finish()
+    run_status(kodi, "Retry now", service_sends_three_batches)
+
+    assert ("Simkl", "Sent to Simkl so far: 300   ·   The add-on sends the rest by itself.") in \
+        [n[:2] for n in kodi.notifications]
+    assert "Retry now: sent 300 so far, needs attention 0, 99700 still on their way after 1 s" in kodi.log_text()
 
 
 def test_no_answer_in_time_is_told_too(kodi, simkl, monkeypatch):
@@ -179,7 +228,7 @@ def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, s
         left = {a.label for a in outbox.attention()}
         assert (outbox.counts()["pending"], outbox.counts()["refused"]) == (2, 0)
     assert left == {"Home Video", "Stuck Film (2002)"}  # Bad Entry retried, Unknown Film discarded
-    assert ("yesno", "Simkl", "Discard 1 entries? They will never be sent to Simkl.") in kodi.dialogs
+    assert ("yesno", "Simkl", "Discard this entry? It will never be sent to Simkl.") in kodi.dialogs
     assert "Needs attention: 2" in window.screens[-2]["actions"]  # the view shows what is left
 
 
@@ -194,6 +243,57 @@ def test_discard_all_asks_first_and_drops_every_entry_that_needs_attention(kodi,
         assert outbox.attention() == []
         assert sum(outbox.counts().values()) == 0
     assert window.screens[-2]["actions"] == ["Sync now", "Close"]
+
+
+def refused_meanwhile(kodi, answer):
+    """A dialog's answer, given after another watch reached Needs attention while the dialog was open
+    (the service refused it meanwhile)."""
+    def meanwhile():
+        with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+            late = outbox.add(Movie("Late Film", 2003, {"imdb": "tt0000009"}), 1_700_000_000)
+            outbox.refuse([late], "400 wrong_parameter")
+        return answer
+    return meanwhile
+
+
+def test_discard_all_drops_only_the_entries_the_question_named_not_one_that_came_meanwhile(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    kodi.yesno_answers.append(refused_meanwhile(kodi, True))
+
+    run_status(kodi, "Needs attention: 4", selects=[1, -1])
+
+    assert ("yesno", "Simkl", "Discard 4 entries? They will never be sent to Simkl.") in kodi.dialogs
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert [(a.label, a.state) for a in outbox.attention()] == [("Late Film (2003)", "refused")]
+
+
+def test_with_more_entries_than_listed_discard_all_drops_the_listed_ones_and_says_so(kodi, simkl, monkeypatch):
+    from lib.scrobbler.ui import status
+    monkeypatch.setattr(status, "ATTENTION_LISTED", 3)
+    log_in(kodi, simkl)
+    ids = needs_attention_queue(kodi)
+    kodi.yesno_answers.append(True)
+
+    run_status(kodi, "Needs attention: 4", selects=[1, -1])
+
+    assert [d[1] for d in kodi.dialogs if d[0] == "select"] == [
+        "Needs attention: 4 (the newest 3 listed)", "Needs attention: 1"]
+    assert ("yesno", "Simkl", "Discard 3 entries? They will never be sent to Simkl.") in kodi.dialogs
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert [a.id for a in outbox.attention()] == [ids["unknown"]]  # the oldest, not listed
+
+
+def test_retry_all_retries_only_the_entries_the_list_showed(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+
+    run_status(kodi, "Needs attention: 4", selects=[refused_meanwhile(kodi, 0)])
+
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert [(a.label, a.state) for a in outbox.attention()] == [("Late Film (2003)", "refused")]
+        assert (outbox.counts()["pending"], outbox.counts()["unresolved"]) == (3, 1)
 
 
 def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(kodi, simkl):

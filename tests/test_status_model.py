@@ -69,6 +69,15 @@ def test_waiting_titles_are_listed_with_their_watch_time_the_first_few_then_a_co
     assert shown.action_names() == (RETRY, SYNC, CLOSE)
 
 
+def test_a_watch_imported_without_a_date_is_listed_as_date_unknown_never_1970(kodi, outbox):
+    from lib.scrobbler.sync.plan import utc_of_kodi_time
+    # The sync's import queues an item Kodi has no last-played time for with Simkl's placeholder.
+    outbox.add_many([(movie(1), utc_of_kodi_time("")), (movie(2), NOW - 60)])
+    shown = view(kodi, outbox)
+    assert shown.waiting.split("[CR]") == ["Movie 1 (2001) — watched, date unknown",
+                                           "Movie 2 (2002) — watched %s" % hhmm(NOW - 60)]
+
+
 def test_after_a_failure_the_next_try_tells_when_and_why_and_the_problem_is_given_in_full(kodi, outbox):
     first, second = outbox.add(movie(1), NOW - 120), outbox.add(movie(2), NOW - 60)
     outbox.defer([first, second], NOW + 540, ERR_NETWORK)
@@ -138,6 +147,21 @@ def test_outcome_counts_sent_and_needs_attention_once_nothing_waits(outbox):
     outbox.mark_sent([first])
     outbox.mark_not_found([second])
     assert status_model.outcome(before, outbox.states(before)) == status_model.Outcome(1, 1, None)
+
+
+def test_when_the_wait_runs_out_with_100000_waiting_the_outcome_tells_what_was_sent_so_far(kodi, outbox):
+    imported = ((movie(n), NOW - 86400) for n in range(1, 100_001))
+    assert outbox.add_many(imported) == 100_000
+    before = status_model.before_retry(outbox)
+    outbox.retry_now()
+    outbox.mark_sent(range(1, 301))  # the sender got three batches through before the wait ran out
+    assert status_model.outcome(before, outbox.states(before)) is None  # still under way
+
+    result = status_model.outcome(before, outbox.states(before), waited_out=True)
+
+    assert result == status_model.Outcome(300, 0, None, under_way=99_700)
+    assert status_model.outcome_text(result, kodi_api.localize) == \
+        "Sent to Simkl so far: 300   ·   The add-on sends the rest by itself."
 
 
 def test_outcome_texts(kodi):

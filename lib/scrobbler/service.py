@@ -25,7 +25,7 @@ from .delivery.live import Live
 from .media import Show
 from .playback.marks import OwnWrites, PlaybackMarks, library_item
 from .playback.player import Player
-from .playback.resolve import Library, Resolver, SearchUnavailable, playing_item, search_name
+from .playback.resolve import Library, Resolver, SearchUnavailable, playing_item
 from .playback.watch import Rules, decide
 from .rewatch.sessions import PENDING_PREFIX, Sessions, pending_id, session_for
 from .simkl import account
@@ -281,13 +281,11 @@ class Service:
         """A followed item ended or stopped: if it counts, it is in the outbox before this returns, and
         held there if its live stop may deliver it (the hold and the commit are one step for the sender)."""
         verdict = decide(tracked.playback, self.rules)
-        label = tracked.item.title or _file_label(tracked.item.origin)
+        label = tracked.item.name()
         with self.holds.guard() as held:
             entry_id = None
             if verdict.watched:
-                report = dict(tracked.item.asdict(), label=label)
-                # Only what finding the title needs is written down: never a stream's address or credentials.
-                report.update(path=_kept_path(tracked.item.path), source=_kept_path(tracked.item.source))
+                report = dict(tracked.item.stored(), label=label)
                 entry_id = self._commit(report, tracked.playback.finished_at, "add")
             if self.live.finished(tracked, verdict.watched, entry_id):
                 held.add(entry_id)
@@ -634,25 +632,3 @@ def _playcount(data):
         return int(playcount)
     except (ValueError, KeyError, TypeError):
         return None
-
-
-def _file_label(path):
-    """What the log and the status view call an item without a title: a file's name, or the add-on
-    it came from; never a stream's address."""
-    if path.lower().startswith("plugin://"):
-        return path[len("plugin://"):].split("/")[0]
-    return search_name(path, episode=False)
-
-
-def _kept_path(path):
-    """A file-system path without a share's user name and password (what the file search and its
-    cache need); an add-on's plugin:// URL without its query; nothing of any other address."""
-    if path.lower().startswith("plugin://"):
-        return "plugin://" + path[len("plugin://"):].split("/")[0] + "/"
-    if not search_name(path, episode=False):
-        return ""
-    scheme, sep, rest = path.split("|")[0].partition("://")
-    if sep and len(scheme) > 1:
-        host, slash, tail = rest.partition("/")
-        return scheme + sep + host.rpartition("@")[2] + slash + tail
-    return path

@@ -53,11 +53,23 @@ SHORT_CLIP = LibraryMovie("Gamma Short Clip", 2003, 90, {"imdb": "tt9900003", "t
 # In a folder of its own that test_exclusions.py puts in exclude_folder1 (see movie_folder()).
 EXCLUDED_MOVIE = LibraryMovie("Epsilon Excluded Movie", 2004, 400, {"imdb": "tt9900004", "tmdb": "990004"})
 MOVIES = (MOVIE_ONE, MOVIE_TWO, SHORT_CLIP, EXCLUDED_MOVIE)
+# A two-part movie (-cd1, -cd2) that test_played_files.py lays out with build_stacked_movie in a source of its own.
+STACKED_MOVIE = LibraryMovie("Zeta Stacked Movie", 2005, 200, {"imdb": "tt9900005", "tmdb": "990005"})
 SHOW = LibraryShow("Delta Test Show", 2010, {"tvdb": "990100", "imdb": "tt9900100", "tmdb": "990100"}, [
     LibraryEpisode(1, 1, "Pilot", 360, {"tvdb": "990101", "imdb": "tt9900101", "tmdb": "990101"}),
     LibraryEpisode(1, 2, "Second Step", 360, {"tvdb": "990102", "imdb": "tt9900102", "tmdb": "990102"}),
 ])
 EPISODE_ONE, EPISODE_TWO = SHOW.episodes
+# Only test_sync_shapes.py's Simkl knows these two (what Simkl sends for anime and completed shows); the
+# other scenarios leave them unwatched. An anime numbered the TVDB way, as Kodi's scrapers number it:
+# one season of four; Simkl files it as two cours of two episodes each (see test_sync_shapes.py).
+ANIME = LibraryShow("Zeta Test Anime", 2021, {"tvdb": "990200", "tmdb": "990200"}, [
+    LibraryEpisode(1, number, "Zeta Part %d" % number, 60, {"tvdb": "99020%d" % number}) for number in range(1, 5)
+])
+COMPLETED_SHOW = LibraryShow("Eta Completed Show", 2015, {"tvdb": "990300", "imdb": "tt9900300", "tmdb": "990300"}, [
+    LibraryEpisode(1, number, "Eta Part %d" % number, 60, {"tvdb": "99030%d" % number}) for number in range(1, 4)
+])
+SHOWS = (SHOW, ANIME, COMPLETED_SHOW)
 
 
 def make_clip(cache_dir: Path, seconds: int) -> Path:
@@ -87,13 +99,14 @@ def build_library(root: Path, cache_dir: Path) -> Dict[str, Path]:
         shutil.copyfile(str(make_clip(cache_dir, movie.seconds)), str(folder / (movie.folder + ".mp4")))
         nfo = _movie_nfo(movie)
         (folder / "movie.nfo").write_text(nfo, encoding="utf-8")
-    show_dir = tv / SHOW.title
-    show_dir.mkdir(parents=True, exist_ok=True)
-    (show_dir / "tvshow.nfo").write_text(_show_nfo(SHOW), encoding="utf-8")
-    for episode in SHOW.episodes:
-        name = "%s S%02dE%02d" % (SHOW.title, episode.season, episode.number)
-        shutil.copyfile(str(make_clip(cache_dir, episode.seconds)), str(show_dir / (name + ".mp4")))
-        (show_dir / (name + ".nfo")).write_text(_episode_nfo(episode), encoding="utf-8")
+    for show in SHOWS:
+        show_dir = tv / show.title
+        show_dir.mkdir(parents=True, exist_ok=True)
+        (show_dir / "tvshow.nfo").write_text(_show_nfo(show), encoding="utf-8")
+        for episode in show.episodes:
+            name = "%s S%02dE%02d" % (show.title, episode.season, episode.number)
+            shutil.copyfile(str(make_clip(cache_dir, episode.seconds)), str(show_dir / (name + ".mp4")))
+            (show_dir / (name + ".nfo")).write_text(_episode_nfo(episode), encoding="utf-8")
     return {"movies": movies, "tvshows": tv}
 
 
@@ -102,6 +115,18 @@ def add_movie(library: Dict[str, Path], movie: LibraryMovie, cache_dir: Path) ->
     folder = library["movies"] / movie.folder
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(str(make_clip(cache_dir, movie.seconds)), str(folder / (movie.folder + ".mp4")))
+    (folder / "movie.nfo").write_text(_movie_nfo(movie), encoding="utf-8")
+    return folder
+
+
+def build_stacked_movie(source: Path, cache_dir: Path, movie: LibraryMovie) -> Path:
+    """The movie in two parts (<folder>/zeta-cd1.mp4, -cd2.mp4) with its .nfo under a source folder; Kodi
+    stacks the parts into one movie. Returns the movie's folder."""
+    folder = Path(source) / movie.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = movie.title.split()[0].lower()
+    for part in (1, 2):
+        shutil.copyfile(str(make_clip(cache_dir, movie.seconds)), str(folder / ("%s-cd%d.mp4" % (stem, part))))
     (folder / "movie.nfo").write_text(_movie_nfo(movie), encoding="utf-8")
     return folder
 

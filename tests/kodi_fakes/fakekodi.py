@@ -81,7 +81,9 @@ class World:
         self.log = []  # (level, message)
         self.notifications = []  # (heading, message, icon)
         self.dialogs = []  # (kind, heading, message)
-        self.yesno_answers = []  # what the next yesno dialogs answer; empty -> False
+        # What the next yesno / select dialogs answer (empty: False / -1); a callable runs while the dialog
+        # is open and returns the answer.
+        self.yesno_answers = []
         self.select_answers = []
         self.progress_updates = []
         self.background_progress = []  # (event, percent, text) of DialogProgressBG

@@ -15,14 +15,21 @@ class Dialog(_stub.Dialog):
 
     def yesno(self, heading, message, *args, **kwargs):
         world().dialogs.append(("yesno", heading, message))
-        return world().yesno_answers.pop(0) if world().yesno_answers else False
+        return _answer(world().yesno_answers, False)
 
     def select(self, heading, list, *args, **kwargs):
         world().dialogs.append(("select", heading, "\n".join(str(x) for x in list)))
-        return world().select_answers.pop(0) if world().select_answers else -1
+        return _answer(world().select_answers, -1)
 
     def textviewer(self, heading, text, usemono=False):
         world().dialogs.append(("textviewer", heading, text))
+
+
+def _answer(answers, default):
+    """The next answer the test gave; a callable runs while the dialog is open (what happens meanwhile)
+    and returns the answer."""
+    answer = answers.pop(0) if answers else default
+    return answer() if callable(answer) else answer
 
 
 class DialogProgress(_stub.DialogProgress):

@@ -1,4 +1,5 @@
 """Sends outbox batches to Simkl's /sync/history (and /remove) and reads added / not_found."""
+import json
 import random
 import time
 from dataclasses import replace
@@ -24,7 +25,7 @@ ERR_CONFIG = "not_configured"
 ERR_UNEXPECTED = "unexpected_answer"
 ERR_SESSION = "waiting_for_session"
 
-SPLIT_AFTER = 3  # failed attempts after which a batch is sent in smaller parts
+SPLIT_AFTER = 3  # failed tries of a whole batch after which it is sent in halves (a part: after each)
 CONTENT_REFUSALS = (400, 404, 409, 422)  # with Simkl's JSON error: about what the request said
 
 
@@ -47,7 +48,10 @@ def build_body(entries: List[Entry]) -> dict:
             _rewatch_fields(movie, entry)
             movies.append(movie)
         elif isinstance(item, Episode):
-            show = shows.setdefault(item.show_key(), dict(show_reference(item), seasons=[]))
+            # Episodes share a show object only with the same reference: a library episode (TVDB numbers,
+            # use_tvdb_anime_seasons) and an add-on's episode of the same show each keep their own.
+            reference = show_reference(item)
+            show = shows.setdefault(json.dumps(reference, sort_keys=True), dict(reference, seasons=[]))
             _rewatch_fields(show, entry)
             season = next((s for s in show["seasons"] if s["number"] == item.season), None)
             if season is None:
@@ -86,7 +90,8 @@ class Flusher:
     but not one Simkl asked for: a request during a 412 block makes the block grow.
     A batch Simkl refuses for its content (400/422 with Simkl's error code) is halved until the
     entries it refuses stand alone; only those are kept as refused. A batch that keeps failing
-    with 5xx is sent in ever smaller parts, so one entry that breaks the server holds up no other.
+    with 5xx is sent in halves after its third try, and a part that fails again is halved again, down
+    to single entries, so one entry that breaks the server holds up no other for long.
     Answers that say nothing about the content (a redirect, 403, 405, 408, an HTML page, a 2xx
     without the expected JSON) keep the batch for a later try.
     `allow_rewatch` is sent only for entries the user queued as rewatches, which travel in batches
@@ -150,9 +155,6 @@ class Flusher:
                 batch = self.outbox.take_batch(BATCH_SIZE, exclude=set(self._unrecorded) | held)
             if not batch:
                 break
-            if batch[0].attempts >= SPLIT_AFTER:
-                # Failing again and again: maybe for one entry in it. Smaller parts let the others through.
-                batch = batch[:max(1, BATCH_SIZE >> (batch[0].attempts - SPLIT_AFTER + 1))]
             ok, sent = self._send(batch)
             done += sent
             if not ok:
@@ -271,7 +273,11 @@ class Flusher:
 
     def _retry_later(self, batch, code, why, retry_after=None) -> Tuple[bool, int]:
         wait = retry_after if retry_after is not None else backoff(batch[0].attempts, self._rng)
-        self.outbox.defer([entry.id for entry in batch], self._hold(wait, by_simkl=False), code)
+        # Failing again and again: maybe for one entry in it. After its third try the batch goes in halves
+        # of its own size, and a part that fails again in halves again, so the others get through.
+        split = batch[0].part_size is not None or batch[0].tries_at_size + 1 >= SPLIT_AFTER
+        halves = (len(batch) + 1) // 2 if split and len(batch) > 1 else None
+        self.outbox.defer([entry.id for entry in batch], self._hold(wait, by_simkl=False), code, part_size=halves)
         self._log("sending %d entries failed (%s): next try in %.0f s" % (len(batch), why, wait))
         self._on_problem(code)
         return False, 0

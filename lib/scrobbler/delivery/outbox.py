@@ -9,7 +9,8 @@ An entry's life: unresolved (what Kodi reported; ids not known yet) -> pending (
 -> sent. Or it needs the user's attention: unidentified (no title could be found), not_found
 (Simkl does not know the title) or refused (Simkl refused the entry, with its reason); from there
 only the user's Retry or Discard moves it. Nothing leaves without Simkl's acknowledgement or the
-user's decision.
+user's decision. A pending entry whose batch failed again and again may travel in a smaller part
+(the parts table; the sender decides its size).
 
 Times: watched_at is the wall-clock moment of the watch; created, updated and next_try follow the
 clock the outbox is given, which the service makes steady (wall time at start plus monotonic time
@@ -44,6 +45,8 @@ DUE_NOW = 0.0
 STUCK_AFTER = 3  # failed tries after which a pending entry is shown to the user as stuck
 _NEEDS_USER = "(state IN (?, ?, ?) OR (state = ? AND attempts >= ?))"
 _NEEDS_USER_PARAMS = ATTENTION + (PENDING, STUCK_AFTER)
+# Ids bound in one statement: SQLite before 3.32 (which some Kodi platforms embed) allows 999 parameters.
+ID_CHUNK = 500
 
 _COLUMNS = ("id", "kind", "item", "item_key", "watched_at", "rewatch", "rewatch_id", "state",
             "attempts", "next_try", "last_error", "created", "updated", "detail")
@@ -67,6 +70,11 @@ CREATE TABLE entries (
 CREATE INDEX entries_due ON entries (state, next_try);
 CREATE INDEX entries_key ON entries (item_key, kind);
 """
+# A pending entry whose batch failed again and again travels in a smaller part: at most `size` entries,
+# since it had `since` failed tries (a Retry in Needs attention, which counts from 0 again, ends that).
+# A table of its own, beside the entries: the add-on's earlier versions still open the file.
+_PARTS = "CREATE TABLE IF NOT EXISTS parts (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, since INTEGER NOT NULL)"
+_PART_OF = "LEFT JOIN parts ON parts.id = entries.id AND parts.since <= entries.attempts"
 
 
 @dataclass
@@ -78,6 +86,12 @@ class Entry:
     rewatch: bool
     rewatch_id: Optional[str]
     attempts: int
+    part_size: Optional[int] = None  # the most entries it travels with now (see defer); None: a whole batch
+    part_tries: Optional[int] = None  # failed tries in parts of that size; None: `attempts`
+
+    @property
+    def tries_at_size(self) -> int:
+        return self.attempts if self.part_tries is None else self.part_tries
 
 
 @dataclass
@@ -118,6 +132,17 @@ def _label(state: str, data: dict) -> str:
     if state in (UNRESOLVED, UNIDENTIFIED):
         return data.get("title") or data.get("label") or "?"
     return media.from_dict(data).label()
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[Tuple[int, ...]]:
+    """The ids in tuples of at most ID_CHUNK: one statement never binds more than SQLite allows."""
+    ids = tuple(int(i) for i in ids)
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start:start + ID_CHUNK]
+
+
+def _marks(chunk: Tuple[int, ...]) -> str:
+    return ",".join("?" * len(chunk))
 
 
 class Outbox:
@@ -309,43 +334,57 @@ class Outbox:
             found.append(Attention(entry_id, state, label, watched_at, reason))
         return found
 
-    def retry_attention(self, ids: Optional[Iterable[int]] = None) -> int:
-        """The user's Retry: unidentified watches are looked up again, the others sent again. An entry
-        that a newer, delivered change of the same title undid (an unmark after a refused watch, a watch
-        after a refused unmark) is dropped instead: sent now, it would undo what the user did last."""
+    def attention_count(self) -> int:
+        """How many entries `attention` would list without a limit."""
+        return int(self._read_one("SELECT COUNT(*) FROM entries WHERE " + _NEEDS_USER, _NEEDS_USER_PARAMS)[0])
+
+    def retry_attention(self, ids: Iterable[int]) -> int:
+        """The user's Retry of these entries (those the user was shown; one that no longer needs the user
+        is left alone): unidentified watches are looked up again, the others sent again. An entry that a
+        newer, delivered change of the same title undid (an unmark after a refused watch, a watch after a
+        refused unmark) is dropped instead: sent now, it would undo what the user did last."""
         now = self._clock()
-        where, params = self._attention_filter(ids)
+        retried = 0
         with self._write() as conn:
-            conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
-                         " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
-                         " AND newer.kind != entries.kind AND newer.state = ?)", params + (SENT,))
-            return conn.execute(
-                "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
-                " last_error = NULL, updated = ? WHERE " + where,
-                (UNIDENTIFIED, UNRESOLVED, PENDING, DUE_NOW, now) + params).rowcount
+            for chunk in _chunks(ids):
+                where, params = _NEEDS_USER + " AND id IN (%s)" % _marks(chunk), _NEEDS_USER_PARAMS + chunk
+                conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
+                             " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
+                             " AND newer.kind != entries.kind AND newer.state = ?)", params + (SENT,))
+                retried += conn.execute(
+                    "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
+                    " last_error = NULL, updated = ? WHERE " + where,
+                    (UNIDENTIFIED, UNRESOLVED, PENDING, DUE_NOW, now) + params).rowcount
+                conn.execute("DELETE FROM parts WHERE id IN (%s)" % _marks(chunk), chunk)  # whole batches again
+        return retried
 
-    def discard_attention(self, ids: Optional[Iterable[int]] = None) -> int:
-        """The user's Discard: these entries are dropped for good."""
-        where, params = self._attention_filter(ids)
+    def discard_attention(self, ids: Iterable[int]) -> int:
+        """The user's Discard: these entries (those the user confirmed) are dropped for good, if they still
+        need the user."""
+        discarded = 0
         with self._write() as conn:
-            return conn.execute("DELETE FROM entries WHERE " + where, params).rowcount
+            for chunk in _chunks(ids):
+                discarded += conn.execute("DELETE FROM entries WHERE " + _NEEDS_USER + " AND id IN (%s)"
+                                          % _marks(chunk), _NEEDS_USER_PARAMS + chunk).rowcount
+        return discarded
 
-    @staticmethod
-    def _attention_filter(ids: Optional[Iterable[int]]):
-        if ids is None:
-            return _NEEDS_USER, _NEEDS_USER_PARAMS
-        ids = tuple(int(i) for i in ids)
-        return (_NEEDS_USER + " AND id IN (%s)" % ",".join("?" * len(ids)), _NEEDS_USER_PARAMS + ids)
-
-    def defer(self, ids: Iterable[int], until: float, error: str, attempt: bool = True) -> None:
+    def defer(self, ids: Iterable[int], until: float, error: str, attempt: bool = True,
+              part_size: Optional[int] = None) -> None:
         """Leave the entries pending but not due before `until`, remembering why; `attempt` counts it as
-        a failed try (waiting for something else, e.g. a rewatch session's start, is none)."""
+        a failed try (waiting for something else, e.g. a rewatch session's start, is none). `part_size`:
+        from now on they travel in parts of at most that many entries (take_batch), and their tries at
+        that size count from here."""
+        ids = [int(entry_id) for entry_id in ids]
         now = self._clock()
         with self._write() as conn:
             conn.executemany(
                 "UPDATE entries SET attempts = attempts + ?, next_try = ?, last_error = ?, updated = ?"
                 " WHERE id = ? AND state = 'pending'",
                 [(int(bool(attempt)), until, error, now, entry_id) for entry_id in ids])
+            if part_size is not None:
+                conn.executemany("INSERT OR REPLACE INTO parts (id, size, since) SELECT id, ?, attempts FROM entries"
+                                 " WHERE id = ? AND state = 'pending'",
+                                 [(max(1, int(part_size)), entry_id) for entry_id in ids])
 
     def retry_now(self) -> None:
         with self._write() as conn:
@@ -356,6 +395,7 @@ class Outbox:
         """Delete entries sent more than `older_than_days` ago, except items added in the last 48 hours."""
         now = self._clock()
         with self._write() as conn:
+            conn.execute("DELETE FROM parts WHERE id NOT IN (SELECT id FROM entries WHERE state = 'pending')")
             return conn.execute(
                 "DELETE FROM entries WHERE state = 'sent' AND updated < ? AND item_key NOT IN"
                 " (SELECT item_key FROM entries WHERE kind = 'add' AND watched_at >= ?)",
@@ -364,21 +404,21 @@ class Outbox:
     # --- reading -------------------------------------------------------------------------
 
     def take_batch(self, limit: int = 100, exclude: Iterable[int] = ()) -> List[Entry]:
-        """Due pending entries of one group and one retry count, oldest first.
+        """Due pending entries of one group, one retry count and one part, oldest first.
 
         A group is (kind, rewatch, rewatch_id): one request body never mixes adds with removes
         or a rewatch session with ordinary watches. The batch is led by the due entry tried the
-        fewest times, so new watches never wait behind a batch that keeps failing. An entry waits
-        while an older pending entry of the same title is not in this batch (waiting for a retry,
-        or of another group), so an add, a remove and an add again reach Simkl in the order they
-        were made, whatever their retries.
+        fewest times, so new watches never wait behind a batch that keeps failing; it holds no more
+        entries than the leader's part size (see defer). An entry waits while an older pending entry
+        of the same title is not in this batch (waiting for a retry, or of another group), so an add,
+        a remove and an add again reach Simkl in the order they were made, whatever their retries.
         `exclude`: ids that must not be sent now (Simkl took them; recording that is still to do).
         """
         excluded = set(exclude)
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, kind, rewatch, rewatch_id, item_key, next_try, attempts FROM entries WHERE state = ?"
-                " ORDER BY id", (PENDING,)).fetchall()
+                "SELECT entries.id, kind, rewatch, rewatch_id, item_key, next_try, attempts, parts.size, parts.since"
+                " FROM entries " + _PART_OF + " WHERE state = ? ORDER BY entries.id", (PENDING,)).fetchall()
         now = self._clock()
         oldest_of_title, leader = set(), None
         for row in rows:
@@ -390,10 +430,12 @@ class Outbox:
                 leader = row
         if leader is None:
             return []
+        limit = min(limit, leader[7] or limit)
         chosen, waiting = [], set()
-        for entry_id, kind, rewatch, rewatch_id, key, next_try, attempts in rows:
+        for row in rows:
+            entry_id, key, next_try = row[0], row[4], row[5]
             if (next_try <= now and entry_id not in excluded and key not in waiting
-                    and (kind, rewatch, rewatch_id, attempts) == (leader[1], leader[2], leader[3], leader[6])):
+                    and row[1:4] + row[6:] == leader[1:4] + leader[6:]):
                 chosen.append(entry_id)
                 if len(chosen) == limit:
                     break
@@ -401,11 +443,15 @@ class Outbox:
                 waiting.add(key)
         if not chosen:
             return []
+        found = {}
         with self._lock:
-            found = {row[0]: row for row in self._conn.execute(
-                "SELECT id, kind, item, watched_at, rewatch, rewatch_id, attempts FROM entries WHERE id IN (%s)"
-                % ",".join("?" * len(chosen)), chosen)}
-        return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6])
+            for chunk in _chunks(chosen):
+                found.update((row[0], row) for row in self._conn.execute(
+                    "SELECT entries.id, kind, item, watched_at, rewatch, rewatch_id, attempts, parts.size,"
+                    " attempts - parts.since FROM entries " + _PART_OF + " WHERE entries.id IN (%s)"
+                    % _marks(chunk), chunk))
+        return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6],
+                      row[7], row[8])
                 for row in (found[entry_id] for entry_id in chosen if entry_id in found)]
 
     def last_watched(self, key: str, library: Optional[Tuple[str, int]] = None) -> Optional[float]:
@@ -439,11 +485,12 @@ class Outbox:
 
     def next_due(self, exclude: Iterable[int] = ()) -> Optional[float]:
         """When the next pending entry is due, leaving out `exclude` (held entries)."""
-        excluded = tuple(int(i) for i in exclude)
-        sql = "SELECT MIN(next_try) FROM entries WHERE state = ?"
-        if excluded:
-            sql += " AND id NOT IN (%s)" % ",".join("?" * len(excluded))
-        return self._read_one(sql, (PENDING,) + excluded)[0]
+        excluded = set(int(i) for i in exclude)
+        # The earliest len(excluded) + 1 entries hold one that is not excluded, if there is one.
+        with self._lock:
+            rows = self._conn.execute("SELECT id, next_try FROM entries WHERE state = ? ORDER BY next_try LIMIT ?",
+                                      (PENDING, len(excluded) + 1)).fetchall()
+        return next((next_try for entry_id, next_try in rows if entry_id not in excluded), None)
 
     def next_unresolved_due(self) -> Optional[float]:
         return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ?", (UNRESOLVED,))[0]
@@ -478,12 +525,18 @@ class Outbox:
 
     def states(self, ids: Iterable[int]) -> Dict[int, Tuple[str, int, Optional[str]]]:
         """{id: (state, attempts, last error)} of these entries; an id no longer queued is left out."""
-        ids = tuple(int(i) for i in ids)
-        if not ids:
-            return {}
+        found = {}
         with self._lock:
-            rows = self._conn.execute("SELECT id, state, attempts, last_error FROM entries WHERE id IN (%s)"
-                                      % ",".join("?" * len(ids)), ids).fetchall()
+            for chunk in _chunks(ids):
+                found.update((row[0], (row[1], row[2], row[3])) for row in self._conn.execute(
+                    "SELECT id, state, attempts, last_error FROM entries WHERE id IN (%s)" % _marks(chunk), chunk))
+        return found
+
+    def waiting_states(self) -> Dict[int, Tuple[str, int, Optional[str]]]:
+        """{id: (state, attempts, last error)} of every entry on its way (pending, or its title being looked up)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, state, attempts, last_error FROM entries WHERE state IN (?, ?)",
+                                      (PENDING, UNRESOLVED)).fetchall()
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     # --- internals -----------------------------------------------------------------------
@@ -496,12 +549,13 @@ class Outbox:
         moment = parse_time(stamp)
         sql = "SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND watched_at > ? AND watched_at < ?"
         params = (key, iso_utc(moment - DEDUPE_SECONDS), iso_utc(moment + DEDUPE_SECONDS))
-        if session_ids is not None:
-            sql += " AND rewatch = 1 AND rewatch_id IN (%s)" % (",".join("?" * len(session_ids)) or "NULL")
-            params += tuple(session_ids)
+        if session_ids is None:
+            # a rewatch the user asked for makes no ordinary watch a repeat
+            previous = conn.execute(sql + " AND rewatch = 0", params).fetchone()[0]
         else:
-            sql += " AND rewatch = 0"  # a rewatch the user asked for makes no ordinary watch a repeat
-        previous = conn.execute(sql, params).fetchone()[0]
+            sql += " AND rewatch = 1 AND rewatch_id = ?"
+            found = [conn.execute(sql, params + (session_id,)).fetchone()[0] for session_id in session_ids]
+            previous = max((entry_id for entry_id in found if entry_id is not None), default=None)
         if previous is None:
             return False
         removed = conn.execute("SELECT 1 FROM entries WHERE item_key = ? AND kind = 'remove' AND id > ? LIMIT 1",
@@ -581,6 +635,7 @@ class Outbox:
                     raise _Unusable("schema version %d, expected %d" % (version, SCHEMA_VERSION))
                 elif columns != _COLUMNS:
                     raise _Unusable("unexpected entries table")
+            conn.execute(_PARTS)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -1,7 +1,9 @@
 """Which title is playing: Kodi's library first, then ids the playing add-on hands over, then Simkl's file search."""
 import json
+import re
 from collections import OrderedDict
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional
+from urllib.parse import unquote
 
 from ..media import Episode, Media, Movie, Show, clean_ids, clean_year
 from ..values import Value
@@ -13,7 +15,19 @@ WINDOW_ID_PROPERTIES = ("service.scrobbler.simkl.ids", "script.trakt.ids")
 ID_SOURCES = (LISTITEM_IDS,) + WINDOW_ID_PROPERTIES
 SEARCH_CACHE_SIZE = 200
 # Sources whose paths are files on a local or network file system: only these may be file-searched.
-FILE_SYSTEM_SCHEMES = ("", "file", "smb", "nfs", "ftp", "ftps", "sftp", "afp", "dav", "davs")
+NETWORK_SCHEMES = ("smb", "nfs", "ftp", "ftps", "sftp", "afp", "dav", "davs")
+FILE_SYSTEM_SCHEMES = ("", "file") + NETWORK_SCHEMES
+# Where Kodi's CURL::Parse (xbmc/URL.cpp) cuts a URL's options off, besides "|" (cut from every path here).
+OPTION_SEPARATORS = {"ftp": "?;", "ftps": "?;", "dav": "?;#", "davs": "?;#"}
+# URL-encoded file names: what Kodi translates to http(s) (xbmc/utils/URIUtils.cpp, HasEncodedFilename).
+ENCODED_SCHEMES = ("dav", "davs")
+# Folders whose next folder is one account's own (/home/<name>, C:\Users\<name>, a NAS's homes/<name>):
+# that name is never sent, nor anything above it.
+ACCOUNT_FOLDERS = ("home", "homes", "users")
+# A season's folder (Season 1, Season 01 (2019), S02, Staffel 2, Specials): the show's folder is the one above.
+SEASON_FOLDER = re.compile(r"(?:(?:season|series|staffel|saison|temporada|stagione|seizoen|sezon|s)[\s._-]*\d{1,4}"
+                           r"|specials?)(?:\W.*)?$", re.IGNORECASE)
+STACK = "stack://"
 
 
 class SearchUnavailable(Exception):
@@ -31,14 +45,16 @@ class PlayingItem(Value):
     path: what Kodi plays: for an add-on video, the URL the add-on resolved it to.
     source: where the item came from (an add-on's plugin:// path); empty: the same as path.
     uniqueids: VideoPlayer.UniqueID(...) / tag.getUniqueID; property_ids: one of ID_SOURCES -> raw JSON.
+    file_name: what Simkl's file search may be told about the file (`search_name` of its origin); ''
+        for a stream or an add-on video. Given when read back from the outbox, which keeps no path.
     """
     FIELDS = ("media_type", "dbid", "path", "source", "title", "year", "show_title", "season", "episode",
-              "uniqueids", "property_ids")
+              "uniqueids", "property_ids", "file_name")
 
     def __init__(self, media_type: str = "", dbid: int = -1, path: str = "", source: str = "", title: str = "",
                  year: Optional[int] = None, show_title: str = "", season: Optional[int] = None,
                  episode: Optional[int] = None, uniqueids: Optional[Dict[str, str]] = None,
-                 property_ids: Optional[Dict[str, str]] = None):
+                 property_ids: Optional[Dict[str, str]] = None, file_name: Optional[str] = None):
         self.media_type = media_type
         self.dbid = dbid
         self.path = path
@@ -50,10 +66,22 @@ class PlayingItem(Value):
         self.episode = episode
         self.uniqueids = {} if uniqueids is None else uniqueids
         self.property_ids = {} if property_ids is None else property_ids
+        # An entry queued by 0.3.3 or earlier has no file_name, but a path without the share's password.
+        self.file_name = search_name(self.origin) if file_name is None else file_name
 
     @property
     def origin(self) -> str:
         return self.source or self.path
+
+    def stored(self) -> dict:
+        """What the outbox keeps of the item until its title is found: no path (nothing of a share's
+        credentials, host or name, nor of a stream), only `file_name` and the add-on a video came from."""
+        return dict(self.asdict(), path="", source=_addon_path(self.origin))
+
+    def name(self) -> str:
+        """What the log and the status view call the item: its title, else what the file search is told,
+        else the add-on it came from; never a path or a stream's address."""
+        return self.title or self.file_name or _addon_path(self.origin)[len("plugin://"):].rstrip("/")
 
     def in_library(self) -> bool:
         return self.dbid is not None and self.dbid > 0 and self.media_type in ("movie", "episode")
@@ -106,7 +134,7 @@ class Resolver:
         self._library = library
         self._search_file = search_file
         self._log = log
-        self._searched = OrderedDict()  # whole path -> Media or None, oldest first
+        self._searched = OrderedDict()  # what the search was told -> Media or None, oldest first
         self.last_reason = ""
         self.unavailable = False  # the last resolve needed the file search, which could not be asked
 
@@ -148,14 +176,14 @@ class Resolver:
         return Episode(item.show_title, item.season, item.episode, None, handed_over, item.title, own)
 
     def _from_search(self, item: PlayingItem) -> Optional[Media]:
-        name = search_name(item.origin, episode=_looks_like_episode(item))
+        name = item.file_name
         if not name or self._search_file is None:
             self.last_reason = self.last_reason or "no ids, and not a file Simkl's file search may be asked about"
             return None
-        path = item.origin
-        if path in self._searched:
-            self._searched.move_to_end(path)
-            found = self._searched[path]
+        # Keyed by the name the search is told, which holds the show's folder: two shows never share an answer.
+        if name in self._searched:
+            self._searched.move_to_end(name)
+            found = self._searched[name]
         else:
             try:
                 found = _media_of_search(self._search_file(name))
@@ -163,7 +191,7 @@ class Resolver:
                 self.last_reason = "file search unavailable (%s)" % exc
                 self.unavailable = True
                 return None  # not cached: the next playback of this file may search again
-            self._searched[path] = found
+            self._searched[name] = found
             while len(self._searched) > SEARCH_CACHE_SIZE:
                 self._searched.popitem(last=False)
         if found is None:
@@ -187,37 +215,69 @@ def _parse_ids(raw: Optional[str]) -> dict:
     return clean_ids(data) if isinstance(data, dict) else {}
 
 
-def _looks_like_episode(item: PlayingItem) -> bool:
-    return item.media_type == "episode" or bool(item.show_title and item.episode)
+def stacked_files(path: str) -> List[str]:
+    """The parts of a multi-part (stack://) path, or the path itself."""
+    if not path.lower().startswith(STACK):
+        return [path]
+    # Kodi joins the parts with " , " and doubles a comma inside one (xbmc/filesystem/StackDirectory.cpp, GetPaths).
+    return [part.replace(",,", ",") for part in path[len(STACK):].split(" , ")]
 
 
-def search_name(path: str, episode: bool) -> str:
-    """What Simkl's /search/file may learn about a file: its name, and for an episode its folder's name.
+def search_name(path: str) -> str:
+    """What Simkl's /search/file may learn about a file: its name and its folder's name, and when that folder
+    is a season's (Season 1, S01, Specials) the show's folder above it too: `Show/Season 1/S01E01.mkv`,
+    `Show/S01E01.mkv`, `Film (2001)/Film.mkv`. Of a multi-part movie, its first part.
 
-    Only for files on a local or network file system: never for an http(s) stream or an add-on
-    video, and never a host, a share's credentials, a drive letter or Kodi's |header options.
+    Only for files on a local or network file system: never for an http(s) stream or an add-on video.
+    Never a host, credentials, a share (the first folder of a network path), a drive letter, an account's
+    own folder (ACCOUNT_FOLDERS), a query or Kodi's | options. '' when nothing may be sent.
     """
-    if not path:
+    folders = _folders_below_root(stacked_files(path)[0]) if path else []
+    if not folders:
         return ""
-    if path.startswith("stack://"):
-        path = path[len("stack://"):].split(" , ")[0]
+    keep = 3 if len(folders) >= 3 and SEASON_FOLDER.match(folders[-2]) else 2
+    return "/".join(folders[-keep:])
+
+
+def _folders_below_root(path: str) -> List[str]:
+    """The folders and the file of a path below what names a place or a person (host, share, drive,
+    account), or [] when the path is no file on a file system."""
     path = path.split("|")[0]
     scheme, sep, rest = path.partition("://")
+    scheme = scheme.lower()
+    network = bool(sep) and len(scheme) > 1 and scheme != "file"
     if not sep or len(scheme) == 1:
-        scheme, rest = "", path  # a local path (a one-letter "scheme" is a Windows drive)
-    elif scheme.lower() not in FILE_SYSTEM_SCHEMES:
-        return ""
-    else:
-        rest = rest.partition("/")[2]  # drop the host (and any user:password@)
-    parts = [part for part in rest.replace("\\", "/").split("/") if part]
-    if rest.startswith(("\\\\", "//")):
+        rest = path  # a local path (a one-letter "scheme" is a Windows drive)
+    elif scheme not in FILE_SYSTEM_SCHEMES:
+        return []
+    if network:
+        for separator in OPTION_SEPARATORS.get(scheme, ""):
+            rest = rest.split(separator)[0]
+        host, slash, rest = rest.partition("/")  # the host, with any domain;user:password@ and :port
+        if not slash:
+            return []
+    if rest.endswith(("/", "\\")):
+        return []  # a folder, not a file
+    unc = not network and rest.startswith(("\\\\", "//"))
+    parts = [part for part in rest.replace("\\", "/").split("/") if part.strip()]
+    if scheme in ENCODED_SCHEMES:
+        parts = [unquote(part) for part in parts]
+    if unc:
         parts = parts[1:]  # a Windows UNC host
-    if parts and parts[0].endswith(":"):
+    if parts and re.match(r"[A-Za-z]:$", parts[0]):
         parts = parts[1:]  # a Windows drive
-    if not parts:
+    cut = 1 if (network or unc) and len(parts) > 1 else 0  # the share, export or volume
+    for top in sorted({0, cut}):  # an account's folder at the top, or at the top of the share
+        if len(parts) > top + 2 and parts[top].lower() in ACCOUNT_FOLDERS:
+            cut = top + 2
+    return parts[cut:]
+
+
+def _addon_path(path: str) -> str:
+    """An add-on's plugin:// path cut to the add-on's id (plugin://plugin.video.example/), else ''."""
+    if not path.lower().startswith("plugin://"):
         return ""
-    keep = 2 if episode else 1
-    return "/".join(parts[-keep:])
+    return "plugin://" + re.split(r"[/?;#|]", path[len("plugin://"):])[0] + "/"
 
 
 def _media_of_search(answer) -> Optional[Media]:

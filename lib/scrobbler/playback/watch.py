@@ -12,6 +12,7 @@ import time
 from typing import Callable, Optional, Tuple
 
 from ..values import FrozenValue
+from .resolve import stacked_files
 
 WATCHABLE_TYPES = ("movie", "episode")
 # Seconds of media a natural end may be ahead of what was last seen: the player samples every 2 s,
@@ -79,9 +80,7 @@ def _under(path: str, folder: str) -> bool:
     """Is path the folder itself or inside it? '/media/movies' does not hold '/media/movies-other'."""
     if not folder or not folder.strip():
         return False
-    if path.lower().startswith("stack://"):
-        # A stacked movie (cd1, cd2) lives where its first part lives.
-        path = path[len("stack://"):].split(" , ")[0]
+    path = stacked_files(path)[0]  # a stacked movie (cd1, cd2) lives where its first part lives
     prefix = _normalise(folder)
     target = _normalise(path)
     return target == prefix or target.startswith(prefix + "/")

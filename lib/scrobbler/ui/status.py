@@ -17,6 +17,7 @@ from . import status_model as model
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0
 RETRY_POLL = 0.25
+ATTENTION_LISTED = 500  # Needs attention lists the newest entries; Retry all and Discard all act on those
 
 
 def problem_text(code):
@@ -35,13 +36,16 @@ def reason_text(entry):
 
 
 def await_outcome(outbox, before, clock=time.monotonic, wait=kodi.sleep, timeout=None):
-    """What Retry now came to (status_model.Outcome), or None when the service did not finish in time."""
+    """What Retry now came to (status_model.Outcome): what came of it so far when the service did not finish
+    in time; None when Kodi quits first."""
     deadline = clock() + (RETRY_WAIT if timeout is None else timeout)
-    while True:
-        result = model.outcome(before, outbox.states(before))
-        if result is not None or clock() >= deadline or kodi.abort_requested():
+    while not kodi.abort_requested():
+        waited_out = clock() >= deadline
+        result = model.outcome(before, outbox.states(before), waited_out)
+        if result is not None:
             return result
         wait(RETRY_POLL)
+    return None
 
 
 class Controller:
@@ -91,14 +95,17 @@ class Controller:
 
     def _tell_outcome(self, before, window):
         result = await_outcome(self.outbox, before)
-        if kodi.abort_requested():
+        if result is None or kodi.abort_requested():
             return  # Kodi is quitting: nothing to tell
         self.refresh(window)
-        failed = result is None or result.failing is not None
+        failed = result.failing is not None or (result.under_way and not result.sent)
         kodi.notify(model.outcome_text(result, kodi.localize), icon=kodi.WARNING if failed else kodi.INFO)
-        kodi.log("Retry now: %s" % ("no outcome within %.0f s" % RETRY_WAIT if result is None else
-                                    "sent %d, needs attention %d, failing: %s"
-                                    % (result.sent, result.attention, result.failing or "none")))
+        if result.under_way:
+            kodi.log("Retry now: sent %d so far, needs attention %d, %d still on their way after %.0f s"
+                     % (result.sent, result.attention, result.under_way, RETRY_WAIT))
+        else:
+            kodi.log("Retry now: sent %d, needs attention %d, failing: %s"
+                     % (result.sent, result.attention, result.failing or "none"))
 
     def finish(self):
         """The window closed: an outcome still awaited is told before the script ends."""
@@ -131,29 +138,36 @@ def end_session():
 
 
 def needs_attention(outbox):
-    """The entries only the user can move on: each can be retried or discarded, or all at once."""
+    """The entries only the user can move on: each can be retried or discarded, or all the list shows at
+    once (never one that came after the list was read)."""
     while True:
-        entries = outbox.attention()
+        entries = outbox.attention(limit=ATTENTION_LISTED)
         if not entries:
             return
-        heading = kodi.localize(32234, len(entries))
+        total = max(outbox.attention_count(), len(entries))
+        heading = kodi.localize(32234, total) if total == len(entries) else kodi.localize(32245, total, len(entries))
+        listed = [entry.id for entry in entries]
         rows = ["%s — %s" % (entry.label, reason_text(entry)) for entry in entries]
         choice = kodi.select_dialog(heading, [kodi.localize(32239), kodi.localize(32240)] + rows)
         if choice < 0:
             return
         if choice == 0:
-            outbox.retry_attention()
+            outbox.retry_attention(listed)
             request_flush()
             kodi.notify(kodi.localize(32218))
             return
         if choice == 1:
-            if kodi.yesno_dialog(kodi.localize(32243, len(entries))):
-                outbox.discard_attention()
+            if kodi.yesno_dialog(discard_question(len(listed))):
+                outbox.discard_attention(listed)
             continue
         entry = entries[choice - 2]
         what = kodi.select_dialog(entry.label, [kodi.localize(32241), kodi.localize(32242)])
         if what == 0:
             outbox.retry_attention([entry.id])
             request_flush()
-        elif what == 1 and kodi.yesno_dialog(kodi.localize(32243, 1)):
+        elif what == 1 and kodi.yesno_dialog(discard_question(1)):
             outbox.discard_attention([entry.id])
+
+
+def discard_question(count):
+    return kodi.localize(32244) if count == 1 else kodi.localize(32243, count)

@@ -9,7 +9,7 @@ from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from ..delivery.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_SESSION, ERR_UNEXPECTED
 from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Outbox, Waiting
-from ..times import parse_time
+from ..times import UNKNOWN_TIME, parse_time
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
 WAITING_STATES = (PENDING, UNRESOLVED)
@@ -61,7 +61,7 @@ def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Sn
                     account_type=login.get("account_type") or "free", counts=counts,
                     waiting=tuple(outbox.waiting_entries(WAITING_SHOWN)), next_due=min(dues) if dues else None,
                     deferral=outbox.last_deferral(), sessions=tuple(sessions),
-                    attention_count=len(outbox.attention(limit=1_000_000)))
+                    attention_count=outbox.attention_count())
 
 
 @dataclass(frozen=True)
@@ -112,11 +112,20 @@ def _counts(snapshot: Snapshot, text: Text) -> str:
 
 
 def _waiting(snapshot: Snapshot, text: Text, when: Callable[[float], str]) -> str:
-    lines = [text(32655, entry.label, when(parse_time(entry.watched_at))) for entry in snapshot.waiting]
+    lines = [watched_line(entry.label, entry.watched_at, text, when) for entry in snapshot.waiting]
     more = snapshot.waiting_count - len(snapshot.waiting)
     if more > 0:
         lines.append(text(32656, more))
     return "[CR]".join(lines)
+
+
+def watched_line(label: str, watched_at: str, text: Text, when: Callable[[float], str]) -> str:
+    """A title with the time it was watched; Simkl's "date unknown" placeholder (a watch the sync imported
+    without a date) is said so, never shown as a day in 1970."""
+    moment = parse_time(watched_at)
+    if moment <= parse_time(UNKNOWN_TIME):
+        return text(32676, label)
+    return text(32655, label, when(moment))
 
 
 def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> Tuple[str, str]:
@@ -169,22 +178,23 @@ class Outcome:
     sent: int
     attention: int  # moved to Needs attention (Simkl does not know it, refused it, no title found)
     failing: Optional[str]  # the error code of a try that failed again; None when none failed
+    under_way: int = 0  # still on their way when the wait for the outcome ran out (a big queue outlasts it)
 
 
 def before_retry(outbox: Outbox) -> Dict[int, Tuple[str, int]]:
     """{id: (state, attempts)} of every waiting entry, taken just before Retry now."""
-    waiting = outbox.waiting_entries(limit=1_000_000)
-    states = outbox.states(entry.id for entry in waiting)
-    return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in states.items()}
+    return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in outbox.waiting_states().items()}
 
 
-def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int, Optional[str]]]) -> Optional[Outcome]:
-    """What Retry now came to, from the entries' states before it and now; None while it is still under way.
+def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int, Optional[str]]],
+            waited_out: bool = False) -> Optional[Outcome]:
+    """What Retry now came to, from the entries' states before it and now; None while it is still under way,
+    unless the wait for it ran out (`waited_out`): then what came of it so far, with how many are under way.
 
     It is over when one entry failed again (the sender stops at a failure) or no entry is waiting any more.
     """
-    sent = attention = 0
-    failing, under_way = None, False
+    sent = attention = under_way = 0
+    failing = None
     for entry_id, (state_before, attempts_before) in before.items():
         state, attempts, error = after.get(entry_id, ("gone", 0, None))
         if state == SENT:
@@ -196,19 +206,24 @@ def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int,
             if tried and error:
                 failing = failing or error
             else:
-                under_way = True
-    if failing is None and under_way:
-        return None
-    return Outcome(sent, attention, failing)
+                under_way += 1
+    if failing is not None or not under_way:
+        return Outcome(sent, attention, failing)
+    return Outcome(sent, attention, None, under_way) if waited_out else None
 
 
 def outcome_text(result: Optional[Outcome], text: Text) -> str:
     """The notification after Retry now; `result` None: no answer within the wait."""
-    if result is None:
+    if result is None or (result.under_way and not result.sent and not result.attention):
         return text(32653)
     if result.failing is not None:
         problem = problem_text(result.failing, text)
         return text(32652, result.sent, problem) if result.sent else text(32238, problem)
+    if result.under_way:
+        parts = [text(32674, result.sent)] if result.sent else []
+        if result.attention:
+            parts.append(text(32234, result.attention))
+        return "   ·   ".join(parts + [text(32675)])
     if not result.sent and not result.attention:
         return text(32654)  # it was all sent before the retry
     parts = [text(32651, result.sent)]
