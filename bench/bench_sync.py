@@ -880,6 +880,9 @@ def main():
                       % (run + 1, batch, first["sync s"], first["add-on / Kodi's own rate, %"],
                          third["s after its timer"], third["Kodi items read"],
                          " ".join(open("/proc/loadavg").read().split()[:3])), file=sys.stderr)
+    except BaseException:
+        args.keep = True  # a failed run keeps Kodi's profile and kodi.log to look at
+        raise
     finally:
         if args.keep:
             print("kept %s" % scratch, file=sys.stderr)
