@@ -47,6 +47,8 @@ PULL_END = re.compile(r"\] GET /sync/all-items/anime -> ")
 FIRST_WRITE = re.compile(r"UpdateDetailsForMovie: Starting updates")
 SCAN_END = re.compile(r"VideoInfoScanner: Finished scan")
 ACTIVITIES = re.compile(r"\] GET /sync/activities -> (\d+) in (\d+) ms")
+READ_LINE = re.compile(r"\] sync: read (\d+) of Kodi's library items in (\d+) calls")
+ONE_CHANGE = 1_000_000  # the one-change sync's two watches are at watched_at(ONE_CHANGE) and the minute after
 
 
 # -- the library ----------------------------------------------------------------------------
@@ -170,8 +172,10 @@ def fill_video_db(db_path, media_root, movies, shows, episodes):
         db.close()
 
 
-def check_video_db(db_path, movies, shows, episodes, share):
-    """Problems with the library after the sync: every watched item marked with Simkl's time, nothing else."""
+def check_video_db(db_path, movies, shows, episodes, share, extra=None):
+    """Problems with the library after the sync: every watched item marked with Simkl's time, nothing else.
+    extra: the one-change sync's two watches, {"movies": {m: lastplayed}, "episodes": {(s, season, number): …}}."""
+    extra = extra or {"movies": {}, "episodes": {}}
     db = sqlite3.connect(str(db_path))
     try:
         played = dict(db.execute("SELECT movie.idMovie, files.lastPlayed FROM movie JOIN files USING (idFile) "
@@ -183,6 +187,7 @@ def check_video_db(db_path, movies, shows, episodes, share):
         db.close()
     found = []
     expected = {m: kodi_time(movie_index(m)) for m in range(1, movies + 1) if is_watched(movie_index(m), share)}
+    expected.update(extra["movies"])
     if played != expected:
         wrong = sum(1 for m in set(played) | set(expected) if played.get(m) != expected.get(m))
         found.append("%d movies not marked as Simkl has them" % wrong)
@@ -192,6 +197,7 @@ def check_video_db(db_path, movies, shows, episodes, share):
             index = episode_index(movies, s, e, episodes)
             if is_watched(index, share):
                 expected[(s,) + episode_number(e)] = kodi_time(index)
+    expected.update(extra["episodes"])
     if played_episodes != expected:
         wrong = sum(1 for k in set(played_episodes) | set(expected) if played_episodes.get(k) != expected.get(k))
         found.append("%d episodes not marked as Simkl has them" % wrong)
@@ -209,7 +215,10 @@ def serve_fake_simkl(conn, movies, shows, episodes, share):
     """Child process: the fake Simkl with the user's library; answers 'requests' and 'violations', ends on 'stop'."""
     sys.path.insert(0, str(ROOT / "tests"))
     from fake_simkl import FakeSimkl
-    with FakeSimkl() as fake:
+    # The library is filled on one whole second: Simkl's activity stamps are whole seconds, and a later delta
+    # (date_from = that stamp) must hold only what changed after the fill, not the fill's last fraction.
+    frozen = [float(int(time.time()) - 1)]
+    with FakeSimkl(clock=lambda: frozen[0] or time.time()) as fake:
         library = fake.library
         for m in range(1, movies + 1):
             if is_watched(movie_index(m), share):
@@ -219,6 +228,7 @@ def serve_fake_simkl(conn, movies, shows, episodes, share):
                        for e in range(episodes) if is_watched(episode_index(movies, s, e, episodes), share)]
             if watched:
                 library.watch_episodes("Bench Show %04d" % s, 1980 + s % 40, show_ids(s), watched)
+        frozen[0] = None
         conn.send((fake.url, fake.client_id, fake.issue_token(), fake.account.name))
         while True:
             command = conn.recv()
@@ -227,6 +237,12 @@ def serve_fake_simkl(conn, movies, shows, episodes, share):
                     conn.send([(r.method, r.path, r.status) for r in fake.requests])
             elif command == "violations":
                 conn.send(list(fake.violations))
+            elif isinstance(command, tuple) and command[0] == "watch":  # the one-change sync's two new watches
+                _, m, s, e, movie_at, episode_at = command
+                library.watch_movie("Bench Movie %05d" % m, 1950 + m % 70, movie_ids(m), movie_at)
+                library.watch_episodes("Bench Show %04d" % s, 1980 + s % 40, show_ids(s),
+                                       [episode_number(e) + (episode_at,)])
+                conn.send("ok")
             elif command == "stop":
                 return
 
@@ -247,6 +263,11 @@ class RemoteSimkl:
 
     def violations(self):
         self._conn.send("violations")
+        return self._conn.recv()
+
+    def watch(self, movie, show, episode, movie_at, episode_at):
+        """The user watches one more movie and one more episode on Simkl (its activities move)."""
+        self._conn.send(("watch", movie, show, episode, movie_at, episode_at))
         return self._conn.recv()
 
     def stop(self):
@@ -408,6 +429,132 @@ def percentile(values, q):
     return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered) + 0.5)) - 1))]
 
 
+# -- Kodi's own write rate, in the same Kodi ------------------------------------------------------
+RAW_PROBE_ID = "script.bench.rawwrites"
+RAW_DONE = re.compile(r"RAWWRITES done")
+RAW_RESULT = re.compile(r"RAWWRITES (movie|episode)( with a progress bar)?: (\d+) writes in ([\d.]+) s, "
+                        r"(\d+) refused")
+SERVICE_STOPPED = re.compile(r"\[%s\] service stopped" % re.escape(ADDON_ID))
+RAW_PROBE_ADDON_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<addon id="%s" name="bench raw writes" version="1.0.0" provider-name="bench">
+  <requires><import addon="xbmc.python" version="3.0.0"/></requires>
+  <extension point="xbmc.python.script" library="default.py"/>
+  <extension point="xbmc.addon.metadata"><summary lang="en_GB">bench probe</summary>
+    <platform>all</platform></extension>
+</addon>
+""" % RAW_PROBE_ID
+# What the sync does, without the add-on: Set*Details with playcount and lastplayed, WRITE_BATCH calls per
+# executeJSONRPC. For `seconds` it marks items of the plan one after the other, then unmarks the same items
+# (so the library is as before); the rate counts both passes, each write a real change.
+RAW_PROBE_SCRIPT = """import json, sys, time, xbmc, xbmcgui
+with open(sys.argv[1], encoding="utf-8") as handle:
+    plan = json.load(handle)
+def rpc(payload):
+    return json.loads(xbmc.executeJSONRPC(json.dumps(payload)))
+def write(method, key, ids, playcount):
+    calls = [{"jsonrpc": "2.0", "id": n, "method": method,
+              "params": {key: dbid, "playcount": playcount, "lastplayed": "2024-01-02 10:%02d:00" % (n % 60)}}
+             for n, dbid in enumerate(ids)]
+    answers = rpc(calls)
+    answers = answers if isinstance(answers, list) else [answers]
+    return sum(1 for answer in answers if answer.get("result") != "OK")
+batch = plan["batch"]
+for kind, bar in plan["passes"]:
+    method, key, ids = "VideoLibrary.Set%sDetails" % kind.capitalize(), kind + "id", plan[kind + "s"]
+    progress = None
+    if bar:  # the background progress bar the add-on shows during a first sync, updated per batch
+        progress = xbmcgui.DialogProgressBG()
+        progress.create("bench", "")
+    done = refused = 0
+    start = time.perf_counter()
+    while done < len(ids) and time.perf_counter() - start < plan["seconds"]:
+        refused += write(method, key, ids[done:done + batch], 1)
+        done += len(ids[done:done + batch])
+        if progress:
+            progress.update(int(50 * done / len(ids)), message="")
+    for first in range(0, done, batch):
+        refused += write(method, key, ids[first:min(done, first + batch)], 0)
+        if progress:
+            progress.update(50 + int(50 * first / max(1, done)), message="")
+    took = time.perf_counter() - start
+    if progress:
+        progress.close()
+    xbmc.log("RAWWRITES %s%s: %d writes in %.3f s, %d refused" % (kind, " with a progress bar" if bar else "",
+                                                                  2 * done, took, refused), xbmc.LOGINFO)
+xbmc.log("RAWWRITES done", xbmc.LOGINFO)
+xbmc.sleep(2000)  # the bench reads this thread's CPU time while it still exists
+"""
+
+
+def raw_probe_dir(scratch):
+    folder = scratch / RAW_PROBE_ID
+    folder.mkdir(exist_ok=True)
+    (folder / "addon.xml").write_text(RAW_PROBE_ADDON_XML, encoding="utf-8")
+    (folder / "default.py").write_text(RAW_PROBE_SCRIPT, encoding="utf-8")
+    return folder
+
+
+def raw_probe_plan(args, path, batch, avoid):
+    """The items the probe writes: ones Simkl does not have as watched (the sync never writes them), never
+    the one-change sync's; enough for the probe's time at a rate well above what Kodi manages here."""
+    wanted = int(args.raw_seconds * 400)
+    movies = [m for m in range(1, args.movies + 1)
+              if not is_watched(movie_index(m), args.watched) and ("movie", m) not in avoid][:wanted]
+    episodes = []
+    for s in range(1, args.shows + 1):
+        for e in range(args.episodes):
+            if not is_watched(episode_index(args.movies, s, e, args.episodes), args.watched) \
+                    and ("episode", s, e) not in avoid:
+                episodes.append((s - 1) * args.episodes + e + 1)  # idEpisode as fill_video_db numbers them
+    passes = [("movie", False), ("episode", False)]
+    if args.raw_with_progress:  # the same once more with a progress bar shown, taking turns
+        passes = [("movie", False), ("movie", True), ("episode", False), ("episode", True)]
+    path.write_text(json.dumps({"batch": batch, "seconds": args.raw_seconds, "movies": movies,
+                                "episodes": episodes[:wanted], "passes": passes}), encoding="utf-8")
+    return path
+
+
+def run_raw_probe(kodi, log, plan, timeout):
+    """Kodi's own write rate with the add-on switched off (its service stopped): {"movie": writes/s,
+    "episode": writes/s, "cpu": CPU % by thread group}. Leaves the add-on off."""
+    log.read()
+    start = len(log.lines)
+    kodi.enable_addon(ADDON_ID, False)
+    if log.wait(SERVICE_STOPPED, start, 30, alive=lambda: kodi.running) is None:
+        raise SystemExit("the add-on's service did not stop when it was switched off\n" + kodi.log_tail(30))
+    before, began = thread_ticks(kodi.process.pid), time.monotonic()
+    kodi.run_addon(RAW_PROBE_ID, str(plan))
+    if log.wait(RAW_DONE, start, timeout, alive=lambda: kodi.running) is None:
+        raise SystemExit("the raw write probe did not finish\n" + kodi.log_tail(30))
+    seconds = time.monotonic() - began
+    found = {"cpu": cpu_by_group(before, thread_ticks(kodi.process.pid), seconds), "writes": 0}
+    for index in range(start, len(log.lines)):
+        match = RAW_RESULT.search(log.lines[index])
+        if match:
+            if int(match.group(5)):
+                raise SystemExit("Kodi refused %s of the probe's writes" % match.group(5))
+            found[match.group(1) + (" bar" if match.group(2) else "")] = \
+                int(match.group(3)) / max(1e-6, float(match.group(4)))
+            found["writes"] += int(match.group(3))
+    found["cpu ms per write"] = cpu_ms_per_write(found["cpu"], seconds, found["writes"])
+    return found
+
+
+def cpu_ms_per_write(cpu, seconds, writes):
+    """Kodi's CPU time per write over a window (its audio engine left out: it idles against the null sink at a
+    rate of its own). Less moved by other work on the machine than a rate is."""
+    busy = cpu["whole process"] - cpu["audio (AESink, ActiveAE)"]
+    return busy / 100.0 * seconds * 1000.0 / max(1, writes)
+
+
+def switch_addon_on(kodi, log):
+    log.read()
+    start = len(log.lines)
+    kodi.enable_addon(ADDON_ID)
+    if log.wait(re.compile(SERVICE_STARTED), start, 60, alive=lambda: kodi.running) is None:
+        raise SystemExit("the add-on's service did not start again\n" + kodi.log_tail(30))
+
+
 # -- the add-on and the profile ----------------------------------------------------------------
 def build_addon_zip(out_dir):
     """The add-on zip from this tree (tools/build_zip.py, what `make zip` runs)."""
@@ -445,8 +592,10 @@ def prepare_profile(scratch, addon_zip, movies, shows, episodes):
         kodi.install_addon_dir(requests_module(ROOT / ".cache" / "e2e"))
         kodi.install_addon_dir(pyqrcode_module(ROOT / ".cache" / "e2e"))
         kodi.install_addon_zip(addon_zip)
+        kodi.install_addon_dir(raw_probe_dir(scratch))
         kodi.set_addon_settings(ADDON_ID, {"sync_from_simkl": True, "debug": True})
         kodi.start(timeout=120)
+        kodi.enable_addon(RAW_PROBE_ID)
         kodi.enable_addon(ADDON_ID)
         if not kodi.wait_for_log(SERVICE_STARTED, 60):
             raise KodiError("the add-on's service did not start\n" + kodi.log_tail())
@@ -484,11 +633,38 @@ def restore(kodi, pristine_db, pristine_addon_data, simkl):
 
 
 # -- one run ---------------------------------------------------------------------------------
-def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch):
+def one_change_items(args):
+    """The movie and the episode the one-change sync finds newly watched on Simkl: the first ones Simkl
+    does not have yet. -> ((movie m), (show s, episode e))"""
+    movie = next(m for m in range(1, args.movies + 1) if not is_watched(movie_index(m), args.watched))
+    episode = next((s, e) for s in range(1, args.shows + 1) for e in range(args.episodes)
+                   if not is_watched(episode_index(args.movies, s, e, args.episodes), args.watched))
+    return movie, episode
+
+
+def wait_sync_after_scan(kodi, log, simkl, timeout):
+    """Run a library scan, whose end makes the add-on sync 5 s later. -> (start line, scan line, end line,
+    requests to the fake before)"""
+    log.read()
+    start = len(log.lines)
+    before = len(simkl.requests())
+    kodi.call("VideoLibrary.Scan")
+    scanned = log.wait(SCAN_END, start, timeout, alive=lambda: kodi.running)
+    done = log.wait(re.compile(NOTHING_MOVED.pattern + "|" + SYNC_END.pattern), start,
+                    SYNC_AFTER_SCAN + timeout, alive=lambda: kodi.running)
+    if scanned is None or done is None:
+        raise SystemExit("no sync after the library scan\n" + kodi.log_tail(30))
+    return start, scanned, done, before
+
+
+def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch, scratch):
     set_write_batch(home, write_batch)
     simkl = RemoteSimkl(context, args.movies, args.shows, args.episodes, args.watched)
     kodi = Kodi(home, env={"SIMKL_API_URL": simkl.url, "SIMKL_CLIENT_ID": simkl.client_id})
     sampler = None
+    (one_movie, (one_show, one_episode)) = one_change_items(args)
+    avoid = {("movie", one_movie), ("episode", one_show, one_episode)}
+    plan = raw_probe_plan(args, scratch / "raw-plan.json", write_batch, avoid)
     try:
         restore(kodi, pristine_db, pristine_addon_data, simkl)
         kodi.ready_log = SERVICE_STARTED
@@ -504,15 +680,28 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch):
         time.sleep(args.idle_seconds)
         idle_cpu = cpu_by_group(idle_ticks, thread_ticks(pid), time.monotonic() - idle_start)
 
+        # Kodi's own write rate, the add-on switched off, just before the sync (and again after it, below).
+        sampler.phase = "raw"
+        raw = [run_raw_probe(kodi, log, plan, args.raw_seconds * 20 + 120)]
+        loads = [os.getloadavg()[0]]
+        switch_addon_on(kodi, log)
+
         log.read()
         start_line = len(log.lines)
         sampler.phase = "sync"
         sync_ticks, sync_start = thread_ticks(pid), time.monotonic()
         triggered = time.time()
         kodi.run_addon(ADDON_ID, "sync")
-        found = log.wait(SYNC_END, start_line, args.sync_timeout, alive=lambda: kodi.running)
+        writing = log.wait(re.compile(FIRST_WRITE.pattern + "|" + SYNC_END.pattern), start_line, args.sync_timeout,
+                           alive=lambda: kodi.running)
+        write_ticks, write_start = thread_ticks(pid), time.monotonic()
+        found = log.wait(SYNC_END, writing[0] if writing else start_line, args.sync_timeout,
+                         alive=lambda: kodi.running)
         sampler.phase = "after"
-        sync_cpu = cpu_by_group(sync_ticks, thread_ticks(pid), time.monotonic() - sync_start)
+        end_ticks, end_time = thread_ticks(pid), time.monotonic()
+        sync_cpu = cpu_by_group(sync_ticks, end_ticks, end_time - sync_start)
+        write_cpu = cpu_by_group(write_ticks, end_ticks, end_time - write_start)
+        loads.append(os.getloadavg()[0])
         if found is None:
             raise SystemExit("the first sync did not end within %.0f s (or Kodi died)\n%s"
                              % (args.sync_timeout, kodi.log_tail(30)))
@@ -532,6 +721,9 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch):
             first["updates/s (write)"] = marked / max(1e-6, first["write s"])
         first["updates/s (overall)"] = marked / max(1e-6, first["sync s"])
         first["marked"] = marked
+        first["Kodi CPU ms per write (add-on)"] = cpu_ms_per_write(write_cpu, end_time - write_start, marked)
+        read = log.wait(READ_LINE, start_line, 10, alive=lambda: kodi.running)
+        first["Kodi items read"] = int(read[2].group(1)) if read else float("nan")
         fake_requests = simkl.requests()
         first["requests (fake)"] = sum(1 for method, path, _ in fake_requests if path.startswith("/sync/"))
         first["requests (add-on)"] = requests
@@ -552,15 +744,7 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch):
 
         # The automatic sync after a library scan: nothing moved on Simkl.
         sampler.phase = "second"
-        log.read()
-        second_start = len(log.lines)
-        before = len(simkl.requests())
-        kodi.call("VideoLibrary.Scan")
-        scanned = log.wait(SCAN_END, second_start, args.sync_timeout, alive=lambda: kodi.running)
-        done = log.wait(re.compile(NOTHING_MOVED.pattern + "|" + SYNC_END.pattern), second_start,
-                        SYNC_AFTER_SCAN + 120, alive=lambda: kodi.running)
-        if scanned is None or done is None:
-            raise SystemExit("no sync after the library scan\n" + kodi.log_tail(30))
+        second_start, scanned, done, before = wait_sync_after_scan(kodi, log, simkl, args.sync_timeout)
         if not NOTHING_MOVED.search(done[1]):
             raise SystemExit("the sync after the scan found something to do: " + done[1])
         after = simkl.requests()
@@ -569,7 +753,37 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch):
         activity = log.find(ACTIVITIES, second_start)
         second["activities request ms"] = float(activity[2].group(2)) if activity else float("nan")
         second["paths"] = [path for _, path, _ in after[before:]]
+
+        # One movie and one episode watched on Simkl since: the next automatic sync (after a scan again).
+        sampler.phase = "third"
+        simkl.watch(one_movie, one_show, one_episode, watched_at(ONE_CHANGE), watched_at(ONE_CHANGE + 1))
+        third_start, scanned, done, before = wait_sync_after_scan(kodi, log, simkl, args.sync_timeout)
+        third_end = SYNC_END.search(done[1])
+        if not third_end or third_end.group(1) != "partial" or int(third_end.group(2)) != 2:
+            raise SystemExit("the one-change sync did not mark the two new watches: " + done[1])
+        after = simkl.requests()
+        read = log.wait(READ_LINE, third_start, 10, alive=lambda: kodi.running)
+        items = args.movies + args.shows + args.shows * args.episodes
+        third = {"requests": len(after) - before,
+                 "s after its timer": log_time(done[1]) - log_time(scanned[1]) - SYNC_AFTER_SCAN,
+                 "Kodi items read": int(read[2].group(1)) if read else float("nan"),
+                 "Kodi read calls": int(read[2].group(2)) if read else float("nan")}
+        third["% of a full read"] = 100.0 * third["Kodi items read"] / items
+        third["paths"] = [path for _, path, _ in after[before:]]
+
+        sampler.phase = "raw"
+        raw.append(run_raw_probe(kodi, log, plan, args.raw_seconds * 20 + 120))
+        loads.append(os.getloadavg()[0])
+        switch_addon_on(kodi, log)
         sampler.phase = "done"
+        first.update(raw_rates(raw, args))
+        first["add-on / Kodi's own rate, %"] = 100.0 * first.get("updates/s (write)", float("nan")) \
+            / first["raw writes/s, the sync's mix"]
+        first["Kodi's own / add-on's CPU per write, %"] = 100.0 * first["Kodi CPU ms per write (raw)"] \
+            / first["Kodi CPU ms per write (add-on)"]
+        first["load average (1 min): raw, sync, raw"] = statistics.mean(loads)
+        first["load at raw before"], first["load at sync end"], first["load at raw after"] = loads
+
         posted = [(method, path) for method, path, _ in after if method == "POST" and path.startswith("/sync/")]
         problems = []
         if posted:
@@ -590,15 +804,39 @@ def one_run(args, context, home, pristine_db, pristine_addon_data, write_batch):
             problems.append("a script was killed at quit")
         if kodi.python_errors(all_runs=False):
             problems.append("Python errors in kodi.log: " + kodi.python_errors(all_runs=False)[0][:500])
-        problems += check_video_db(kodi.video_db, args.movies, args.shows, args.episodes, args.watched)
+        extra = {"movies": {one_movie: kodi_time(ONE_CHANGE)},
+                 "episodes": {(one_show,) + episode_number(one_episode): kodi_time(ONE_CHANGE + 1)}}
+        problems += check_video_db(kodi.video_db, args.movies, args.shows, args.episodes, args.watched, extra)
         if problems:
             raise SystemExit("the run is wrong: " + "; ".join(problems))
-        return first, second
+        return first, second, third
     finally:
         if sampler is not None:
             sampler.stop()
         kodi.close()  # Kodi (if still running) and Xvfb
         simkl.stop()
+
+
+def raw_rates(raw, args):
+    """Kodi's own rates (the mean of the probes before and after the sync) and the add-on's share of the rate
+    Kodi itself manages for the sync's mix of movies and episodes."""
+    found = {}
+    for kind in ("movie", "episode", "movie bar", "episode bar"):
+        if kind in raw[0]:
+            found["raw %s writes/s" % kind.replace(" bar", " with progress bar")] = \
+                statistics.mean(probe[kind] for probe in raw)
+    movies = sum(1 for m in range(1, args.movies + 1) if is_watched(movie_index(m), args.watched))
+    episodes = expected_marks(args.movies, args.shows, args.episodes, args.watched) - movies
+    found["raw writes/s, the sync's mix"] = (movies + episodes) / (
+        movies / found["raw movie writes/s"] + episodes / found["raw episode writes/s"])
+    if "movie bar" in raw[0]:
+        found["raw writes/s with progress bar, the sync's mix"] = (movies + episodes) / (
+            movies / found["raw movie with progress bar writes/s"]
+            + episodes / found["raw episode with progress bar writes/s"])
+    for name in raw[0]["cpu"]:
+        found["CPU %% raw: %s" % name] = statistics.mean(probe["cpu"][name] for probe in raw)
+    found["Kodi CPU ms per write (raw)"] = statistics.mean(probe["cpu ms per write"] for probe in raw)
+    return found
 
 
 def main():
@@ -612,7 +850,13 @@ def main():
                         help="WRITE_BATCH values to try in the installed copy of the add-on (lib/ is not "
                              "touched); several values take turns run by run")
     parser.add_argument("--idle-seconds", type=float, default=10.0)
+    parser.add_argument("--raw-seconds", type=float, default=15.0,
+                        help="seconds Kodi's own write rate is measured per kind (movies, episodes), before and "
+                             "after the sync (each probe then unmarks what it marked, as long again)")
     parser.add_argument("--sync-timeout", type=float, default=3600.0, help="give up on a sync after this long")
+    parser.add_argument("--raw-with-progress", action="store_true",
+                        help="measure Kodi's own rate also with a background progress bar shown (as the add-on "
+                             "shows during a first sync), taking turns with the plain probe")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (Kodi's profile and logs)")
     args = parser.parse_args()
     batches = [int(value) for value in args.write_batch.split(",")] if args.write_batch else [None]
@@ -622,18 +866,23 @@ def main():
 
     context = multiprocessing.get_context("spawn")
     scratch = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    results = {}  # WRITE_BATCH -> [(first, second), ...]
+    results = {}  # WRITE_BATCH -> [(first, second, third), ...]
     try:
         home, pristine_db, pristine_data = prepare_profile(scratch, build_addon_zip(scratch / "zip"), args.movies,
                                                            args.shows, args.episodes)
         batches = [set_write_batch(home, value) for value in batches]
         for run in range(args.runs):
             for batch in batches:
-                first, second = one_run(args, context, home, pristine_db, pristine_data, batch)
-                results.setdefault(batch, []).append((first, second))
-                print("run %d, WRITE_BATCH %d: first sync %.1f s (load average %s)"
-                      % (run + 1, batch, first["sync s"], " ".join(open("/proc/loadavg").read().split()[:3])),
-                      file=sys.stderr)
+                first, second, third = one_run(args, context, home, pristine_db, pristine_data, batch, scratch)
+                results.setdefault(batch, []).append((first, second, third))
+                print("run %d, WRITE_BATCH %d: first sync %.1f s, %.0f %% of Kodi's own rate; one-change sync "
+                      "%.2f s, %s items read (load average %s)"
+                      % (run + 1, batch, first["sync s"], first["add-on / Kodi's own rate, %"],
+                         third["s after its timer"], third["Kodi items read"],
+                         " ".join(open("/proc/loadavg").read().split()[:3])), file=sys.stderr)
+    except BaseException:
+        args.keep = True  # a failed run keeps Kodi's profile and kodi.log to look at
+        raise
     finally:
         if args.keep:
             print("kept %s" % scratch, file=sys.stderr)
@@ -645,20 +894,25 @@ def main():
           "%d CPUs" % (args.movies, args.shows, args.episodes, items, args.watched * 100, args.runs, os.cpu_count()))
     for batch, runs in results.items():
         print("\nWRITE_BATCH %d: first sync" % batch)
-        print_table([first for first, _ in runs])
+        print_table([first for first, _, _ in runs])
         print("WRITE_BATCH %d: no-change sync (the automatic one after a library scan); requests to Simkl: %s"
-              % (batch, ", ".join(sorted({" + ".join(second["paths"]) or "none" for _, second in runs}))))
-        print_table([{k: v for k, v in second.items() if k != "paths"} for _, second in runs])
+              % (batch, ", ".join(sorted({" + ".join(second["paths"]) or "none" for _, second, _ in runs}))))
+        print_table([{k: v for k, v in second.items() if k != "paths"} for _, second, _ in runs])
+        print("WRITE_BATCH %d: one-change sync (one movie and one episode newly watched on Simkl, the automatic "
+              "sync after a scan); requests to Simkl: %s"
+              % (batch, ", ".join(sorted({" + ".join(third["paths"]) or "none" for _, _, third in runs}))))
+        print_table([{k: v for k, v in third.items() if k != "paths"} for _, _, third in runs])
     if len(results) > 1:
         print("\nmedians by WRITE_BATCH")
-        rows = {batch: {name: statistics.median([first[name] for first, _ in runs if name in first])
+        rows = {batch: {name: statistics.median([first[name] for first, _, _ in runs if name in first])
                         for name in runs[0][0]} for batch, runs in results.items()}
         print_table(list(rows.values()), headers=["%d" % batch for batch in rows], median=False)
         print("\nbest run by WRITE_BATCH (the run least slowed by other work on the machine)")
-        best = {batch: min((first for first, _ in runs), key=lambda first: first["sync s"])
+        best = {batch: min((first for first, _, _ in runs), key=lambda first: first["sync s"])
                 for batch, runs in results.items()}
         print_table([{name: first[name] for name in ("sync s", "write s", "updates/s (write)",
-                                                     "updates/s (overall)", "ping sync p95 ms") if name in first}
+                                                     "add-on / Kodi's own rate, %", "updates/s (overall)",
+                                                     "ping sync p95 ms") if name in first}
                      for first in best.values()], headers=["%d" % batch for batch in best], median=False)
 
 

@@ -75,6 +75,7 @@ def test_addon_metadata_is_complete(addon):
     assert meta.findtext("source", "").startswith("https://")
     assert meta.findtext("website", "").startswith("https://")
     assert addon.get("version") in meta.findtext("news", "")
+    assert len(meta.findtext("news", "")) <= 1500  # kodi-addon-checker's metadata xsd caps it
 
 
 @pytest.mark.parametrize("asset, kind, size", [("icon", "PNG", (512, 512)), ("fanart", "JPEG", (1920, 1080))])

@@ -682,6 +682,15 @@ def test_one_malformed_field_never_stops_the_rest_of_the_sync(service, server, l
         assert (library.episodes[12]["playcount"], library.episodes[12]["lastplayed"]) == (1, kodi_time(LATER))
 
 
+def test_the_sync_logs_how_many_of_kodis_library_items_it_read(service, server, library, kodi):
+    simkl_watches(server)
+
+    sync_now(service)
+
+    # 3 movies, 1 show and 4 episodes, one page each (bench/bench_sync.py reads this line)
+    assert "sync: read 8 of Kodi's library items in 3 calls" in kodi.log_text()
+
+
 # -- the engine alone: the fake Simkl over HTTP, Kodi's library on the fake JSON-RPC ----------------
 
 def test_the_engine_lists_kodis_history_to_send_only_after_a_full_pull_that_asked_for_it(kodi, server, clock,

@@ -92,6 +92,7 @@ class Service:
         self.sessions = Sessions(self.profile, clock=clock)
         self._parts_lock = threading.RLock()
         self._outbox = self._flusher = self._sync = None  # made at first use: see outbox, flusher, sync
+        self._library_index = None  # made at first use: see library_index
         self._parts_started = False
         self.holds = Holds()  # watches whose live stop is undecided: the flusher leaves them alone
         self.live = Live(self.client, resolve=self._live_item, enabled=self._live_enabled, holds=self.holds,
@@ -155,8 +156,18 @@ class Service:
             if self._sync is None:
                 from .sync.runner import SyncRunner
                 self._sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player,
-                                        self._stopping, on_queued=self.kick, clock=self.steady)
+                                        self._stopping, on_queued=self.kick, clock=self.steady,
+                                        index=self.library_index)
             return self._sync
+
+    @property
+    def library_index(self):
+        """Where each title sits in Kodi's library, kept current from Kodi's notifications for the sync."""
+        with self._parts_lock:
+            if self._library_index is None:
+                from .sync.index import LibraryIndex
+                self._library_index = LibraryIndex(self.profile)
+            return self._library_index
 
     # -- main loop (Kodi's service thread) --------------------------------------------------------
     def start_up(self):
@@ -186,9 +197,11 @@ class Service:
         self.live.stop()
         self.client.abort()
         with self._parts_lock:
-            sync = self._sync
+            sync, index = self._sync, self._library_index
         if sync is not None:
             sync.wake()
+        if index is not None:
+            index.quitting()
         self.jobs.put(None)
         self._worker.join(0.5)
 
@@ -255,9 +268,13 @@ class Service:
         elif method.startswith("Player.On"):
             self.marks.notification(method, data)
         elif method == "VideoLibrary.OnUpdate":
+            data = _parsed(data)  # once: the sync's first run brings tens of thousands of these
+            self.library_index.notification(method, data)
             # Decided now, in Kodi's order of notifications: by the time the worker looks, playback
             # may have moved on.
             self._library_update(data, self._playback_caused(data))
+        elif method == "VideoLibrary.OnRemove":
+            self.library_index.notification(method, _parsed(data))
 
     # -- decisions, committed where Kodi calls back ----------------------------------------------
     def _finished(self, tracked):
@@ -599,6 +616,14 @@ class Service:
             return
         message = items[0].label() if len(items) == 1 else kodi.localize(32201, len(items))
         kodi.notify(message, heading=kodi.localize(32550))
+
+
+def _parsed(data):
+    """A notification's data as Kodi sends it (JSON text) read once; None when unreadable."""
+    try:
+        return json.loads(data) if isinstance(data, str) else data
+    except ValueError:
+        return None
 
 
 def _playcount(data):

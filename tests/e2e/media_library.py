@@ -110,6 +110,15 @@ def build_library(root: Path, cache_dir: Path) -> Dict[str, Path]:
     return {"movies": movies, "tvshows": tv}
 
 
+def add_movie(library: Dict[str, Path], movie: LibraryMovie, cache_dir: Path) -> Path:
+    """One more movie in a library made by build_library (found by the next scan)."""
+    folder = library["movies"] / movie.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(str(make_clip(cache_dir, movie.seconds)), str(folder / (movie.folder + ".mp4")))
+    (folder / "movie.nfo").write_text(_movie_nfo(movie), encoding="utf-8")
+    return folder
+
+
 def build_stacked_movie(source: Path, cache_dir: Path, movie: LibraryMovie) -> Path:
     """The movie in two parts (<folder>/zeta-cd1.mp4, -cd2.mp4) with its .nfo under a source folder; Kodi
     stacks the parts into one movie. Returns the movie's folder."""

@@ -1,7 +1,12 @@
 """Kodi's video library as its JSON-RPC answers it, for tests of the sync: paged reads with limits,
 and Set*Details that change playcount and lastplayed and announce VideoLibrary.OnUpdate with the
 playcount, as Kodi does for any playcount change (seen in Kodi 20.1: tests/e2e/test_library_marks.py
-marks an episode with VideoLibrary.SetEpisodeDetails and waits for that notification)."""
+marks an episode with VideoLibrary.SetEpisodeDetails and waits for that notification).
+A scan that adds an item, and a removal, announce what tests/e2e/test_library_index.py sees Kodi 20 and
+21 announce: VideoLibrary.OnUpdate {"item": {"type", "id"}, "added": true, "transaction": true} for each
+movie, show and episode a scan adds (CVideoInfoScanner::AddVideo), Kodi 20 each movie and episode first
+also with {"item": {"type", "id"}, "transaction": true} (as here); VideoLibrary.OnRemove {"type", "id"} for each one
+removed (CVideoDatabase::DeleteMovie / DeleteTvShow, AnnounceRemove)."""
 import copy
 
 from fakekodi import JsonRpcError
@@ -18,7 +23,7 @@ class VideoLibrary:
         world.jsonrpc_handlers.update({
             "VideoLibrary.GetMovies": lambda p: self._page(p, "movies", self.movies),
             "VideoLibrary.GetTVShows": lambda p: self._page(p, "tvshows", self.shows),
-            "VideoLibrary.GetEpisodes": lambda p: self._page(p, "episodes", self.episodes),
+            "VideoLibrary.GetEpisodes": self._episodes,
             "VideoLibrary.GetMovieDetails": lambda p: self._details(p, "movieid", "moviedetails", self.movies),
             "VideoLibrary.GetEpisodeDetails": lambda p: self._details(p, "episodeid", "episodedetails",
                                                                       self.episodes),
@@ -36,10 +41,43 @@ class VideoLibrary:
                 for row in rows[start:end]]
         return {key: page, "limits": {"start": start, "end": min(end, len(rows)), "total": len(rows)}}
 
+    def _episodes(self, params):
+        # tvshowid and season narrow the list, -1 (the default) is every one: Kodi lists
+        # videodb://tvshows/titles/<tvshowid>/<season>/ (CVideoLibrary::GetEpisodes, VideoLibrary.cpp)
+        show, season = params.get("tvshowid", -1), params.get("season", -1)
+        table = {k: e for k, e in self.episodes.items()
+                 if (show == -1 or e.get("tvshowid") == show) and (season == -1 or e.get("season") == season)}
+        return self._page(params, "episodes", table)
+
     @staticmethod
     def _details(params, id_key, answer_key, table):
         found = table.get(params.get(id_key))
-        return {answer_key: dict(copy.deepcopy(found), label=found.get("title", ""))} if found else None
+        if found is None:  # Kodi: GetMovieInfo/GetTvShowInfo finds nothing -> InvalidParams (VideoLibrary.cpp)
+            raise JsonRpcError("Invalid params: no %s %r" % (id_key, params.get(id_key)))
+        return {answer_key: dict(copy.deepcopy(found), label=found.get("title", ""))}
+
+    # -- what a scan or a removal does, with Kodi's announcements --------------------------------------
+    def scan_in(self, movies=(), shows=(), episodes=()):
+        """A library scan adds these items: each is announced as added, in a transaction, then the scan ends."""
+        self.world.notify("VideoLibrary.OnScanStarted", None)
+        for kind, rows, table in (("movie", movies, self.movies), ("tvshow", shows, self.shows),
+                                  ("episode", episodes, self.episodes)):
+            for row in rows:
+                row = dict({"playcount": 0, "lastplayed": ""} if kind != "tvshow" else {}, **copy.deepcopy(row))
+                table[row[kind + "id"]] = row
+                item = {"type": kind, "id": row[kind + "id"]}
+                if kind != "tvshow":
+                    self.world.notify("VideoLibrary.OnUpdate", {"item": item, "transaction": True})
+                self.world.notify("VideoLibrary.OnUpdate", {"item": item, "added": True, "transaction": True})
+        self.world.notify("VideoLibrary.OnScanFinished", None)
+
+    def remove(self, kind, dbid, notify=True):
+        """The item leaves the library (VideoLibrary.Remove<Kind>, or a clean); notify=False: while the
+        add-on was not running, so it hears nothing."""
+        table = {"movie": self.movies, "tvshow": self.shows, "episode": self.episodes}[kind]
+        del table[dbid]
+        if notify:
+            self.world.notify("VideoLibrary.OnRemove", {"type": kind, "id": dbid})
 
     def _set(self, params, kind, table):
         self.writes.append((kind, dict(params)))

@@ -10,7 +10,7 @@ outbox (never with allow_rewatch).
 """
 import os
 from dataclasses import dataclass, field
-from typing import Callable, List, Tuple
+from typing import Callable, List, Optional, Tuple
 
 from ..files import read_json, write_json
 from ..simkl.api import Rejected
@@ -87,7 +87,8 @@ class SyncEngine:
         before = self._snapshot() if result.full and options.unwatch else None
         removed = removed_since(before, watched) if before is not None else None
         planner = Planner(watched, removed)
-        writes, to_send, watched_in_kodi = self._plan(planner, options, result.full)
+        named = None if result.full else self._plan_named(planner, watched)
+        writes, to_send, watched_in_kodi = named or self._plan(planner, options, result.full)
         unmarks = [write for write in writes if write.playcount == 0]
         confirmed = True
         if options.to_kodi and (len(unmarks) > UNMARK_ASK_OVER or len(unmarks) > UNMARK_ASK_SHARE * watched_in_kodi):
@@ -168,6 +169,25 @@ class SyncEngine:
             if send is not None and collect:
                 to_send.append(send)
         return writes, to_send, watched
+
+    def _plan_named(self, planner: Planner, watched: Watched) -> Optional[Tuple[List[Write], list, int]]:
+        """A partial sync: the same decisions for only the Kodi items Simkl's changes name (the library's
+        index finds them); None when the library cannot tell, and the whole library is read."""
+        named = self.library.named(watched)
+        if named is None:
+            return None
+        writes, in_kodi = [], 0
+        for movie in named.movies:
+            in_kodi += (movie.get("playcount") or 0) > 0
+            write, _ = planner.movie(movie)
+            if write is not None:
+                writes.append(write)
+        for episode, show in named.episodes:
+            in_kodi += (episode.get("playcount") or 0) > 0
+            write, _ = planner.episode(episode, show)
+            if write is not None:
+                writes.append(write)
+        return writes, [], in_kodi
 
     def _write(self, writes: List[Write], result: Result) -> None:
         for start in range(0, len(writes), WRITE_BATCH):

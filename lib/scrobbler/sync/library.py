@@ -1,14 +1,21 @@
-"""Kodi's video library over JSON-RPC, for the sync: read in pages, written in batches.
+"""Kodi's video library over JSON-RPC, for the sync: read in pages, or only the items Simkl's changes
+name; written in batches.
 
 A big library (60,000 items) is read a page at a time, never per show; writes travel as JSON-RPC
 batch arrays (one executeJSONRPC round trip each) and their answers are read item by item: a
 batch's errors are entries of the answer list, not an error of the call.
+With an index (index.py), a whole read of movies and shows also builds it, and `named` finds the few
+items a partial sync needs through it: each movie, each show and each season it names, read alone.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
+
+from .index import RECHECK_LIMIT, Entries, LibraryIndex, match_keys
 
 PAGE = 2000  # items per GetMovies / GetEpisodes call
 WRITE_BATCH = 50  # Set*Details calls per executeJSONRPC round trip
+READ_BATCH = 50  # Get*Details / GetEpisodes calls per executeJSONRPC round trip, for the items a delta names
+NAMED_LIMIT = 1000  # a delta that names more calls than this reads the whole library instead (pages are cheaper)
 
 MOVIE_PROPERTIES = ["title", "year", "uniqueid", "playcount", "lastplayed"]
 SHOW_PROPERTIES = ["title", "year", "uniqueid"]
@@ -31,18 +38,46 @@ class Write:
         return method, params
 
 
+@dataclass
+class Named:
+    """The Kodi items a partial sync looks at: movies, and episodes each with its show's details."""
+    movies: List[dict] = field(default_factory=list)
+    episodes: List[Tuple[dict, dict]] = field(default_factory=list)
+
+
 class KodiLibrary:
     def __init__(self, call: Callable[[str, dict], Optional[dict]],
-                 batch: Callable[[List[Tuple[str, dict]]], List[Tuple[object, object]]]):
+                 batch: Callable[[List[Tuple[str, dict]]], List[Tuple[object, object]]],
+                 index: Optional[LibraryIndex] = None, log: Callable[[str], None] = lambda message: None):
         self._call = call
         self._batch = batch
+        self._index = index
+        self._log = log
+        self._building: Optional[Entries] = None  # the index a whole read builds
+        self._totals: Dict[str, int] = {}  # what Kodi said it has, by answer key, after a whole paged read
+        self.items_read = 0  # movies, shows and episodes Kodi's Get* answers held, for the sync's log line
+        self.read_calls = 0
 
     def movies(self) -> Iterator[dict]:
-        return self._pages("VideoLibrary.GetMovies", "movies", MOVIE_PROPERTIES)
+        if self._index is not None:
+            self._index.reading_all()
+            self._building = Entries()
+        building = self._building
+        for movie in self._pages("VideoLibrary.GetMovies", "movies", MOVIE_PROPERTIES):
+            if building is not None and isinstance(movie.get("movieid"), int):
+                building.put("movie", movie["movieid"], match_keys(movie.get("uniqueid")))
+            yield movie
 
     def shows(self) -> Dict[int, dict]:
-        return {show["tvshowid"]: show for show in self._pages("VideoLibrary.GetTVShows", "tvshows", SHOW_PROPERTIES)
-                if isinstance(show.get("tvshowid"), int)}
+        shows = {show["tvshowid"]: show for show in self._pages("VideoLibrary.GetTVShows", "tvshows", SHOW_PROPERTIES)
+                 if isinstance(show.get("tvshowid"), int)}
+        building, self._building = self._building, None
+        if building is not None and building.count("movie") == self._totals.get("movies"):
+            for tvshowid, show in shows.items():
+                building.put("tvshow", tvshowid, match_keys(show.get("uniqueid")))
+            if building.count("tvshow") == self._totals.get("tvshows"):
+                self._index.save(building)  # every movie and show read: the index is whole
+        return shows
 
     def episodes(self) -> Iterator[dict]:
         return self._pages("VideoLibrary.GetEpisodes", "episodes", EPISODE_PROPERTIES)
@@ -55,14 +90,112 @@ class KodiLibrary:
 
     def _pages(self, method: str, key: str, properties: List[str]) -> Iterator[dict]:
         start = 0
+        self._totals.pop(key, None)
         while True:
             limits = {"start": start, "end": start + PAGE}
             result = self._call(method, {"properties": properties, "limits": limits}) or {}
             items = result.get(key) or []
+            self.read_calls += 1
+            self.items_read += len(items)
             for item in items:
                 if isinstance(item, dict):
                     yield item
             total = (result.get("limits") or {}).get("total", 0)
             start += PAGE
             if not items or start >= total:
+                self._totals[key] = total
                 return
+
+    # -- a partial sync: only what Simkl's changes name ------------------------------------------
+    def named(self, watched) -> Optional[Named]:
+        """Kodi's items for the movies and episodes in `watched` (what a partial pull found), found through
+        the index and read one by one; None when the index cannot be trusted or the delta is too big, and
+        the caller reads the whole library instead (which builds the index again)."""
+        entries = self._current_index()
+        if entries is None:
+            return None
+        movieids = set()
+        for ids, _ in watched.movies.values():
+            movieids |= entries.find("movie", match_keys(ids))
+        seasons: Dict[int, Optional[set]] = {}  # tvshowid -> its seasons to read; None: every season
+        for show in watched.shows.values():
+            wanted = None if getattr(show, "whole", "") else {season for season, _ in show.episodes}
+            if wanted == set():
+                continue
+            for tvshowid in entries.find("tvshow", match_keys(show.ids)):
+                if wanted is None or seasons.get(tvshowid, set()) is None:
+                    seasons[tvshowid] = None
+                else:
+                    seasons.setdefault(tvshowid, set()).update(wanted)
+        episode_calls = [("VideoLibrary.GetEpisodes", dict({"tvshowid": tvshowid, "properties": EPISODE_PROPERTIES},
+                                                           **({} if wanted is None else {"season": season})))
+                         for tvshowid, wanted in sorted(seasons.items(), key=lambda pair: pair[0])
+                         for season in ([None] if wanted is None else sorted(wanted))]
+        if len(movieids) + len(seasons) + len(episode_calls) > NAMED_LIMIT:
+            self._log("sync: Simkl's changes name too many items to read one by one; reading the whole library")
+            return None
+        found = Named()
+        for movie in self._details("movie", sorted(movieids), MOVIE_PROPERTIES):
+            found.movies.append(movie)
+        shows = {show["tvshowid"]: show for show in self._details("tvshow", sorted(seasons), SHOW_PROPERTIES)}
+        for result in self._read(episode_calls):
+            for episode in (result or {}).get("episodes") or []:
+                if isinstance(episode, dict) and episode.get("tvshowid") in shows:
+                    self.items_read += 1
+                    found.episodes.append((episode, shows[episode["tvshowid"]]))
+        return found
+
+    def _current_index(self) -> Optional[Entries]:
+        """The index with every change Kodi announced since applied, checked against Kodi's own counts of
+        movies and shows; None (and no index file left) when it cannot be trusted."""
+        if self._index is None:
+            return None
+        entries = self._index.load()
+        changes = self._index.take_changes()
+        if entries is None or len(changes) > RECHECK_LIMIT:
+            self._untrusted("no index" if entries is None else "%d library changes since it was saved" % len(changes))
+            return None
+        for kind, dbid in [key for key, again in changes.items() if not again]:
+            entries.drop(kind, dbid)
+        for kind in ("movie", "tvshow"):
+            again = sorted(dbid for (which, dbid), read in changes.items() if read and which == kind)
+            found = {item[kind + "id"]: item for item in self._details(kind, again, ["uniqueid"])}
+            for dbid in again:
+                if dbid in found:
+                    entries.put(kind, dbid, match_keys(found[dbid].get("uniqueid")))
+                else:
+                    entries.drop(kind, dbid)  # gone since
+        for kind, method, key in (("movie", "VideoLibrary.GetMovies", "movies"),
+                                  ("tvshow", "VideoLibrary.GetTVShows", "tvshows")):
+            result = self._call(method, {"limits": {"start": 0, "end": 1}}) or {}
+            self.read_calls += 1
+            self.items_read += len(result.get(key) or [])
+            total = (result.get("limits") or {}).get("total")
+            if total != entries.count(kind):
+                self._untrusted("Kodi has %s %ss, the index %d" % (total, kind, entries.count(kind)))
+                return None
+        if changes:
+            self._index.save(entries)
+        return entries
+
+    def _untrusted(self, why: str) -> None:
+        self._index.discard()
+        self._log("sync: the library index cannot be used (%s); reading the whole library" % why)
+
+    def _details(self, kind: str, dbids: List[int], properties: List[str]) -> Iterator[dict]:
+        """Get<Kind>Details of each id; an id Kodi no longer has is left out."""
+        method = "VideoLibrary.Get%sDetails" % {"movie": "Movie", "tvshow": "TVShow"}[kind]
+        calls = [(method, {kind + "id": dbid, "properties": properties}) for dbid in dbids]
+        for result in self._read(calls):
+            item = (result or {}).get(kind + "details")
+            if isinstance(item, dict) and isinstance(item.get(kind + "id"), int):
+                self.items_read += 1
+                yield item
+
+    def _read(self, calls: List[Tuple[str, dict]]) -> Iterator[Optional[dict]]:
+        """Each call's result (None for an error), READ_BATCH calls per round trip."""
+        for start in range(0, len(calls), READ_BATCH):
+            batch = calls[start:start + READ_BATCH]
+            self.read_calls += len(batch)
+            for result, error in self._batch(batch):
+                yield result if error is None and isinstance(result, dict) else None

@@ -1,5 +1,6 @@
 """When the sync runs: one at a time, in a thread of its own, never while something plays or Kodi
-scans its library; a progress bar in the corner only for the first sync, an import and "Sync now".
+scans its library; a progress bar in the corner only for the first sync, an import and "Sync now", and
+only for its first seconds: a longer sync goes on quietly and tells its end.
 
 Triggers (the service calls `request`): a login, the service's start once Kodi has settled, the
 end of a library scan, every hour, and the user's "Sync now" / "Send Kodi's history" actions.
@@ -16,7 +17,12 @@ from ..simkl.api import ApiError
 from .state import SyncState
 
 IDLE_CHECK = 2.0  # seconds between looks at the player while a sync waits for playback to end
-BATCH_PAUSE = 0.02  # seconds left to Kodi between two write batches
+# Kodi's scanning state is read under its GUI lock, which waits for the frame being drawn: looked at once a
+# second while writing, not before each batch.
+SCAN_LOOK = 1.0
+# The progress bar's spinning image makes Kodi redraw the whole screen every frame (a core of software GL on
+# a box without a GPU: Kodi then wrote at half its rate, bench/README.md): up this long at most.
+PROGRESS_SHOWN = 10.0
 
 
 @dataclass
@@ -28,8 +34,10 @@ class Request:
 
 class SyncRunner:
     def __init__(self, client, outbox, profile: str, own_writes, player, stopping: threading.Event,
-                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time):
+                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time, index=None):
+        """index: the library index (index.py) the service keeps current from Kodi's notifications."""
         self._client = client
+        self._index = index
         self._outbox = outbox
         self._profile = profile
         self._own_writes = own_writes
@@ -38,6 +46,7 @@ class SyncRunner:
         self._on_queued = on_queued
         self._clock = clock
         self._lock = threading.Lock()
+        self._scan_seen_at: Optional[float] = None  # when Kodi last said it was not scanning
         self._wake = threading.Event()
         self._due: Optional[float] = None
         self._pending: Optional[Request] = None
@@ -93,11 +102,11 @@ class SyncRunner:
             return
         account = str(login.get("user_name") or "")
         first = not SyncState(self._profile, account).full_done
-        progress = kodi.ProgressBG(kodi.localize(32000), kodi.localize(32400)) \
-            if first or request.manual or request.send_history else None
-        engine = SyncEngine(self._client, KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch), self._profile, account,
+        progress = Progress(self._clock) if first or request.manual or request.send_history else None
+        library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch, index=self._index, log=kodi.log)
+        engine = SyncEngine(self._client, library, self._profile, account,
                             expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
-                            wait_idle=self._wait_idle, log=kodi.log,
+                            wait_idle=self.wait_idle, log=kodi.log,
                             progress=(lambda percent, message: progress.update(percent, message)) if progress
                             else (lambda percent, message: None), confirm_unmark=self._confirm_unmark)
         options = Options(full=request.full or request.send_history, to_kodi=to_kodi,
@@ -114,11 +123,13 @@ class SyncRunner:
         finally:
             if progress is not None:
                 progress.close()
+            if library.read_calls:
+                kodi.log("sync: read %d of Kodi's library items in %d calls" % (library.items_read, library.read_calls))
         if request.send_history:
             self._send(result.to_send, announce=True)
         elif result.full and result.to_send:
             self._offer(account, result.to_send)
-        if request.manual and not request.send_history:
+        if (request.manual or (progress is not None and progress.put_away)) and not request.send_history:
             kodi.notify(kodi.localize(32402, result.marked))
 
     def _offer(self, account: str, to_send) -> None:
@@ -149,9 +160,49 @@ class SyncRunner:
         if queued:
             self._on_queued()
 
-    def _wait_idle(self) -> bool:
-        """Wait while a video plays or Kodi scans its library; False once Kodi quits."""
-        while self._player.isPlayingVideo() or kodi.condition("Library.IsScanningVideo"):
+    def wait_idle(self) -> bool:
+        """Before each write batch: wait while a video plays (paused too) or Kodi scans its library; False
+        once Kodi quits. Nothing else waits: Kodi answers JSON-RPC and draws its GUI beside the writes."""
+        while self._player.isPlayingVideo() or self._scanning():
             if self._stopping.wait(IDLE_CHECK):
                 return False
-        return not self._stopping.wait(BATCH_PAUSE)
+            self._scan_seen_at = None  # look again after a wait
+        return not self._stopping.is_set()
+
+    def _scanning(self) -> bool:
+        now = self._clock()
+        if self._scan_seen_at is not None and 0 <= now - self._scan_seen_at < SCAN_LOOK:
+            return False
+        if kodi.condition("Library.IsScanningVideo"):
+            return True
+        self._scan_seen_at = now
+        return False
+
+
+class Progress:
+    """The progress bar in the corner for the sync's first PROGRESS_SHOWN seconds; a sync still going
+    then says once that it goes on in the background, and (see run) tells its end."""
+
+    def __init__(self, clock: Callable[[], float]):
+        self._clock = clock
+        self._shown_at = clock()
+        self._bar = kodi.ProgressBG(kodi.localize(32000), kodi.localize(32400))
+        self.put_away = False
+
+    def update(self, percent: int, message: str = "") -> None:
+        if self._bar is None:
+            return
+        if percent < 100 and self._clock() - self._shown_at >= PROGRESS_SHOWN:
+            self._close()
+            self.put_away = True
+            kodi.notify(kodi.localize(32439, percent))
+            return
+        self._bar.update(percent, message)
+
+    def close(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
