@@ -445,12 +445,16 @@ def test_the_end_line_counts_what_kodi_took_refused_and_unmarked_over_several_ba
     assert sum(1 for m in library.movies.values() if m["playcount"]) == 59
 
 
-def test_with_unwatch_on_a_partial_sync_never_asks_nor_unmarks(service, server, library, clock, kodi):
+@pytest.mark.parametrize("kodi_read", ["named items", "whole library"])
+def test_with_unwatch_on_a_partial_sync_never_asks_nor_unmarks(service, server, library, clock, kodi, kodi_read):
     kodi.set_setting("sync_unwatch", True)
     simkl_watches(server)
     sync_now(service, full=True)
     clock.advance(3600)
     server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, LATER)
+    if kodi_read == "whole library":  # a movie added while the add-on was not listening: the index is not trusted
+        library.movies[4] = {"movieid": 4, "title": "Ronin", "year": 1998, "uniqueid": {"imdb": "tt0122690"},
+                             "playcount": 0, "lastplayed": ""}
 
     sync_now(service)  # pulls only the movies that moved: never taken as all Simkl has
 

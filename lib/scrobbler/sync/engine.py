@@ -172,22 +172,14 @@ class SyncEngine:
 
     def _plan_named(self, planner: Planner, watched: Watched) -> Optional[Tuple[List[Write], list, int]]:
         """A partial sync: the same decisions for only the Kodi items Simkl's changes name (the library's
-        index finds them); None when the library cannot tell, and the whole library is read."""
+        index finds them); None when the library cannot tell, and the whole library is read. A partial
+        sync never unmarks, so Kodi's watched items are not counted (for the unmark share)."""
         named = self.library.named(watched)
         if named is None:
             return None
-        writes, in_kodi = [], 0
-        for movie in named.movies:
-            in_kodi += (movie.get("playcount") or 0) > 0
-            write, _ = planner.movie(movie)
-            if write is not None:
-                writes.append(write)
-        for episode, show in named.episodes:
-            in_kodi += (episode.get("playcount") or 0) > 0
-            write, _ = planner.episode(episode, show)
-            if write is not None:
-                writes.append(write)
-        return writes, [], in_kodi
+        decisions = [planner.movie(movie) for movie in named.movies]
+        decisions += [planner.episode(episode, show) for episode, show in named.episodes]
+        return [write for write, _ in decisions if write is not None], [], 0
 
     def _write(self, writes: List[Write], result: Result) -> None:
         for start in range(0, len(writes), WRITE_BATCH):
