@@ -95,7 +95,7 @@ class FakeSimkl:
         self.watched_keys = set()  # what the history holds now
         self.unknown_ids = set()  # ids Simkl answers with not_found, e.g. "imdb=tt0000000"
         self.unknown_episodes = set()  # (show ids key, season, number) answered in not_found.episodes
-        self.anime_ids = set()  # show ids Simkl files as anime: their not_found goes under "anime"
+        self.anime_ids = set()  # show ids Simkl files as anime (scrobbles need its TVDB mapping for them)
         self.refused_ids = set()  # ids that make Simkl refuse the whole request: 400 wrong_parameter
         self.breaking_ids = set()  # ids that make the server fail the whole request with 500
         self.search_results: Dict[str, Any] = {}  # file name -> /search/file answer
@@ -469,8 +469,8 @@ class FakeSimkl:
             added["statuses"].append({"request": dict(movie, type="movie"), "response": response})
         for show in body.get("shows") or []:
             if not self._known(show.get("ids")):
-                group = "anime" if _ids_key(show.get("ids")) in self.anime_ids else "shows"
-                not_found.setdefault(group, []).append(show)
+                # anime too: "there is no separate not_found.anime bucket" (docs add-to-history)
+                not_found["shows"].append(show)
                 continue
             key = "show:" + _ids_key(show.get("ids"))
             response = {"status": "watching", "simkl_type": "tv", "anime_type": None}

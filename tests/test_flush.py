@@ -514,7 +514,7 @@ def test_not_found_episodes_and_anime_are_honoured_per_item(flusher, outbox, ser
     server.anime_ids.add("imdb=tt9900003")
     outbox.add(episode(1, 1))
     outbox.add(episode(1, 2))
-    outbox.add(episode(1, 1, show=3))  # an anime Simkl does not know, listed under not_found.anime
+    outbox.add(episode(1, 1, show=3))  # an anime Simkl does not know: under not_found.shows, as any show
     outbox.add(movie(1))
 
     assert flusher.flush() == 2
