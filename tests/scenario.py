@@ -169,3 +169,13 @@ def wait_for(condition, timeout=5.0):
             return True
         time.sleep(0.005)
     return condition()
+
+
+def sync_now(service, full=False, timeout=30.0):
+    """Run one sync of a RunningService to its end (the runner's thread, woken as its timer would)."""
+    runner = service.service.sync
+    before = runner.completed
+    runner.request(full=full)
+    runner.wake()
+    assert wait_for(lambda: runner.completed > before and not runner.running, timeout), "the sync did not finish"
+    service.idle()

@@ -10,7 +10,7 @@ from videolibrary import VideoLibrary
 from lib.scrobbler import config
 from lib.scrobbler.sync.library import WRITE_BATCH
 from lib.scrobbler.sync.plan import kodi_time
-from scenario import RunningService, log_in, wait_for
+from scenario import RunningService, log_in, sync_now, wait_for
 
 INCEPTION = {"movieid": 1, "title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"}}
 HEAT = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277"}}
@@ -26,16 +26,6 @@ LATER = "2026-05-02T21:00:00Z"
 def library(kodi):
     kodi.set_setting("sync_from_simkl", True)
     return VideoLibrary(kodi, movies=(INCEPTION, HEAT, DUNE), shows=(SHOW,), episodes=EPISODES)
-
-
-def sync_now(service, full=False):
-    """Run one sync to its end (the runner's thread, woken as its timer would)."""
-    runner = service.service.sync
-    before = runner.completed
-    runner.request(full=full)
-    runner.wake()
-    assert wait_for(lambda: runner.completed > before and not runner.running, 10), "the sync did not finish"
-    service.idle()
 
 
 def simkl_watches(server):

@@ -13,7 +13,7 @@ from lib.scrobbler.sync import library as library_module
 from lib.scrobbler.sync.index import INDEX_FILE, Entries, LibraryIndex
 from lib.scrobbler.sync.plan import kodi_time
 from lib.scrobbler.sync.remote import Watched, WatchedShow
-from scenario import wait_for
+from scenario import sync_now
 
 MOVIES, SHOWS, EPISODES = 2000, 50, 20  # 3,050 items: 1 % of a whole read is 30 items
 WATCHED_AT = "2026-05-01T20:00:00Z"
@@ -64,15 +64,6 @@ class ReadCounter:
 
     def reset(self):
         self.items, self.calls = 0, []
-
-
-def sync_now(service, full=False):
-    runner = service.service.sync
-    before = runner.completed
-    runner.request(full=full)
-    runner.wake()
-    assert wait_for(lambda: runner.completed > before and not runner.running, 20), "the sync did not finish"
-    service.idle()
 
 
 def watch_movie(server, n, at=NEW_AT):

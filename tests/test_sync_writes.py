@@ -12,18 +12,9 @@ from xbmc import InfoTagVideo
 import fakekodi
 from lib.scrobbler.sync import runner as runner_module
 from lib.scrobbler.sync.runner import PROGRESS_SHOWN, SyncRunner
-from scenario import RunningService, log_in, wait_for
+from scenario import RunningService, log_in, sync_now
 
 WATCHED_AT = "2026-05-01T20:00:00Z"
-
-
-def sync_now(service, full=False):
-    runner = service.service.sync
-    before = runner.completed
-    runner.request(full=full)
-    runner.wake()
-    assert wait_for(lambda: runner.completed > before and not runner.running, 30), "the sync did not finish"
-    service.idle()
 
 
 def big_first_sync(kodi, server, clock, count, seconds_per_write):
