@@ -119,7 +119,7 @@ class KodiLibrary:
             movieids |= entries.find("movie", match_keys(ids))
         seasons: Dict[int, Optional[set]] = {}  # tvshowid -> its seasons to read; None: every season
         for show in watched.shows.values():
-            wanted = None if getattr(show, "whole", "") else {season for season, _ in show.episodes}
+            wanted = None if show.whole else {season for season, _ in show.episodes}
             if wanted == set():
                 continue
             for tvshowid in entries.find("tvshow", match_keys(show.ids)):

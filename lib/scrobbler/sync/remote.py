@@ -98,12 +98,19 @@ def parse(answer) -> Watched:
     return watched
 
 
-def _movie(watched: Watched, entry: dict, movie) -> None:
-    ids = clean_ids(_with_simkl(movie.get("ids"))) if isinstance(movie, dict) else {}
+def _identified(watched: Watched, block) -> Tuple[dict, str]:
+    """(ids, key) of an entry's movie or show block; an empty key, counted as skipped, when it has none."""
+    ids = clean_ids(_with_simkl(block.get("ids"))) if isinstance(block, dict) else {}
     key = _key(ids)
     if not key:
         watched.skipped.append("an entry without ids")
         watched.anonymous = True
+    return ids, key
+
+
+def _movie(watched: Watched, entry: dict, movie) -> None:
+    ids, key = _identified(watched, movie)
+    if not key:
         return
     if entry.get("status") != "completed":
         return
@@ -116,12 +123,8 @@ def _movie(watched: Watched, entry: dict, movie) -> None:
 
 
 def _show(watched: Watched, entry: dict, anime: bool) -> None:
-    show = entry.get("show")
-    ids = clean_ids(_with_simkl(show.get("ids"))) if isinstance(show, dict) else {}
-    key = _key(ids)
+    ids, key = _identified(watched, entry.get("show"))
     if not key:
-        watched.skipped.append("an entry without ids")
-        watched.anonymous = True
         return
     seasons = entry.get("seasons")
     item = watched.shows[key] = WatchedShow(ids, listed=isinstance(seasons, list))

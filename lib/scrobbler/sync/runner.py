@@ -193,16 +193,13 @@ class Progress:
         if self._bar is None:
             return
         if percent < 100 and self._clock() - self._shown_at >= PROGRESS_SHOWN:
-            self._close()
+            self.close()
             self.put_away = True
             kodi.notify(kodi.localize(32439, percent))
             return
         self._bar.update(percent, message)
 
     def close(self) -> None:
-        self._close()
-
-    def _close(self) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
