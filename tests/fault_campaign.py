@@ -52,9 +52,10 @@ import fakekodi
 from fake_simkl import FakeSimkl
 from lib.scrobbler import config
 from lib.scrobbler.delivery.outbox import ATTENTION, DEDUPE_SECONDS, PENDING, REFUSED, UNRESOLVED
+from lib.scrobbler.delivery.session_ids import pending_id
 from lib.scrobbler.playback.marks import PLAYBACK_UPDATE_WINDOW
 from lib.scrobbler.rewatch import action as rewatch_action
-from lib.scrobbler.rewatch.sessions import MIN_GAP, SESSIONS_FILE, pending_id
+from lib.scrobbler.rewatch.sessions import MIN_GAP, SESSIONS_FILE
 from lib.scrobbler.simkl.auth import TokenStore
 from scenario import RunningService, episode_tag, install_library, live_idle, log_in, movie_tag, wait_for
 

@@ -1,4 +1,5 @@
-"""The package's layers, as the README's Layout section states them: imports go downwards only."""
+"""The package's layers, as the README's Layout section states them: imports go downwards only, and no two
+packages import each other."""
 import ast
 from pathlib import Path
 
@@ -48,3 +49,14 @@ def test_imports_go_downwards_only(relative):
     own = layer_of(relative.parts)
     upward = ["/".join(target) for target in imported(relative) if layer_of(target) > own]
     assert upward == [], "%s (layer %d) imports a higher layer" % (relative, own)
+
+
+def package_of(parts):
+    """The subpackage (or top module) a module given by its path parts below lib/scrobbler belongs to."""
+    return parts[0][:-3] if parts[0].endswith(".py") else parts[0]
+
+
+def test_no_two_packages_import_each_other():
+    arrows = {(package_of(m.parts), package_of(target)) for m in modules() for target in imported(m)}
+    both_ways = sorted("%s <-> %s" % (a, b) for a, b in arrows if a < b and (b, a) in arrows)
+    assert both_ways == []

@@ -22,12 +22,13 @@ from . import config, kodi
 from .clock import SteadyClock
 from .delivery.holds import Holds
 from .delivery.live import Live
+from .delivery.session_ids import PENDING_PREFIX, pending_id
 from .media import Show
 from .playback.marks import OwnWrites, PlaybackMarks, library_item
 from .playback.player import Player
 from .playback.resolve import Library, Resolver, SearchUnavailable, playing_item
 from .playback.watch import Rules, decide
-from .rewatch.sessions import PENDING_PREFIX, Sessions, pending_id, session_for
+from .rewatch.sessions import Sessions, session_for
 from .simkl import account
 from .simkl.api import ApiError
 

@@ -6,10 +6,10 @@ from dataclasses import replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 from ..media import Episode, Movie, Show, drop_empty, movie_reference, show_reference
-from ..rewatch.sessions import PENDING_PREFIX
 from ..simkl.api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 from .holds import Holds
 from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
+from .session_ids import PENDING_PREFIX
 
 BATCH_SIZE = 100
 FIRST_RETRY = 20.0  # seconds; with jitter the first retry comes within 20 s

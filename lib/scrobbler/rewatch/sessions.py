@@ -9,17 +9,13 @@ import os
 import time
 from typing import Callable, Dict, Optional
 
+from ..delivery.session_ids import pending_id
 from ..files import FileLock, read_json, write_json
 from ..media import Episode, Media, Movie, Show, from_dict
 
 SESSIONS_FILE = "rewatch_sessions.json"
 MIN_GAP = 48 * 3600  # Simkl merges events on one item less than 48 h apart into one session
 MAX_REWATCHES = 50  # Simkl keeps at most 50 rewatch sessions per item
-PENDING_PREFIX = "session:"  # stands for a show session's rewatch_id until Simkl has answered
-
-
-def pending_id(show_key: str) -> str:
-    return PENDING_PREFIX + show_key
 
 
 class Sessions:
