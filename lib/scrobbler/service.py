@@ -22,13 +22,12 @@ from . import config, kodi
 from .clock import SteadyClock
 from .delivery.holds import Holds
 from .delivery.live import Live
-from .delivery.session_ids import PENDING_PREFIX, pending_id
-from .media import Show
 from .playback.marks import OwnWrites, PlaybackMarks, library_item
 from .playback.player import Player
 from .playback.resolve import Library, Resolver, SearchUnavailable, playing_item
 from .playback.watch import Rules, decide
-from .rewatch.sessions import Sessions, session_for
+from .rewatch.policy import RewatchPolicy
+from .rewatch.sessions import Sessions
 from .simkl import account
 from .simkl.api import ApiError
 
@@ -39,7 +38,6 @@ FAILURE_RETRY_CAP = 300.0  # a job that failed is tried again within at most 5 m
 SYNC_AFTER_START = 60.0  # the first sync waits for Kodi to settle after its start
 SYNC_AFTER_LOGIN = 5.0
 SYNC_AFTER_SCAN = 5.0
-REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
 EXCLUDED_FOLDER_SLOTS = 12  # exclude_folder1..12 in settings.xml
 
 
@@ -90,7 +88,8 @@ class Service:
         self.client.hold_posts()
         self.resolver = Resolver(Library(kodi.jsonrpc), search_file=self._search_file, log=kodi.debug)
         self._resolving = threading.Lock()  # the worker and the live thread share the resolver and its cache
-        self.sessions = Sessions(self.profile, clock=clock)
+        self.rewatch = RewatchPolicy(Sessions(self.profile, clock=clock), outbox=lambda: self.outbox,
+                                     tracking=lambda: kodi.setting_bool("track_rewatches"))
         self._parts_lock = threading.RLock()
         self._outbox = self._flusher = self._sync = None  # made at first use: see outbox, flusher, sync
         self._library_index = None  # made at first use: see library_index
@@ -188,7 +187,7 @@ class Service:
             self.jobs.put(("prune",))
             self.sync.request()  # hourly: one /sync/activities request when nothing moved
         self.stop()
-        kodi.clear_home_property(REWATCH_PROPERTY)
+        self.rewatch.hide_action()
         kodi.log("service stopped")
 
     def stop(self):
@@ -244,14 +243,7 @@ class Service:
             self.flusher.resume()  # a new login after a 401
 
     def _sync_rewatch_setting(self):
-        """Keep the context menu's visibility in step with Track rewatches; off ends every session."""
-        if kodi.setting_bool("track_rewatches"):
-            kodi.set_home_property(REWATCH_PROPERTY, "true")
-        else:
-            kodi.clear_home_property(REWATCH_PROPERTY)
-            if self.sessions.all():
-                self.sessions.end_all()
-                kodi.log("Track rewatches is off: rewatch sessions ended")
+        self.rewatch.follow_setting()
 
     def notification(self, sender, method, data):
         if method == "Other." + config.FLUSH_MESSAGE and sender == config.ADDON_ID:
@@ -499,17 +491,10 @@ class Service:
                 kodi.log("watched %r but could not tell which title it is (%s); listed in the status view"
                          % (label, reason))
             return
-        session = None
-        if entry.kind == "add" and kodi.setting_bool("track_rewatches"):
-            session = session_for(found, self.sessions)
-            start = self.outbox.session_start_id(found.show_key()) if session else None
-            if start is not None and entry.id < start:
-                session = None  # committed before the user started the session: an ordinary watch
+        session = self.rewatch.session_watch(entry, found)
         if session is not None:
-            # The user started this show's rewatch session: its episodes continue it (pinned rewatch_id).
-            show_key = found.show_key()
-            names = (pending_id(show_key), (self.sessions.get(show_key) or {}).get("rewatch_id") or "")
-            if self.outbox.resolved(entry.id, found, rewatch=True, rewatch_id=session, session_ids=names):
+            if self.outbox.resolved(entry.id, found, rewatch=True, rewatch_id=session.rewatch_id,
+                                    session_ids=session.session_ids):
                 kodi.log("queued %s as part of its rewatch session" % found.label())
             else:
                 kodi.log("%s was already counted in its rewatch session" % found.label())
@@ -530,9 +515,7 @@ class Service:
         """The title of a playing item for live events, or None when it must not go live."""
         with self._resolving:
             found = self.resolver.resolve(item)
-        if found is not None and kodi.setting_bool("track_rewatches") and session_for(found, self.sessions):
-            return None  # its watch carries the rewatch session's id, which only /sync/history can
-        return found
+        return None if found is not None and self.rewatch.in_session(found) else found
 
     def _scrobbled(self, entry_id, item):
         """Simkl took the live stop of a watch: the outbox entry is sent (it raises if the disk fails)."""
@@ -552,48 +535,10 @@ class Service:
             raise SearchUnavailable(type(exc).__name__) from None
 
     def _session_id(self, placeholder):
-        """For a queued session episode: the pinned rewatch_id, "" while its start is on its way, None
-        once the session ended (or its start will never come: refused or discarded)."""
-        if not kodi.setting_bool("track_rewatches"):
-            return None
-        show_key = placeholder[len(PENDING_PREFIX):]
-        session = self.sessions.get(show_key)
-        if session is None:
-            return None
-        if session.get("rewatch_id"):
-            return session["rewatch_id"]
-        pinned = self.outbox.session_pins().get(show_key)
-        if pinned:  # Simkl answered, and the pin was recorded with it, but the session file missed it
-            self.sessions.pin(show_key, pinned)
-            return pinned
-        if self.outbox.waiting(show_key):
-            return ""
-        kodi.log("the rewatch session of %s never started on Simkl: its episodes go as ordinary watches"
-                 % self.sessions.label(show_key))
-        self.sessions.end(show_key)
-        return None
+        return self.rewatch.session_id(placeholder)
 
     def _rewatch_answered(self, entry, response):
-        label = entry.item.label()
-        rewatch_id = response.get("rewatch_id")
-        if response.get("error") == "pro_required":
-            kodi.log("Simkl refused a rewatch: PRO or VIP required")
-            kodi.notify(kodi.localize(32310), icon=kodi.WARNING)
-        elif response.get("error"):
-            kodi.log("Simkl refused the rewatch of %s (%s)" % (label, response["error"]))
-            kodi.notify(kodi.localize(32320, label), icon=kodi.WARNING)
-        elif not rewatch_id:
-            kodi.log("Simkl answered a rewatch of %s without a rewatch_id; not retried" % label)
-            kodi.notify(kodi.localize(32311, label), icon=kodi.WARNING)
-        elif isinstance(entry.item, Show):
-            self.sessions.pin(entry.item.key(), rewatch_id)
-            kodi.notify(kodi.localize(32312, label))
-            return
-        else:
-            kodi.notify(kodi.localize(32313, label))
-            return
-        if isinstance(entry.item, Show):
-            self.sessions.end(entry.item.key())
+        self.rewatch.answered(entry, response)
 
     def _auth_expired(self):
         account.logged_out(rejected_token=self.client.tokens.last_token)
