@@ -105,7 +105,7 @@ def start_service(profile, simkl):
     service = Service()  # Kodi's own: the wall clock, real sleeps
     counters = {"main": Counter(), "worker": Counter(), "sampler": Counter()}
     service.monitor.waitForAbort = counters["main"].wrap(service.monitor.waitForAbort)
-    service.jobs.get = counters["worker"].wrap(service.jobs.get)
+    service.worker.next_due = counters["worker"].wrap(service.worker.next_due)  # once per wake of its loop
     service.player.sample = counters["sampler"].wrap(service.player.sample)
     thread = threading.Thread(target=service.run, name="kodi-service", daemon=True)
     thread.start()

@@ -504,8 +504,8 @@ class FaultCampaign(RuleBasedStateMachine):
             service = self.running.service
             done = wait_for(lambda: (not service.busy() and live_idle(service.live)) or self._hold_taken(), 10.0)
             if not done:
-                raise CampaignFailure("stall", "the worker did not finish its jobs within 10 s (jobs %d, live busy %s)"
-                                      "\n%s" % (service.jobs.unfinished_tasks, service.live.busy(), _stacks()))
+                raise CampaignFailure("stall", "the worker did not finish its jobs within 10 s (worker busy %s, "
+                                      "live busy %s)\n%s" % (service.busy(), service.live.busy(), _stacks()))
             if self._hold_taken():
                 self.blocked, self.blocked_since, self.blocked_steps = True, time.monotonic(), 0
         self._observe_resolutions()
@@ -607,7 +607,7 @@ class FaultCampaign(RuleBasedStateMachine):
         self._committed(seq, expected, before, after)
 
     def _settle(self):
-        from lib.scrobbler.service import MARKS_SETTLE
+        from lib.scrobbler.delivery.settle import MARKS_SETTLE
         self.sync()
         self.clock.advance(MARKS_SETTLE)
         self.running.service.kick()
@@ -687,7 +687,7 @@ class FaultCampaign(RuleBasedStateMachine):
         self.sync()
         old = self.running
         old.stop(within=1.0)
-        if not wait_for(lambda: not old.service._worker.is_alive(), 5.0):
+        if not wait_for(lambda: not old.service.worker.is_alive(), 5.0):
             raise CampaignFailure("stall", "the worker thread outlived Kodi's quit by 5 s")
         # A new Kodi process: the old service's monitor and player hear nothing more.
         self.world.monitors.remove(old.service.monitor)
@@ -965,7 +965,7 @@ class FaultCampaign(RuleBasedStateMachine):
             raise
 
     def _check_step(self):
-        if not self.running.service._worker.is_alive():
+        if not self.running.service.worker.is_alive():
             raise CampaignFailure("stall", "the service's worker thread is dead")
         if self.server.violations:
             raise CampaignFailure("protocol", "; ".join(self.server.violations))

@@ -88,7 +88,7 @@ class RunningService:
     def start(self):
         """Start the loop and return once its start-up is done and the worker has made the queue."""
         self.thread.start()
-        assert wait_for(lambda: self.service._parts_started), "the service did not start"
+        assert wait_for(lambda: self.service.worker.started()), "the service did not start"
         return self
 
     def stop(self, within=1.0):
@@ -138,7 +138,7 @@ class RunningService:
 
     def settle_marks(self):
         """Let the service's wait for more library marks run out, so it sends what it queued."""
-        from lib.scrobbler.service import MARKS_SETTLE
+        from lib.scrobbler.delivery.settle import MARKS_SETTLE
         self.idle()
         self.clock.advance(MARKS_SETTLE)
         self.service.kick()

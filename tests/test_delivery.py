@@ -76,7 +76,7 @@ def test_after_a_restart_the_first_post_waits_a_second_for_the_last_run_s_cut_re
 
 def test_a_watch_is_in_the_outbox_before_the_player_callback_returns(started, kodi, clock):
     service = started()
-    service.service.jobs.put(("prune",))  # keep the worker busy elsewhere: it must not matter
+    service.service.worker.prune()  # keep the worker busy elsewhere: it must not matter
     kodi.jsonrpc_handlers["VideoLibrary.GetMovieDetails"] = lambda params: time.sleep(30)  # a stuck Kodi
 
     service.play(movie_tag(), MOVIE["file"], total=7200)
@@ -123,7 +123,7 @@ def test_a_storage_error_in_any_step_is_logged_once_and_the_worker_carries_on(st
         service.service.kick()
         service.idle()
 
-    assert service.service._worker.is_alive()
+    assert service.service.worker.is_alive()
     assert flaky.failures == 0
     assert keys(server) == ["movie:imdb=tt1375666"] and len(server.watches) == 1
     assert kodi.log_text().count(error) == 1
@@ -167,7 +167,7 @@ def test_a_json_rpc_failure_while_resolving_is_retried_and_the_watch_arrives(sta
     service.idle()
 
     assert keys(server) == ["movie:imdb=tt1375666"]
-    assert service.service._worker.is_alive()
+    assert service.service.worker.is_alive()
 
 
 # --- 7. clocks ---------------------------------------------------------------------------------------
@@ -205,10 +205,12 @@ def test_watched_at_is_the_wall_clock_moment_of_the_watch(started, server, clock
 def test_the_worker_thread_is_alive_after_a_bug_in_a_job(started, server, kodi, clock):
     service = started()
     service.idle()
-    service.service.jobs.put(("no such job", None))
+    outbox = service.service.outbox
+    outbox.prune = lambda: {}["a bug"]  # a job that raises what nobody expected
+    service.service.worker.prune()
     service.idle()
 
     service.play(movie_tag(), MOVIE["file"], total=7200)
     service.idle()
-    assert service.service._worker.is_alive() and len(server.watches) == 1
+    assert service.service.worker.is_alive() and len(server.watches) == 1
     assert threading.active_count() > 0

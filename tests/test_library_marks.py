@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 from xbmc import InfoTagVideo
 
-from lib.scrobbler.service import MARKS_SETTLE
+from lib.scrobbler.delivery.settle import MARKS_SETTLE
 from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, log_in, movie_tag
 
 OTHER_MOVIE = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277", "tmdb": "949"},
@@ -170,16 +170,16 @@ def test_a_season_stays_one_request_when_the_worker_wakes_between_a_mark_and_its
     after a mark is committed and before the mark's job is queued, the mark must still wait for the rest
     of the season (CI once sent the first episode alone)."""
     service = start()
-    jobs = service.service.jobs
-    put = jobs.put
+    outbox = service.service.outbox
+    add = outbox.add_unresolved
 
-    def worker_wakes_first(job):
-        if job == ("resolve", False):
-            put(("due",))  # what the worker queues when it wakes for the unresolved entry
-            service.idle()
-        put(job)
+    def worker_wakes_first(*args):
+        entry_id = add(*args)
+        service.service.kick()  # the worker wakes for the unresolved entry before the mark's job
+        service.idle()
+        return entry_id
 
-    jobs.put = worker_wakes_first
+    outbox.add_unresolved = worker_wakes_first
     for episode in SEASON:
         mark(service, episode, 1)
     service.settle_marks()
@@ -212,22 +212,22 @@ def test_a_mark_that_comes_as_the_worker_starts_to_send_still_waits_for_the_rest
     """Kodi's thread may commit a mark between the worker's decision to send and the send itself, and the
     worker may then wake for the mark before its job: the mark's wait must survive that send."""
     service = start()
-    jobs, flush = service.service.jobs, service.service._flush
-    put = jobs.put
+    outbox, flusher = service.service.outbox, service.service.flusher
+    add, flush = outbox.add_unresolved, flusher.flush
     season = iter(SEASON)
 
-    def worker_wakes_first(job):
-        if job == ("resolve", False):
-            put(("due",))  # what the worker queues when it wakes for the unresolved entry
-        put(job)
+    def worker_wakes_first(*args):
+        entry_id = add(*args)
+        service.service.kick()  # the worker wakes for the unresolved entry before the mark's job
+        return entry_id
 
-    def kodi_marks_meanwhile():
+    def kodi_marks_meanwhile(**kwargs):
         episode = next(season, None)
         if episode is not None:
             mark(service, episode, 1)  # as if on Kodi's thread, after the worker decided to send
-        flush()
+        return flush(**kwargs)
 
-    jobs.put, service.service._flush = worker_wakes_first, kodi_marks_meanwhile
+    outbox.add_unresolved, flusher.flush = worker_wakes_first, kodi_marks_meanwhile
     service.retry_now()  # the worker decides to send: nothing waits yet
     service.idle()
     for episode in season:
@@ -255,10 +255,10 @@ def test_while_a_failed_step_waits_for_its_retry_a_mark_does_not_wake_the_worker
 
     mark(service, SEASON[0], 1)  # the worker fails to look it up: it tries again later
     service.idle()
-    retry_at = service.service._retry_at
+    retry_at = service.service.worker.next_due()
     assert retry_at is not None and retry_at > clock() + MARKS_SETTLE
     clock.advance(MARKS_SETTLE + 0.5)  # the mark's wait is over, the retry's is not
-    assert service.service._next_due() == retry_at
+    assert service.service.worker.next_due() == retry_at
 
     clock.advance(retry_at - clock())
     service.retry_now()

@@ -405,7 +405,7 @@ def test_a_live_stop_never_overtakes_an_unmark_of_the_same_title_still_on_its_wa
 
 def test_an_episode_of_a_rewatch_session_the_user_started_is_not_sent_live(service, server, kodi, clock):
     from test_fault_campaign import confirm_rewatch, show_tag
-    assert wait_for(service.service._worker.is_alive)  # the service started (it syncs the setting first)
+    assert wait_for(service.service.worker.is_alive)  # the service started (it syncs the setting first)
     kodi.set_setting("track_rewatches", True)
     service.service.settings_changed()
     confirm_rewatch(kodi, show_tag(), clock)  # "Rewatch on Simkl" on the show: its session starts

@@ -11,7 +11,15 @@ from hypothesis import given
 
 from lib.scrobbler import kodi as boundary
 from lib.scrobbler.media import Episode, Movie
-from lib.scrobbler.playback.resolve import Library, PlayingItem, Resolver, playing_item, search_name
+from lib.scrobbler.playback.resolve import (
+    Library,
+    Lookup,
+    PlayingItem,
+    Resolver,
+    SearchUnavailable,
+    playing_item,
+    search_name,
+)
 from lib.scrobbler.simkl import api, auth
 
 SEARCH = "/search/file"
@@ -115,8 +123,8 @@ def test_library_item_without_ids_is_never_searched(resolver, kodi, server):
         "moviedetails": {"title": "Home Video", "year": 0, "uniqueid": {}}}
     server.search_results["Videos/home.mkv"] = FOUND_MOVIE
 
-    assert resolver.resolve(PlayingItem(media_type="movie", dbid=3, path="/media/Videos/home.mkv")) is None
-    assert resolver.last_reason == "library item without ids"
+    assert resolver.lookup(PlayingItem(media_type="movie", dbid=3, path="/media/Videos/home.mkv")) == Lookup(
+        None, "library item without ids")
     assert searched(server) == []
 
 
@@ -169,8 +177,8 @@ def test_malformed_json_in_our_property_is_ignored_and_the_trakt_one_used(resolv
 def test_a_property_without_usable_ids_is_ignored(resolver, raw):
     item = plugin_movie(property_ids={"script.trakt.ids": raw})
 
-    assert resolver.resolve(item) is None
-    assert resolver.last_reason
+    found = resolver.lookup(item)
+    assert found.found is None and found.reason
 
 
 def test_plugin_episode_takes_the_property_ids_as_the_shows(resolver):
@@ -201,15 +209,14 @@ def test_an_episodes_own_unique_ids_are_never_taken_as_the_shows(resolver, serve
 
 
 def test_plugin_episode_with_only_its_own_ids_and_nothing_to_search_is_not_resolved(resolver):
-    assert resolver.resolve(plugin_episode(uniqueids={"tvdb": "3436461"})) is None
-    assert resolver.last_reason
+    found = resolver.lookup(plugin_episode(uniqueids={"tvdb": "3436461"}))
+    assert found.found is None and found.reason
 
 
 def test_episode_ids_without_season_and_number_are_not_resolved(resolver):
     item = plugin_episode(episode=None, property_ids={"script.trakt.ids": '{"tvdb": 121361}'})
 
-    assert resolver.resolve(item) is None
-    assert resolver.last_reason == "episode ids without show title, season and number"
+    assert resolver.lookup(item) == Lookup(None, "episode ids without show title, season and number")
 
 
 # --- Simkl's file search -------------------------------------------------------------------------
@@ -251,8 +258,8 @@ def test_the_same_file_is_searched_only_once(resolver, server, clock):
 def test_file_search_without_a_match_gives_none_with_a_reason(resolver, server, answer):
     server.search_results["Holiday/clip.mkv"] = answer
 
-    assert resolver.resolve(PlayingItem(path="/media/Holiday/clip.mkv")) is None
-    assert "Holiday/clip.mkv" in resolver.last_reason
+    found = resolver.lookup(PlayingItem(path="/media/Holiday/clip.mkv"))
+    assert found.found is None and "Holiday/clip.mkv" in found.reason and not found.unavailable
 
 
 def test_a_repeated_file_without_a_match_is_not_searched_again_and_still_says_why(resolver, server):
@@ -261,16 +268,16 @@ def test_a_repeated_file_without_a_match_is_not_searched_again_and_still_says_wh
 
     assert resolver.resolve(unknown) is None
     assert resolver.resolve(PlayingItem(path="/media/Inception (2010)/Inception.mkv")) is not None
-    assert resolver.resolve(unknown) is None
+    found = resolver.lookup(unknown)
 
-    assert "Holiday/clip.mkv" in resolver.last_reason
+    assert found.found is None and "Holiday/clip.mkv" in found.reason
     assert searched(server) == ["Holiday/clip.mkv", "Inception (2010)/Inception.mkv"]
 
 
-def test_a_resolved_item_leaves_no_stale_reason(resolver, server):
-    assert resolver.resolve(PlayingItem(path="/media/Holiday/clip.mkv")) is None
-    assert resolver.resolve(plugin_movie(uniqueids={"imdb": "tt1375666"})) is not None
-    assert resolver.last_reason == ""
+def test_a_resolved_item_has_no_reason(resolver, server):
+    assert resolver.lookup(PlayingItem(path="/media/Holiday/clip.mkv")).reason
+    found = resolver.lookup(plugin_movie(uniqueids={"imdb": "tt1375666"}))
+    assert found.found is not None and found.reason == "" and not found.unavailable
 
 
 def test_plugin_item_without_ids_is_not_searched(resolver, server):
@@ -366,9 +373,9 @@ def test_an_episode_file_is_searched_by_its_name_and_the_folders_naming_its_show
     ("smb://host/share/", ""),
 ])
 def test_streams_and_add_on_videos_are_never_file_searched(resolver, server, path, source):
-    assert resolver.resolve(PlayingItem(media_type="movie", path=path, source=source)) is None
+    found = resolver.lookup(PlayingItem(media_type="movie", path=path, source=source))
     assert searched(server) == []
-    assert resolver.last_reason
+    assert found.found is None and found.reason
 
 
 def test_two_shows_with_the_same_file_name_do_not_share_a_search_answer(resolver, server):
@@ -478,3 +485,17 @@ def test_a_watch_queued_by_an_earlier_version_is_still_searched_by_its_kept_path
 
     assert resolver.resolve(playing_item(report)) is not None
     assert searched(server) == ["Show B/Season 1/S01E01.mkv"]
+
+
+def test_a_search_that_cannot_be_asked_says_so_and_is_asked_again_next_time(library):
+    asked = []
+
+    def offline(name):
+        asked.append(name)
+        raise SearchUnavailable("ConnectionError")
+    resolver = Resolver(library, search_file=offline)
+    clip = PlayingItem(path="/media/Holiday/clip.mkv")
+
+    assert resolver.lookup(clip) == Lookup(None, "file search unavailable (ConnectionError)", unavailable=True)
+    assert resolver.lookup(clip).unavailable
+    assert asked == ["Holiday/clip.mkv", "Holiday/clip.mkv"]

@@ -7,9 +7,9 @@ from xbmcgui import NOTIFICATION_INFO, NOTIFICATION_WARNING
 
 from lib.scrobbler import config
 from lib.scrobbler.delivery.outbox import REFUSED, SENT, Outbox
-from lib.scrobbler.delivery.session_ids import pending_id
+from lib.scrobbler.delivery.session_ids import SessionWatch, pending_id
 from lib.scrobbler.media import Episode, Movie, Show
-from lib.scrobbler.rewatch.policy import RewatchPolicy, SessionWatch
+from lib.scrobbler.rewatch.policy import RewatchPolicy
 from lib.scrobbler.rewatch.sessions import Sessions
 
 REWATCH_PROPERTY = (10000, config.ADDON_ID + ".rewatch")

@@ -126,8 +126,18 @@ class Library:
         return Show(details.get("title") or "", clean_year(details.get("year")), clean_ids(details.get("uniqueid")))
 
 
+class Lookup(Value):
+    """What the resolver found for a playing item: the title, or the reason it found none."""
+    FIELDS = ("found", "reason", "unavailable")
+
+    def __init__(self, found: Optional[Media] = None, reason: str = "", unavailable: bool = False):
+        self.found = found
+        self.reason = reason
+        self.unavailable = unavailable  # the file search was needed and could not be asked: ask again later
+
+
 class Resolver:
-    """Turns a PlayingItem into a Movie or an Episode, or None with the reason in `last_reason`."""
+    """Turns a PlayingItem into a Movie or an Episode (lookup: or the reason it could not)."""
 
     def __init__(self, library: Library, search_file: Optional[Callable[[str], object]] = None,
                  log: Callable[[str], None] = lambda m: None):
@@ -135,24 +145,23 @@ class Resolver:
         self._search_file = search_file
         self._log = log
         self._searched = OrderedDict()  # what the search was told -> Media or None, oldest first
-        self.last_reason = ""
-        self.unavailable = False  # the last resolve needed the file search, which could not be asked
 
     def resolve(self, item: PlayingItem) -> Optional[Media]:
-        self.last_reason = ""
-        self.unavailable = False
+        return self.lookup(item).found
+
+    def lookup(self, item: PlayingItem) -> Lookup:
         if item.in_library():
             found = self._library.movie(item.dbid) if item.media_type == "movie" else self._library.episode(item.dbid)
             if found is not None and (found.ids if isinstance(found, Movie) else found.write_ids()):
-                return found
-            self.last_reason = "library item without ids"
-            return found if found is not None and _has_title_and_year(found) else None
+                return Lookup(found)
+            return Lookup(found if found is not None and _has_title_and_year(found) else None,
+                          "library item without ids")
         from_labels = self._from_labels(item)
-        if from_labels is not None:
+        if from_labels.found is not None:
             return from_labels
-        return self._from_search(item)
+        return self._from_search(item, from_labels.reason)
 
-    def _from_labels(self, item: PlayingItem) -> Optional[Media]:
+    def _from_labels(self, item: PlayingItem) -> Lookup:
         handed_over = {}
         for name in ID_SOURCES:
             handed_over = _parse_ids(item.property_ids.get(name))
@@ -163,23 +172,19 @@ class Resolver:
                                                       and item.episode is not None)
         if not is_episode:
             ids = handed_over or own
-            return Movie(item.title, item.year, ids) if ids else None
+            return Lookup(Movie(item.title, item.year, ids) if ids else None)
         if not handed_over:
             # An episode's tag (and VideoPlayer.UniqueID) carries the episode's own ids, never the show's.
-            if own:
-                self.last_reason = "only the episode's own ids, not the show's"
-            return None
+            return Lookup(None, "only the episode's own ids, not the show's" if own else "")
         if not item.show_title or item.season is None or item.episode is None:
-            self.last_reason = "episode ids without show title, season and number"
-            return None
+            return Lookup(None, "episode ids without show title, season and number")
         # Add-ons hand over the show's ids for an episode (the script.trakt.ids convention).
-        return Episode(item.show_title, item.season, item.episode, None, handed_over, item.title, own)
+        return Lookup(Episode(item.show_title, item.season, item.episode, None, handed_over, item.title, own))
 
-    def _from_search(self, item: PlayingItem) -> Optional[Media]:
+    def _from_search(self, item: PlayingItem, reason: str) -> Lookup:
         name = item.file_name
         if not name or self._search_file is None:
-            self.last_reason = self.last_reason or "no ids, and not a file Simkl's file search may be asked about"
-            return None
+            return Lookup(None, reason or "no ids, and not a file Simkl's file search may be asked about")
         # Keyed by the name the search is told, which holds the show's folder: two shows never share an answer.
         if name in self._searched:
             self._searched.move_to_end(name)
@@ -188,15 +193,14 @@ class Resolver:
             try:
                 found = _media_of_search(self._search_file(name))
             except SearchUnavailable as exc:
-                self.last_reason = "file search unavailable (%s)" % exc
-                self.unavailable = True
-                return None  # not cached: the next playback of this file may search again
+                # not cached: the next playback of this file may search again
+                return Lookup(None, "file search unavailable (%s)" % exc, unavailable=True)
             self._searched[name] = found
             while len(self._searched) > SEARCH_CACHE_SIZE:
                 self._searched.popitem(last=False)
         if found is None:
-            self.last_reason = "Simkl's file search found nothing for %s" % name
-        return found
+            return Lookup(None, "Simkl's file search found nothing for %s" % name)
+        return Lookup(found)
 
 
 def _has_title_and_year(item: Media) -> bool:

@@ -4,26 +4,14 @@ means for the user, and the context menu following Track rewatches.
 
 Every decision asks Track rewatches first: with it off nothing joins a session and every session ends.
 """
-from typing import Callable, Optional, Tuple
+from typing import Callable, Optional
 
 from .. import config, kodi
-from ..delivery.session_ids import PENDING_PREFIX, pending_id
+from ..delivery.session_ids import PENDING_PREFIX, SessionWatch, pending_id
 from ..media import Media, Show
-from ..values import FrozenValue
 from .sessions import Sessions, session_for
 
 REWATCH_PROPERTY = config.ADDON_ID + ".rewatch"  # the context menu's visibility condition reads it
-
-
-class SessionWatch(FrozenValue):
-    """A watch that continues its show's rewatch session: the rewatch_id it is queued with (the pinned one,
-    or the stand-in until Simkl has answered the start), and the ids naming that session's adds (the
-    stand-in and the pinned id, "" while there is none) for the 48-hour repeat check."""
-
-    FIELDS = ("rewatch_id", "session_ids")
-
-    def __init__(self, rewatch_id: str, session_ids: Tuple[str, str]):
-        self._set(rewatch_id=rewatch_id, session_ids=session_ids)
 
 
 class RewatchPolicy:

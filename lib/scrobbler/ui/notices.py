@@ -1,0 +1,47 @@
+"""What the user is told while watches are delivered: what Simkl took, and why sending fails.
+
+The service wires it: it subscribes to the delivery worker's announcement of what Simkl took, and
+hears the sender's problems and the disk's. Each problem is told once while it lasts."""
+from .. import kodi
+
+DISK_FULL = "disk_full"
+
+
+def send_problems():
+    """What a failure to send is told as (once per problem until something is sent again)."""
+    from ..delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
+    return {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_UNEXPECTED: 32222, ERR_CONFIG: 32039}
+
+
+class Notices:
+    def __init__(self):
+        self._told = set()  # problems of the disk the user has been told about
+        self._told_send = set()  # failures to send told since the last successful send
+
+    def delivered(self, items):
+        """One notification for what one flush (or one live stop) delivered (a whole marked season is one)."""
+        if not items or not kodi.setting_bool("notify_watched", True):
+            return
+        message = items[0].label() if len(items) == 1 else kodi.localize(32201, len(items))
+        kodi.notify(message, heading=kodi.localize(32550))
+
+    def sent(self, entries):
+        """Simkl took a batch: the next failure to send is a new problem again."""
+        if entries:
+            self._told_send.clear()
+
+    def send_problem(self, code):
+        """Sending failed: tell the user once per problem, not at every retry (a notification held
+        back during playback is told at the next failure)."""
+        problems = send_problems()
+        if code in problems and code not in self._told_send:
+            if kodi.notify(kodi.localize(problems[code]), heading=kodi.localize(32563), icon=kodi.WARNING):
+                self._told_send.add(code)
+
+    def storage(self, exc):
+        """The disk failed (exc), or took again what waited in memory (None)."""
+        if exc is None:
+            self._told.discard(DISK_FULL)
+        elif "full" in str(exc).lower() and DISK_FULL not in self._told:
+            self._told.add(DISK_FULL)
+            kodi.notify(kodi.localize(32230), icon=kodi.WARNING)
