@@ -2,7 +2,8 @@
 not go live, what a queued session episode carries when it is sent, what Simkl's answer to a rewatch
 means for the user, and the context menu following Track rewatches.
 
-Every decision asks Track rewatches first: with it off nothing joins a session and every session ends.
+With Track rewatches off no watch joins a session, nothing is kept from going live, a queued session
+episode goes as an ordinary watch, and follow_setting ends every session.
 """
 from typing import Callable, Optional
 
