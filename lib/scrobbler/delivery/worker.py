@@ -176,8 +176,8 @@ class DeliveryWorker:
             if job is Job.STOP or self._stopping.is_set():
                 return
             try:
-                self._handle(job)
-                self._recovered()
+                if self._handle(job):
+                    self._recovered()
             except Exception as exc:  # noqa: BLE001 - one bad job must never take down the service
                 self._failed(job.name.lower(), exc)
             finally:
@@ -204,12 +204,14 @@ class DeliveryWorker:
         due = [when for when in candidates if when is not None]
         return min(due) if due else None
 
-    def _handle(self, job):
+    def _handle(self, job) -> bool:
+        """Do the job; False when it waits for the retry of a failure (which it then neither ends nor
+        lengthens)."""
         if job is Job.PRUNE:
             self._outbox().prune()
-            return
+            return self._retry_at is None
         if self._retry_at is not None and job in (Job.DUE, Job.WATCH, Job.MARK) and self._steady() < self._retry_at:
-            return  # after a failure, wait for the retry (what is committed stays in the outbox)
+            return False  # after a failure, wait for the retry (what is committed stays in the outbox)
         self._retry_at = None
         self._save_unsaved()
         self._resolve_waiting()
@@ -217,6 +219,7 @@ class DeliveryWorker:
             self.settle.mark_came()
         elif self.settle.settled():
             self._flush()
+        return True
 
     def _failed(self, what, exc):
         """Log a problem once while it lasts, report a failing disk, and try again later."""
