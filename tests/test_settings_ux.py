@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lib.scrobbler import service
+from lib.scrobbler.playback import rules
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FOLDER_SLOTS = 12
@@ -88,4 +88,4 @@ def test_every_filled_slot_is_an_exclusion_even_after_a_gap(kodi):
     kodi.set_setting("exclude_folder1", "/media/kids/")
     kodi.set_setting("exclude_folder7", "/media/home videos/")
     kodi.set_setting("exclude_folder12", "smb://nas/private/")
-    assert service.read_rules().excluded_folders == ("/media/kids/", "/media/home videos/", "smb://nas/private/")
+    assert rules.read_rules().excluded_folders == ("/media/kids/", "/media/home videos/", "smb://nas/private/")

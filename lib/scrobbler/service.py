@@ -21,10 +21,11 @@ from .clock import SteadyClock
 from .delivery.holds import Holds
 from .delivery.live import Live
 from .delivery.worker import DeliveryWorker
-from .playback.marks import OwnWrites, PlaybackMarks, library_item
+from .playback.marks import OwnWrites, PlaybackMarks, library_item, notification_data, playcount_of
 from .playback.player import Player
 from .playback.resolve import Library, Resolver, SearchUnavailable, playing_item
-from .playback.watch import Rules, decide
+from .playback.rules import read_rules
+from .playback.watch import decide
 from .rewatch.policy import RewatchPolicy
 from .rewatch.sessions import Sessions
 from .simkl import account
@@ -34,20 +35,6 @@ from .ui.notices import Notices
 SYNC_AFTER_START = 60.0  # the first sync waits for Kodi to settle after its start
 SYNC_AFTER_LOGIN = 5.0
 SYNC_AFTER_SCAN = 5.0
-EXCLUDED_FOLDER_SLOTS = 12  # exclude_folder1..12 in settings.xml
-
-
-def read_rules() -> Rules:
-    settings = kodi.addon()  # one read of the settings file for all of them
-    folders = tuple(f for f in (kodi.setting_str("exclude_folder%d" % n, settings=settings)
-                                for n in range(1, EXCLUDED_FOLDER_SLOTS + 1)) if f)
-    return Rules(threshold=max(1, min(100, kodi.setting_int("threshold", 80, settings))) / 100.0,
-                 min_length=max(0, kodi.setting_int("min_length", 5, settings)) * 60.0,
-                 movies=kodi.setting_bool("scrobble_movies", True, settings),
-                 episodes=kodi.setting_bool("scrobble_episodes", True, settings),
-                 exclude_http=kodi.setting_bool("exclude_http", settings=settings),
-                 exclude_plugin=kodi.setting_bool("exclude_plugin", settings=settings),
-                 excluded_folders=folders)
 
 
 class Monitor(xbmc.Monitor):
@@ -62,7 +49,6 @@ class Monitor(xbmc.Monitor):
 
     def onNotification(self, sender, method, data):
         self._service.notification(sender, method, data)
-
 
 
 class Service:
@@ -250,13 +236,13 @@ class Service:
         elif method.startswith("Player.On"):
             self.marks.notification(method, data)
         elif method == "VideoLibrary.OnUpdate":
-            data = _parsed(data)  # once: the sync's first run brings tens of thousands of these
+            data = notification_data(data)  # once: the sync's first run brings tens of thousands of these
             self.library_index.notification(method, data)
             # Decided now, in Kodi's order of notifications: by the time the worker looks, playback
             # may have moved on.
             self._library_update(data, self._playback_caused(data))
         elif method == "VideoLibrary.OnRemove":
-            self.library_index.notification(method, _parsed(data))
+            self.library_index.notification(method, notification_data(data))
 
     # -- decisions, committed where Kodi calls back ----------------------------------------------
     def _finished(self, tracked):
@@ -278,7 +264,7 @@ class Service:
         self.worker.watch_committed()
 
     def _library_update(self, data, playback_caused):
-        key, playcount = library_item(data), _playcount(data)
+        key, playcount = library_item(data), playcount_of(data)
         if key is None or playcount is None:
             return  # an update without a playcount: resume points, artwork, …
         kind, dbid = key
@@ -293,7 +279,7 @@ class Service:
         self.worker.commit_mark(report, self.clock(), "add" if playcount > 0 else "remove")
 
     def _playback_caused(self, data) -> bool:
-        key, playcount = library_item(data), _playcount(data)
+        key, playcount = library_item(data), playcount_of(data)
         return key is not None and playcount is not None and self.marks.caused_by_playback(key, playcount)
 
     # -- what the worker and the live scrobbler ask ------------------------------------------------
@@ -325,19 +311,3 @@ class Service:
 
     def _auth_expired(self):
         account.logged_out(rejected_token=self.client.tokens.last_token)
-
-
-def _parsed(data):
-    """A notification's data as Kodi sends it (JSON text) read once; None when unreadable."""
-    try:
-        return json.loads(data) if isinstance(data, str) else data
-    except ValueError:
-        return None
-
-
-def _playcount(data):
-    try:
-        playcount = (json.loads(data) if isinstance(data, str) else data)["playcount"]
-        return int(playcount)
-    except (ValueError, KeyError, TypeError):
-        return None

@@ -18,6 +18,22 @@ PLAYBACK_UPDATE_WINDOW = 15.0
 Key = Tuple[str, int]
 
 
+def notification_data(data):
+    """A notification's data as Kodi sends it (JSON text) read once; None when unreadable."""
+    try:
+        return json.loads(data) if isinstance(data, str) else data
+    except ValueError:
+        return None
+
+
+def playcount_of(data) -> Optional[int]:
+    """The playcount a library update carries, or None (an update of resume points, artwork, …)."""
+    try:
+        return int((json.loads(data) if isinstance(data, str) else data)["playcount"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def library_item(data) -> Optional[Key]:
     """(type, id) of the library item a notification's data names, or None."""
     try:
