@@ -60,3 +60,40 @@ def test_no_two_packages_import_each_other():
     arrows = {(package_of(m.parts), package_of(target)) for m in modules() for target in imported(m)}
     both_ways = sorted("%s <-> %s" % (a, b) for a, b in arrows if a < b and (b, a) in arrows)
     assert both_ways == []
+
+
+def module_imports(relative):
+    """Modules of the package (path strings below lib/scrobbler, without .py) that `relative` imports, lazy
+    imports included; `from . import status` names the module status, not its package."""
+    known = {m.with_suffix("").as_posix() for m in modules()}
+
+    def module(parts):
+        name = "/".join(parts)
+        return name if name in known else (name + "/__init__" if name + "/__init__" in known else None)
+
+    for target in imported(relative):
+        yield module(target)
+    tree = ast.parse((PACKAGE / relative).read_text(encoding="utf-8"))
+    here = list(relative.parts[:-1])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = here[:len(here) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+            for alias in node.names:
+                yield module(base + [alias.name])
+
+
+def test_no_module_imports_itself_back_through_others():
+    graph = {m.with_suffix("").as_posix(): set(module_imports(m)) - {None} for m in modules()}
+    for start in sorted(graph):
+        came_from, todo = {}, [start]
+        while todo:
+            name = todo.pop(0)
+            for target in sorted(graph[name]):
+                if target == start:
+                    path = [name]
+                    while path[-1] != start:
+                        path.append(came_from[path[-1]])
+                    pytest.fail("import cycle: %s" % " -> ".join([start] + path[::-1][1:] + [start]))
+                if target not in came_from:
+                    came_from[target] = name
+                    todo.append(target)

@@ -67,8 +67,8 @@ class Controller:
         if action == model.RETRY:
             self.retry(window)
         elif action == model.LOGIN:
-            from . import script
-            script.login()
+            from .login import login
+            login()
         elif action == model.SYNC:
             kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE})
             kodi.notify(kodi.localize(32400))

@@ -1,0 +1,39 @@
+"""Log in and log out from a script (the Account page's buttons, the status view's Log in).
+
+A script never writes the add-on's settings (the service is their only writer): after a login or a
+logout it hands over to the service (account.tell_service) and waits until the service has mirrored
+token.json into the settings. `from_settings` (the Account page's buttons, which close the settings
+dialog): the settings are opened again once that is done.
+"""
+from .. import config, kodi
+from ..simkl import auth
+from ..simkl.account import account_line, make_client, tell_service, token_store
+
+LOGIN_MESSAGES = {
+    "expired": 32033, "code_gone": 32034, "denied": 32035, "network": 32036, "busy": 32037,
+    "malformed": 32038, "not_configured": 32039, "bad_client": 32042,
+}
+
+
+def login(from_settings=False):
+    store = token_store()
+    client = make_client(store)
+    from .login_dialog import DialogLoginUI
+    result = auth.login(client, store, DialogLoginUI(), config.auth_flow(), pin_url=config.PIN_URL, log=kodi.log)
+    if result.outcome == "ok":
+        tell_service()
+        kodi.notify(account_line(result.user_name, result.account_type))
+    elif result.outcome != "cancelled":
+        kodi.ok_dialog(kodi.localize(LOGIN_MESSAGES[result.outcome]), kodi.localize(32030))
+    if from_settings:
+        kodi.open_settings()
+
+
+def logout(from_settings=False):
+    if kodi.yesno_dialog(kodi.localize(32560)):
+        store = token_store()
+        auth.logout(make_client(store), store, log=kodi.log)
+        tell_service()
+        kodi.notify(kodi.localize(32040))
+    if from_settings:
+        kodi.open_settings()
