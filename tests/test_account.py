@@ -145,3 +145,10 @@ def test_opening_the_addon_from_the_addon_list_opens_the_status_view(kodi, monke
     assert "unknown action" not in kodi.log_text()
     assert ("settings", "", "") not in kodi.dialogs
     assert kodi.dialogs  # the status view
+
+
+@pytest.mark.parametrize("action, message", [("sync", config.SYNC_MESSAGE), ("import", config.IMPORT_MESSAGE)])
+def test_the_settings_sync_buttons_hand_over_to_the_service(kodi, monkeypatch, action, message):
+    run_default(monkeypatch, action)
+    assert [params for method, params in kodi.jsonrpc_calls if method == "JSONRPC.NotifyAll"] == [
+        {"sender": config.ADDON_ID, "message": message}]

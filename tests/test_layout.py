@@ -97,3 +97,8 @@ def test_no_module_imports_itself_back_through_others():
                 if target not in came_from:
                     came_from[target] = name
                     todo.append(target)
+
+
+def test_a_scripts_hand_off_to_the_service_is_written_once_in_kodi_py():
+    writers = [str(m) for m in modules() if "JSONRPC.NotifyAll" in (PACKAGE / m).read_text(encoding="utf-8")]
+    assert writers == ["kodi.py"]

@@ -170,6 +170,15 @@ def jsonrpc(method, params=None):
     return answer.get("result")
 
 
+def hand_over(message, data=None):
+    """A script's hand-off to the service, which runs in another interpreter: Kodi announces it to every
+    Monitor as method "Other." + message from the add-on (config.*_MESSAGE; service.Service.notification)."""
+    params = {"sender": config.ADDON_ID, "message": message}
+    if data is not None:
+        params["data"] = data
+    jsonrpc("JSONRPC.NotifyAll", params)
+
+
 def jsonrpc_batch(calls):
     """Several JSON-RPC calls in one executeJSONRPC round trip. `calls` is a list of (method, params);
     returns one (result, error) pair per call, in order (Kodi answers a batch with a list)."""

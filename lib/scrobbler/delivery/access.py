@@ -13,4 +13,4 @@ def open_outbox(clock=time.time):
 
 def request_flush():
     """Wake the service's sender through a Kodi notification."""
-    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE})
+    kodi.hand_over(config.FLUSH_MESSAGE)

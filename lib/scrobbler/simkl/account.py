@@ -76,8 +76,7 @@ def tell_service(wait=5.0):
     """A script logged in or out: ask the service to mirror the login into the settings, and wait (at
     most `wait` seconds) until it has, so that nothing reads the settings file while it is written."""
     nonce = "%x" % random.getrandbits(48)
-    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.ACCOUNT_MESSAGE,
-                                       "data": {"id": nonce}})
+    kodi.hand_over(config.ACCOUNT_MESSAGE, {"id": nonce})
     deadline = time.monotonic() + wait
     while kodi.home_property(config.ACCOUNT_ACK_PROPERTY) != nonce:
         if time.monotonic() > deadline or kodi.abort_requested():

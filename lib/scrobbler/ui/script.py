@@ -22,12 +22,12 @@ def rewatch():
 
 def sync():
     """Settings → Sync now: the service runs it (one sync at a time, in the service)."""
-    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE})
+    kodi.hand_over(config.SYNC_MESSAGE)
 
 
 def send_history():
     """Settings → Send Kodi's watched history to Simkl: the service runs it."""
-    kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.IMPORT_MESSAGE})
+    kodi.hand_over(config.IMPORT_MESSAGE)
 
 
 ACTIONS = {"login": login, "logout": logout, "status": status, "rewatch": rewatch, "sync": sync,

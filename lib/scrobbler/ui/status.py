@@ -70,7 +70,7 @@ class Controller:
             from .login import login
             login()
         elif action == model.SYNC:
-            kodi.jsonrpc("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.SYNC_MESSAGE})
+            kodi.hand_over(config.SYNC_MESSAGE)
             kodi.notify(kodi.localize(32400))
         elif action == model.NEEDS_ATTENTION:
             needs_attention(self.outbox)
