@@ -8,11 +8,7 @@ dialog): the settings are opened again once that is done.
 from .. import config, kodi
 from ..simkl import auth
 from ..simkl.account import account_line, make_client, tell_service, token_store
-
-LOGIN_MESSAGES = {
-    "expired": 32033, "code_gone": 32034, "denied": 32035, "network": 32036, "busy": 32037,
-    "malformed": 32038, "not_configured": 32039, "bad_client": 32042,
-}
+from .problems import LOGIN_FAILURES
 
 
 def login(from_settings=False):
@@ -24,7 +20,7 @@ def login(from_settings=False):
         tell_service()
         kodi.notify(account_line(result.user_name, result.account_type))
     elif result.outcome != "cancelled":
-        kodi.ok_dialog(kodi.localize(LOGIN_MESSAGES[result.outcome]), kodi.localize(32030))
+        kodi.ok_dialog(kodi.localize(LOGIN_FAILURES[result.outcome]), kodi.localize(32030))
     if from_settings:
         kodi.open_settings()
 

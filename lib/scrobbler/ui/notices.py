@@ -7,12 +7,6 @@ from .. import kodi
 DISK_FULL = "disk_full"
 
 
-def send_problems():
-    """What a failure to send is told as (once per problem until something is sent again)."""
-    from ..delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
-    return {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_UNEXPECTED: 32222, ERR_CONFIG: 32039}
-
-
 class Notices:
     def __init__(self):
         self._told = set()  # problems of the disk the user has been told about
@@ -33,9 +27,9 @@ class Notices:
     def send_problem(self, code):
         """Sending failed: tell the user once per problem, not at every retry (a notification held
         back during playback is told at the next failure)."""
-        problems = send_problems()
-        if code in problems and code not in self._told_send:
-            if kodi.notify(kodi.localize(problems[code]), heading=kodi.localize(32563), icon=kodi.WARNING):
+        from .problems import PROBLEMS, told_text  # in the words of the status view; not at start (sqlite3)
+        if code in PROBLEMS and code not in self._told_send:
+            if kodi.notify(told_text(code, kodi.localize), heading=kodi.localize(32563), icon=kodi.WARNING):
                 self._told_send.add(code)
 
     def storage(self, exc):

@@ -9,30 +9,15 @@ import time
 
 from .. import config, kodi
 from ..delivery.access import open_outbox, request_flush
-from ..delivery.outbox import NOT_FOUND, REFUSED, UNIDENTIFIED
 from ..rewatch.sessions import Sessions
 from ..simkl.account import token_store
 from . import status_model as model
+from .problems import reason_text
 
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0
 RETRY_POLL = 0.25
 ATTENTION_LISTED = 500  # Needs attention lists the newest entries; Retry all and Discard all act on those
-
-
-def problem_text(code):
-    return model.problem_text(code, kodi.localize)
-
-
-def reason_text(entry):
-    """Why an entry needs the user, in the user's language."""
-    if entry.state == UNIDENTIFIED:
-        return kodi.localize(32235)
-    if entry.state == NOT_FOUND:
-        return kodi.localize(32236)
-    if entry.state == REFUSED:
-        return kodi.localize(32237, entry.reason or "?")
-    return kodi.localize(32238, problem_text(entry.reason))
 
 
 def await_outcome(outbox, before, clock=time.monotonic, wait=kodi.sleep, timeout=None):
@@ -147,7 +132,7 @@ def needs_attention(outbox):
         total = max(outbox.attention_count(), len(entries))
         heading = kodi.localize(32234, total) if total == len(entries) else kodi.localize(32245, total, len(entries))
         listed = [entry.id for entry in entries]
-        rows = ["%s — %s" % (entry.label, reason_text(entry)) for entry in entries]
+        rows = ["%s — %s" % (entry.label, reason_text(entry.state, entry.reason, kodi.localize)) for entry in entries]
         choice = kodi.select_dialog(heading, [kodi.localize(32239), kodi.localize(32240)] + rows)
         if choice < 0:
             return

@@ -7,9 +7,10 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
-from ..delivery.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_SESSION, ERR_UNEXPECTED
+from ..delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
 from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Outbox, Waiting
 from ..times import UNKNOWN_TIME, parse_time
+from .problems import PROBLEMS, still_failing_text, told_text, why_text
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
 WAITING_STATES = (PENDING, UNRESOLVED)
@@ -20,12 +21,6 @@ HOLDING_ERRORS = (ERR_NETWORK, ERR_SERVER, ERR_RATE, ERR_UNEXPECTED)
 BLOCKING_ERRORS = (ERR_CONFIG,)
 
 RETRY, LOGIN, SYNC, NEEDS_ATTENTION, END_SESSION, CLOSE = "retry", "login", "sync", "attention", "end_session", "close"
-
-# The last problem in full, and why the next try waits, in short.
-PROBLEM_STRINGS = {ERR_NETWORK: 32036, ERR_SERVER: 32220, ERR_RATE: 32037, ERR_AUTH: 32041, ERR_CONFIG: 32039,
-                   ERR_UNEXPECTED: 32222, ERR_SESSION: 32223}
-WHY_STRINGS = {ERR_NETWORK: 32666, ERR_SERVER: 32667, ERR_RATE: 32668, ERR_UNEXPECTED: 32669, ERR_SESSION: 32670,
-               ERR_CONFIG: 32672}
 ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
 
 Text = Callable[..., str]
@@ -91,10 +86,6 @@ def build(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], st
                 problem=_problem(snapshot, text), actions=_actions(snapshot, text))
 
 
-def problem_text(code: Optional[str], text: Text) -> str:
-    return text(PROBLEM_STRINGS[code]) if code in PROBLEM_STRINGS else (code or "")
-
-
 def _account(snapshot: Snapshot, text: Text) -> str:
     if not snapshot.logged_in:
         return text(32020)
@@ -136,7 +127,7 @@ def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float]
         return text(32657), ""
     error, held_until = snapshot.deferral or (None, None)
     if error in BLOCKING_ERRORS:
-        return text(32663), text(32662, text(WHY_STRINGS[error]))
+        return text(32663), text(32662, why_text(error, text))
     due = snapshot.next_due if snapshot.next_due is not None else now
     if error in HOLDING_ERRORS:
         due = max(due, held_until)
@@ -144,13 +135,13 @@ def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float]
         return text(32658), ""
     minutes = math.ceil((due - now) / 60.0)
     left = text(32660) if due - now < 60 else text(32661, minutes)
-    why = text(32662, text(WHY_STRINGS[error])) if error in WHY_STRINGS else ""
-    return text(32659, when(due), left), why
+    why = why_text(error, text)
+    return text(32659, when(due), left), text(32662, why) if why else ""
 
 
 def _problem(snapshot: Snapshot, text: Text) -> str:
     error = snapshot.deferral[0] if snapshot.deferral and snapshot.counts.get(PENDING) else None
-    return text(32213, problem_text(error, text)) if error in PROBLEM_STRINGS else ""
+    return text(32213, told_text(error, text)) if error in PROBLEMS else ""
 
 
 def _actions(snapshot: Snapshot, text: Text) -> Tuple[Tuple[str, str], ...]:
@@ -217,8 +208,9 @@ def outcome_text(result: Optional[Outcome], text: Text) -> str:
     if result is None or (result.under_way and not result.sent and not result.attention):
         return text(32653)
     if result.failing is not None:
-        problem = problem_text(result.failing, text)
-        return text(32652, result.sent, problem) if result.sent else text(32238, problem)
+        if not result.sent:
+            return still_failing_text(result.failing, text)
+        return text(32652, result.sent, told_text(result.failing, text))
     if result.under_way:
         parts = [text(32674, result.sent)] if result.sent else []
         if result.attention:

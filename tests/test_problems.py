@@ -1,0 +1,68 @@
+"""The words a problem is told in (lib/scrobbler/ui/problems.py): one table that the service's notifications
+and the status view both read, with words in strings.po for every code the sender can leave on an entry."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from lib.scrobbler import kodi as kodi_api
+from lib.scrobbler.delivery import flush
+from lib.scrobbler.delivery.outbox import ATTENTION, PENDING, REFUSED
+from lib.scrobbler.simkl.account import token_store
+from lib.scrobbler.ui import problems, status_model
+from scenario import MOVIE, movie_tag
+
+PACKAGE = Path(__file__).resolve().parent.parent / "lib" / "scrobbler"
+NOT_SENT = "Not sent to Simkl yet"
+
+
+def codes_the_add_on_leaves():
+    """Every flush.ERR_* code a module outside ui/ (the readers) uses beyond defining it: the sender's and
+    the worker's reasons an entry waits."""
+    used = set()
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).parts[0] == "ui":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name) and node.id.startswith("ERR_") and isinstance(node.ctx, ast.Load):
+                used.add(getattr(flush, node.id))
+    return used
+
+
+def test_every_code_the_sender_can_leave_on_an_entry_has_its_words_in_strings_po(kodi):
+    codes = codes_the_add_on_leaves()
+    assert {flush.ERR_NETWORK, flush.ERR_SERVER, flush.ERR_RATE, flush.ERR_AUTH, flush.ERR_CONFIG,
+            flush.ERR_UNEXPECTED, flush.ERR_SESSION} <= codes
+    for code in codes:
+        words = problems.PROBLEMS[code]
+        assert kodi.string(words.told)
+        if words.why is not None:
+            assert kodi.string(words.why)
+
+
+def test_every_state_that_needs_the_user_says_why_in_its_own_words_and_a_stuck_entry_its_problem(kodi):
+    text = kodi_api.localize
+    assert [problems.reason_text(state, "400 bad_id", text) for state in ATTENTION] == [
+        "Could not tell which title this is", "Simkl does not know this title", "Simkl refused it (400 bad_id)"]
+    assert problems.reason_text(REFUSED, None, text) == "Simkl refused it (?)"
+    assert problems.reason_text(PENDING, flush.ERR_NETWORK, text) == \
+        "Still failing: Cannot reach Simkl. Check the network connection and try again."
+
+
+def test_a_code_without_words_is_shown_as_it_is_and_none_as_nothing(kodi):
+    assert problems.told_text("from_a_newer_version", kodi_api.localize) == "from_a_newer_version"
+    assert problems.told_text(None, kodi_api.localize) == ""
+
+
+@pytest.mark.parametrize("status, code", [(503, flush.ERR_SERVER), (0, flush.ERR_NETWORK), (429, flush.ERR_RATE),
+                                          (403, flush.ERR_UNEXPECTED)])
+def test_the_notification_and_the_status_view_tell_a_failure_in_the_same_words(service, kodi, server, status, code):
+    server.fail("/sync/history", status, times=1)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    words = problems.told_text(code, kodi_api.localize)
+    assert kodi.notifications == [(NOT_SENT, words, "warning")]
+    snapshot = status_model.read(service.service.outbox, token_store().load(), [])
+    shown = status_model.build(snapshot, service.service.steady(), kodi_api.localize, str)
+    assert shown.problem == "Last problem: " + words
