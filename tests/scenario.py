@@ -1,6 +1,7 @@
 """Shared set-up for service-level tests: a virtual clock, a small Kodi library, playing items, the service."""
 import json
 import os
+import sqlite3
 import threading
 import time
 
@@ -179,3 +180,31 @@ def sync_now(service, full=False, timeout=30.0):
     runner.wake()
     assert wait_for(lambda: runner.completed > before and not runner.running, timeout), "the sync did not finish"
     service.idle()
+
+
+def sqlite_full_error(folder):
+    """The error SQLite raises when its file cannot grow, as on a full disk, made for real: a file held to
+    its size by PRAGMA max_page_count."""
+    conn = sqlite3.connect(os.path.join(folder, "held.db"))
+    try:
+        conn.execute("CREATE TABLE t (x)")
+        conn.execute("PRAGMA max_page_count = %d" % conn.execute("PRAGMA page_count").fetchone()[0])
+        try:
+            conn.execute("INSERT INTO t VALUES (?)", ("x" * 10000,))
+        except sqlite3.OperationalError as exc:
+            return exc
+    finally:
+        conn.close()
+    raise AssertionError("the file grew past max_page_count")
+
+
+def sqlite_error_saying_full(folder):
+    """A real sqlite3 error whose words say "full" but whose cause is another: a table that does not exist."""
+    conn = sqlite3.connect(os.path.join(folder, "other.db"))
+    try:
+        conn.execute("SELECT * FROM full_history")
+    except sqlite3.OperationalError as exc:
+        return exc
+    finally:
+        conn.close()
+    raise AssertionError("full_history exists")

@@ -1,10 +1,16 @@
 """Small files in addon_data: a JSON object read as {} when it is missing or damaged, a file replaced whole
-or not at all (a crash or a full disk leaves the old one), and a lock shared by Kodi's interpreters."""
+or not at all (a crash or a full disk leaves the old one), a lock shared by Kodi's interpreters, and whether
+a failed write met a full disk."""
+import errno
 import json
 import os
+import shutil
+import sys
 import time
+from typing import Optional
 
 LOCK_STALE = 60.0  # seconds after which a lock is taken to be left behind by a killed interpreter
+ROOM = 1 << 20  # bytes: with less free space a failed sqlite write is taken to have met a full disk
 
 
 def read_json(path: str) -> dict:
@@ -65,3 +71,23 @@ class FileLock:
             os.rmdir(self.path)
         except OSError:
             pass
+
+
+def disk_full(exc: BaseException, folder: Optional[str] = None, room: int = ROOM) -> bool:
+    """Whether `exc` says the disk has no room: an OSError by its errno, a sqlite3 error by SQLite's result
+    code (Python 3.11+). Before Python 3.11 a sqlite3 error carries no code: then an OperationalError (the
+    class SQLITE_FULL raises) is one when `folder`'s disk has less than `room` bytes free."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    sqlite3 = sys.modules.get("sqlite3")  # a sqlite3 error means it is loaded; never load it for this
+    if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF == sqlite3.SQLITE_FULL  # the primary code of an extended one
+    if not isinstance(exc, sqlite3.OperationalError) or folder is None:
+        return False
+    try:
+        return shutil.disk_usage(folder).free < room
+    except OSError:
+        return False

@@ -3,6 +3,7 @@
 The service wires it: it subscribes to the delivery worker's announcement of what Simkl took, and
 hears the sender's problems and the disk's. Each problem is told once while it lasts."""
 from .. import kodi
+from ..files import disk_full
 
 DISK_FULL = "disk_full"
 
@@ -36,6 +37,6 @@ class Notices:
         """The disk failed (exc), or took again what waited in memory (None)."""
         if exc is None:
             self._told.discard(DISK_FULL)
-        elif "full" in str(exc).lower() and DISK_FULL not in self._told:
+        elif disk_full(exc, kodi.profile_dir()) and DISK_FULL not in self._told:  # where the outbox lives
             self._told.add(DISK_FULL)
             kodi.notify(kodi.localize(32230), icon=kodi.WARNING)
