@@ -1,9 +1,11 @@
-"""The package's layers, as the README's Layout section states them: imports go downwards only, and no two
-packages import each other."""
+"""The package's shape: layers as the README's Layout section states them (imports go downwards only,
+no two packages or modules import each other), and no function too complex to read (issue 18)."""
 import ast
 from pathlib import Path
 
 import pytest
+from radon.complexity import cc_rank, cc_visit
+from radon.visitors import Function
 
 PACKAGE = Path(__file__).resolve().parent.parent / "lib" / "scrobbler"
 TOP, MIDDLE, BOTTOM = 2, 1, 0
@@ -102,3 +104,13 @@ def test_no_module_imports_itself_back_through_others():
 def test_a_scripts_hand_off_to_the_service_is_written_once_in_kodi_py():
     writers = [str(m) for m in modules() if "JSONRPC.NotifyAll" in (PACKAGE / m).read_text(encoding="utf-8")]
     assert writers == ["kodi.py"]
+
+
+def test_no_function_above_grade_c():
+    """Issue 18: radon grades every function and method of the package C or better (complexity 20 or less)."""
+    too_complex = ["%s:%d %s %s(%d)" % (relative, block.lineno, block.fullname, cc_rank(block.complexity),
+                                         block.complexity)
+                   for relative in modules()
+                   for block in cc_visit((PACKAGE / relative).read_text(encoding="utf-8"))
+                   if isinstance(block, Function) and cc_rank(block.complexity) > "C"]
+    assert too_complex == [], "graded D or worse by radon: " + ", ".join(too_complex)

@@ -162,23 +162,13 @@ class Flusher:
         return done
 
     def _send(self, batch: List[Entry]) -> Tuple[bool, int]:
-        ids = [entry.id for entry in batch]
-        if batch[0].rewatch and (batch[0].rewatch_id or "").startswith(PENDING_PREFIX):
-            rewatch_id = self._session_id(batch[0].rewatch_id)
-            if rewatch_id == "":
-                # The show's session has no rewatch_id yet: its start goes first (it is older).
-                self.outbox.defer(ids, self._clock() + FIRST_RETRY, ERR_SESSION, attempt=False)
-                return False, 0
-            # Pinned: continue that session. Ended meanwhile: a plain watch, without allow_rewatch.
-            batch = [replace(entry, rewatch=rewatch_id is not None, rewatch_id=rewatch_id) for entry in batch]
+        batch = self._in_session(batch)
+        if batch is None:
+            return False, 0
         body = build_body(batch)
         self.requests += 1
         try:
-            if batch[0].kind == "remove":
-                answer = self.client.remove_from_history(body)
-            else:
-                answer = self.client.add_to_history(body, allow_rewatch=batch[0].rewatch,
-                                                    skip_auto_watching=any(isinstance(e.item, Show) for e in batch))
+            answer = self._post(batch, body)
         except ApiError as exc:
             if self._should_stop():
                 return False, 0  # Kodi is quitting and cut the request: the batch goes again after the next start
@@ -189,14 +179,8 @@ class Flusher:
         sent = [entry for entry in batch if entry.id not in missing]
         if missing:
             self._log("Simkl did not find %d of %d items" % (len(missing), len(batch)))
-        pinned = {}
         statuses = _statuses(sent, answer) if batch[0].rewatch else []
-        for entry, response in statuses:
-            if isinstance(entry.item, Show) and response.get("rewatch_id"):
-                pinned[entry.id] = str(response["rewatch_id"])
-        answers = {entry_id: (NOT_FOUND, None, None) for entry_id in missing}
-        answers.update({entry.id: (SENT, None, pinned.get(entry.id)) for entry in sent})
-        self._unrecorded.update(answers)
+        self._unrecorded.update(self._answers(missing, sent, statuses))
         try:
             self._record_answers()
         finally:  # Simkl has them either way: tell the user and pin the sessions
@@ -205,6 +189,39 @@ class Flusher:
             self._log("sent %d entries to Simkl" % len(sent))
             self._on_sent(sent)
         return True, len(sent)
+
+    def _in_session(self, batch: List[Entry]) -> Optional[List[Entry]]:
+        """A rewatch batch of a show's session with the session's rewatch_id filled in; None (and the batch
+        deferred) while the session has none yet."""
+        if batch[0].rewatch and (batch[0].rewatch_id or "").startswith(PENDING_PREFIX):
+            rewatch_id = self._session_id(batch[0].rewatch_id)
+            if rewatch_id == "":
+                # The show's session has no rewatch_id yet: its start goes first (it is older).
+                self.outbox.defer([entry.id for entry in batch], self._clock() + FIRST_RETRY, ERR_SESSION,
+                                  attempt=False)
+                return None
+            # Pinned: continue that session. Ended meanwhile: a plain watch, without allow_rewatch.
+            batch = [replace(entry, rewatch=rewatch_id is not None, rewatch_id=rewatch_id) for entry in batch]
+        return batch
+
+    def _post(self, batch: List[Entry], body: dict):
+        """The one request for the batch: to /sync/history/remove or to /sync/history."""
+        if batch[0].kind == "remove":
+            return self.client.remove_from_history(body)
+        return self.client.add_to_history(body, allow_rewatch=batch[0].rewatch,
+                                          skip_auto_watching=any(isinstance(e.item, Show) for e in batch))
+
+    @staticmethod
+    def _answers(missing: set, sent: List[Entry], statuses: List[Tuple[Entry, Dict]]) -> Dict[int, tuple]:
+        """What to record of Simkl's answer, by entry id: not found, or sent (a show's rewatch with the
+        rewatch_id Simkl gave its session)."""
+        pinned = {}
+        for entry, response in statuses:
+            if isinstance(entry.item, Show) and response.get("rewatch_id"):
+                pinned[entry.id] = str(response["rewatch_id"])
+        answers = {entry_id: (NOT_FOUND, None, None) for entry_id in missing}
+        answers.update({entry.id: (SENT, None, pinned.get(entry.id)) for entry in sent})
+        return answers
 
     def _failed(self, batch: List[Entry], exc: ApiError) -> Tuple[bool, int]:
         ids = [entry.id for entry in batch]

@@ -420,6 +420,18 @@ class Outbox:
                 "SELECT entries.id, kind, rewatch, rewatch_id, item_key, next_try, attempts, parts.size, parts.since"
                 " FROM entries " + _PART_OF + " WHERE state = ? ORDER BY entries.id", (PENDING,)).fetchall()
         now = self._clock()
+        leader = self._leader(rows, now, excluded)
+        if leader is None:
+            return []
+        chosen = self._followers(rows, leader, min(limit, leader[7] or limit), now, excluded)
+        if not chosen:
+            return []
+        return self._entries(chosen)
+
+    @staticmethod
+    def _leader(rows: List[tuple], now: float, excluded: set) -> Optional[tuple]:
+        """The batch's leader among take_batch's rows: of each title's oldest pending entry, the due one
+        tried the fewest times (the oldest of those); None when none is due."""
         oldest_of_title, leader = set(), None
         for row in rows:
             entry_id, key, next_try, attempts = row[0], row[4], row[5], row[6]
@@ -428,9 +440,12 @@ class Outbox:
             oldest_of_title.add(key)
             if next_try <= now and entry_id not in excluded and (leader is None or attempts < leader[6]):
                 leader = row
-        if leader is None:
-            return []
-        limit = min(limit, leader[7] or limit)
+        return leader
+
+    @staticmethod
+    def _followers(rows: List[tuple], leader: tuple, limit: int, now: float, excluded: set) -> List[int]:
+        """Ids of the due rows of the leader's group, retry count and part, oldest first, up to `limit`; a
+        title left out once (not due, or another group) keeps its later entries out too."""
         chosen, waiting = [], set()
         for row in rows:
             entry_id, key, next_try = row[0], row[4], row[5]
@@ -441,18 +456,20 @@ class Outbox:
                     break
             else:
                 waiting.add(key)
-        if not chosen:
-            return []
+        return chosen
+
+    def _entries(self, ids: List[int]) -> List[Entry]:
+        """The entries with these ids, in that order (one gone meanwhile left out)."""
         found = {}
         with self._lock:
-            for chunk in _chunks(chosen):
+            for chunk in _chunks(ids):
                 found.update((row[0], row) for row in self._conn.execute(
                     "SELECT entries.id, kind, item, watched_at, rewatch, rewatch_id, attempts, parts.size,"
                     " attempts - parts.since FROM entries " + _PART_OF + " WHERE entries.id IN (%s)"
                     % _marks(chunk), chunk))
         return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6],
                       row[7], row[8])
-                for row in (found[entry_id] for entry_id in chosen if entry_id in found)]
+                for row in (found[entry_id] for entry_id in ids if entry_id in found)]
 
     def last_watched(self, key: str, library: Optional[Tuple[str, int]] = None) -> Optional[float]:
         """Unix time of the newest add of this item, in any state; with `library` = (media type, library

@@ -246,20 +246,10 @@ def search_name(path: str) -> str:
 def _folders_below_root(path: str) -> List[str]:
     """The folders and the file of a path below what names a place or a person (host, share, drive,
     account), or [] when the path is no file on a file system."""
-    path = path.split("|")[0]
-    scheme, sep, rest = path.partition("://")
-    scheme = scheme.lower()
-    network = bool(sep) and len(scheme) > 1 and scheme != "file"
-    if not sep or len(scheme) == 1:
-        rest = path  # a local path (a one-letter "scheme" is a Windows drive)
-    elif scheme not in FILE_SYSTEM_SCHEMES:
+    where = _below_host(path.split("|")[0])
+    if where is None:
         return []
-    if network:
-        for separator in OPTION_SEPARATORS.get(scheme, ""):
-            rest = rest.split(separator)[0]
-        host, slash, rest = rest.partition("/")  # the host, with any domain;user:password@ and :port
-        if not slash:
-            return []
+    scheme, network, rest = where
     if rest.endswith(("/", "\\")):
         return []  # a folder, not a file
     unc = not network and rest.startswith(("\\\\", "//"))
@@ -270,11 +260,35 @@ def _folders_below_root(path: str) -> List[str]:
         parts = parts[1:]  # a Windows UNC host
     if parts and re.match(r"[A-Za-z]:$", parts[0]):
         parts = parts[1:]  # a Windows drive
-    cut = 1 if (network or unc) and len(parts) > 1 else 0  # the share, export or volume
+    return parts[_root_length(parts, network or unc):]
+
+
+def _below_host(path: str) -> Optional[tuple]:
+    """(scheme, on the network, the path below the host) of a path on a file system (a local path: the whole
+    of it), Kodi's options cut off; None for any other scheme, or a network path that names only a host."""
+    scheme, sep, rest = path.partition("://")
+    scheme = scheme.lower()
+    if not sep or len(scheme) == 1:
+        return scheme, False, path  # a local path (a one-letter "scheme" is a Windows drive)
+    if scheme not in FILE_SYSTEM_SCHEMES:
+        return None
+    network = len(scheme) > 1 and scheme != "file"
+    if not network:
+        return scheme, False, rest
+    for separator in OPTION_SEPARATORS.get(scheme, ""):
+        rest = rest.split(separator)[0]
+    host, slash, rest = rest.partition("/")  # the host, with any domain;user:password@ and :port
+    return (scheme, True, rest) if slash else None
+
+
+def _root_length(parts: List[str], shared: bool) -> int:
+    """How many of the first parts name a place or a person: a network path's share (export, volume), and
+    an account's folder with the account's name, at the top or at the top of the share."""
+    cut = 1 if shared and len(parts) > 1 else 0  # the share, export or volume
     for top in sorted({0, cut}):  # an account's folder at the top, or at the top of the share
         if len(parts) > top + 2 and parts[top].lower() in ACCOUNT_FOLDERS:
             cut = top + 2
-    return parts[cut:]
+    return cut
 
 
 def _addon_path(path: str) -> str:

@@ -52,22 +52,35 @@ def exclusion_reason(path: str, media_type: str, is_live: bool, opted_out: bool,
     """
     lowered = (path or "").lower()
     origin = (source or path or "").lower()
-    media_type = (media_type or "").lower()
     if is_live or lowered.startswith("pvr://") or origin.startswith("pvr://"):
         return "live tv"
+    reason = _media_type_reason((media_type or "").lower(), rules)
+    if reason is not None:
+        return reason
+    if opted_out:
+        return "opted out by add-on"
+    return _source_reason(lowered, origin, {path, source}, rules)
+
+
+def _media_type_reason(media_type: str, rules: Rules) -> Optional[str]:
+    """Why an item of this (lower-case) media type is not scrobbled, or None when it may be."""
     if media_type not in WATCHABLE_TYPES:
         return "not a movie or episode"
     if media_type == "movie" and not rules.movies:
         return "movies switched off"
     if media_type == "episode" and not rules.episodes:
         return "episodes switched off"
-    if opted_out:
-        return "opted out by add-on"
+    return None
+
+
+def _source_reason(lowered: str, origin: str, places: set, rules: Rules) -> Optional[str]:
+    """Why an item is not scrobbled for where it plays from (lowered: the path, origin: where it came from,
+    both in lower case; places: both as given), or None when it may be."""
     if rules.exclude_http and lowered.startswith(("http://", "https://")):
         return "http stream"
     if rules.exclude_plugin and (origin.startswith("plugin://") or lowered.startswith("plugin://")):
         return "plugin source"
-    if any(_under(where, folder) for folder in rules.excluded_folders for where in {path, source} if where):
+    if any(_under(where, folder) for folder in rules.excluded_folders for where in places if where):
         return "excluded folder"
     return None
 

@@ -70,9 +70,7 @@ class SyncEngine:
     def run(self, options: Options) -> Result:
         result = Result()
         state = SyncState(self.profile, self.account)
-        activities = self._get(result, self.client.activities)
-        if not isinstance(activities, dict):
-            raise _malformed("no activities in Simkl's answer")
+        activities = self._activities(result)
         todo = None if options.full or not state.full_done else moved(state.activities, activities)
         if todo == []:
             self._log("sync: nothing moved on Simkl since the last sync")
@@ -81,30 +79,17 @@ class SyncEngine:
         self._progress(5, "")
         watched = self._pull(result, todo)
         self._progress(30, "")
-        if watched.skipped:
-            self._log("sync: %d items in Simkl's answer could not be read and were left out, e.g. %s"
-                      % (len(watched.skipped), "; ".join(watched.skipped[:3])))
+        self._log_skipped(watched)
         before = self._snapshot() if result.full and options.unwatch else None
         removed = removed_since(before, watched) if before is not None else None
-        planner = Planner(watched, removed)
-        named = None if result.full else self._plan_named(planner, watched)
-        writes, to_send, watched_in_kodi = named or self._plan(planner, options, result.full)
-        unmarks = [write for write in writes if write.playcount == 0]
-        confirmed = True
-        if options.to_kodi and (len(unmarks) > UNMARK_ASK_OVER or len(unmarks) > UNMARK_ASK_SHARE * watched_in_kodi):
-            if not self._wait_idle():  # never a question over a playing video
-                raise Stopped()
-            movies = sum(1 for write in unmarks if write.kind == "movie")
-            confirmed = self._confirm_unmark(movies, len(unmarks) - movies)
-            if not confirmed:
-                self._log("sync: %d unmarks in Kodi not confirmed; left for the next full sync" % len(unmarks))
-                writes = [write for write in writes if write.playcount > 0]
+        writes, to_send, watched_in_kodi = self._decide(Planner(watched, removed), watched, options, result.full)
         result.to_send = to_send
         if not options.to_kodi:
             # Only Kodi's history was asked for: Kodi got nothing, so nothing is saved as done for it.
             self._log("sync: Kodi's marks left for a sync with Mark in Kodi on")
             self._progress(100, "")
             return result
+        writes, confirmed = self._confirm_unmarks(writes, watched_in_kodi)
         self._write(writes, result)
         state.activities = activities
         state.full_done = state.full_done or result.full
@@ -117,6 +102,19 @@ class SyncEngine:
                      result.requests))
         return result
 
+    def _confirm_unmarks(self, writes: List[Write], watched_in_kodi: int) -> Tuple[List[Write], bool]:
+        """(the writes to do, whether the unmarks stand): more unmarks than a few, or than a small share of
+        what Kodi has as watched, are asked about first, and left out when the user says no."""
+        unmarks = [write for write in writes if write.playcount == 0]
+        if len(unmarks) > UNMARK_ASK_OVER or len(unmarks) > UNMARK_ASK_SHARE * watched_in_kodi:
+            if not self._wait_idle():  # never a question over a playing video
+                raise Stopped()
+            movies = sum(1 for write in unmarks if write.kind == "movie")
+            if not self._confirm_unmark(movies, len(unmarks) - movies):
+                self._log("sync: %d unmarks in Kodi not confirmed; left for the next full sync" % len(unmarks))
+                return [write for write in writes if write.playcount > 0], False
+        return writes, True
+
     # -- Simkl --------------------------------------------------------------------------------
     def _get(self, result: Result, call, *args):
         """One request; an answer that is neither an object nor empty stops the sync (nothing is saved)."""
@@ -125,6 +123,19 @@ class SyncEngine:
         if answer is not None and not isinstance(answer, dict):
             raise _malformed("Simkl's answer is not an object")
         return answer
+
+    def _activities(self, result: Result) -> dict:
+        """Simkl's activities (when each list last moved): the gate of every sync."""
+        activities = self._get(result, self.client.activities)
+        if not isinstance(activities, dict):
+            raise _malformed("no activities in Simkl's answer")
+        return activities
+
+    def _log_skipped(self, watched: Watched) -> None:
+        """One line for the items of Simkl's answer that could not be read (a few named)."""
+        if watched.skipped:
+            self._log("sync: %d items in Simkl's answer could not be read and were left out, e.g. %s"
+                      % (len(watched.skipped), "; ".join(watched.skipped[:3])))
 
     def _pull(self, result: Result, todo) -> Watched:
         watched = Watched()
@@ -149,6 +160,12 @@ class SyncEngine:
                                ALL_EPISODES[kind]))
 
     # -- Kodi ---------------------------------------------------------------------------------
+    def _decide(self, planner: Planner, watched: Watched, options: Options,
+                full: bool) -> Tuple[List[Write], list, int]:
+        """_plan's answer; for a partial sync, from only the Kodi items Simkl's changes name when the index can tell."""
+        named = None if full else self._plan_named(planner, watched)
+        return named or self._plan(planner, options, full)
+
     def _plan(self, planner: Planner, options: Options, full: bool) -> Tuple[List[Write], list, int]:
         """(Kodi writes, what Kodi could send to Simkl, how many items Kodi has as watched)."""
         writes, to_send, watched = [], [], 0

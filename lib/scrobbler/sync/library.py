@@ -117,33 +117,24 @@ class KodiLibrary:
         movieids = set()
         for ids, _ in watched.movies.values():
             movieids |= entries.find("movie", match_keys(ids))
-        seasons: Dict[int, Optional[set]] = {}  # tvshowid -> its seasons to read; None: every season
-        for show in watched.shows.values():
-            wanted = None if show.whole else {season for season, _ in show.episodes}
-            if wanted == set():
-                continue
-            for tvshowid in entries.find("tvshow", match_keys(show.ids)):
-                if wanted is None or seasons.get(tvshowid, set()) is None:
-                    seasons[tvshowid] = None
-                else:
-                    seasons.setdefault(tvshowid, set()).update(wanted)
-        episode_calls = [("VideoLibrary.GetEpisodes", dict({"tvshowid": tvshowid, "properties": EPISODE_PROPERTIES},
-                                                           **({} if wanted is None else {"season": season})))
-                         for tvshowid, wanted in sorted(seasons.items(), key=lambda pair: pair[0])
-                         for season in ([None] if wanted is None else sorted(wanted))]
+        seasons = _seasons_named(entries, watched.shows.values())
+        episode_calls = _episode_calls(seasons)
         if len(movieids) + len(seasons) + len(episode_calls) > NAMED_LIMIT:
             self._log("sync: Simkl's changes name too many items to read one by one; reading the whole library")
             return None
         found = Named()
-        for movie in self._details("movie", sorted(movieids), MOVIE_PROPERTIES):
-            found.movies.append(movie)
+        found.movies.extend(self._details("movie", sorted(movieids), MOVIE_PROPERTIES))
         shows = {show["tvshowid"]: show for show in self._details("tvshow", sorted(seasons), SHOW_PROPERTIES)}
-        for result in self._read(episode_calls):
+        found.episodes.extend(self._episodes_of(episode_calls, shows))
+        return found
+
+    def _episodes_of(self, calls: List[Tuple[str, dict]], shows: Dict[int, dict]) -> Iterator[Tuple[dict, dict]]:
+        """Each episode the GetEpisodes calls find, with its show's details (one of a show not read is left out)."""
+        for result in self._read(calls):
             for episode in (result or {}).get("episodes") or []:
                 if isinstance(episode, dict) and episode.get("tvshowid") in shows:
                     self.items_read += 1
-                    found.episodes.append((episode, shows[episode["tvshowid"]]))
-        return found
+                    yield episode, shows[episode["tvshowid"]]
 
     def _current_index(self) -> Optional[Entries]:
         """The index with every change Kodi announced since applied, checked against Kodi's own counts of
@@ -155,6 +146,18 @@ class KodiLibrary:
         if entries is None or len(changes) > RECHECK_LIMIT:
             self._untrusted("no index" if entries is None else "%d library changes since it was saved" % len(changes))
             return None
+        self._apply_changes(entries, changes)
+        mismatch = self._count_mismatch(entries)
+        if mismatch:
+            self._untrusted(mismatch)
+            return None
+        if changes:
+            self._index.save(entries)
+        return entries
+
+    def _apply_changes(self, entries: Entries, changes: dict) -> None:
+        """Kodi's announced changes ((kind, dbid) -> read it again): one removed dropped, one added or
+        changed read again (and dropped when Kodi no longer has it)."""
         for kind, dbid in [key for key, again in changes.items() if not again]:
             entries.drop(kind, dbid)
         for kind in ("movie", "tvshow"):
@@ -165,6 +168,10 @@ class KodiLibrary:
                     entries.put(kind, dbid, match_keys(found[dbid].get("uniqueid")))
                 else:
                     entries.drop(kind, dbid)  # gone since
+
+    def _count_mismatch(self, entries: Entries) -> str:
+        """How the index's counts of movies and shows differ from Kodi's ('' when they agree): one item read
+        of each, for the total Kodi gives with it."""
         for kind, method, key in (("movie", "VideoLibrary.GetMovies", "movies"),
                                   ("tvshow", "VideoLibrary.GetTVShows", "tvshows")):
             result = self._call(method, {"limits": {"start": 0, "end": 1}}) or {}
@@ -172,11 +179,8 @@ class KodiLibrary:
             self.items_read += len(result.get(key) or [])
             total = (result.get("limits") or {}).get("total")
             if total != entries.count(kind):
-                self._untrusted("Kodi has %s %ss, the index %d" % (total, kind, entries.count(kind)))
-                return None
-        if changes:
-            self._index.save(entries)
-        return entries
+                return "Kodi has %s %ss, the index %d" % (total, kind, entries.count(kind))
+        return ""
 
     def _untrusted(self, why: str) -> None:
         self._index.discard()
@@ -199,3 +203,27 @@ class KodiLibrary:
             self.read_calls += len(batch)
             for result, error in self._batch(batch):
                 yield result if error is None and isinstance(result, dict) else None
+
+
+def _seasons_named(entries: Entries, shows) -> Dict[int, Optional[set]]:
+    """The library's shows that Simkl's shows match (through the index), each with its seasons to read; None:
+    every season (a show completed on Simkl with its episodes not listed)."""
+    seasons: Dict[int, Optional[set]] = {}
+    for show in shows:
+        wanted = None if show.whole else {season for season, _ in show.episodes}
+        if wanted == set():
+            continue
+        for tvshowid in entries.find("tvshow", match_keys(show.ids)):
+            if wanted is None or seasons.get(tvshowid, set()) is None:
+                seasons[tvshowid] = None
+            else:
+                seasons.setdefault(tvshowid, set()).update(wanted)
+    return seasons
+
+
+def _episode_calls(seasons: Dict[int, Optional[set]]) -> List[Tuple[str, dict]]:
+    """One GetEpisodes call for each show and season to read (one for the whole show when None), in order."""
+    return [("VideoLibrary.GetEpisodes", dict({"tvshowid": tvshowid, "properties": EPISODE_PROPERTIES},
+                                              **({} if wanted is None else {"season": season})))
+            for tvshowid, wanted in sorted(seasons.items(), key=lambda pair: pair[0])
+            for season in ([None] if wanted is None else sorted(wanted))]

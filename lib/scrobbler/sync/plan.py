@@ -67,24 +67,37 @@ class Planner:
         keys = _match_keys(show.get("uniqueid"))
         number = (kodi.get("season"), kodi.get("episode"))
         on_simkl = [found for key in keys for found in self._shows.get(key, ())]
-        seen = next((found.episodes[number] for found in on_simkl if number in found.episodes), None)
-        if seen is None and isinstance(number[0], int) and number[0] > 0:
-            # completed on Simkl with its episodes not listed: every episode of a regular season
-            seen = next((found.whole for found in on_simkl if found.whole), None)
+        seen = _episode_seen(on_simkl, number)
         playcount = kodi.get("playcount") or 0
         if seen is not None:
             return (Write("episode", kodi["episodeid"], 1, kodi_time(seen)) if playcount == 0 else None), None
-        removed = [found for key in keys for found in self._removed_shows.get(key, ())]
-        if playcount > 0 and any(number in found.episodes for found in removed):
+        if playcount > 0 and self._episode_removed(keys, number):
             return Write("episode", kodi["episodeid"], 0), None
         if any(not found.listed for found in on_simkl):
             return None, None  # Simkl did not list what it has of this show: never offer to send it again
         if playcount > 0 and keys and number[0] is not None and number[1]:
-            item = Episode(show.get("title") or "", int(number[0]), int(number[1]), clean_year(show.get("year")),
-                           clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")),
-                           tvdb_numbering=True)
-            return None, (item, utc_of_kodi_time(kodi.get("lastplayed")))
+            return None, (_episode_to_send(kodi, show), utc_of_kodi_time(kodi.get("lastplayed")))
         return None, None
+
+    def _episode_removed(self, keys: list, number: tuple) -> bool:
+        """Simkl had episode (season, number) of the show watched at the last full sync and no longer has."""
+        return any(number in found.episodes for key in keys for found in self._removed_shows.get(key, ()))
+
+
+def _episode_seen(on_simkl: List[WatchedShow], number: tuple) -> Optional[str]:
+    """When Simkl has episode (season, number) watched, in any of the show's entries; None when not."""
+    seen = next((found.episodes[number] for found in on_simkl if number in found.episodes), None)
+    if seen is None and isinstance(number[0], int) and number[0] > 0:
+        # completed on Simkl with its episodes not listed: every episode of a regular season
+        seen = next((found.whole for found in on_simkl if found.whole), None)
+    return seen
+
+
+def _episode_to_send(kodi: dict, show: dict) -> Episode:
+    """Kodi's episode as Simkl is sent it, in the library's (TVDB) numbering."""
+    return Episode(show.get("title") or "", int(kodi["season"]), int(kodi["episode"]), clean_year(show.get("year")),
+                   clean_ids(show.get("uniqueid")), kodi.get("title") or "", clean_ids(kodi.get("uniqueid")),
+                   tvdb_numbering=True)
 
 
 def removed_since(before: Watched, now: Watched) -> Watched:

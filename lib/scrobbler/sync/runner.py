@@ -92,7 +92,7 @@ class SyncRunner:
                 self.completed += 1
 
     def run(self, request: Request) -> None:
-        from .engine import Options, Stopped, SyncEngine  # imported at the first sync, not at Kodi's start
+        from .engine import Options, Stopped  # imported at the first sync, not at Kodi's start
         from .library import KodiLibrary
         login = token_store().load()
         if not login.get("access_token"):
@@ -104,11 +104,7 @@ class SyncRunner:
         first = not SyncState(self._profile, account).full_done
         progress = Progress(self._clock) if first or request.manual or request.send_history else None
         library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch, index=self._index, log=kodi.log)
-        engine = SyncEngine(self._client, library, self._profile, account,
-                            expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
-                            wait_idle=self.wait_idle, log=kodi.log,
-                            progress=(lambda percent, message: progress.update(percent, message)) if progress
-                            else (lambda percent, message: None), confirm_unmark=self._confirm_unmark)
+        engine = self._engine(library, account, progress)
         options = Options(full=request.full or request.send_history, to_kodi=to_kodi,
                           unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True)
         try:
@@ -116,15 +112,39 @@ class SyncRunner:
         except Stopped:
             return
         except ApiError as exc:
-            kodi.log("sync: Simkl could not be asked (%s: %s); the next sync tries again" % (type(exc).__name__, exc))
-            if request.manual or request.send_history:
-                kodi.notify(kodi.localize(32401), icon=kodi.WARNING)
+            self._unreachable(request, exc)
             return
         finally:
-            if progress is not None:
-                progress.close()
-            if library.read_calls:
-                kodi.log("sync: read %d of Kodi's library items in %d calls" % (library.items_read, library.read_calls))
+            self._close(progress, library)
+        self._after(request, account, result, progress)
+
+    def _engine(self, library, account: str, progress: Optional["Progress"]):
+        """The sync's engine, its writes announced to the service and its progress shown on the bar, if any."""
+        from .engine import SyncEngine
+        return SyncEngine(self._client, library, self._profile, account,
+                          expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
+                          wait_idle=self.wait_idle, log=kodi.log,
+                          progress=(lambda percent, message: progress.update(percent, message)) if progress
+                          else (lambda percent, message: None), confirm_unmark=self._confirm_unmark)
+
+    @staticmethod
+    def _unreachable(request: Request, exc: ApiError) -> None:
+        """Simkl could not be asked: a line in the log, and a word to the user who asked for this sync."""
+        kodi.log("sync: Simkl could not be asked (%s: %s); the next sync tries again" % (type(exc).__name__, exc))
+        if request.manual or request.send_history:
+            kodi.notify(kodi.localize(32401), icon=kodi.WARNING)
+
+    @staticmethod
+    def _close(progress: Optional["Progress"], library) -> None:
+        """A sync ended, whatever way: the bar goes, and the log tells how much of Kodi's library was read."""
+        if progress is not None:
+            progress.close()
+        if library.read_calls:
+            kodi.log("sync: read %d of Kodi's library items in %d calls" % (library.items_read, library.read_calls))
+
+    def _after(self, request: Request, account: str, result, progress: Optional["Progress"]) -> None:
+        """A sync done: send or offer to send Kodi's history, and tell the end when the user asked (or the bar
+        had gone)."""
         if request.send_history:
             self._send(result.to_send, announce=True)
         elif result.full and result.to_send:
