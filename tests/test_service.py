@@ -166,3 +166,18 @@ def test_a_401_for_an_old_token_does_not_wipe_a_login_made_meanwhile(kodi, serve
     with open(os.path.join(kodi.profile_dir, "token.json"), encoding="utf-8") as handle:
         assert json.load(handle)["access_token"] == new_token
     assert kodi.notifications == []
+
+
+def test_only_our_own_scripts_hand_offs_are_heeded_and_an_unknown_one_is_ignored(service, kodi):
+    """Any add-on may send a NotifyAll: one that borrows our message names is not us, and a message of
+    ours the service does not know (a newer script's) changes nothing and breaks nothing."""
+    from lib.scrobbler import config
+    acknowledged = (10000, config.ACCOUNT_ACK_PROPERTY)
+    service.idle()
+    service.service.notification("plugin.video.other", "Other." + config.ACCOUNT_MESSAGE, '{"id": "other"}')
+    service.service.notification(config.ADDON_ID, "Other.no_such_message", '{"id": "unknown"}')
+    assert kodi.properties.get(acknowledged, "") == ""
+
+    service.service.notification(config.ADDON_ID, "Other." + config.ACCOUNT_MESSAGE, '{"id": "ours"}')
+    assert kodi.properties[acknowledged] == "ours"
+    service.idle()

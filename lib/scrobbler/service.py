@@ -87,6 +87,10 @@ class Service:
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
         self._was_logged_in = self.logged_in()
+        self._hand_offs = {config.FLUSH_MESSAGE: lambda data: self.worker.retry_now(),
+                           config.ACCOUNT_MESSAGE: self._account_changed,
+                           config.SYNC_MESSAGE: lambda data: self.sync.request(full=True, manual=True),
+                           config.IMPORT_MESSAGE: lambda data: self.sync.request(send_history=True)}
         self.monitor = Monitor(self)
         self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock,
                              on_event=self.live.event)
@@ -223,14 +227,11 @@ class Service:
             self.flusher.resume()  # a new login after a 401
 
     def notification(self, sender, method, data):
-        if method == "Other." + config.FLUSH_MESSAGE and sender == config.ADDON_ID:
-            self.worker.retry_now()
-        elif method == "Other." + config.ACCOUNT_MESSAGE and sender == config.ADDON_ID:
-            self._account_changed(data)
-        elif method == "Other." + config.SYNC_MESSAGE and sender == config.ADDON_ID:
-            self.sync.request(full=True, manual=True)
-        elif method == "Other." + config.IMPORT_MESSAGE and sender == config.ADDON_ID:
-            self.sync.request(send_history=True)
+        """Kodi's notifications, and our scripts' hand-offs (kodi.hand_over), each to the part it is for."""
+        if method.startswith("Other.") and sender == config.ADDON_ID:
+            handler = self._hand_offs.get(method[len("Other."):])
+            if handler is not None:
+                handler(data)
         elif method == "VideoLibrary.OnScanFinished":
             self.sync.request(delay=SYNC_AFTER_SCAN)
         elif method.startswith("Player.On"):
