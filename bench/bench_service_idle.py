@@ -2,7 +2,8 @@
 
 The real `Service` runs on the Kodi fakes for a window of real time, on the real wall clock and
 the real 2 s sample interval. Wake-ups are counted from the outside: returns of the main loop's
-waitForAbort, returns of the worker's queue get, and calls of the sampler's `sample`. CPU is
+waitForAbort, the worker's looks at what is due next (once per wake of its loop), and calls of
+the sampler's `sample`. CPU is
 process-wide (`time.process_time()`, every thread); the fake Simkl server runs in a child process,
 since in Kodi Simkl is another machine, so this process holds only the service and the bench.
 Nothing is subtracted. Usage: bench_service_idle.py [--runs 3] [--idle-seconds 10] [--play-seconds 20]
@@ -41,7 +42,9 @@ def serve_fake_simkl(conn):
         while True:
             command = conn.recv()
             if command == "history":
-                taken = [r for r in fake.requests_to("/sync/history", "POST") if r.status == 201]
+                # A watch reaches Simkl by /sync/history, or by the live /scrobble/stop (live scrobbling).
+                taken = [r for path in ("/sync/history", "/scrobble/stop")
+                         for r in fake.requests_to(path, "POST") if r.status == 201]
                 conn.send((len(taken), list(fake.violations)))
             elif command == "stop":
                 return
@@ -59,7 +62,7 @@ class RemoteSimkl:
         return self._token
 
     def history(self):
-        """(history POSTs taken, protocol violations seen) so far."""
+        """(watches Simkl took, protocol violations seen) so far."""
         self.conn.send("history")
         return self.conn.recv()
 
@@ -155,10 +158,13 @@ def run_play(profile, simkl, seconds, expected_posts):
         if counters["sampler"].count == 0:
             raise SystemExit("the sampler never sampled")
         # After the window: the movie ends and must reach Simkl, proof the service was really working.
+        world.player.position = MOVIE_SECONDS  # it plays to its end (an early end is not a watch)
+        service.player.sample()
         world.player = None
         service.player.onPlayBackEnded()
-        if not wait_for(lambda: simkl.history()[0] == expected_posts, 10):
-            raise SystemExit("the played movie did not reach the fake Simkl: %r" % (simkl.history(),))
+        if not wait_for(lambda: simkl.history()[0] == expected_posts, 30):  # a live stop may wait for Simkl's 20 s lock
+            raise SystemExit("the played movie did not reach the fake Simkl: %r\n%s" % (simkl.history(),
+                                                                                   world.log_text()[-3000:]))
         return row
     finally:
         stop_service(world, thread)
