@@ -2,20 +2,24 @@
 fake Simkl on 127.0.0.1, the virtual clock; driven only through what the worker offers."""
 import sqlite3
 import threading
+import time
 
 import pytest
+import xbmc
 
 from lib.scrobbler.delivery.flush import ERR_NETWORK, Flusher
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.delivery.session_ids import SessionWatch
 from lib.scrobbler.delivery.settle import MARKS_SETTLE
 from lib.scrobbler.delivery.worker import FAILURE_RETRY_CAP, DeliveryWorker
-from lib.scrobbler.media import Movie
+from lib.scrobbler.media import Episode, Movie
 from lib.scrobbler.playback.resolve import Lookup
 from lib.scrobbler.simkl import api, auth
 from scenario import wait_for
 
 HISTORY = "/sync/history"
+PREFIX = "[service.scrobbler.simkl] "
+CANNOT_OPEN = sqlite3.OperationalError("unable to open database file")
 
 
 def movie(n):
@@ -24,6 +28,16 @@ def movie(n):
 
 def report(n):
     return {"media_type": "movie", "dbid": n, "label": "movie %d" % n}
+
+
+def episode(n):
+    return Episode("Show", 1, n, 2010, {"tvdb": "81189"})
+
+
+def logged(kodi, level=None):
+    """The add-on's log lines (at `level`, or all), without the add-on's prefix."""
+    return [message[len(PREFIX):] for at, message in kodi.log
+            if message.startswith(PREFIX) and (level is None or at == level)]
 
 
 class Rig:
@@ -39,6 +53,7 @@ class Rig:
                                  clock=clock, sleep=clock.sleep)
         tokens.client = self.client
         self.outbox = Outbox(str(tmp_path / "outbox.db"), clock=clock)
+        self.outbox_fails = 0  # how many times the outbox cannot be opened yet
         self.clock = clock
         self.titles = {}
         self.lookups = []
@@ -47,11 +62,17 @@ class Rig:
         self.stopping = threading.Event()
         self.session = None
         self._flusher = None
-        self.worker = DeliveryWorker(outbox=lambda: self.outbox, flusher=self.flusher, lookup=self.lookup,
+        self.worker = DeliveryWorker(outbox=self.open_outbox, flusher=self.flusher, lookup=self.lookup,
                                      session_of=lambda entry, found: self.session, steady=clock, rng=lambda: 1.0,
                                      logged_in=lambda: bool(store.load()), hold_posts=self.client.hold_posts,
                                      stopping=self.stopping, on_storage=self.storage.append)
         self.worker.subscribe(self.heard.append)
+
+    def open_outbox(self):
+        if self.outbox_fails:
+            self.outbox_fails -= 1
+            raise CANNOT_OPEN
+        return self.outbox
 
     def flusher(self):
         if self._flusher is None:
@@ -60,11 +81,11 @@ class Rig:
         return self._flusher
 
     def lookup(self, stored):
-        self.lookups.append(stored["label"])
-        answer = self.titles.get(stored["label"], Lookup(None, "nothing known"))
+        self.lookups.append(stored.get("label"))
+        answer = self.titles.get(stored.get("label"), Lookup(None, "nothing known"))
         if isinstance(answer, Exception):
             raise answer
-        return answer
+        return answer(stored) if callable(answer) else answer
 
     def idle(self):
         assert wait_for(lambda: not self.worker.busy()), "the worker is stuck"
@@ -87,10 +108,11 @@ class Rig:
 def rig(tmp_path, server, clock, kodi):
     made = []
 
-    def make(**kwargs):
+    def make(start=True, **kwargs):
         made.append(Rig(tmp_path, server, clock, **kwargs))
-        made[-1].worker.start()
-        made[-1].idle()
+        if start:  # else the test starts it, after it filled the outbox as an earlier run left it
+            made[-1].worker.start()
+            made[-1].idle()
         return made[-1]
     yield make
     for one in made:
@@ -128,7 +150,7 @@ def test_every_subscriber_hears_what_simkl_took(rig):
     assert r.heard == also == [[movie(1)]]
 
 
-def test_removals_and_rewatches_are_sent_but_not_announced_as_watched(rig, server):
+def test_removals_and_rewatches_are_sent_but_not_announced_as_watched(rig, server, kodi):
     r = rig()
     r.titles["movie 1"] = Lookup(movie(1))
     r.titles["movie 2"] = Lookup(movie(2))
@@ -142,6 +164,9 @@ def test_removals_and_rewatches_are_sent_but_not_announced_as_watched(rig, serve
 
     assert server.requests_to(HISTORY + "/remove") and server.requests_to(HISTORY)
     assert r.heard == []
+    # the session is the rewatch of watches only: an unmark is an ordinary removal
+    assert [line for line in logged(kodi, xbmc.LOGINFO) if line.startswith("queued")] == [
+        "queued Movie 1 (2001) as unwatched", "queued Movie 2 (2002) as part of its rewatch session"]
 
 
 def test_marks_that_keep_coming_go_in_one_request_once_they_stop(rig, server):
@@ -247,6 +272,7 @@ def test_without_a_login_nothing_is_sent_and_a_new_login_waits_a_second_before_i
     r.worker.watch_committed()
     r.idle()
     assert server.requests_to(HISTORY) == [] and r.outbox.counts()["pending"] == 1
+    assert r.worker.next_due() is None  # nothing wakes the worker for what waits until a login comes
 
     r.store.save({"access_token": server.issue_token("access-%d"), "flow": "v1"})
     before = r.clock()
@@ -263,3 +289,298 @@ def test_the_worker_leaves_within_half_a_second_when_kodi_quits(rig):
     r.worker.stop(wait=0.5)
 
     assert not r.worker.is_alive()
+
+
+# -- what the log tells the user ------------------------------------------------------------------------
+
+
+def test_each_title_found_is_logged_as_queued_and_one_queued_already_only_at_debug_level(rig, server, kodi):
+    r = rig()
+    r.titles["movie 1"] = Lookup(movie(1))
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+    r.worker.commit_watch(report(1), r.clock())  # the same watch again (Kodi reported it twice)
+    r.worker.watch_committed()
+    r.idle()
+    r.worker.commit_mark(report(1), r.clock(), "remove")
+    r.idle()
+    r.wake_when_due()
+
+    queued = [line for line in logged(kodi, xbmc.LOGINFO) if "Movie 1" in line]
+    assert queued == ["queued Movie 1 (2001) as watched", "queued Movie 1 (2001) as unwatched"]
+    assert logged(kodi, xbmc.LOGDEBUG) == ["Movie 1 (2001) was already queued in the last 48 hours"]
+    assert sent_movies(server) == [["Movie 1"]] and len(server.requests_to(HISTORY + "/remove")) == 1
+
+
+def test_a_watch_that_continues_a_rewatch_session_is_queued_with_its_ids_and_counted_once(rig, server, kodi):
+    r = rig()
+    watched = {"media_type": "episode", "dbid": 7, "label": "show 1"}
+    r.titles["show 1"] = Lookup(episode(1))
+    r.worker.commit_watch(watched, r.clock())  # an ordinary watch first: it is not one of the session's
+    r.worker.watch_committed()
+    r.idle()
+    r.session = SessionWatch("rw-7", ("session:show", "rw-7"))
+    for _ in range(2):
+        r.worker.commit_watch(watched, r.clock())
+        r.worker.watch_committed()
+        r.idle()
+
+    assert [line for line in logged(kodi, xbmc.LOGINFO) if "S01E01" in line] == [
+        "queued Show S01E01 as watched", "queued Show S01E01 as part of its rewatch session",
+        "Show S01E01 was already counted in its rewatch session"]
+    bodies = [request.json for request in server.requests_to(HISTORY)]
+    assert [[show.get("rewatch_id") for show in body["shows"]] for body in bodies] == [[None], ["rw-7"]]
+
+
+def test_a_title_the_file_search_could_not_be_asked_about_says_when_it_is_looked_up_again(rig, kodi):
+    r = rig()
+    r.titles["movie 1"] = Lookup(None, "file search unavailable (ConnectionError)", unavailable=True)
+    start = r.clock()
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+    assert r.outbox.next_unresolved_due() == start + 20
+    r.wake_when_due()
+    assert r.outbox.next_unresolved_due() == start + 20 + 40  # twice as long after the second try
+
+    assert [line for line in logged(kodi, xbmc.LOGINFO) if line.startswith("watched")] == [
+        "watched 'movie 1': looking it up again in 20 s (file search unavailable (ConnectionError))",
+        "watched 'movie 1': looking it up again in 40 s (file search unavailable (ConnectionError))"]
+
+
+def test_a_title_nobody_knows_is_logged_by_its_label_or_a_question_mark(rig, kodi):
+    r = rig()
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.commit_watch({"media_type": "movie", "dbid": 2}, r.clock())  # Kodi gave no label
+    r.worker.watch_committed()
+    r.idle()
+
+    assert [line for line in logged(kodi, xbmc.LOGINFO) if line.startswith("watched")] == [
+        "watched 'movie 1' but could not tell which title it is (nothing known); listed in the status view",
+        "watched '?' but could not tell which title it is (nothing known); listed in the status view"]
+    assert len(r.outbox.attention()) == 2
+
+
+# -- failures: the wait, the cap, the log -----------------------------------------------------------------
+
+
+def test_a_failing_job_waits_20_s_then_twice_as_long_each_time_up_to_5_minutes(rig, kodi):
+    r = rig()
+    r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+
+    waits = []
+    for _ in range(6):
+        waits.append(r.worker.next_due() - r.clock())
+        r.wake_when_due()
+    assert waits == [20, 40, 80, 160, FAILURE_RETRY_CAP, FAILURE_RETRY_CAP]
+    assert logged(kodi, xbmc.LOGERROR) == ["watch failed: RuntimeError: JSON-RPC went away; trying again in 20 s"]
+    assert r.worker.is_alive()
+
+
+def test_each_problem_is_logged_once_while_it_lasts_and_again_when_it_comes_back(rig, kodi):
+    r = rig()
+    r.worker.commit_watch(report(1), r.clock())
+    for problem in (RuntimeError("A"), RuntimeError("B"), ValueError("B"), ValueError("B"), Lookup(movie(1))):
+        r.titles["movie 1"] = problem
+        r.wake_when_due()
+    r.titles["movie 2"] = RuntimeError("A")
+    r.worker.commit_watch(report(2), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+
+    assert logged(kodi, xbmc.LOGERROR) == [
+        "flush failed: RuntimeError: A; trying again in 20 s", "flush failed: RuntimeError: B; trying again in 40 s",
+        "flush failed: ValueError: B; trying again in 80 s", "watch failed: RuntimeError: A; trying again in 20 s"]
+    assert "working again after 4 failed attempts" in logged(kodi, xbmc.LOGINFO)
+
+
+def test_an_outbox_that_cannot_be_opened_at_first_is_logged_reported_and_tried_again(rig, server, kodi):
+    r = rig(start=False)
+    r.outbox_fails = 1
+    r.titles["movie 1"] = Lookup(movie(1))
+    r.outbox.add_unresolved(report(1), r.clock())  # what an earlier run left
+    r.worker.start()
+    r.idle()
+
+    assert logged(kodi, xbmc.LOGERROR) == [
+        "scheduling failed: OperationalError: unable to open database file; trying again in 20 s"]
+    assert r.storage[0] is CANNOT_OPEN and r.storage[-1] is None  # the status view says so, then no more
+    assert sent_movies(server) == [["Movie 1"]]
+    assert "working again after 1 failed attempts" in logged(kodi, xbmc.LOGINFO)
+
+
+def test_a_watch_committed_just_as_the_retry_is_due_is_looked_up_at_once(rig, server):
+    r = rig()
+    r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+    r.titles["movie 1"] = Lookup(movie(1))
+    r.titles["movie 2"] = Lookup(movie(2))
+    retry_at = r.worker.next_due()
+    r.clock.advance(retry_at - r.clock())
+    assert r.clock() == retry_at
+
+    r.worker.commit_watch(report(2), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+    assert sent_movies(server) == [["Movie 1", "Movie 2"]]
+
+
+def test_a_prune_while_a_retry_waits_is_no_sign_of_recovery(rig, kodi):
+    r = rig()
+    r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+
+    r.worker.prune()  # the hourly job
+    r.idle()
+    assert not [line for line in logged(kodi) if line.startswith("working again")]
+    r.wake_when_due()  # still failing: the wait grows on
+    assert r.worker.next_due() - r.clock() == 40
+
+
+def test_an_unmark_the_disk_cannot_take_is_kept_and_sent_as_a_removal_once_there_is_room(rig, server):
+    r = rig()
+    r.titles["movie 1"] = Lookup(movie(1))
+    add = r.outbox.add_unresolved
+
+    def no_room(*args):
+        raise sqlite3.OperationalError("database or disk is full")
+    r.outbox.add_unresolved = no_room
+    r.worker.commit_mark(report(1), r.clock(), "remove")
+    r.idle()  # its job could not save it either: tried again after a wait
+    r.outbox.add_unresolved = add
+    r.wake_when_due()
+
+    assert sent_movies(server) == []
+    assert [[m["title"] for m in request.json["movies"]] for request in server.requests_to(HISTORY + "/remove")] \
+        == [["Movie 1"]]
+
+
+# -- when the worker wakes --------------------------------------------------------------------------------
+
+
+def test_after_any_job_the_worker_does_unasked_what_fell_due_meanwhile(rig, server, kodi):
+    r = rig()
+    r.titles["movie 1"] = Lookup(None, "file search unavailable (ConnectionError)", unavailable=True)
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+    r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
+    r.clock.advance(r.worker.next_due() - r.clock())  # its time came while the worker waited
+
+    r.worker.prune()  # the hourly job only prunes; then the worker sees what is due and does it
+    assert wait_for(lambda: logged(kodi, xbmc.LOGERROR) == [
+        "due failed: RuntimeError: JSON-RPC went away; trying again in 20 s"])
+    r.idle()
+    assert r.worker.is_alive()
+    r.titles["movie 1"] = Lookup(movie(1))
+    r.wake_when_due()
+    assert sent_movies(server) == [["Movie 1"]]
+
+
+def test_after_simkl_failed_the_worker_wakes_when_the_senders_retry_is_due(rig, server):
+    r = rig()
+    r.titles["movie 1"] = Lookup(movie(1))
+    server.fail(HISTORY, 503)
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+    assert r.outbox.counts()["pending"] == 1
+    assert r.worker.next_due() == r.outbox.next_due() > r.clock()
+
+    r.wake_when_due()
+    assert r.outbox.counts()["sent"] == 1
+
+
+def test_prune_forgets_what_was_sent_a_month_ago(rig):
+    r = rig()
+    r.titles["movie 1"] = Lookup(movie(1))
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    r.idle()
+    assert r.outbox.counts()["sent"] == 1
+
+    r.clock.advance(31 * 86400)
+    r.worker.prune()
+    r.idle()
+    assert r.outbox.counts()["sent"] == 0
+
+
+# -- start and stop ---------------------------------------------------------------------------------------
+
+
+def test_what_an_earlier_run_left_is_sent_at_start_without_waiting(rig, server):
+    r = rig(start=False)
+    r.titles["movie 1"] = Lookup(movie(1))
+    r.outbox.add_unresolved(report(1), r.clock())
+    assert r.worker.started() is False
+    before = set(threading.enumerate())
+    start = r.clock()
+
+    r.worker.start()
+    r.idle()
+    assert r.worker.started() is True
+    assert sent_movies(server) == [["Movie 1"]]
+    assert r.clock() == start  # the login was stored before the worker started: no POST is held for it
+    # One thread, which Kodi need not wait for when it quits; its name tells it apart in a thread dump.
+    assert [t.daemon for t in set(threading.enumerate()) - before if t.name == "simkl-worker"] == [True]
+
+
+def test_a_failure_at_start_is_logged_with_the_first_wait(rig, kodi):
+    r = rig(start=False)
+    r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
+    r.outbox.add_unresolved(report(1), r.clock())
+    start = r.clock()
+    r.worker.start()
+    r.idle()
+
+    assert logged(kodi, xbmc.LOGERROR) == ["flush failed: RuntimeError: JSON-RPC went away; trying again in 20 s"]
+    assert r.worker.next_due() == start + 20 and r.worker.is_alive()
+
+
+def test_stop_lets_the_thread_go(rig):
+    r = rig()
+    r.worker.stop()
+
+    assert not r.worker.is_alive()
+
+
+def test_once_kodi_quits_the_worker_leaves_at_its_next_job_without_doing_it(rig, server):
+    r = rig()
+    r.titles["movie 1"] = Lookup(movie(1))
+    r.stopping.set()
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+
+    assert wait_for(lambda: not r.worker.is_alive())
+    assert r.lookups == [] and server.requests_to(HISTORY) == []
+
+
+def test_stop_waits_half_a_second_at_most_for_a_worker_stuck_in_a_job(rig):
+    """A real wait: what is measured is how long Kodi's quitting is held up."""
+    r = rig()
+    inside, release = threading.Event(), threading.Event()
+
+    def stuck(stored):
+        inside.set()
+        release.wait(10)
+        return Lookup(movie(1))
+    r.titles["movie 1"] = stuck
+    r.worker.commit_watch(report(1), r.clock())
+    r.worker.watch_committed()
+    assert inside.wait(5)
+
+    r.stopping.set()
+    began = time.monotonic()
+    r.worker.stop()
+    waited = time.monotonic() - began
+    release.set()
+    assert 0.45 <= waited < 1.2
+    assert wait_for(lambda: not r.worker.is_alive())

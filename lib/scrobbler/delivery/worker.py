@@ -97,8 +97,7 @@ class DeliveryWorker:
     def retry_now(self) -> None:
         """The user asked to send again: a wait after a failure, or a login Simkl refused, ends now."""
         self._flusher().resume()
-        self._retry_at = None
-        self.kick()
+        self.kick()  # a send job is never held by the wait after a failure, and ends it (see _handle)
 
     def prune(self) -> None:
         self._jobs.put(Job.PRUNE)
@@ -193,11 +192,9 @@ class DeliveryWorker:
         marks_until = self.settle.until()
         candidates = [self._retry_at]
         if self._retry_at is None:  # a retry waits: nothing before it is done (see _handle)
-            candidates.append(marks_until)
             sending = self._flusher().next_due() if self._logged_in() else None
-            if sending is not None and marks_until is not None:
-                sending = max(sending, marks_until)  # library marks wait for the rest of theirs
-            candidates.append(sending)
+            # Library marks wait for the rest of theirs: while they come, nothing is sent before they stop.
+            candidates.append(sending if marks_until is None else marks_until)
             candidates.append(self._outbox().next_unresolved_due())
             if self._unsaved:
                 candidates.append(self._steady())
@@ -254,7 +251,6 @@ class DeliveryWorker:
     def _flush(self):
         if not self.may_post():
             return
-        self._sent_batch = []
         try:
             self._flusher().flush(should_stop=self._stopping.is_set)
         finally:
