@@ -582,5 +582,5 @@ def test_stop_waits_half_a_second_at_most_for_a_worker_stuck_in_a_job(rig):
     r.worker.stop()
     waited = time.monotonic() - began
     release.set()
-    assert 0.45 <= waited < 1.2
+    assert 0.45 <= waited < 1.45  # the default wait (0.5 s), on a busy machine; never a second and a half
     assert wait_for(lambda: not r.worker.is_alive())
