@@ -265,3 +265,25 @@ def test_an_old_queue_files_entries_belong_to_whoever_logs_in_next(kodi, server,
 
     assert history_of(server, BOB) == [INCEPTION]
     assert questions(kodi) == []
+
+
+def test_a_live_stop_waiting_out_simkls_lock_never_goes_out_with_the_next_accounts_login(kodi, server, clock,
+                                                                                          running):
+    kodi.set_setting("live_scrobble", True)
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    # Simkl's 20-second lock (another of jane's devices scrobbled): the stop waits for it
+    server.fail("/scrobble/stop", 400, body={"error": "RATE_LIMIT", "code": 400, "message": "Please wait"})
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    assert [r.status for r in server.requests_to("/scrobble/stop")] == [400]
+    log_out(kodi)
+    log_in_as(BOB, kodi, server, clock, answers=[LATER])
+    service.wait(20)
+    service.idle()
+
+    assert [r.path for r in server.requests if r.path.startswith("/scrobble/") and server.account_of(r) is BOB] == []
+    assert posted_with(server, BOB) == []
+    log_out(kodi)
+    log_in_as(JANE, kodi, server, clock)  # the watch waited for her
+    service.idle()
+    assert history_of(server, JANE) == [INCEPTION]

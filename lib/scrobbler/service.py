@@ -82,7 +82,7 @@ class Service:
         self.live = Live(self.client, resolve=self._live_item, enabled=self._live_enabled, holds=self.holds,
                          on_scrobbled=self.worker.delivered_live, on_released=self.worker.kick, clock=self.steady,
                          log=kodi.log,
-                         may_deliver=self._may_deliver)
+                         may_deliver=self._may_deliver, account=self._account_key)
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
@@ -305,9 +305,13 @@ class Service:
             return self.resolver.lookup(playing_item(report))
 
     def _may_deliver(self, entry_id, item):
-        """May a live stop write this watch into the history now: it is the logged-in account's (or nobody's),
-        and nothing older of the title waits in the queue."""
-        return self.outbox.mine(entry_id) and not self.outbox.waiting_before(entry_id, item.key())
+        """May a live stop write this watch into the history now: nothing older of the title waits in the queue."""
+        return not self.outbox.waiting_before(entry_id, item.key())
+
+    @staticmethod
+    def _account_key():
+        owner = account.current_owner()
+        return owner.key if owner else None
 
     def _live_enabled(self, tracked):
         """Live events for this item? Never for what can never count: under the minimum length, or of

@@ -358,11 +358,6 @@ class Outbox:
         return self._read_one("SELECT 1 FROM entries WHERE item_key = ? AND state = ? AND " + mine + " LIMIT 1",
                               (key, PENDING) + params) is not None
 
-    def mine(self, entry_id: int) -> bool:
-        """Is the entry one the account logged in now may send (its own, or nobody's)?"""
-        mine, params = self._mine()
-        return self._read_one("SELECT 1 FROM entries WHERE id = ? AND " + mine, (entry_id,) + params) is not None
-
     def session_start_id(self, show_key: str) -> Optional[int]:
         """The entry that started the show's latest rewatch session: what was committed before it is
         not part of that session (entry ids follow the order of commits, whatever the clocks say)."""
