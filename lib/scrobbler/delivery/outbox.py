@@ -88,7 +88,7 @@ _PART_OF = "LEFT JOIN parts ON parts.id = entries.id AND parts.since <= entries.
 # a version before accounts were told apart). A table of its own too, for the same reason as parts.
 _OWNERS = ("CREATE TABLE IF NOT EXISTS owners (id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL)",
            "CREATE INDEX IF NOT EXISTS owners_account ON owners (account)")
-_NOT_SENT = ("pending", "unresolved") + ("unidentified", "not_found", "refused")
+_NOT_SENT = (PENDING, UNRESOLVED) + ATTENTION  # entries not on Simkl yet: what an account leaves waiting
 
 
 @dataclass
