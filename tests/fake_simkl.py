@@ -56,6 +56,7 @@ class Fault:
 
 @dataclass
 class Account:
+    """A Simkl user: what POST /users/settings answers about the owner of a token."""
     name: str = "jane_doe"
     type: str = "pro"
     id: int = 12345
@@ -78,6 +79,7 @@ class Watch:
     rewatch_id: Optional[str] = None
     body: Any = field(default=None, repr=False)
     via: str = "history"  # or "scrobble": a /scrobble/stop at >= 80 % wrote it
+    account: str = ""  # the name of the user whose token wrote it
 
 
 class FakeSimkl:
@@ -85,7 +87,10 @@ class FakeSimkl:
         self.client_id = client_id
         self.v2_client_ids = set(v2_client_ids)
         self.clock = clock
+        # The user a token issued from now on belongs to: set another Account before a login to log in as
+        # someone else; each token keeps the user it was issued to (token_accounts).
         self.account = Account()
+        self.token_accounts: Dict[str, Account] = {}
         self.requests: List[Recorded] = []
         self.violations: List[str] = []
         self.tokens = set()  # valid access tokens
@@ -211,10 +216,12 @@ class FakeSimkl:
         with self._lock:
             self._faults.clear()
 
-    def issue_token(self, token="token-%d", refresh=None):
+    def issue_token(self, token="token-%d", refresh=None, account=None):
+        """A valid access token of `account` (default: the current `self.account`)."""
         token = token % next(self._codes) if "%d" in token else token
         with self._lock:
             self.tokens.add(token)
+            self.token_accounts[token] = account or self.account
             self.secrets_issued.append(token)
             if refresh:
                 self.refresh_tokens[refresh] = token
@@ -225,6 +232,11 @@ class FakeSimkl:
         with self._lock:
             self.tokens.clear()
             self.refresh_tokens.clear()
+
+    def account_of(self, record):
+        """The user whose token a recorded request carried (None: no valid token)."""
+        auth = record.headers.get("Authorization", "")
+        return self.token_accounts.get(auth[7:]) if auth.startswith("Bearer ") else None
 
     def requests_to(self, path, method=None):
         with self._lock:
@@ -271,7 +283,11 @@ class FakeSimkl:
                                                                   "code": fault.status}
             return self._reply(handler, record, fault.status, payload, headers)
         with self._lock:
+            written = len(self.watches)
             status, payload = self._route(record)
+            user = self.account_of(record)
+            for watch in self.watches[written:]:
+                watch.account = user.name if user else ""
         return self._reply(handler, record, status, payload)
 
     def _take_fault(self, path):
@@ -343,8 +359,11 @@ class FakeSimkl:
             self.tokens.discard(access)
             return 200, {}
         if r.method == "POST" and r.path == "/users/settings":
-            return 200, {"user": {"name": self.account.name, "joined_at": "2018-06-12T14:23:08.000Z"},
-                         "account": {"id": self.account.id, "timezone": "Europe/Lisbon", "type": self.account.type},
+            # the shape of api.simkl.org ref/simkl/get-user-settings (simkl-api.md 7.4): account.id is the
+            # account's own number, user.name its user name; the answer is about the token's owner
+            user = self.account_of(r) or self.account
+            return 200, {"user": {"name": user.name, "joined_at": "2018-06-12T14:23:08.000Z"},
+                         "account": {"id": user.id, "timezone": "Europe/Lisbon", "type": user.type},
                          "connections": {"facebook": False}}
         if r.method == "POST" and r.path in ("/sync/history", "/sync/history/remove"):
             self._check_anime_ids(r, [show for show in (r.json or {}).get("shows") or [] if show.get("seasons")])
@@ -422,8 +441,10 @@ class FakeSimkl:
                 return 400, {"error": "invalid_grant"}
             self.tokens.discard(old)  # the old access token dies at once
             refresh = body["refresh_token"]
-            return 200, {"access_token": self.issue_token("v2-token-%d", refresh=refresh), "refresh_token": refresh,
-                         "expires_in": 604800, "token_type": "Bearer", "scope": "media:read media:write"}
+            return 200, {"access_token": self.issue_token("v2-token-%d", refresh=refresh,
+                                                          account=self.token_accounts.get(old)),
+                         "refresh_token": refresh, "expires_in": 604800, "token_type": "Bearer",
+                         "scope": "media:read media:write"}
         state = self.devices.get(body.get("device_code"))
         if state is None or self.forget_codes or self.clock() - state.created > self.pin_expires_in:
             return 400, {"error": "expired_token"}

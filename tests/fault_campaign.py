@@ -56,7 +56,7 @@ from lib.scrobbler.delivery.session_ids import pending_id
 from lib.scrobbler.playback.marks import PLAYBACK_UPDATE_WINDOW
 from lib.scrobbler.rewatch import action as rewatch_action
 from lib.scrobbler.rewatch.sessions import MIN_GAP, SESSIONS_FILE
-from lib.scrobbler.simkl.auth import TokenStore
+from lib.scrobbler.simkl.auth import TokenStore, owner_of
 from scenario import RunningService, episode_tag, install_library, live_idle, log_in, movie_tag, wait_for
 
 # --- the library -----------------------------------------------------------------------------------
@@ -749,6 +749,13 @@ class FaultCampaign(RuleBasedStateMachine):
         return {r[0]: r for r in self.db.execute(
             "SELECT id, kind, item_key, watched_at, rewatch, rewatch_id, state FROM entries")}
 
+    def _waits_for_its_account(self, entry_id):
+        """The row was made for an account that is not logged in now (a 401 logged it out): the add-on works
+        on it once that account logs in again."""
+        owner = self.db.execute("SELECT account FROM owners WHERE id = ?", (entry_id,)).fetchone()
+        login = owner_of(TokenStore(self.world.profile_dir).load())
+        return owner is not None and (login is None or login.key != owner[0])
+
     def _sessions(self):
         try:
             with open(os.path.join(self.world.profile_dir, SESSIONS_FILE), encoding="utf-8") as handle:
@@ -801,7 +808,7 @@ class FaultCampaign(RuleBasedStateMachine):
         for event in waiting:
             row = rows.get(event.id)
             if row is not None and row[6] == UNRESOLVED:
-                if not self.blocked:
+                if not self.blocked and not self._waits_for_its_account(event.id):
                     raise CampaignFailure("stall", "%s is still unresolved while the worker is idle"
                                           % event.describe())
                 continue

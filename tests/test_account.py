@@ -118,7 +118,9 @@ def test_log_out_asks_first_and_no_keeps_the_login(kodi, simkl, service, monkeyp
     service.settings_changed()
     kodi.yesno_answers.append(False)
     run_default(monkeypatch, "logout")
-    assert [d for d in kodi.dialogs if d[0] == "yesno"] == [("yesno", "Simkl", kodi.string(32560))]
+    assert [d for d in kodi.dialogs if d[0] == "yesno"] == [
+        ("yesno", "Simkl", "Log out of Simkl? Watches not yet sent are kept for jane_doe (if another account logs in,"
+                           " you are asked about them). Rewatch sessions end.")]
     assert os.path.exists(token_path(kodi))
     assert shown(kodi) == ["account_status", "logout"]
 

@@ -8,6 +8,7 @@ import pytest
 
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.simkl import api
+from lib.scrobbler.simkl.account import current_owner
 from scenario import (
     EPISODE,
     MOVIE,
@@ -94,7 +95,7 @@ def test_a_watch_is_in_the_outbox_before_the_player_callback_returns(started, ko
 
     service.play(movie_tag(), MOVIE["file"], total=7200)
 
-    with Outbox(service.service.outbox.path, clock=clock) as outbox:
+    with Outbox(service.service.outbox.path, clock=clock, account=current_owner) as outbox:
         (waiting,) = outbox.unresolved()
     assert (waiting.report["dbid"], waiting.watched_at) == (1, iso(clock.wall()))
 

@@ -17,6 +17,7 @@ from lib.scrobbler.playback.player import Tracked
 from lib.scrobbler.playback.resolve import PlayingItem
 from lib.scrobbler.playback.watch import Playback
 from lib.scrobbler.simkl import api, auth
+from lib.scrobbler.simkl.account import current_owner
 from scenario import (
     EPISODE,
     MOVIE,
@@ -61,7 +62,7 @@ def history_posts(server):
 
 
 def outbox_counts(service, clock):
-    with Outbox(service.service.outbox.path, clock=clock) as outbox:
+    with Outbox(service.service.outbox.path, clock=clock, account=current_owner) as outbox:
         return {k: v for k, v in outbox.counts().items() if v}
 
 
@@ -305,7 +306,7 @@ def test_live_events_never_wait_on_simkl_in_kodis_callbacks(service, server, clo
     callbacks.start()
     callbacks.join(10)
     assert not callbacks.is_alive(), "a Kodi callback waits on Simkl's held answer"
-    with Outbox(service.service.outbox.path, clock=clock) as outbox:
+    with Outbox(service.service.outbox.path, clock=clock, account=current_owner) as outbox:
         assert len(outbox.unresolved()) + outbox.counts()["pending"] == 1  # the watch is in the outbox already
     server.release()
     service.idle()

@@ -417,3 +417,11 @@ def test_v2_bad_answers_end_in_a_clear_message_without_an_exception(kodi, v2, mo
     run_default(monkeypatch, "login")
     assert ok_messages(kodi) == [kodi.string(message)]
     assert_not_logged_in(kodi)
+
+
+def test_the_login_keeps_simkls_account_id_which_names_whose_watches_are_queued(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+    login = saved_login(kodi)
+    # POST /users/settings: account.id (api.simkl.org ref/simkl/get-user-settings)
+    assert (login["account_id"], login["user_name"]) == (12345, "jane_doe")

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from lib.scrobbler.delivery.outbox import SCHEMA_VERSION, Outbox
+from lib.scrobbler.delivery.outbox import SCHEMA_VERSION, Kept, Outbox
 from lib.scrobbler.media import Episode, Movie, Show
+from lib.scrobbler.simkl.auth import Owner
 
 HOUR = 3600.0
 START = 1778788800.0  # 2026-05-14T20:00:00Z
@@ -1015,7 +1016,7 @@ def test_the_wal_of_a_file_that_is_not_ours_goes_aside_with_it_and_is_not_replay
     moved.close()
     fresh = sqlite3.connect(path)
     assert [row[0] for row in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == [
-        "entries", "sqlite_sequence", "parts"]
+        "entries", "sqlite_sequence", "parts", "owners"]
     fresh.close()
 
 
@@ -1173,3 +1174,137 @@ def test_what_waits_before_an_entry_is_an_older_entry_of_its_title_on_its_way_or
     box.add_unresolved({"media_type": "episode", "dbid": 9}, START + 30)
     assert box.waiting_before(later, key) is False  # not looked up yet, but newer
     assert box.waiting_before(box.add(movie(1), START + HOUR * 60), key) is True  # it may turn out to be movie 1
+
+
+# --- accounts: every entry belongs to the account it was made for -----------------------------------
+
+JANE, BOB = Owner("id:12345", "jane_doe"), Owner("id:777", "bob")
+
+
+class Login:
+    """Who is logged in, as the service's `account` callable tells the outbox (None: nobody)."""
+
+    def __init__(self, owner=None):
+        self.owner = owner
+
+    def __call__(self):
+        return self.owner
+
+
+@pytest.fixture
+def login():
+    return Login()
+
+
+@pytest.fixture
+def shared(db, clock, login):
+    with Outbox(db, clock=clock, account=login) as outbox:
+        yield outbox
+
+
+def test_an_account_never_sees_counts_or_sends_another_accounts_entries(shared, login):
+    login.owner = JANE
+    sent, waiting = shared.add(movie(1)), shared.add(movie(2))
+    shared.mark_sent([sent])
+    login.owner = BOB
+
+    assert shared.take_batch() == [] and shared.next_due() is None
+    assert shared.counts() == EMPTY
+    assert shared.waiting_entries() == [] and shared.attention() == []
+    assert shared.kept_for_others() == [Kept("id:12345", "jane_doe", 1)]
+    login.owner = JANE
+    assert ids(shared.take_batch()) == [waiting]
+    assert shared.counts()["sent"] == 1 and shared.kept_for_others() == []
+
+
+def test_what_was_made_while_logged_out_is_whoever_logs_in_next(shared, login):
+    nobodys = shared.add(movie(1))
+    login.owner = JANE
+    assert ids(shared.take_batch()) == [nobodys]  # seen before the claim too: nobody else's
+
+    assert shared.claim(JANE) == 1
+    login.owner = BOB
+    assert shared.take_batch() == []
+    login.owner = None
+    assert shared.take_batch() == []  # logged out: only what was made logged out
+
+
+def test_a_login_known_by_its_name_only_keeps_what_it_made_once_simkl_gives_its_id(shared, login):
+    login.owner = Owner("name:jane_doe", "jane_doe")  # a token.json saved before the id was kept
+    entry = shared.add(movie(1))
+    login.owner = JANE
+
+    shared.claim(JANE)
+
+    assert ids(shared.take_batch()) == [entry] and shared.kept_for_others() == []
+
+
+def test_hand_over_gives_what_waits_to_the_new_account_due_now_and_rewatches_as_ordinary_watches(shared, login,
+                                                                                                 clock):
+    login.owner = JANE
+    sent, failing = shared.add(movie(1)), shared.add(movie(2))
+    shared.mark_sent([sent])
+    shared.defer([failing], clock.now + HOUR, "server")
+    rewatch = shared.add(movie(3), rewatch=True)
+    shared.add(Show("Show", 2010, {"tvdb": 4242}), rewatch=True)  # the start of jane's show rewatch session
+    episode_of_session = shared.add(episode(1), rewatch=True, rewatch_id="session:show:tvdb=4242")
+    login.owner = BOB
+
+    assert shared.hand_over("id:12345", BOB) == 3
+
+    batch = shared.take_batch()
+    assert ids(batch) == [failing, rewatch, episode_of_session]
+    assert [(e.rewatch, e.rewatch_id) for e in batch] == [(False, None)] * 3
+    assert shared.kept_for_others() == []
+    login.owner = JANE
+    assert shared.counts()["sent"] == 1 and shared.take_batch() == []  # jane's history stays hers
+
+
+def test_discard_for_drops_only_what_that_account_has_not_sent(shared, login):
+    login.owner = JANE
+    sent, waiting = shared.add(movie(1)), shared.add(movie(2))
+    shared.mark_sent([sent])
+    login.owner = BOB
+    bobs = shared.add(movie(3))
+
+    assert shared.discard_for("id:12345") == 1
+
+    assert ids(shared.take_batch()) == [bobs]
+    login.owner = JANE
+    assert shared.counts()["sent"] == 1 and shared.states([waiting]) == {}
+
+
+def test_another_accounts_watch_of_a_title_does_not_make_it_a_repeat(shared, login):
+    login.owner = JANE
+    shared.add(movie(1), START - HOUR)
+    login.owner = BOB
+    assert shared.add(movie(1), START) is not None
+    assert shared.add(movie(1), START + 60) is None  # bob's own repeat
+
+
+def test_an_old_queue_file_opens_with_its_entries_kept_for_whoever_logs_in_next(tmp_path, clock):
+    path = str(tmp_path / "outbox.db")
+    old = sqlite3.connect(path)  # a queue 0.4.0 wrote: no owners table
+    old.executescript(OUTBOX_V2_SCHEMA)
+    old.execute("INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
+                " VALUES ('add', ?, 'movie:imdb=tt0000001', '2026-05-14T19:00:00Z', 0, 0, 0)",
+                (json.dumps(movie(1).to_dict()),))
+    old.commit()
+    old.close()
+    login = Login()
+
+    with Outbox(path, clock=clock, account=login) as outbox:
+        (kept,) = outbox.take_batch()
+        assert outbox.kept_for_others() == []
+        login.owner = BOB
+        assert outbox.claim(BOB) == 1
+        login.owner = JANE
+        assert outbox.take_batch() == [] and outbox.kept_for_others() == [Kept("id:777", "bob", 1)]
+
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2  # what 0.4.0 checks, with the columns below
+    assert [row[1] for row in conn.execute("PRAGMA table_info(entries)")] == [
+        "id", "kind", "item", "item_key", "watched_at", "rewatch", "rewatch_id", "state", "attempts", "next_try",
+        "last_error", "created", "updated", "detail"]
+    assert conn.execute("SELECT id, account, name FROM owners").fetchall() == [(kept.id, "id:777", "bob")]
+    conn.close()

@@ -11,6 +11,7 @@ from lib.scrobbler.delivery.session_ids import SessionWatch, pending_id
 from lib.scrobbler.media import Episode, Movie, Show
 from lib.scrobbler.rewatch.policy import RewatchPolicy
 from lib.scrobbler.rewatch.sessions import Sessions
+from lib.scrobbler.simkl.auth import Owner
 
 REWATCH_PROPERTY = (10000, config.ADDON_ID + ".rewatch")
 IDS = {"imdb": "tt3581920", "tvdb": 392256}
@@ -18,6 +19,7 @@ SHOW = Show("The Last of Us", 2023, IDS)
 OTHER_SHOW = Show("Severance", 2022, {"imdb": "tt11280740"})
 MOVIE = Movie("Inception", 2010, {"imdb": "tt1375666"})
 STAND_IN = pending_id(SHOW.key())
+JANE, BOB = Owner("id:12345", "jane_doe"), Owner("id:777", "bob")
 
 
 def episode(number=3, show=SHOW):
@@ -39,13 +41,15 @@ class Rewatch:
         self.kodi = kodi
         self.clock = clock
         self.sessions = Sessions(kodi.profile_dir, clock=clock)
-        self.outbox = Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE), clock=clock)
+        self.owner = JANE  # who is logged in (None: nobody)
+        self.outbox = Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE), clock=clock,
+                             account=lambda: self.owner)
         self.tracking = Switch()
         self.policy = RewatchPolicy(self.sessions, outbox=lambda: self.outbox, tracking=self.tracking)
 
     def start_session(self, show=SHOW):
         """The context menu's Rewatch on a show: the session, and its start in the queue."""
-        self.sessions.start(show)
+        self.sessions.start(show, self.owner.key)
         return self.outbox.add(show, self.clock(), rewatch=True)
 
     def watched(self, item, kind="add"):
@@ -151,6 +155,40 @@ def test_a_movie_or_another_shows_episode_never_joins_a_session(rewatch):
     assert rewatch.policy.session_watch(rewatch.watched(MOVIE), MOVIE) is None
     other = episode(show=OTHER_SHOW)
     assert rewatch.policy.session_watch(rewatch.watched(other), other) is None
+
+
+def test_a_watch_made_while_logged_out_never_joins_the_last_accounts_session(rewatch):
+    rewatch.start_session()
+    rewatch.owner = None  # logged out; the session file was left behind (the service was not told)
+    watch = rewatch.watched(episode())
+    assert watch.account is None
+    assert rewatch.policy.session_watch(watch, episode()) is None
+
+
+def test_a_watch_of_another_account_never_joins_a_session_it_did_not_start(rewatch):
+    rewatch.start_session()
+    rewatch.owner = BOB
+    watch = rewatch.watched(episode())
+    assert rewatch.policy.session_watch(watch, episode()) is None
+
+
+def test_a_session_from_before_accounts_were_told_apart_is_the_logged_in_accounts(rewatch):
+    rewatch.sessions.start(SHOW)  # no account in the file
+    watch = rewatch.watched(episode())
+    assert rewatch.policy.session_watch(watch, episode()) == SessionWatch(STAND_IN, (STAND_IN, ""))
+
+
+def test_a_logout_ends_every_session_and_another_login_the_sessions_that_are_not_its(rewatch):
+    rewatch.start_session()
+    rewatch.owner = BOB
+    rewatch.start_session(OTHER_SHOW)
+
+    rewatch.policy.follow_account(BOB.key)
+    assert list(rewatch.sessions.all()) == [OTHER_SHOW.key()]
+    rewatch.policy.follow_account(None)
+    assert rewatch.sessions.all() == {}
+    assert rewatch.log() == ["1 rewatch session(s) ended: another account logged in",
+                             "1 rewatch session(s) ended: logged out"]
 
 
 # --- live scrobbling ----------------------------------------------------------------------------------

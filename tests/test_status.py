@@ -9,6 +9,7 @@ from lib.scrobbler import config
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
 from lib.scrobbler.rewatch.sessions import Sessions
+from lib.scrobbler.simkl.account import current_owner
 from scenario import SHOW, Clock, RunningService, log_in
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -129,7 +130,7 @@ def test_a_retry_that_fails_again_says_why(kodi, simkl):
     retry_with_the_service(kodi)
     assert ("Simkl", "Still failing: Simkl had a problem answering. The add-on tries again by itself.") in \
         [n[:2] for n in kodi.notifications]
-    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE), account=current_owner) as outbox:
         assert outbox.counts()["pending"] == 1
 
 

@@ -8,10 +8,11 @@ import pytest
 from lib.scrobbler import config
 from lib.scrobbler import kodi as kodi_api
 from lib.scrobbler.delivery.flush import ERR_AUTH, ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER
-from lib.scrobbler.delivery.outbox import Outbox
+from lib.scrobbler.delivery.outbox import Kept, Outbox
 from lib.scrobbler.media import Movie
-from lib.scrobbler.ui import status_model
-from lib.scrobbler.ui.status_model import CLOSE, END_SESSION, LOGIN, NEEDS_ATTENTION, RETRY, SYNC
+from lib.scrobbler.simkl.auth import Owner
+from lib.scrobbler.ui import handover_model, status_model
+from lib.scrobbler.ui.status_model import CLOSE, END_SESSION, HANDOVER, LOGIN, NEEDS_ATTENTION, RETRY, SYNC
 from scenario import Clock, RunningService, log_in
 
 NOW = 1_780_000_000.0  # 2026-05-28T20:26:40Z
@@ -125,6 +126,58 @@ def test_needs_attention_and_rewatch_sessions_are_counted_and_offered(kodi, outb
                                (END_SESSION, "End rewatch session: The Last of Us (2023)"), (CLOSE, "Close"))
     two = view(kodi, outbox, sessions=[("show:tvdb=1", "A (2001)"), ("show:tvdb=2", "B (2002)")])
     assert (END_SESSION, "End a rewatch session…") in two.actions
+
+
+# -- accounts: each sees its own counts --------------------------------------------------------
+
+JANE, BOB = Owner("id:12345", "jane_doe"), Owner("id:777", "bob")
+BOBS_LOGIN = {"access_token": "bobs-token", "user_name": "bob", "account_type": "vip", "account_id": 777}
+
+
+def test_each_account_is_shown_its_own_counts_and_how_many_watches_wait_for_other_accounts(kodi, tmp_path):
+    login = {"owner": JANE}
+    with Outbox(str(tmp_path / "shared.sqlite"), clock=lambda: NOW, account=lambda: login["owner"]) as shared:
+        shared.mark_sent([shared.add(movie(1), NOW - 600)])
+        shared.add(movie(2), NOW - 300)
+        shared.mark_not_found([shared.add(movie(3), NOW - 200)])
+        login["owner"] = BOB
+        shared.mark_sent([shared.add(movie(4), NOW - 100)])
+
+        bobs = view(kodi, shared, login=BOBS_LOGIN)
+        login["owner"] = None
+        nobodys = view(kodi, shared, login={})
+
+    assert bobs.counts == "Waiting to be sent: 0   ·   Sent: 1   ·   Kept for other accounts: 2"
+    assert bobs.waiting == "Nothing is waiting to be sent."
+    assert bobs.actions == ((HANDOVER, "Watches of jane_doe: 2"), (SYNC, "Sync now"), (CLOSE, "Close"))
+    assert nobodys.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Kept for other accounts: 2"
+    assert nobodys.action_names() == (LOGIN, CLOSE)  # the choice is offered once an account is logged in
+
+
+def test_the_watches_of_several_other_accounts_are_counted_together(kodi, tmp_path):
+    login = {"owner": JANE}
+    with Outbox(str(tmp_path / "shared.sqlite"), clock=lambda: NOW, account=lambda: login["owner"]) as shared:
+        shared.add(movie(1), NOW - 600)
+        login["owner"] = Owner("id:5", "carol")
+        shared.add(movie(2), NOW - 300)
+        login["owner"] = BOB
+        shown = view(kodi, shared, login=BOBS_LOGIN)
+    assert (HANDOVER, "Watches of other accounts: 2") in shown.actions
+
+
+def test_the_question_about_another_accounts_watches_is_worded_for_one_and_for_many(kodi):
+    text = kodi_api.localize
+    one, three = Kept("id:12345", "jane_doe", 1), Kept("id:12345", "jane_doe", 3)
+    assert handover_model.question(one, "bob", text) == (
+        "1 watch made for jane_doe is not on Simkl yet. Send it to bob, or discard it? Later keeps it for jane_doe.")
+    assert handover_model.question(three, "bob", text) == (
+        "3 watches made for jane_doe are not on Simkl yet. Send them to bob, or discard them? Later keeps them for"
+        " jane_doe.")
+    assert [handover_model.done_text(answer, count, "bob", text) for answer, count in (
+        (handover_model.SEND, 1), (handover_model.SEND, 3), (handover_model.DISCARD, 1), (handover_model.DISCARD, 3),
+        (handover_model.LATER, 3))] == ["Sending 1 watch to bob", "Sending 3 watches to bob", "1 watch discarded",
+                                        "3 watches discarded", ""]
+    assert [handover_model.choice(button) for button in (1, 0, 2, -1)] == ["send", "later", "discard", "later"]
 
 
 # -- Retry now's outcome ----------------------------------------------------------------------

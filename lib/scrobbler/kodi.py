@@ -134,6 +134,12 @@ def yesno_dialog(message, heading=None):
     return bool(xbmcgui.Dialog().yesno(heading or localize(32000), message))
 
 
+def yesnocustom_dialog(message, heading, yes_label, no_label, custom_label):
+    """Three buttons, in this order on screen: yes, no, custom. Returns 1 (yes), 0 (no), 2 (custom) or -1
+    (closed with Back). No is the one focused first."""
+    return xbmcgui.Dialog().yesnocustom(heading, message, custom_label, no_label, yes_label)
+
+
 def select_dialog(heading, options):
     return xbmcgui.Dialog().select(heading, options)
 

@@ -82,11 +82,12 @@ class Service:
         self.live = Live(self.client, resolve=self._live_item, enabled=self._live_enabled, holds=self.holds,
                          on_scrobbled=self.worker.delivered_live, on_released=self.worker.kick, clock=self.steady,
                          log=kodi.log,
-                         may_deliver=lambda entry_id, item: not self.outbox.waiting_before(entry_id, item.key()))
+                         may_deliver=self._may_deliver, account=self._account_key)
         self.rules = read_rules()
         self.marks = PlaybackMarks(clock=self.steady)
         self.own_writes = OwnWrites(clock=self.steady)
         self._was_logged_in = self.logged_in()
+        self._owner = account.current_owner()  # the account the service last saw logged in (None: nobody)
         self._hand_offs = {config.FLUSH_MESSAGE: lambda data: self.worker.retry_now(),
                            config.ACCOUNT_MESSAGE: self._account_changed,
                            config.SYNC_MESSAGE: lambda data: self.sync.request(full=True, manual=True),
@@ -102,7 +103,7 @@ class Service:
             if self._outbox is None:
                 from .delivery.outbox import Outbox  # sqlite3
                 self._outbox = Outbox(os.path.join(self.profile, config.OUTBOX_FILE), clock=self.steady,
-                                      log=kodi.warn)
+                                      log=kodi.warn, account=account.current_owner)
             return self._outbox
 
     @outbox.setter
@@ -143,6 +144,7 @@ class Service:
 
     def _start_parts(self):
         """The worker's first step after the ready line: make the queue and start the sync."""
+        self._follow_account(self._owner)  # before anything is looked up or sent
         self.sync.start()
         self.sync.request(delay=SYNC_AFTER_START)
 
@@ -218,6 +220,10 @@ class Service:
         self.kick()
 
     def _login_changed(self):
+        owner = account.current_owner()
+        if owner != self._owner:
+            self._owner = owner
+            self._follow_account(owner)
         was_logged_in, self._was_logged_in = self._was_logged_in, self.logged_in()
         if self._was_logged_in:
             if self.flusher.auth_blocked or not was_logged_in:
@@ -225,6 +231,15 @@ class Service:
             if not was_logged_in:
                 self.sync.request(delay=SYNC_AFTER_LOGIN)
             self.flusher.resume()  # a new login after a 401
+
+    def _follow_account(self, owner):
+        """Another account (or none) is logged in: the sessions of any other end, and what was queued while
+        nobody was logged in is the new account's (the queue shows and sends only its entries and nobody's)."""
+        self.rewatch.follow_account(owner.key if owner else None)
+        if owner is not None:
+            claimed = self.outbox.claim(owner)
+            if claimed:
+                kodi.log("%d queued entries made while nobody was logged in are now %s's" % (claimed, owner.name))
 
     def notification(self, sender, method, data):
         """Kodi's notifications, and our scripts' hand-offs (kodi.hand_over), each to the part it is for."""
@@ -288,6 +303,15 @@ class Service:
         """The title of a committed watch or mark (on the worker's thread)."""
         with self._resolving:
             return self.resolver.lookup(playing_item(report))
+
+    def _may_deliver(self, entry_id, item):
+        """May a live stop write this watch into the history now: nothing older of the title waits in the queue."""
+        return not self.outbox.waiting_before(entry_id, item.key())
+
+    @staticmethod
+    def _account_key():
+        owner = account.current_owner()
+        return owner.key if owner else None
 
     def _live_enabled(self, tracked):
         """Live events for this item? Never for what can never count: under the minimum length, or of

@@ -133,7 +133,8 @@ def back_to_settings(kodi: Kodi) -> None:
 STATUS_WINDOW = "script-simkl-status.xml"
 STATUS_INFO = {"heading": 1, "account": 10, "counts": 11, "next_try": 12, "why": 13, "waiting_heading": 14,
                "waiting": 15, "problem": 16}  # labels and text boxes
-STATUS_ACTIONS = {"retry": 21, "login": 22, "attention": 23, "sync": 24, "end_session": 25, "close": 29}  # buttons
+STATUS_ACTIONS = {"retry": 21, "login": 22, "attention": 23, "handover": 26, "sync": 24, "end_session": 25,
+                  "close": 29}  # buttons, in the order the view shows them
 RETRY_OUTCOME = r"\[service\.scrobbler\.simkl\] Retry now: "
 
 

@@ -84,6 +84,8 @@ class World:
         # What the next yesno / select dialogs answer (empty: False / -1); a callable runs while the dialog
         # is open and returns the answer.
         self.yesno_answers = []
+        self.yesnocustom_answers = []  # 1 yes, 0 no, 2 the custom button, -1 Back (empty: -1)
+        self.yesnocustom_buttons = []  # (yes, no, custom) labels of each yes/no/custom dialog shown
         self.select_answers = []
         self.progress_updates = []
         self.background_progress = []  # (event, percent, text) of DialogProgressBG

@@ -17,6 +17,12 @@ class Dialog(_stub.Dialog):
         world().dialogs.append(("yesno", heading, message))
         return _answer(world().yesno_answers, False)
 
+    def yesnocustom(self, heading, message, customlabel, nolabel="", yeslabel="", *args, **kwargs):
+        """Kodi 19+: 1 yes, 0 no, 2 the custom button, -1 closed with Back (the default answer here)."""
+        world().dialogs.append(("yesnocustom", heading, message))
+        world().yesnocustom_buttons.append((yeslabel, nolabel, customlabel))
+        return _answer(world().yesnocustom_answers, -1)
+
     def select(self, heading, list, *args, **kwargs):
         world().dialogs.append(("select", heading, "\n".join(str(x) for x in list)))
         return _answer(world().select_answers, -1)

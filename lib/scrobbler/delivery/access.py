@@ -4,11 +4,14 @@ import os
 import time
 
 from .. import config, kodi
+from ..simkl.account import current_owner
 from .outbox import Outbox
 
 
 def open_outbox(clock=time.time):
-    return Outbox(os.path.join(kodi.profile_dir(), config.OUTBOX_FILE), clock=clock, log=kodi.warn)
+    """The queue as the account logged in now sees it (see Outbox's `account`)."""
+    return Outbox(os.path.join(kodi.profile_dir(), config.OUTBOX_FILE), clock=clock, log=kodi.warn,
+                  account=current_owner)
 
 
 def request_flush():

@@ -88,7 +88,8 @@ class _Session:
         self.media: Optional[Media] = None  # None once resolved: never live (no ids, a rewatch session)
         self.sent = None  # (state, position, when) Simkl took last
         self.tried = False  # an event was sent, whatever the answer
-        self.unknown = False  # Simkl answered 404: nothing more is sent for it
+        self.unknown = False  # Simkl answered 404 (or another account logged in): nothing more is sent for it
+        self.account = None  # the account logged in when it started (a key; None: nobody)
         self.lock_refusals = 0
         self.ended = False
         self.watched = False
@@ -110,14 +111,18 @@ class Live:
     on_released(): an entry goes back to the sender (kick it).
     may_deliver(entry_id, media) -> bool: may a stop deliver this watch now (nothing older of the title
         waits in the outbox)?
+    account() -> the key of the account logged in now (None: nobody): what a session started under goes
+        live only while that account stays logged in, never with the next one's login.
     clock: the steady clock waits are measured on.
     """
 
     def __init__(self, client, resolve: Callable, enabled: Callable[[object], bool], holds,
                  on_scrobbled: Callable[[int, Media], None], on_released: Callable[[], None],
                  may_deliver: Callable[[int, Media], bool] = lambda entry_id, media: True,
-                 clock: Callable[[], float] = time.monotonic, log: Callable[[str], None] = lambda m: None):
+                 clock: Callable[[], float] = time.monotonic, log: Callable[[str], None] = lambda m: None,
+                 account: Callable[[], Optional[str]] = lambda: None):
         self._client = client
+        self._account = account
         self._may_deliver = may_deliver
         self._resolve = resolve
         self._enabled = enabled
@@ -237,8 +242,9 @@ class Live:
 
     def _do_resolve(self, session):
         media = self._resolve_item(session)
+        account = self._account()
         with self._cond:
-            session.resolved, session.media = True, media
+            session.resolved, session.media, session.account = True, media, account
 
     def _resolve_item(self, session):
         media = self._resolve(session.tracked.item)
@@ -322,6 +328,11 @@ class Live:
 
     def _post(self, session, action, progress, version):
         """One scrobble request. Returns Simkl's answer, "conflict" for 409, or None when it did not take it."""
+        if self._account() != session.account:
+            with self._cond:
+                session.handled, session.unknown = version, True  # its watch waits in the outbox for its account
+            self._log("live %s of %s not sent: another account is logged in now" % (action, session.label()))
+            return None
         body = scrobble_body(session.media, progress)
         with self._cond:
             session.tried = True

@@ -12,6 +12,12 @@ only the user's Retry or Discard moves it. Nothing leaves without Simkl's acknow
 user's decision. A pending entry whose batch failed again and again may travel in a smaller part
 (the parts table; the sender decides its size).
 
+Every entry belongs to the Simkl account it was made for (the owners table), or to nobody yet when it was
+made while logged out: the `account` the outbox is given names the login of the moment. The outbox shows
+and sends only that account's entries and nobody's (which the next login claims); another account's wait
+until that account logs in again, or until the user sends them to the account logged in (hand_over) or
+discards them (discard_for).
+
 Times: watched_at is the wall-clock moment of the watch; created, updated and next_try follow the
 clock the outbox is given, which the service makes steady (wall time at start plus monotonic time
 since), so a wall-clock jump neither stretches nor shortens a wait.
@@ -23,10 +29,13 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 from .. import media
 from ..times import iso_utc, parse_time
+
+if TYPE_CHECKING:
+    from ..simkl.auth import Owner
 
 SCHEMA_VERSION = 2
 DEDUPE_SECONDS = 48 * 3600
@@ -75,6 +84,11 @@ CREATE INDEX entries_key ON entries (item_key, kind);
 # A table of its own, beside the entries: the add-on's earlier versions still open the file.
 _PARTS = "CREATE TABLE IF NOT EXISTS parts (id INTEGER PRIMARY KEY, size INTEGER NOT NULL, since INTEGER NOT NULL)"
 _PART_OF = "LEFT JOIN parts ON parts.id = entries.id AND parts.since <= entries.attempts"
+# Whose an entry is: a row per entry made while an account was logged in (none: made while logged out, or by
+# a version before accounts were told apart). A table of its own too, for the same reason as parts.
+_OWNERS = ("CREATE TABLE IF NOT EXISTS owners (id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL)",
+           "CREATE INDEX IF NOT EXISTS owners_account ON owners (account)")
+_NOT_SENT = (PENDING, UNRESOLVED) + ATTENTION  # entries not on Simkl yet: what an account leaves waiting
 
 
 @dataclass
@@ -102,6 +116,7 @@ class Unresolved:
     report: dict
     watched_at: str
     attempts: int
+    account: Optional[str] = None  # the key of the account it was made for; None: made while logged out
 
 
 @dataclass
@@ -111,6 +126,14 @@ class Waiting:
     state: str
     label: str
     watched_at: str
+
+
+@dataclass
+class Kept:
+    """Entries not sent yet of an account other than the one logged in: they wait for it."""
+    account: str
+    name: str
+    count: int
 
 
 @dataclass
@@ -145,12 +168,40 @@ def _marks(chunk: Tuple[int, ...]) -> str:
     return ",".join("?" * len(chunk))
 
 
+def _key_of(owner: Optional["Owner"]) -> Optional[str]:
+    return None if owner is None else owner.key
+
+
+def _own(conn: sqlite3.Connection, ids: List[int], owner: Optional["Owner"]) -> None:
+    """The entries just made belong to `owner` (None: to nobody yet)."""
+    if owner is not None:
+        conn.executemany("INSERT INTO owners (id, account, name) VALUES (?, ?, ?)",
+                         [(entry_id, owner.key, owner.name) for entry_id in ids])
+
+
+def _owner_key(conn: sqlite3.Connection, entry_id: int) -> Optional[str]:
+    row = conn.execute("SELECT account FROM owners WHERE id = ?", (entry_id,)).fetchone()
+    return row[0] if row else None
+
+
+def _mine(account: Optional[str], table: str = "entries") -> Tuple[str, tuple]:
+    """SQL on `table` (entries or an alias of it) for the entries `account` may see and send: its own and
+    nobody's, never another account's; with no account (logged out), nobody's only."""
+    if account is None:
+        return "%s.id NOT IN (SELECT id FROM owners)" % table, ()
+    return "%s.id NOT IN (SELECT id FROM owners WHERE account != ?)" % table, (account,)
+
+
 class Outbox:
     def __init__(self, path: Union[str, "os.PathLike[str]"], clock: Callable[[], float] = time.time,
-                 log: Callable[[str], None] = lambda message: None) -> None:
+                 log: Callable[[str], None] = lambda message: None,
+                 account: Callable[[], Optional["Owner"]] = lambda: None) -> None:
+        """account(): the account logged in now (None: logged out), read at each step: a new entry is
+        its, and what the outbox lists, counts and hands the sender is its and nobody's."""
         self.path = os.fspath(path)
         self._clock = clock
         self._log = log
+        self._account = account
         # One connection shared by the threads of this process, serialised by the lock.
         self._lock = threading.Lock()
         self._conn = self._open()
@@ -177,54 +228,59 @@ class Outbox:
             raise ValueError("unknown outbox entry kind: %r" % (kind,))
         now = self._clock()
         stamp = iso_utc(now if watched_at is None else parse_time(watched_at))
-        key = item.key()
+        key, owner = item.key(), self._account()
         with self._write() as conn:
-            if kind == "add" and not rewatch and self._is_repeat(conn, key, stamp):
+            if kind == "add" and not rewatch and self._is_repeat(conn, key, stamp, _key_of(owner)):
                 return None
             cursor = conn.execute(
                 "INSERT INTO entries (kind, item, item_key, watched_at, rewatch, rewatch_id, next_try, created,"
                 " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (kind, json.dumps(item.to_dict(), sort_keys=True), key, stamp, int(bool(rewatch)), rewatch_id,
                  DUE_NOW, now, now))
+            _own(conn, [cursor.lastrowid], owner)
             return cursor.lastrowid
 
     def add_many(self, items: Iterable[Tuple[media.Media, Union[float, str]]]) -> int:
         """Queue many history adds in one transaction (an import); repeats of the last 48 hours are
         left out. Returns how many were queued."""
-        now = self._clock()
-        queued = 0
+        now, owner = self._clock(), self._account()
+        queued = []
         with self._write() as conn:
             for item, watched_at in items:
                 key, stamp = item.key(), iso_utc(parse_time(watched_at))
-                if self._is_repeat(conn, key, stamp):
+                if self._is_repeat(conn, key, stamp, _key_of(owner)):
                     continue
-                conn.execute(
+                queued.append(conn.execute(
                     "INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
                     " VALUES ('add', ?, ?, ?, ?, ?, ?)",
-                    (json.dumps(item.to_dict(), sort_keys=True), key, stamp, DUE_NOW, now, now))
-                queued += 1
-        return queued
+                    (json.dumps(item.to_dict(), sort_keys=True), key, stamp, DUE_NOW, now, now)).lastrowid)
+            _own(conn, queued, owner)
+        return len(queued)
 
     def add_unresolved(self, report: dict, watched_at: Union[float, str], kind: str = "add") -> int:
         """Queue a finished watch (or a library mark) as Kodi reported it; its title is found later
         (see `resolved`)."""
         if kind not in KINDS:
             raise ValueError("unknown outbox entry kind: %r" % (kind,))
-        now = self._clock()
+        now, owner = self._clock(), self._account()
         with self._write() as conn:
-            return conn.execute(
+            entry_id = conn.execute(
                 "INSERT INTO entries (kind, item, item_key, watched_at, state, next_try, created, updated)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (kind, json.dumps(report, sort_keys=True), UNRESOLVED_KEY, iso_utc(parse_time(watched_at)),
                  UNRESOLVED, DUE_NOW, now, now)).lastrowid
+            _own(conn, [entry_id], owner)
+            return entry_id
 
     def unresolved(self, limit: int = 50) -> List[Unresolved]:
         """Due unresolved entries, oldest first."""
+        mine, params = _mine(_key_of(self._account()))
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, kind, item, watched_at, attempts FROM entries WHERE state = ? AND next_try <= ?"
-                " ORDER BY id LIMIT ?", (UNRESOLVED, self._clock(), limit)).fetchall()
-        return [Unresolved(row[0], row[1], json.loads(row[2]), row[3], row[4]) for row in rows]
+                "SELECT entries.id, kind, item, watched_at, attempts, owners.account FROM entries"
+                " LEFT JOIN owners ON owners.id = entries.id WHERE state = ? AND next_try <= ? AND " + mine
+                + " ORDER BY entries.id LIMIT ?", (UNRESOLVED, self._clock()) + params + (limit,)).fetchall()
+        return [Unresolved(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5]) for row in rows]
 
     def resolved(self, entry_id: int, item: media.Media, rewatch: bool = False,
                  rewatch_id: Optional[str] = None, session_ids: Tuple[str, ...] = ()) -> bool:
@@ -237,7 +293,8 @@ class Outbox:
                                (entry_id, UNRESOLVED)).fetchone()
             if row is None:
                 return False
-            if row[1] == "add" and self._is_repeat(conn, key, row[0], session_ids if rewatch else None):
+            owner = _owner_key(conn, entry_id)
+            if row[1] == "add" and self._is_repeat(conn, key, row[0], owner, session_ids if rewatch else None):
                 conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
                 return False
             now = self._clock()
@@ -267,7 +324,7 @@ class Outbox:
                 return False
             now = self._clock()
             if row[0] == UNRESOLVED:
-                if self._is_repeat(conn, key, row[2]):
+                if self._is_repeat(conn, key, row[2], _owner_key(conn, entry_id)):
                     conn.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
                     return False
                 conn.execute("UPDATE entries SET item = ?, item_key = ?, state = ?, last_error = NULL, updated = ?"
@@ -291,26 +348,30 @@ class Outbox:
     def waiting_before(self, entry_id: int, key: str) -> bool:
         """Is anything committed before this entry possibly still on its way for the same title: a
         pending entry of it, or an entry whose title is not known yet?"""
+        mine, params = self._mine()
         return self._read_one("SELECT 1 FROM entries WHERE id < ? AND ((item_key = ? AND state = ?) OR state = ?)"
-                              " LIMIT 1", (entry_id, key, PENDING, UNRESOLVED)) is not None
+                              " AND " + mine + " LIMIT 1", (entry_id, key, PENDING, UNRESOLVED) + params) is not None
 
     def waiting(self, key: str) -> bool:
         """Is an entry of this title still on its way (pending or being looked up)?"""
-        return self._read_one("SELECT 1 FROM entries WHERE item_key = ? AND state = ? LIMIT 1",
-                              (key, PENDING)) is not None
+        mine, params = self._mine()
+        return self._read_one("SELECT 1 FROM entries WHERE item_key = ? AND state = ? AND " + mine + " LIMIT 1",
+                              (key, PENDING) + params) is not None
 
     def session_start_id(self, show_key: str) -> Optional[int]:
         """The entry that started the show's latest rewatch session: what was committed before it is
         not part of that session (entry ids follow the order of commits, whatever the clocks say)."""
-        return self._read_one("SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND rewatch = 1",
-                              (show_key,))[0]
+        mine, params = self._mine()
+        return self._read_one("SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND rewatch = 1"
+                              " AND " + mine, (show_key,) + params)[0]
 
     def session_pins(self) -> Dict[str, str]:
         """{show key: rewatch_id} of the rewatch sessions Simkl started for a sent show entry."""
+        mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
                 "SELECT item_key, rewatch_id FROM entries WHERE state = ? AND rewatch = 1 AND item_key LIKE 'show:%'"
-                " AND rewatch_id IS NOT NULL ORDER BY id", (SENT,)).fetchall()
+                " AND rewatch_id IS NOT NULL AND " + mine + " ORDER BY id", (SENT,) + params).fetchall()
         return {key: rewatch_id for key, rewatch_id in rows}
 
     def mark_not_found(self, ids: Iterable[int]) -> None:
@@ -323,10 +384,11 @@ class Outbox:
     def attention(self, limit: int = 50) -> List[Attention]:
         """Entries the user may retry or discard, newest first: those that need the user, and pending
         ones that failed STUCK_AFTER times or more (their reason is the last error's code)."""
+        mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, state, item, watched_at, detail, last_error FROM entries WHERE " + _NEEDS_USER
-                + " ORDER BY id DESC LIMIT ?", _NEEDS_USER_PARAMS + (limit,)).fetchall()
+                + " AND " + mine + " ORDER BY id DESC LIMIT ?", _NEEDS_USER_PARAMS + params + (limit,)).fetchall()
         found = []
         for entry_id, state, item, watched_at, detail, last_error in rows:
             label = _label(state, json.loads(item))
@@ -336,7 +398,9 @@ class Outbox:
 
     def attention_count(self) -> int:
         """How many entries `attention` would list without a limit."""
-        return int(self._read_one("SELECT COUNT(*) FROM entries WHERE " + _NEEDS_USER, _NEEDS_USER_PARAMS)[0])
+        mine, params = self._mine()
+        return int(self._read_one("SELECT COUNT(*) FROM entries WHERE " + _NEEDS_USER + " AND " + mine,
+                                  _NEEDS_USER_PARAMS + params)[0])
 
     def retry_attention(self, ids: Iterable[int]) -> int:
         """The user's Retry of these entries (those the user was shown; one that no longer needs the user
@@ -345,12 +409,14 @@ class Outbox:
         refused unmark) is dropped instead: sent now, it would undo what the user did last."""
         now = self._clock()
         retried = 0
+        newer_mine, newer_params = _mine(_key_of(self._account()), "newer")
         with self._write() as conn:
             for chunk in _chunks(ids):
                 where, params = _NEEDS_USER + " AND id IN (%s)" % _marks(chunk), _NEEDS_USER_PARAMS + chunk
                 conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
                              " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
-                             " AND newer.kind != entries.kind AND newer.state = ?)", params + (SENT,))
+                             " AND newer.kind != entries.kind AND newer.state = ? AND " + newer_mine + ")",
+                             params + (SENT,) + newer_params)
                 retried += conn.execute(
                     "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
                     " last_error = NULL, updated = ? WHERE " + where,
@@ -387,19 +453,72 @@ class Outbox:
                                  [(max(1, int(part_size)), entry_id) for entry_id in ids])
 
     def retry_now(self) -> None:
+        mine, params = self._mine()
         with self._write() as conn:
-            conn.execute("UPDATE entries SET next_try = ? WHERE state IN (?, ?) AND next_try > ?",
-                         (DUE_NOW, PENDING, UNRESOLVED, DUE_NOW))
+            conn.execute("UPDATE entries SET next_try = ? WHERE state IN (?, ?) AND next_try > ? AND " + mine,
+                         (DUE_NOW, PENDING, UNRESOLVED, DUE_NOW) + params)
 
     def prune(self, older_than_days: float = 30) -> int:
         """Delete entries sent more than `older_than_days` ago, except items added in the last 48 hours."""
         now = self._clock()
         with self._write() as conn:
             conn.execute("DELETE FROM parts WHERE id NOT IN (SELECT id FROM entries WHERE state = 'pending')")
+            conn.execute("DELETE FROM owners WHERE id NOT IN (SELECT id FROM entries)")
             return conn.execute(
                 "DELETE FROM entries WHERE state = 'sent' AND updated < ? AND item_key NOT IN"
                 " (SELECT item_key FROM entries WHERE kind = 'add' AND watched_at >= ?)",
                 (now - older_than_days * 86400, iso_utc(now - DEDUPE_SECONDS))).rowcount
+
+    # --- accounts ------------------------------------------------------------------------
+
+    def claim(self, owner: "Owner") -> int:
+        """`owner` logged in: what was made while nobody was logged in (or by a version that did not tell
+        accounts apart) is its now, and so is what it made while its login was known by its name only.
+        Returns how many entries became its."""
+        with self._write() as conn:
+            legacy = "name:" + owner.name
+            if owner.key != legacy:
+                conn.execute("UPDATE owners SET account = ? WHERE account = ?", (owner.key, legacy))
+            return conn.execute("INSERT INTO owners (id, account, name) SELECT id, ?, ? FROM entries"
+                                " WHERE id NOT IN (SELECT id FROM owners)", (owner.key, owner.name)).rowcount
+
+    def kept_for_others(self) -> List[Kept]:
+        """Entries not sent yet of every account but the one logged in, an account at a time (the one with
+        the oldest entry first)."""
+        account = _key_of(self._account())
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT owners.account, MAX(owners.name), COUNT(*) FROM entries JOIN owners ON owners.id = entries.id"
+                " WHERE owners.account IS NOT ? AND state IN (%s) GROUP BY owners.account ORDER BY MIN(entries.id)"
+                % _marks(_NOT_SENT), (account,) + _NOT_SENT).fetchall()
+        return [Kept(key, name, count) for key, name, count in rows]
+
+    def hand_over(self, account: str, owner: "Owner") -> int:
+        """The user's choice: `account`'s entries not sent yet are `owner`'s now, due at once (their failed tries
+        with the other account forgotten). A rewatch is a
+        choice of the account that asked for it: its movies and episodes go as ordinary watches, and the start
+        of a show's rewatch session is dropped. Returns how many entries changed hands."""
+        now = self._clock()
+        theirs = "id IN (SELECT id FROM owners WHERE account = ?) AND state IN (%s)" % _marks(_NOT_SENT)
+        params = (account,) + _NOT_SENT
+        with self._write() as conn:
+            conn.execute("DELETE FROM entries WHERE " + theirs + " AND rewatch = 1 AND item_key LIKE 'show:%'",
+                         params)
+            conn.execute("UPDATE entries SET rewatch = 0, rewatch_id = NULL, updated = ? WHERE " + theirs
+                         + " AND rewatch = 1", (now,) + params)
+            # a fresh start with the new account: due now, in whole batches, no failures counted
+            conn.execute("DELETE FROM parts WHERE id IN (SELECT id FROM entries WHERE " + theirs + ")", params)
+            conn.execute("UPDATE entries SET next_try = ?, attempts = 0, last_error = NULL WHERE " + theirs
+                         + " AND state IN (?, ?)", (DUE_NOW,) + params + (PENDING, UNRESOLVED))
+            return conn.execute("UPDATE owners SET account = ?, name = ? WHERE account = ? AND id IN"
+                                " (SELECT id FROM entries WHERE state IN (%s))" % _marks(_NOT_SENT),
+                                (owner.key, owner.name, account) + _NOT_SENT).rowcount
+
+    def discard_for(self, account: str) -> int:
+        """The user's choice: `account`'s entries not sent yet are dropped for good. Returns how many."""
+        with self._write() as conn:
+            return conn.execute("DELETE FROM entries WHERE id IN (SELECT id FROM owners WHERE account = ?)"
+                                " AND state IN (%s)" % _marks(_NOT_SENT), (account,) + _NOT_SENT).rowcount
 
     # --- reading -------------------------------------------------------------------------
 
@@ -415,10 +534,12 @@ class Outbox:
         `exclude`: ids that must not be sent now (Simkl took them; recording that is still to do).
         """
         excluded = set(exclude)
+        mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
                 "SELECT entries.id, kind, rewatch, rewatch_id, item_key, next_try, attempts, parts.size, parts.since"
-                " FROM entries " + _PART_OF + " WHERE state = ? ORDER BY entries.id", (PENDING,)).fetchall()
+                " FROM entries " + _PART_OF + " WHERE state = ? AND " + mine + " ORDER BY entries.id",
+                (PENDING,) + params).fetchall()
         now = self._clock()
         leader = self._leader(rows, now, excluded)
         if leader is None:
@@ -474,12 +595,13 @@ class Outbox:
     def last_watched(self, key: str, library: Optional[Tuple[str, int]] = None) -> Optional[float]:
         """Unix time of the newest add of this item, in any state; with `library` = (media type, library
         id), also a watch of that library item whose title is not looked up yet."""
-        times = [self._read_one("SELECT MAX(watched_at) FROM entries WHERE item_key = ? AND kind = 'add'",
-                                (key,))[0]]
+        mine, params = self._mine()
+        times = [self._read_one("SELECT MAX(watched_at) FROM entries WHERE item_key = ? AND kind = 'add' AND " + mine,
+                                (key,) + params)[0]]
         if library is not None:
             with self._lock:
-                rows = self._conn.execute("SELECT item, watched_at FROM entries WHERE state = ? AND kind = 'add'",
-                                          (UNRESOLVED,)).fetchall()
+                rows = self._conn.execute("SELECT item, watched_at FROM entries WHERE state = ? AND kind = 'add'"
+                                          " AND " + mine, (UNRESOLVED,) + params).fetchall()
             for report, watched_at in rows:
                 report = json.loads(report)
                 if (report.get("media_type"), report.get("dbid")) == tuple(library):
@@ -489,28 +611,35 @@ class Outbox:
 
     def rewatch_count(self, key: str) -> int:
         """How many rewatches of this item were queued here (Simkl keeps at most 50 per item)."""
-        row = self._read_one("SELECT COUNT(*) FROM entries WHERE item_key = ? AND kind = 'add' AND rewatch = 1",
-                             (key,))
+        mine, params = self._mine()
+        row = self._read_one("SELECT COUNT(*) FROM entries WHERE item_key = ? AND kind = 'add' AND rewatch = 1"
+                             " AND " + mine, (key,) + params)
         return int(row[0]) if row else 0
 
     def counts(self) -> dict:
         found = {state: 0 for state in (UNRESOLVED, PENDING, SENT) + ATTENTION}
+        mine, params = self._mine()
         with self._lock:
-            for state, count in self._conn.execute("SELECT state, COUNT(*) FROM entries GROUP BY state"):
+            for state, count in self._conn.execute("SELECT state, COUNT(*) FROM entries WHERE " + mine
+                                                   + " GROUP BY state", params):
                 found[state] = count
         return found
 
     def next_due(self, exclude: Iterable[int] = ()) -> Optional[float]:
         """When the next pending entry is due, leaving out `exclude` (held entries)."""
         excluded = set(int(i) for i in exclude)
+        mine, params = self._mine()
         # The earliest len(excluded) + 1 entries hold one that is not excluded, if there is one.
         with self._lock:
-            rows = self._conn.execute("SELECT id, next_try FROM entries WHERE state = ? ORDER BY next_try LIMIT ?",
-                                      (PENDING, len(excluded) + 1)).fetchall()
+            rows = self._conn.execute("SELECT id, next_try FROM entries WHERE state = ? AND " + mine
+                                      + " ORDER BY next_try LIMIT ?", (PENDING,) + params + (len(excluded) + 1,)
+                                      ).fetchall()
         return next((next_try for entry_id, next_try in rows if entry_id not in excluded), None)
 
     def next_unresolved_due(self) -> Optional[float]:
-        return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ?", (UNRESOLVED,))[0]
+        mine, params = self._mine()
+        return self._read_one("SELECT MIN(next_try) FROM entries WHERE state = ? AND " + mine,
+                              (UNRESOLVED,) + params)[0]
 
     def defer_unresolved(self, entry_id: int, until: float, error: str) -> None:
         """Look the watch up again at `until` (the file search could not be asked now)."""
@@ -527,16 +656,19 @@ class Outbox:
     def last_deferral(self) -> Optional[Tuple[str, float]]:
         """(why, until when) of the most recently deferred entry that is still pending: after a failure
         the sender holds every batch until then."""
+        mine, params = self._mine()
         row = self._read_one("SELECT last_error, next_try FROM entries WHERE state = 'pending'"
-                             " AND last_error IS NOT NULL ORDER BY updated DESC, id DESC LIMIT 1")
+                             " AND last_error IS NOT NULL AND " + mine + " ORDER BY updated DESC, id DESC LIMIT 1",
+                             params)
         return (row[0], row[1]) if row else None
 
     def waiting_entries(self, limit: int = 5) -> List[Waiting]:
         """The first `limit` entries on their way (pending, or their title being looked up), oldest first."""
+        mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, state, item, watched_at FROM entries WHERE state IN (?, ?) ORDER BY id LIMIT ?",
-                (PENDING, UNRESOLVED, limit)).fetchall()
+                "SELECT id, state, item, watched_at FROM entries WHERE state IN (?, ?) AND " + mine
+                + " ORDER BY id LIMIT ?", (PENDING, UNRESOLVED) + params + (limit,)).fetchall()
         return [Waiting(entry_id, state, _label(state, json.loads(item)), watched_at)
                 for entry_id, state, item, watched_at in rows]
 
@@ -551,21 +683,26 @@ class Outbox:
 
     def waiting_states(self) -> Dict[int, Tuple[str, int, Optional[str]]]:
         """{id: (state, attempts, last error)} of every entry on its way (pending, or its title being looked up)."""
+        mine, params = self._mine()
         with self._lock:
-            rows = self._conn.execute("SELECT id, state, attempts, last_error FROM entries WHERE state IN (?, ?)",
-                                      (PENDING, UNRESOLVED)).fetchall()
+            rows = self._conn.execute("SELECT id, state, attempts, last_error FROM entries WHERE state IN (?, ?)"
+                                      " AND " + mine, (PENDING, UNRESOLVED) + params).fetchall()
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
     # --- internals -----------------------------------------------------------------------
 
     @staticmethod
-    def _is_repeat(conn: sqlite3.Connection, key: str, stamp: str,
+    def _is_repeat(conn: sqlite3.Connection, key: str, stamp: str, account: Optional[str],
                    session_ids: Optional[Tuple[str, ...]] = None) -> bool:
-        """An add within 48 hours of an earlier add of the same item, with no remove queued since.
-        With session_ids, only adds inside that rewatch session count."""
+        """An add within 48 hours of an earlier add of the same item by the same account (or nobody; for a
+        watch made logged out, by anyone), with no remove queued since. With session_ids, only adds inside
+        that rewatch session count."""
         moment = parse_time(stamp)
-        sql = "SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND watched_at > ? AND watched_at < ?"
-        params = (key, iso_utc(moment - DEDUPE_SECONDS), iso_utc(moment + DEDUPE_SECONDS))
+        # Whoever logs in next gets a watch made logged out: every account's adds count for it, as before.
+        mine, mine_params = _mine(account) if account is not None else ("1", ())
+        sql = ("SELECT MAX(id) FROM entries WHERE item_key = ? AND kind = 'add' AND watched_at > ? AND watched_at < ?"
+               " AND " + mine)
+        params = (key, iso_utc(moment - DEDUPE_SECONDS), iso_utc(moment + DEDUPE_SECONDS)) + mine_params
         if session_ids is None:
             # a rewatch the user asked for makes no ordinary watch a repeat
             previous = conn.execute(sql + " AND rewatch = 0", params).fetchone()[0]
@@ -575,9 +712,12 @@ class Outbox:
             previous = max((entry_id for entry_id in found if entry_id is not None), default=None)
         if previous is None:
             return False
-        removed = conn.execute("SELECT 1 FROM entries WHERE item_key = ? AND kind = 'remove' AND id > ? LIMIT 1",
-                               (key, previous)).fetchone()
+        removed = conn.execute("SELECT 1 FROM entries WHERE item_key = ? AND kind = 'remove' AND id > ? AND " + mine
+                               + " LIMIT 1", (key, previous) + mine_params).fetchone()
         return removed is None
+
+    def _mine(self) -> Tuple[str, tuple]:
+        return _mine(_key_of(self._account()))
 
     def _set_state(self, ids: Iterable[int], state: str, detail: Optional[str] = None) -> None:
         now = self._clock()
@@ -653,6 +793,8 @@ class Outbox:
                 elif columns != _COLUMNS:
                     raise _Unusable("unexpected entries table")
             conn.execute(_PARTS)
+            for statement in _OWNERS:
+                conn.execute(statement)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -6,7 +6,7 @@ from .. import kodi
 from ..delivery.access import open_outbox, request_flush
 from ..media import Episode, Movie, Show, clean_ids
 from ..playback.resolve import Library
-from ..simkl.account import token_store
+from ..simkl.account import current_owner, token_store
 from .sessions import MAX_REWATCHES, Sessions, describe, too_soon
 
 LISTITEM_IDS_PROPERTY = "service.scrobbler.simkl.ids"
@@ -68,7 +68,8 @@ def run(listitem, clock=time.time):
         if not kodi.yesno_dialog(kodi.localize(32307, label)):
             return
         if isinstance(item, Show):
-            Sessions(kodi.profile_dir(), clock=clock).start(item)
+            owner = current_owner()
+            Sessions(kodi.profile_dir(), clock=clock).start(item, owner.key if owner else None)
         outbox.add(item, now, rewatch=True)
     kodi.log("queued a rewatch of %s" % label)
     request_flush()

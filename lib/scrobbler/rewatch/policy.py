@@ -30,6 +30,8 @@ class RewatchPolicy:
         session = None
         if entry.kind == "add" and self._tracking():
             session = session_for(item, self._sessions)
+            if session and not self._sessions.of(item.show_key(), entry.account):
+                session = None  # another account's session, or a watch made logged out (it is nobody's)
             start = self._outbox().session_start_id(item.show_key()) if session else None
             if start is not None and entry.id < start:
                 session = None  # committed before the user started the session: an ordinary watch
@@ -100,6 +102,14 @@ class RewatchPolicy:
             if self._sessions.all():
                 self._sessions.end_all()
                 kodi.log("Track rewatches is off: rewatch sessions ended")
+
+    def follow_account(self, account: Optional[str]) -> None:
+        """The login changed (`account` is the key of the one logged in now, None: logged out): the sessions of
+        any other account end, all of them at a logout."""
+        ended = self._sessions.end_others(account)
+        if ended:
+            kodi.log("%d rewatch session(s) ended: %s" % (ended, "logged out" if account is None
+                                                            else "another account logged in"))
 
     @staticmethod
     def hide_action() -> None:

@@ -19,7 +19,9 @@ MAX_REWATCHES = 50  # Simkl keeps at most 50 rewatch sessions per item
 
 
 class Sessions:
-    """Active show rewatch sessions, shared by the service and the context-menu script via a file."""
+    """Active show rewatch sessions, shared by the service and the context-menu script via a file. Each is
+    the session of the account that started it (its `account`, an Owner's key; none in a file written before
+    accounts were told apart)."""
 
     def __init__(self, folder: str, clock: Callable[[], float] = time.time):
         self.path = os.path.join(folder, SESSIONS_FILE)
@@ -31,9 +33,29 @@ class Sessions:
     def get(self, show_key: str) -> Optional[dict]:
         return self.all().get(show_key)
 
-    def start(self, show: Show) -> None:
+    def start(self, show: Show, account: Optional[str] = None) -> None:
         self._change(lambda data: data.__setitem__(show.key(), {"show": show.to_dict(), "rewatch_id": None,
-                                                               "started": int(self._clock())}))
+                                                               "started": int(self._clock()), "account": account}))
+
+    def of(self, show_key: str, account: Optional[str]) -> Optional[dict]:
+        """The show's session if it is `account`'s (one without an account is the logged-in account's)."""
+        session = self.get(show_key)
+        if session is None or account is None or session.get("account") not in (None, account):
+            return None
+        return session
+
+    def end_others(self, account: Optional[str]) -> int:
+        """End every session that is not `account`'s (with None, every session): a logout, another login.
+        Returns how many ended."""
+        ended = []
+
+        def change(data):
+            for key in list(data):
+                if account is None or data[key].get("account") not in (None, account):
+                    ended.append(data.pop(key))
+        if self.all():
+            self._change(change)
+        return len(ended)
 
     def pin(self, show_key: str, rewatch_id: str) -> None:
         def change(data):

@@ -47,6 +47,11 @@ def current_login(store=None) -> dict:
     return login if login.get("access_token") else {}
 
 
+def current_owner(store=None):
+    """The account logged in now, whose the watches queued now are (auth.Owner); None when logged out."""
+    return auth.owner_of(current_login(store))
+
+
 def mirror():
     """Make the settings show the stored login; writes only what differs. Only the service calls this."""
     with _MIRROR_LOCK:

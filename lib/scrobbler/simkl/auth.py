@@ -4,7 +4,7 @@ import time
 from typing import Callable, Optional
 
 from ..files import FileLock, read_json, write_json
-from ..values import Value
+from ..values import FrozenValue, Value
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 
 TOKEN_FILE = "token.json"
@@ -40,6 +40,27 @@ class TokenStore:
 
     def lock(self) -> "FileLock":
         return FileLock(self.path + ".lock")
+
+
+class Owner(FrozenValue):
+    """The Simkl account a queued entry belongs to: `key` tells accounts apart, `name` is what the user reads."""
+
+    FIELDS = ("key", "name")
+
+    def __init__(self, key: str, name: str):
+        self._set(key=key, name=name)
+
+
+def owner_of(login: dict) -> Optional[Owner]:
+    """The account of a stored login; None when logged out, or before Simkl has named the account."""
+    if not login.get("access_token"):
+        return None
+    name = str(login.get("user_name") or "")
+    # The stable id is POST /users/settings' account.id (api.simkl.org ref/simkl/get-user-settings); a
+    # login saved before it was kept is known by its user name (see Outbox.claim).
+    if login.get("account_id") not in (None, ""):
+        return Owner("id:%s" % login["account_id"], name)
+    return Owner("name:" + name, name) if name else None
 
 
 class TokenProvider:
@@ -153,17 +174,22 @@ def login(client, store: TokenStore, ui: LoginUI, flow: str, clock: Callable[[],
             store.clear()
         log("login: user settings failed: %s" % type(exc).__name__)
         return LoginResult(_outcome_of(exc))
-    name, account_type = _account_of(user)
-    store.update(user_name=name, account_type=account_type)
+    name, account_type, account_id = _account_of(user)
+    store.update(user_name=name, account_type=account_type, account_id=account_id)
     log("logged in (%s account)" % account_type)
     return LoginResult("ok", name, account_type)
 
 
 def _account_of(user) -> tuple:
+    """(user name, account type, account id or None) from POST /users/settings' answer."""
     user = user if isinstance(user, dict) else {}
     name = ((user.get("user") or {}).get("name") or "").strip() or "?"
-    account_type = ((user.get("account") or {}).get("type") or "free").strip().lower()
-    return name, account_type if account_type in ("free", "pro", "vip") else "free"
+    account = user.get("account") if isinstance(user.get("account"), dict) else {}
+    account_type = (account.get("type") or "free").strip().lower()
+    account_id = account.get("id")
+    if isinstance(account_id, bool) or not isinstance(account_id, (int, str)) or str(account_id).strip() == "":
+        account_id = None
+    return name, account_type if account_type in ("free", "pro", "vip") else "free", account_id
 
 
 def _outcome_of(exc: ApiError) -> str:

@@ -3,7 +3,8 @@
 A script never writes the add-on's settings (the service is their only writer): after a login or a
 logout it hands over to the service (account.tell_service) and waits until the service has mirrored
 token.json into the settings. `from_settings` (the Account page's buttons, which close the settings
-dialog): the settings are opened again once that is done.
+dialog): the settings are opened again once that is done. After a login, the user is asked what to do
+with the watches another account left waiting (handover.py).
 """
 from .. import config, kodi
 from ..simkl import auth
@@ -19,6 +20,8 @@ def login(from_settings=False):
     if result.outcome == "ok":
         tell_service()
         kodi.notify(account_line(result.user_name, result.account_type))
+        from .handover import after_login
+        after_login()
     elif result.outcome != "cancelled":
         kodi.ok_dialog(kodi.localize(LOGIN_FAILURES[result.outcome]), kodi.localize(32030))
     if from_settings:
@@ -26,8 +29,8 @@ def login(from_settings=False):
 
 
 def logout(from_settings=False):
-    if kodi.yesno_dialog(kodi.localize(32560)):
-        store = token_store()
+    store = token_store()
+    if kodi.yesno_dialog(kodi.localize(32714, store.load().get("user_name") or "?")):
         auth.logout(make_client(store), store, log=kodi.log)
         tell_service()
         kodi.notify(kodi.localize(32040))

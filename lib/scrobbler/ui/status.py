@@ -10,7 +10,7 @@ import time
 from .. import config, kodi
 from ..delivery.access import open_outbox, request_flush
 from ..rewatch.sessions import Sessions
-from ..simkl.account import token_store
+from ..simkl.account import current_owner, token_store
 from . import status_model as model
 from .problems import reason_text
 
@@ -44,7 +44,9 @@ class Controller:
 
     def view(self):
         sessions = Sessions(kodi.profile_dir())
-        listed = [(key, sessions.label(key)) for key in sorted(sessions.all())]
+        owner = current_owner()
+        listed = [(key, sessions.label(key)) for key in sorted(sessions.all())
+                  if sessions.of(key, owner.key if owner else None)]
         snapshot = model.read(self.outbox, token_store().load(), listed)
         return model.build(snapshot, self._clock(), kodi.localize, kodi.format_time)
 
@@ -59,6 +61,9 @@ class Controller:
             kodi.notify(kodi.localize(32400))
         elif action == model.NEEDS_ATTENTION:
             needs_attention(self.outbox)
+        elif action == model.HANDOVER:
+            from .handover import ask
+            ask(self.outbox)
         elif action == model.END_SESSION:
             end_session()
         self.refresh(window)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from typing import Callable, Dict, Optional, Sequence, Tuple
 
 from ..delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
-from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Outbox, Waiting
+from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Kept, Outbox, Waiting
 from ..times import UNKNOWN_TIME, parse_time
+from .handover_model import action_label, kept_count
 from .problems import PROBLEMS, still_failing_text, told_text, why_text
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
@@ -21,6 +22,7 @@ HOLDING_ERRORS = (ERR_NETWORK, ERR_SERVER, ERR_RATE, ERR_UNEXPECTED)
 BLOCKING_ERRORS = (ERR_CONFIG,)
 
 RETRY, LOGIN, SYNC, NEEDS_ATTENTION, END_SESSION, CLOSE = "retry", "login", "sync", "attention", "end_session", "close"
+HANDOVER = "handover"  # another account's waiting watches: send them to the account logged in, or discard them
 ACCOUNT_TYPE_STRINGS = {"free": 32022, "pro": 32023, "vip": 32024}
 
 Text = Callable[..., str]
@@ -37,6 +39,7 @@ class Snapshot:
     deferral: Optional[Tuple[str, float]]  # (why, until) of the latest failure, see Outbox.last_deferral
     sessions: Tuple[Tuple[str, str], ...]  # active rewatch sessions: (show key, label)
     attention_count: int  # entries under Needs attention (Outbox.attention)
+    kept: Tuple[Kept, ...] = ()  # entries of other accounts, not sent: they wait for their own account
 
     @property
     def logged_in(self) -> bool:
@@ -48,7 +51,9 @@ class Snapshot:
 
 
 def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Snapshot:
-    """The snapshot from the queue, the stored login (token.json's data) and the rewatch sessions."""
+    """The snapshot from the queue, the stored login (token.json's data) and the rewatch sessions. The queue
+    is read as the account logged in sees it (its entries and nobody's, see Outbox's `account`), so are the
+    sessions given."""
     counts = outbox.counts()
     dues = [due for due in (outbox.next_due(), outbox.next_unresolved_due()) if due is not None]
     logged_in = bool(login.get("access_token"))
@@ -56,7 +61,7 @@ def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Sn
                     account_type=login.get("account_type") or "free", counts=counts,
                     waiting=tuple(outbox.waiting_entries(WAITING_SHOWN)), next_due=min(dues) if dues else None,
                     deferral=outbox.last_deferral(), sessions=tuple(sessions),
-                    attention_count=outbox.attention_count())
+                    attention_count=outbox.attention_count(), kept=tuple(outbox.kept_for_others()))
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ def _counts(snapshot: Snapshot, text: Text) -> str:
         parts.append(text(32234, snapshot.attention_count))
     if snapshot.sessions:
         parts.append(text(32316, len(snapshot.sessions)))
+    if snapshot.kept:
+        parts.append(text(32710, kept_count(snapshot.kept)))
     return "   ·   ".join(parts)
 
 
@@ -152,6 +159,8 @@ def _actions(snapshot: Snapshot, text: Text) -> Tuple[Tuple[str, str], ...]:
         actions.append((LOGIN, text(32013)))
     if snapshot.attention_count:
         actions.append((NEEDS_ATTENTION, text(32234, snapshot.attention_count)))
+    if snapshot.logged_in and snapshot.kept:
+        actions.append((HANDOVER, action_label(snapshot.kept, text)))
     if snapshot.logged_in:
         actions.append((SYNC, text(32415)))
     if len(snapshot.sessions) == 1:

@@ -10,8 +10,8 @@ XML_FILE = "script-simkl-status.xml"
 HEADING = 1
 LABELS = {"account": 10, "counts": 11, "next_try": 12, "why": 13, "waiting_heading": 14}
 TEXT_BOXES = {"waiting": 15, "problem": 16}
-BUTTONS = {model.RETRY: 21, model.LOGIN: 22, model.NEEDS_ATTENTION: 23, model.SYNC: 24, model.END_SESSION: 25,
-           model.CLOSE: 29}
+BUTTONS = {model.RETRY: 21, model.LOGIN: 22, model.NEEDS_ATTENTION: 23, model.HANDOVER: 26, model.SYNC: 24,
+           model.END_SESSION: 25, model.CLOSE: 29}
 ACTIONS_BY_BUTTON = {control_id: action for action, control_id in BUTTONS.items()}
 CLOSE_ACTIONS = (10, 92)  # ACTION_PREVIOUS_MENU, ACTION_NAV_BACK
 

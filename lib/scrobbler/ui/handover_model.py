@@ -1,0 +1,55 @@
+"""What the user is asked when an account logs in while another account's watches wait, and what each answer
+does and says. No Kodi here: texts come through `text(string_id, *args)` (kodi.localize).
+
+The question is Kodi's yes/no/custom dialog, its buttons in this order on screen: Send (yes), Later (no),
+Discard (the custom button). Back, or Later, keeps the watches for the account they were made for.
+"""
+from typing import Callable, Sequence
+
+from ..delivery.outbox import Kept
+
+SEND, LATER, DISCARD = "send", "later", "discard"
+BUTTONS = {1: SEND, 0: LATER, 2: DISCARD}  # what Dialog.yesnocustom returns for each button (-1: Back)
+
+Text = Callable[..., str]
+
+
+def question(kept: Kept, new_name: str, text: Text) -> str:
+    if kept.count == 1:
+        return text(32701, kept.name, new_name, kept.name)
+    return text(32702, kept.count, kept.name, new_name, kept.name)
+
+
+def buttons(text: Text) -> dict:
+    """The dialog's labels: yes, no and custom."""
+    return {"yes": text(32703), "no": text(32704), "custom": text(32705)}
+
+
+def choice(button: int) -> str:
+    """The answer a pressed button means; Back (-1) keeps the watches, as Later does."""
+    return BUTTONS.get(button, LATER)
+
+
+def done_text(answer: str, count: int, new_name: str, text: Text) -> str:
+    """The notification after the answer ("" after Later: nothing changed)."""
+    if answer == SEND:
+        return text(32706, new_name) if count == 1 else text(32707, count, new_name)
+    if answer == DISCARD:
+        return text(32708) if count == 1 else text(32709, count)
+    return ""
+
+
+def kept_count(kept: Sequence[Kept]) -> int:
+    return sum(account.count for account in kept)
+
+
+def action_label(kept: Sequence[Kept], text: Text) -> str:
+    """The status view's button that asks again: one account's name, or all of them counted together."""
+    if len(kept) == 1:
+        return text(32711, kept[0].name, kept[0].count)
+    return text(32712, kept_count(kept))
+
+
+def not_now_text(kept: Kept, text: Text) -> str:
+    """The notification instead of the question while a video plays."""
+    return text(32713, kept.name)

@@ -1,0 +1,289 @@
+"""One account's queue is never sent to another (issue 19, item 2), through the real service, the real login
+and logout scripts (default.py) and the fake Simkl server serving two users: every queued entry belongs to the
+account it was made for, or to nobody yet when it was made while logged out (then to whoever logs in next).
+When another account logs in, the login script asks what to do with the first account's waiting watches;
+each account sees only its own counts; a logout ends the account's rewatch sessions."""
+import json
+import os
+import runpy
+import sqlite3
+import sys
+
+import pytest
+from test_outbox import OUTBOX_V2_SCHEMA
+
+from fake_simkl import Account
+from lib.scrobbler import config
+from lib.scrobbler.delivery.outbox import Outbox
+from lib.scrobbler.media import Movie, Show
+from lib.scrobbler.rewatch.sessions import Sessions
+from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, movie_tag
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HISTORY = "/sync/history"
+JANE = Account("jane_doe", "pro", 12345)
+BOB = Account("bob", "vip", 777)
+OTHER = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277", "tmdb": "949"},
+         "file": "/media/movies/Heat (1995)/Heat.mkv"}
+SEND, LATER, DISCARD, BACK = 1, 0, 2, -1  # what Kodi's yes/no/custom dialog returns for each of its buttons
+
+
+def run_default(*args):
+    old = sys.argv
+    sys.argv = ["default.py", *args]
+    try:
+        runpy.run_path(os.path.join(ROOT, "default.py"), run_name="__main__")
+    finally:
+        sys.argv = old
+
+
+@pytest.fixture
+def fast_logins(server):
+    """The login script's PIN is approved at its first poll, which comes at once."""
+    server.pin_interval = 0.01
+    server.approve_after_polls = 1
+
+
+@pytest.fixture
+def running(kodi, server, clock, fast_logins):
+    install_library(kodi, movies=(MOVIE, OTHER))
+    services = []
+
+    def start():
+        services.append(RunningService(kodi, clock).start())
+        return services[-1]
+
+    yield start
+    server.release()
+    for service in services:
+        if service.thread.is_alive():
+            service.stop(within=5)
+
+
+def log_in_as(user, kodi, server, clock, answers=()):
+    """`default.py login` approved as `user` on the fake Simkl; `answers` are the buttons the user presses
+    in the questions that follow it."""
+    kodi.yesnocustom_answers.extend(answers)
+    server.account = user
+    clock.advance(2)  # Simkl's 1 POST per second, counted on the virtual clock the fake server keeps
+    run_default("login")
+    del kodi.yesnocustom_answers[:]  # an answer no question took (the test looks at the questions asked)
+
+
+def log_out(kodi):
+    kodi.yesno_answers.append(True)  # "Log out of Simkl?"
+    run_default("logout")
+
+
+def questions(kodi):
+    return [(heading, message) for kind, heading, message in kodi.dialogs if kind == "yesnocustom"]
+
+
+def history_of(server, user):
+    """Keys of the history entries Simkl wrote for `user`."""
+    return sorted(w.key for w in server.watches if w.account == user.name)
+
+
+def posted_with(server, user):
+    """The /sync/history requests that carried `user`'s token."""
+    return [r for r in server.requests_to(HISTORY) if server.account_of(r) is user]
+
+
+def outbox_of(kodi):
+    return Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE))
+
+
+def watch_while_simkl_fails(service, server, movie=MOVIE):
+    server.fail(HISTORY, 503, times=1000, retry_after="600")
+    service.play(movie_tag(movie), movie["file"], total=7200)
+    service.idle()
+
+
+INCEPTION, HEAT = "movie:imdb=tt1375666", "movie:imdb=tt0113277"
+THE_SHOW = Show(SHOW["title"], SHOW["year"], {"tvdb": 392256, "imdb": "tt3581920", "tmdb": 100088})
+
+
+def test_a_watch_queued_for_one_account_is_never_sent_with_another_accounts_login(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    watch_while_simkl_fails(service, server)
+    log_out(kodi)
+    log_in_as(BOB, kodi, server, clock, answers=[LATER])
+    server.clear_faults()
+    clock.advance(700)  # jane's watch is due again
+    service.retry_now()
+    service.idle()
+
+    assert posted_with(server, BOB) == []
+    assert server.watches == []
+    with outbox_of(kodi) as outbox:
+        assert outbox.counts()["pending"] == 0  # bob's own queue is empty
+    log_out(kodi)
+    log_in_as(JANE, kodi, server, clock)  # jane's watch waited for her
+    service.idle()
+    assert history_of(server, JANE) == [INCEPTION]
+    assert questions(kodi) == [("Watches of another Simkl account",
+                                "1 watch made for jane_doe is not on Simkl yet. Send it to bob, or discard it?"
+                                " Later keeps it for jane_doe.")]
+
+
+def test_send_gives_the_other_accounts_waiting_watches_to_the_new_account(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    watch_while_simkl_fails(service, server)
+    watch_while_simkl_fails(service, server, OTHER)
+    log_out(kodi)
+    server.clear_faults()
+    log_in_as(BOB, kodi, server, clock, answers=[SEND])
+    service.idle()
+
+    assert history_of(server, BOB) == [HEAT, INCEPTION]
+    assert history_of(server, JANE) == []
+    assert questions(kodi)[0][1] == ("2 watches made for jane_doe are not on Simkl yet. Send them to bob, or discard"
+                                     " them? Later keeps them for jane_doe.")
+    assert "Sending 2 watches to bob" in [message for _, message, _ in kodi.notifications]
+    assert kodi.yesnocustom_buttons == [("Send", "Later", "Discard")]  # Estuary shows yes, no, custom
+
+
+def test_discard_drops_the_other_accounts_waiting_watches(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    watch_while_simkl_fails(service, server)
+    log_out(kodi)
+    server.clear_faults()
+    log_in_as(BOB, kodi, server, clock, answers=[DISCARD])
+    service.idle()
+    log_out(kodi)
+    log_in_as(JANE, kodi, server, clock)
+    service.idle()
+
+    assert server.watches == []
+    assert len(questions(kodi)) == 1  # jane has nothing left to be asked about
+    assert "1 watch discarded" in [message for _, message, _ in kodi.notifications]
+
+
+def test_a_watch_made_while_logged_out_goes_to_whoever_logs_in_next_without_a_question(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    log_out(kodi)
+    service.play(movie_tag(), MOVIE["file"], total=7200)  # nobody is logged in
+    service.idle()
+    log_in_as(BOB, kodi, server, clock)
+    service.idle()
+
+    assert history_of(server, BOB) == [INCEPTION]
+    assert questions(kodi) == []
+
+
+def test_each_account_sees_only_its_own_counts_in_the_status_view(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    service.play(movie_tag(OTHER), OTHER["file"], total=6000)  # sent for jane
+    service.idle()
+    watch_while_simkl_fails(service, server)  # waits for jane
+    log_out(kodi)
+    server.clear_faults()
+    log_in_as(BOB, kodi, server, clock, answers=[BACK])  # Back: kept for jane, as Later
+    service.idle()
+
+    with outbox_of(kodi) as outbox:
+        from lib.scrobbler.ui import status
+        shown = status.Controller(outbox).view()
+    assert shown.account == "Logged in as bob (VIP)"
+    assert shown.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Kept for other accounts: 1"
+    assert shown.waiting == "Nothing is waiting to be sent."
+    assert ("handover", "Watches of jane_doe: 1") in shown.actions
+
+
+def test_the_status_views_choice_asks_again_and_sends_to_the_account_logged_in(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    watch_while_simkl_fails(service, server)
+    log_out(kodi)
+    server.clear_faults()
+    log_in_as(BOB, kodi, server, clock, answers=[LATER])
+    kodi.yesnocustom_answers.append(SEND)
+    kodi.window_steps.extend(["Watches of jane_doe: 1"])
+    run_default("status")
+    service.idle()
+
+    assert history_of(server, BOB) == [INCEPTION]
+    assert len(questions(kodi)) == 2
+
+
+def test_no_question_over_a_playing_video_the_watches_stay_kept(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    watch_while_simkl_fails(service, server)
+    log_out(kodi)
+    server.clear_faults()
+    kodi.conditions["Player.HasVideo"] = True  # a film plays behind the settings
+    log_in_as(BOB, kodi, server, clock)
+    service.idle()
+
+    assert questions(kodi) == []
+    assert kodi.notifications[-1][1] == "Watches of jane_doe wait: open the add-on"
+    assert server.watches == []
+
+
+def test_log_out_ends_the_accounts_rewatch_sessions(kodi, server, clock, running):
+    kodi.set_setting("track_rewatches", True)
+    running()
+    log_in_as(JANE, kodi, server, clock)
+    Sessions(kodi.profile_dir).start(THE_SHOW)
+    log_out(kodi)
+    assert Sessions(kodi.profile_dir).all() == {}
+
+
+def test_a_watch_made_while_logged_out_never_joins_the_last_accounts_rewatch_session(kodi, server, clock, running):
+    kodi.set_setting("track_rewatches", True)
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    Sessions(kodi.profile_dir).start(THE_SHOW)
+    os.remove(os.path.join(kodi.profile_dir, "token.json"))  # logged out behind the service's back
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+
+    assert "as part of its rewatch session" not in kodi.log_text()
+    with outbox_of(kodi) as outbox:
+        assert [w.state for w in outbox.waiting_entries()] == ["pending"]
+        assert outbox.take_batch()[0].rewatch is False
+
+
+def test_an_old_queue_files_entries_belong_to_whoever_logs_in_next(kodi, server, clock, running):
+    path = os.path.join(kodi.profile_dir, config.OUTBOX_FILE)
+    old = sqlite3.connect(path)  # the queue 0.4.0 leaves: no owners
+    old.executescript(OUTBOX_V2_SCHEMA)
+    old.execute("INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
+                " VALUES ('add', ?, ?, '2026-05-14T19:00:00Z', 0, 0, 0)",
+                (json.dumps(Movie("Inception", 2010, {"imdb": "tt1375666"}).to_dict()), INCEPTION))
+    old.commit()
+    old.close()
+    service = running()
+    log_in_as(BOB, kodi, server, clock)
+    service.idle()
+
+    assert history_of(server, BOB) == [INCEPTION]
+    assert questions(kodi) == []
+
+
+def test_a_live_stop_waiting_out_simkls_lock_never_goes_out_with_the_next_accounts_login(kodi, server, clock,
+                                                                                          running):
+    kodi.set_setting("live_scrobble", True)
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    # Simkl's 20-second lock (another of jane's devices scrobbled): the stop waits for it
+    server.fail("/scrobble/stop", 400, body={"error": "RATE_LIMIT", "code": 400, "message": "Please wait"})
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    assert [r.status for r in server.requests_to("/scrobble/stop")] == [400]
+    log_out(kodi)
+    log_in_as(BOB, kodi, server, clock, answers=[LATER])
+    service.wait(20)
+    service.idle()
+
+    assert [r.path for r in server.requests if r.path.startswith("/scrobble/") and server.account_of(r) is BOB] == []
+    assert posted_with(server, BOB) == []
+    log_out(kodi)
+    log_in_as(JANE, kodi, server, clock)  # the watch waited for her
+    service.idle()
+    assert history_of(server, JANE) == [INCEPTION]
