@@ -8,6 +8,7 @@ from fake_simkl_library import cour, tvdb_run
 from videolibrary import VideoLibrary
 
 from lib.scrobbler import config
+from lib.scrobbler.sync import runner as runner_module
 from lib.scrobbler.sync.library import WRITE_BATCH
 from lib.scrobbler.sync.plan import kodi_time
 from scenario import RunningService, log_in, sync_now, wait_for
@@ -175,6 +176,86 @@ def test_saying_no_sends_nothing_and_is_not_asked_again(service, server, library
 
     assert server.requests_to("/sync/history") == []
     assert len([d for d in kodi.dialogs if d[0] == "yesno"]) == 1
+
+
+def history_questions(kodi):
+    """The yes/no questions other than the unmark one: the offer to send Kodi's history."""
+    return [d for d in kodi.dialogs if d[0] == "yesno" and d[1] != "Unmark in Kodi?"]
+
+
+def start_sync(service):
+    """Request a sync of a RunningService and return its runner once the sync runs."""
+    runner = service.service.sync
+    runner.request()
+    runner.wake()
+    assert wait_for(lambda: runner.running, 5)
+    return runner
+
+
+def play_something():
+    from xbmc import InfoTagVideo
+
+    import fakekodi
+    fakekodi.open_file(fakekodi.PlayingFile(InfoTagVideo(media_type="movie", title="X"), "/x.mkv", 7200))
+
+
+def history_sent(server):
+    posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
+    return [m["title"] for r in posts for m in r.json.get("movies", [])]
+
+
+def test_the_history_question_never_comes_over_a_playing_video_nor_the_moment_it_ends(service, server, library, kodi,
+                                                                                     clock):
+    import fakekodi
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    kodi.yesno_answers.append(True)
+    play_something()
+    runner = start_sync(service)
+
+    assert not wait_for(lambda: history_questions(kodi), 1.0), "asked over a playing video"
+    fakekodi.close_file(natural=True)
+    runner.wake()
+    assert not wait_for(lambda: history_questions(kodi), 0.5), "asked the moment the video ended"
+    clock.advance(runner_module.QUIET_AFTER)
+    runner.wake()
+
+    assert wait_for(lambda: history_questions(kodi), 5), "never asked once nothing played"
+    assert wait_for(lambda: not runner.running, 5)
+    service.idle()
+    assert history_sent(server) == ["Heat"]
+
+
+def test_the_history_question_waits_while_a_playlist_goes_on_to_its_next_item(service, server, library, kodi):
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    kodi.yesno_answers.append(False)
+    kodi.playlist_sizes[1], kodi.playlist_position = 3, 1  # between two items: nothing plays for a moment
+    runner = start_sync(service)
+
+    assert not wait_for(lambda: history_questions(kodi), 1.0), "asked between two items of a playlist"
+    kodi.playlist_position = -1  # the user stopped the playlist (Kodi resets its playlist player)
+    runner.wake()
+
+    assert wait_for(lambda: history_questions(kodi), 5), "never asked once the playlist was over"
+
+
+def test_a_history_question_kodi_quit_before_is_asked_after_the_next_start(service, server, library, kodi, clock):
+    from lib.scrobbler.sync.state import SyncState
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    play_something()
+    start_sync(service)
+    assert wait_for(lambda: SyncState(kodi.profile_dir, server.account.name).full_done, 5)
+    assert not wait_for(lambda: history_questions(kodi), 0.5), "asked over a playing video"
+
+    service.stop()
+    kodi.player = None
+    kodi.yesno_answers.append(True)
+    again = RunningService(kodi, clock).start()
+    try:
+        sync_now(again)
+        assert len(history_questions(kodi)) == 1
+        assert history_sent(server) == ["Heat"]
+    finally:
+        again.stop()
 
 
 def test_send_history_on_demand_queues_everything_simkl_lacks_and_never_what_it_has(service, server, library, kodi):
@@ -584,6 +665,8 @@ def test_the_unmark_question_counts_movies_and_episodes_apart_and_waits_for_the_
     assert unmark_questions(kodi) == []  # never over a playing video
 
     kodi.player = None
+    clock.advance(runner_module.QUIET_AFTER)  # nor the moment it ended
+    runner.wake()
     assert wait_for(lambda: not runner.running, 10)
     assert unmark_questions(kodi) == [("yesno", "Unmark in Kodi?", "Your Simkl history no longer has 1 movie and 2 "
                                        "episodes that Kodi has as watched. Mark as unwatched in Kodi?")]

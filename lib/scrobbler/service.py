@@ -93,7 +93,7 @@ class Service:
                            config.IMPORT_MESSAGE: lambda data: self.sync.request(send_history=True)}
         self.monitor = Monitor(self)
         self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock,
-                             on_event=self.live.event)
+                             on_event=self.live.event, steady=self.steady)
 
     # -- parts made at their first use (by the worker's first job, or a callback that comes sooner) --
     @property

@@ -23,6 +23,9 @@ SCAN_LOOK = 1.0
 # The progress bar's spinning image makes Kodi redraw the whole screen every frame (a core of software GL on
 # a box without a GPU: Kodi then wrote at half its rate, bench/README.md): up this long at most.
 PROGRESS_SHOWN = 10.0
+# A question waits until nothing has played for this long: a playlist's next item, Up Next or the user's next
+# choice starts well within it, and a modal question must never come up over a video.
+QUIET_AFTER = 10.0
 
 
 @dataclass
@@ -101,11 +104,13 @@ class SyncRunner:
         if not to_kodi and not request.send_history:
             return
         account = str(login.get("user_name") or "")
-        first = not SyncState(self._profile, account).full_done
+        state = SyncState(self._profile, account)
+        first = not state.full_done
+        offer_due = state.import_due and not state.import_offered  # Kodi quit before it was asked
         progress = Progress(self._clock) if first or request.manual or request.send_history else None
         library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch, index=self._index, log=kodi.log)
         engine = self._engine(library, account, progress)
-        options = Options(full=request.full or request.send_history, to_kodi=to_kodi,
+        options = Options(full=request.full or request.send_history or offer_due, to_kodi=to_kodi,
                           unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True)
         try:
             result = engine.run(options)
@@ -153,19 +158,28 @@ class SyncRunner:
             kodi.notify(kodi.localize(32402, result.marked))
 
     def _offer(self, account: str, to_send) -> None:
-        """After the first full sync for a login, ask once whether to send what Kodi has and Simkl has not."""
+        """After the first full sync for a login, ask once whether to send what Kodi has and Simkl has not:
+        once nothing plays (see wait_quiet). Should Kodi quit first, the next sync is a full one and asks."""
         state = SyncState(self._profile, account)
         if state.import_offered:
             return
-        state.import_offered = True
+        if not state.import_due:
+            state.import_due = True
+            state.save()
+        kodi.log("sync: %d of Kodi's watched items are not on Simkl: asking whether to send them once nothing plays"
+                 % len(to_send))
+        if not self.wait_quiet():
+            return
+        state.import_offered, state.import_due = True, False
         state.save()
         episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
         if kodi.yesno_dialog(kodi.localize(32403, len(to_send) - episodes, episodes)):
             self._send(to_send, announce=True)
 
-    @staticmethod
-    def _confirm_unmark(movies: int, episodes: int) -> bool:
-        """Ask before a full sync unmarks many items in Kodi (the engine asks only once nothing plays)."""
+    def _confirm_unmark(self, movies: int, episodes: int) -> bool:
+        """Ask before a full sync unmarks many items in Kodi, once nothing plays (see wait_quiet)."""
+        if not self.wait_quiet():
+            return False
         parts = [kodi.localize(32422) if movies == 1 else kodi.localize(32423, movies)] if movies else []
         if episodes:
             parts.append(kodi.localize(32424) if episodes == 1 else kodi.localize(32425, episodes))
@@ -188,6 +202,18 @@ class SyncRunner:
                 return False
             self._scan_seen_at = None  # look again after a wait
         return not self._stopping.is_set()
+
+    def wait_quiet(self) -> bool:
+        """Before a question: wait until nothing plays, no playlist goes on to a next item, and no file opened
+        or closed for QUIET_AFTER seconds; False once Kodi quits. A wake() looks again at once."""
+        while not self._stopping.is_set():
+            if not (self._player.isPlaying() or kodi.playlist_goes_on()):
+                quiet = self._player.quiet_for()
+                if quiet is None or quiet >= QUIET_AFTER:
+                    return True
+            self._wake.wait(IDLE_CHECK)
+            self._wake.clear()
+        return False
 
     def _scanning(self) -> bool:
         now = self._clock()
