@@ -156,8 +156,9 @@ def test_the_first_sync_offers_kodis_own_history_once_and_sends_it_through_the_o
     sync_now(service)
     service.idle()
 
-    assert ("yesno", "Simkl", "Send the 1 movies and 1 episodes Kodi has as watched, and Simkl does not, to Simkl?") \
-        in kodi.dialogs
+    assert ("yesno", "Send Kodi's history to Simkl? (asked once)",
+            "Kodi has 1 movie and 1 episode as watched that your Simkl history does not have. Send them to Simkl?"
+            "[CR][CR]To do it later: add-on settings → Sync → Send Kodi's watched history to Simkl.") in kodi.dialogs
     posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
     sent = [m["title"] for r in posts for m in r.json.get("movies", [])]
     assert sent == ["Heat"]
@@ -258,6 +259,43 @@ def test_a_history_question_kodi_quit_before_is_asked_after_the_next_start(servi
         again.stop()
 
 
+def test_the_history_question_names_a_single_title_and_says_where_to_send_it_later(service, server, library, kodi):
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    kodi.yesno_answers.append(False)
+
+    sync_now(service)
+
+    assert history_questions(kodi) == [(
+        "yesno", "Send Kodi's history to Simkl? (asked once)",
+        "Kodi has Heat (1995) as watched, and your Simkl history does not. Send it to Simkl?[CR][CR]"
+        "To do it later: add-on settings → Sync → Send Kodi's watched history to Simkl.")]
+
+
+def manual_sync(service):
+    """Sync now, as the user asks for it (settings or status view)."""
+    runner = service.service.sync
+    before = runner.completed
+    service.service.notification(config.ADDON_ID, "Other." + config.SYNC_MESSAGE, "null")
+    assert wait_for(lambda: runner.completed > before and not runner.running, 10)
+
+
+def test_sync_now_tells_its_end_in_a_few_plain_words(service, server, library, kodi):
+    simkl_watches(server)
+    manual_sync(service)
+    manual_sync(service)
+
+    assert [n[:2] for n in kodi.notifications if n[1].startswith("Sync done")] == [
+        ("Simkl", "Sync done: 3 marked in Kodi"), ("Simkl", "Sync done: nothing new")]
+
+
+def test_sync_now_that_cannot_reach_simkl_says_so_and_that_it_tries_again(service, server, library, kodi):
+    server.fail("/sync/activities", 0)
+
+    manual_sync(service)
+
+    assert ("Cannot reach Simkl", "The sync tries again later", "warning") in kodi.notifications
+
+
 def test_send_history_on_demand_queues_everything_simkl_lacks_and_never_what_it_has(service, server, library, kodi):
     library.movies[1].update(playcount=1, lastplayed="2025-11-01 10:00:00")  # Simkl has it
     library.movies[3].update(playcount=1, lastplayed="")  # Kodi does not know when
@@ -271,7 +309,7 @@ def test_send_history_on_demand_queues_everything_simkl_lacks_and_never_what_it_
     posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
     assert [(m["title"], m["watched_at"]) for r in posts for m in r.json.get("movies", [])] == [
         ("Dune", "1970-01-01T00:00:01Z")]
-    assert any("queued for Simkl" in n[1] for n in kodi.notifications)
+    assert ("Simkl", "1 watch queued for Simkl") in [n[:2] for n in kodi.notifications]
 
 
 def test_a_sync_waits_while_a_video_plays(service, server, library, kodi):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .. import kodi
+from ..counts import WATCHES_QUEUED, count, movies_and_episodes
 from ..media import Episode
 from ..simkl.account import token_store
 from ..simkl.api import ApiError
@@ -137,7 +138,7 @@ class SyncRunner:
         """Simkl could not be asked: a line in the log, and a word to the user who asked for this sync."""
         kodi.log("sync: Simkl could not be asked (%s: %s); the next sync tries again" % (type(exc).__name__, exc))
         if request.manual or request.send_history:
-            kodi.notify(kodi.localize(32401), icon=kodi.WARNING)
+            kodi.notify(kodi.localize(32401), heading=kodi.localize(32775), icon=kodi.WARNING)
 
     @staticmethod
     def _close(progress: Optional["Progress"], library) -> None:
@@ -155,7 +156,7 @@ class SyncRunner:
         elif result.full and result.to_send:
             self._offer(account, result.to_send)
         if (request.manual or (progress is not None and progress.put_away)) and not request.send_history:
-            kodi.notify(kodi.localize(32402, result.marked))
+            kodi.notify(kodi.localize(32402, result.marked) if result.marked else kodi.localize(32759))
 
     def _offer(self, account: str, to_send) -> None:
         """After the first full sync for a login, ask once whether to send what Kodi has and Simkl has not:
@@ -172,25 +173,21 @@ class SyncRunner:
             return
         state.import_offered, state.import_due = True, False
         state.save()
-        episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
-        if kodi.yesno_dialog(kodi.localize(32403, len(to_send) - episodes, episodes)):
+        if kodi.yesno_dialog(offer_text(to_send), heading=kodi.localize(32750)):
             self._send(to_send, announce=True)
 
     def _confirm_unmark(self, movies: int, episodes: int) -> bool:
         """Ask before a full sync unmarks many items in Kodi, once nothing plays (see wait_quiet)."""
         if not self.wait_quiet():
             return False
-        parts = [kodi.localize(32422) if movies == 1 else kodi.localize(32423, movies)] if movies else []
-        if episodes:
-            parts.append(kodi.localize(32424) if episodes == 1 else kodi.localize(32425, episodes))
-        what = kodi.localize(32426, *parts) if len(parts) == 2 else parts[0]
+        what = movies_and_episodes(movies, episodes, kodi.localize)
         return kodi.yesno_dialog(kodi.localize(32421, what), heading=kodi.localize(32420))
 
     def _send(self, to_send, announce: bool) -> None:
         queued = self._outbox.add_many(to_send)
         kodi.log("sync: %d of Kodi's watched items queued for Simkl" % queued)
         if announce:
-            kodi.notify(kodi.localize(32404, queued))
+            kodi.notify(count(queued, WATCHES_QUEUED, kodi.localize) if queued else kodi.localize(32758))
         if queued:
             self._on_queued()
 
@@ -225,6 +222,16 @@ class SyncRunner:
         return False
 
 
+def offer_text(to_send) -> str:
+    """The history question: what Kodi would send (the title when it is one), and where to do it later."""
+    if len(to_send) == 1:
+        question = kodi.localize(32752, to_send[0][0].label())
+    else:
+        episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
+        question = kodi.localize(32751, movies_and_episodes(len(to_send) - episodes, episodes, kodi.localize))
+    return "%s[CR][CR]%s" % (question, kodi.localize(32753))
+
+
 class Progress:
     """The progress bar in the corner for the sync's first PROGRESS_SHOWN seconds; a sync still going
     then says once that it goes on in the background, and (see run) tells its end."""
@@ -241,7 +248,7 @@ class Progress:
         if percent < 100 and self._clock() - self._shown_at >= PROGRESS_SHOWN:
             self.close()
             self.put_away = True
-            kodi.notify(kodi.localize(32439, percent))
+            kodi.notify(kodi.localize(32439, percent), heading=kodi.localize(32400))
             return
         self._bar.update(percent, message)
 
