@@ -157,8 +157,8 @@ def test_the_first_sync_offers_kodis_own_history_once_and_sends_it_through_the_o
     service.idle()
 
     assert ("yesno", "Send Kodi's history to Simkl? (asked once)",
-            "Kodi has 1 movie and 1 episode as watched that your Simkl history does not have. Send them to Simkl?"
-            "[CR][CR]To do it later: add-on settings → Sync → Send Kodi's watched history to Simkl.") in kodi.dialogs
+            "Kodi has 1 movie and 1 episode as watched that Simkl does not have. Send them to your Simkl history?"
+            "[CR]To do it later: add-on settings, under Sync, Send Kodi's watched history to Simkl.") in kodi.dialogs
     posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
     sent = [m["title"] for r in posts for m in r.json.get("movies", [])]
     assert sent == ["Heat"]
@@ -267,8 +267,8 @@ def test_the_history_question_names_a_single_title_and_says_where_to_send_it_lat
 
     assert history_questions(kodi) == [(
         "yesno", "Send Kodi's history to Simkl? (asked once)",
-        "Kodi has Heat (1995) as watched, and your Simkl history does not. Send it to Simkl?[CR][CR]"
-        "To do it later: add-on settings → Sync → Send Kodi's watched history to Simkl.")]
+        "Kodi has Heat (1995) as watched, and Simkl does not. Send it to your Simkl history?[CR]"
+        "To do it later: add-on settings, under Sync, Send Kodi's watched history to Simkl.")]
 
 
 def manual_sync(service):

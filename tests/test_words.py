@@ -63,6 +63,17 @@ def test_movies_and_episodes_leave_out_zero_parts_and_say_one_in_the_singular(mo
     assert counts.movies_and_episodes(movies, episodes, text) == said
 
 
+# Characters beyond ASCII that Estuary's Noto Sans and Kodi's arial.ttf both draw (an arrow came out as a box
+# in Kodi 20.1's question dialog).
+DRAWN = set("…—·")
+
+
+def test_every_string_uses_only_characters_estuarys_fonts_draw():
+    odd = {number: message for number, message in strings().items()
+           if any(ord(c) > 126 and c not in DRAWN for c in message)}
+    assert odd == {}
+
+
 # -- notifications fit Estuary's toast ---------------------------------------------------------------------
 # Estuary's DialogNotification.xml shows the heading in label 401, 450 px wide in font37 (size 37), and the
 # message in label 402, 450 px wide in font27_narrow (size 27); both are fadelabels, which scroll what is

@@ -50,6 +50,11 @@ def test_no_question_while_a_playlist_plays_and_one_once_nothing_plays(kodi, fak
     assert not kodi.wait_until(lambda: asked(kodi), QUIET_AFTER / 2, interval=0.1), "asked right after the stop"
     assert kodi.wait_until(lambda: asked(kodi), QUIET_AFTER + 20, interval=0.2), \
         "never asked once nothing played\n" + kodi.log_tail()
+    labels = kodi.info_labels("Control.GetLabel(1)", "Control.GetLabel(9)")  # DialogConfirm's heading and text
+    assert labels["Control.GetLabel(1)"] == "Send Kodi's history to Simkl? (asked once)"
+    assert labels["Control.GetLabel(9)"] == (
+        "Kodi has %s (%d) as watched, and Simkl does not. Send it to your Simkl history?[CR]To do it later: add-on "
+        "settings, under Sync, Send Kodi's watched history to Simkl." % (MOVIE_ONE.title, MOVIE_ONE.year))
     kodi.send_input("Left", "Select")  # Yes
     assert kodi.wait_until(lambda: not asked(kodi), 5), "the question stayed open"
 

@@ -229,7 +229,7 @@ def offer_text(to_send) -> str:
     else:
         episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
         question = kodi.localize(32751, movies_and_episodes(len(to_send) - episodes, episodes, kodi.localize))
-    return "%s[CR][CR]%s" % (question, kodi.localize(32753))
+    return "%s[CR]%s" % (question, kodi.localize(32753))
 
 
 class Progress:

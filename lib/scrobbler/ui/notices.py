@@ -40,6 +40,7 @@ class Notices:
             told = read_json(self._told_path)
             if told.get(key) or not kodi.notify(message, heading=heading):
                 return
+            kodi.log("told once for good: %s" % key)
             told[key] = True
             try:
                 write_json(self._told_path, told)
