@@ -259,6 +259,29 @@ def test_a_history_question_kodi_quit_before_is_asked_after_the_next_start(servi
         again.stop()
 
 
+def test_a_due_history_question_whose_titles_simkl_got_meanwhile_is_dropped_and_syncs_are_cheap_again(
+        service, server, library, kodi, clock):
+    from lib.scrobbler.sync.state import SyncState
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    play_something()
+    start_sync(service)
+    assert wait_for(lambda: SyncState(kodi.profile_dir, server.account.name).import_due, 5)
+    service.stop()
+    kodi.player = None
+    server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, WATCHED_AT)  # sent from another device
+    again = RunningService(kodi, clock).start()
+    try:
+        sync_now(again)  # a full one: the question was due
+        clock.advance(3600)
+        before = len(server.requests)
+        sync_now(again)
+
+        assert history_questions(kodi) == []
+        assert [r.path for r in server.requests[before:]] == ["/sync/activities"]
+    finally:
+        again.stop()
+
+
 def test_the_history_question_names_a_single_title_and_says_where_to_send_it_later(service, server, library, kodi):
     library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
     kodi.yesno_answers.append(False)

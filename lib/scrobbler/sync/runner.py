@@ -153,7 +153,7 @@ class SyncRunner:
         had gone)."""
         if request.send_history:
             self._send(result.to_send, announce=True)
-        elif result.full and result.to_send:
+        elif result.full:
             self._offer(account, result.to_send)
         if (request.manual or (progress is not None and progress.put_away)) and not request.send_history:
             kodi.notify(kodi.localize(32402, result.marked) if result.marked else kodi.localize(32759))
@@ -163,6 +163,11 @@ class SyncRunner:
         once nothing plays (see wait_quiet). Should Kodi quit first, the next sync is a full one and asks."""
         state = SyncState(self._profile, account)
         if state.import_offered:
+            return
+        if not to_send:
+            if state.import_due:  # Simkl got them meanwhile: nothing to ask, and the next syncs are cheap again
+                state.import_due = False
+                state.save()
             return
         if not state.import_due:
             state.import_due = True
