@@ -39,7 +39,7 @@ def test_the_source_tree_passes():
 
 
 def test_a_string_id_the_code_uses_but_strings_po_lacks_is_reported(tree):
-    edit(tree / "lib" / "scrobbler" / "simkl" / "account.py", "kodi.localize(32041)", "kodi.localize(32999)")
+    edit(tree / "lib" / "scrobbler" / "simkl" / "account.py", "kodi.localize(32764)", "kodi.localize(32999)")
     code, output = run(tree)
     assert code == 1
     assert "lib/scrobbler/simkl/account.py" in output and "string id 32999 is not in" in output

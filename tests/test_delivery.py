@@ -159,8 +159,8 @@ def test_a_full_disk_is_told_once_and_the_watch_is_kept_until_there_is_room(star
         service.service.kick()
         service.idle()
 
-    assert [n[1] for n in kodi.notifications if "storage" in n[1]] == [
-        "Kodi's storage is full. New watches are kept until there is room again."]
+    assert [n[:2] for n in kodi.notifications if "storage" in n[0]] == [
+        ("Kodi's storage is full", "New watches wait for room")]
     assert keys(server) == ["movie:imdb=tt0113277", "movie:imdb=tt1375666"]
 
 

@@ -12,7 +12,7 @@ TOP, MIDDLE, BOTTOM = 2, 1, 0
 LAYERS = {"ui": TOP, "service": TOP, "boot": TOP,
           "playback": MIDDLE, "delivery": MIDDLE, "sync": MIDDLE, "rewatch": MIDDLE,
           "simkl": BOTTOM, "media": BOTTOM, "kodi": BOTTOM, "config": BOTTOM, "clock": BOTTOM, "values": BOTTOM,
-          "times": BOTTOM, "files": BOTTOM, "__init__": BOTTOM}
+          "times": BOTTOM, "files": BOTTOM, "counts": BOTTOM, "__init__": BOTTOM}
 
 
 def modules():

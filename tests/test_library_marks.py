@@ -141,7 +141,7 @@ def test_marking_a_whole_season_sends_one_request_and_one_notification(start, se
     (request,) = history(server)
     (show,) = request.json["shows"]
     assert [e["number"] for e in show["seasons"][0]["episodes"]] == list(range(1, 10))
-    assert kodi.notifications == [("Marked as watched on Simkl", "9 movies and episodes", "info")]
+    assert kodi.notifications == [("Watched on Simkl", "9 episodes", "info")]
 
 
 def test_unmarking_a_season_sends_one_remove_request(start, server):

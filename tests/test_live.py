@@ -96,7 +96,7 @@ def test_a_movie_played_to_its_end_goes_live_and_its_stop_is_the_history_entry(s
     assert history_posts(server) == []
     assert server.history_entries(INCEPTION) == 1
     assert outbox_counts(service, clock) == {"sent": 1}
-    assert ("Marked as watched on Simkl", "Inception (2010)", "info") in kodi.notifications
+    assert ("Watched on Simkl", "Inception (2010)", "info") in kodi.notifications
     assert server.violations == []
 
 

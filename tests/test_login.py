@@ -386,7 +386,8 @@ def test_401_that_refresh_cannot_mend_logs_out_and_tells_the_user_once(kodi, sim
     assert_not_logged_in(kodi)
     assert kodi.setting("account_status") == ""
     assert kodi.visible("account_none") and kodi.visible("login") and not kodi.visible("logout")
-    assert [message for _, message, _ in kodi.notifications] == [kodi.string(32041)]
+    assert [(heading, message) for heading, message, _ in kodi.notifications] == [
+        ("Log in to Simkl again", "Your watches stay queued")]
 
 
 def test_v2_logout_revokes_the_refresh_token_and_forgets_the_login(kodi, v2_logged_in, monkeypatch):

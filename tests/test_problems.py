@@ -36,17 +36,28 @@ def test_every_code_the_sender_can_leave_on_an_entry_has_its_words_in_strings_po
     for code in codes:
         words = problems.PROBLEMS[code]
         assert kodi.string(words.told)
-        if words.why is not None:
-            assert kodi.string(words.why)
+        for short in (words.why, words.short):
+            if short is not None:
+                assert kodi.string(short)
 
 
 def test_every_state_that_needs_the_user_says_why_in_its_own_words_and_a_stuck_entry_its_problem(kodi):
     text = kodi_api.localize
     assert [problems.reason_text(state, "400 bad_id", text) for state in ATTENTION] == [
-        "Could not tell which title this is", "Simkl does not know this title", "Simkl refused it (400 bad_id)"]
-    assert problems.reason_text(REFUSED, None, text) == "Simkl refused it (?)"
-    assert problems.reason_text(PENDING, flush.ERR_NETWORK, text) == \
-        "Still failing: Cannot reach Simkl. Check the network connection and try again."
+        "Could not tell which title this is", "Simkl does not know this title", "Simkl did not accept it"]
+    assert problems.reason_text(REFUSED, None, text) == "Simkl did not accept it"
+    assert problems.reason_text(PENDING, flush.ERR_NETWORK, text) == "Still failing: Simkl could not be reached"
+
+
+@pytest.mark.parametrize("reason, words", [
+    ("400 wrong_parameter", "Simkl did not accept the details sent for it"),
+    ("400 empty_field", "Simkl did not accept the details sent for it"),
+    ("404 id_err", "Simkl does not know this title"),
+    ("409 already_watched", "Simkl has it as watched already"),
+    ("403 pro_required", "Rewatches need a Simkl PRO or VIP account."),
+    ("422", "Simkl did not accept it")])
+def test_simkls_refusal_is_said_in_words_a_person_reads_never_its_code(kodi, reason, words):
+    assert problems.reason_text(REFUSED, reason, kodi_api.localize) == words
 
 
 def test_a_code_without_words_is_shown_as_it_is_and_none_as_nothing(kodi):
@@ -61,8 +72,8 @@ def test_the_notification_and_the_status_view_tell_a_failure_in_the_same_words(s
     service.play(movie_tag(), MOVIE["file"], total=7200)
     service.idle()
 
-    words = problems.told_text(code, kodi_api.localize)
-    assert kodi.notifications == [(NOT_SENT, words, "warning")]
+    assert kodi.notifications == [(NOT_SENT, problems.short_text(code, kodi_api.localize), "warning")]
     snapshot = status_model.read(service.service.outbox, token_store().load(), [])
     shown = status_model.build(snapshot, service.service.steady(), kodi_api.localize, str)
-    assert shown.problem == "Last problem: " + words
+    assert shown.problem == "Last problem: " + problems.told_text(code, kodi_api.localize)
+    assert shown.why == "Why: " + problems.why_text(code, kodi_api.localize)

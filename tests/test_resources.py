@@ -65,6 +65,13 @@ def test_addon_has_a_service_and_a_script_entry_point_whose_files_exist(addon):
         assert os.path.isfile(os.path.join(ROOT, name))
 
 
+def test_the_script_entry_is_listed_first_so_the_addon_page_can_open_it(addon):
+    # Kodi takes the first extension point for the add-on's main type and enables the information page's
+    # Open/Run button only for a script or a plugin (GUIDialogAddonInfo.cpp CanRun; tests/e2e/test_addon_page.py).
+    points = [element.get("point") for element in addon.findall("extension")]
+    assert points[0] == "xbmc.python.script", points
+
+
 def test_addon_metadata_is_complete(addon):
     meta = extension(addon, "xbmc.addon.metadata")
     for tag in ("summary", "description", "disclaimer"):

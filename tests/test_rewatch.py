@@ -214,7 +214,7 @@ def test_pro_required_answer_is_explained_and_not_retried(kodi, server, clock, s
     service.retry_now()
     service.idle()
     assert len(rewatch_requests(server)) == 1
-    assert any("need PRO or VIP" in n[1] for n in kodi.notifications)
+    assert any(n[:2] == ("Rewatch not recorded", "Simkl needs PRO or VIP for it") for n in kodi.notifications)
 
 
 def test_answer_without_rewatch_id_ends_the_show_session_and_is_explained(kodi, server, clock, stop_services):
@@ -226,7 +226,7 @@ def test_answer_without_rewatch_id_ends_the_show_session_and_is_explained(kodi, 
     service.play(episode_tag(), EPISODE["file"], total=3000)
     service.idle()
     assert len(rewatch_requests(server)) == 1
-    assert any("did not record a rewatch" in n[1] for n in kodi.notifications)
+    assert any(n[:2] == ("Rewatch not recorded", "The Last of Us (2023)") for n in kodi.notifications)
     sessions_file = os.path.join(kodi.profile_dir, "rewatch_sessions.json")
     with open(sessions_file, encoding="utf-8") as handle:
         assert json.load(handle) == {}
@@ -273,7 +273,7 @@ def test_a_refused_session_start_ends_the_session_and_its_episodes_go_as_ordinar
     service.idle()
 
     assert [(w.kind, w.rewatch) for w in server.watches] == [("episode", False)]
-    assert any("did not start a rewatch session" in n[1] for n in kodi.notifications)
+    assert any(n[:2] == ("Rewatch not recorded", "The Last of Us (2023)") for n in kodi.notifications)
     with open(os.path.join(kodi.profile_dir, "rewatch_sessions.json"), encoding="utf-8") as handle:
         assert json.load(handle) == {}
 

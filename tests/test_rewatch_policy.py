@@ -256,15 +256,14 @@ def test_a_started_show_session_is_pinned_and_told(rewatch, kodi):
     rewatch.sessions.start(SHOW)
     rewatch.policy.answered(rewatch.sent_rewatch(SHOW), {"rewatch_id": "rw-1"})
     assert rewatch.sessions.get(SHOW.key())["rewatch_id"] == "rw-1"
-    assert kodi.notifications == [("Simkl", "Rewatch session started on Simkl: The Last of Us (2023)",
-                                   NOTIFICATION_INFO)]
+    assert kodi.notifications == [("Rewatching on Simkl", "The Last of Us (2023)", NOTIFICATION_INFO)]
     assert rewatch.log() == []
 
 
 def test_a_recorded_movie_rewatch_is_told_and_touches_no_session(rewatch, kodi):
     rewatch.sessions.start(SHOW)
     rewatch.policy.answered(rewatch.sent_rewatch(MOVIE), {"rewatch_id": "rw-2"})
-    assert kodi.notifications == [("Simkl", "Rewatch recorded on Simkl: Inception (2010)", NOTIFICATION_INFO)]
+    assert kodi.notifications == [("Rewatch recorded", "Inception (2010)", NOTIFICATION_INFO)]
     assert rewatch.sessions.get(SHOW.key())["rewatch_id"] is None
 
 
@@ -273,8 +272,7 @@ def test_a_rewatch_refused_for_want_of_pro_is_told_and_ends_the_session(rewatch,
     rewatch.policy.answered(rewatch.sent_rewatch(SHOW), {"error": "pro_required"})
     assert rewatch.sessions.get(SHOW.key()) is None
     assert rewatch.log() == ["Simkl refused a rewatch: PRO or VIP required"]
-    assert kodi.notifications == [("Simkl", "Simkl says rewatches need PRO or VIP. Nothing was recorded.",
-                                   NOTIFICATION_WARNING)]
+    assert kodi.notifications == [("Rewatch not recorded", "Simkl needs PRO or VIP for it", NOTIFICATION_WARNING)]
 
 
 def test_a_refused_session_start_is_told_and_ends_the_session(rewatch, kodi):
@@ -282,8 +280,7 @@ def test_a_refused_session_start_is_told_and_ends_the_session(rewatch, kodi):
     rewatch.policy.answered(rewatch.sent_rewatch(SHOW), {"error": "refused"})
     assert rewatch.sessions.get(SHOW.key()) is None
     assert rewatch.log() == ["Simkl refused the rewatch of The Last of Us (2023) (refused)"]
-    assert kodi.notifications == [("Simkl", "Simkl did not start a rewatch session for The Last of Us (2023)."
-                                   " Its episodes are sent as ordinary watches.", NOTIFICATION_WARNING)]
+    assert kodi.notifications == [("Rewatch not recorded", "The Last of Us (2023)", NOTIFICATION_WARNING)]
 
 
 def test_a_rewatch_answered_without_an_id_is_told_and_ends_a_shows_session(rewatch, kodi):
@@ -291,13 +288,11 @@ def test_a_rewatch_answered_without_an_id_is_told_and_ends_a_shows_session(rewat
     rewatch.policy.answered(rewatch.sent_rewatch(SHOW), {})
     assert rewatch.sessions.get(SHOW.key()) is None
     assert rewatch.log() == ["Simkl answered a rewatch of The Last of Us (2023) without a rewatch_id; not retried"]
-    assert kodi.notifications == [("Simkl", "Simkl did not record a rewatch of The Last of Us (2023). It was not"
-                                   " sent again.", NOTIFICATION_WARNING)]
+    assert kodi.notifications == [("Rewatch not recorded", "The Last of Us (2023)", NOTIFICATION_WARNING)]
 
 
 def test_a_movie_rewatch_answered_without_an_id_is_told(rewatch, kodi):
     rewatch.sessions.start(SHOW)
     rewatch.policy.answered(rewatch.sent_rewatch(MOVIE), {"rewatch_id": ""})
     assert rewatch.sessions.get(SHOW.key()) is not None
-    assert kodi.notifications == [("Simkl", "Simkl did not record a rewatch of Inception (2010). It was not sent"
-                                   " again.", NOTIFICATION_WARNING)]
+    assert kodi.notifications == [("Rewatch not recorded", "Inception (2010)", NOTIFICATION_WARNING)]

@@ -124,7 +124,7 @@ def test_a_revoked_token_stops_sending_keeps_the_watch_and_tells_the_user_once(s
     service.retry_now()
     service.idle()
     assert len(server.requests_to("/sync/history")) == 1
-    warnings = [n for n in kodi.notifications if "log" in n[1].lower()]
+    warnings = [n for n in kodi.notifications if "log in" in n[0].lower()]
     assert len(warnings) == 1
     assert kodi.settings["logged_in"] == "false"
     assert not os.path.exists(os.path.join(kodi.profile_dir, "token.json"))
@@ -141,7 +141,7 @@ def test_the_service_leaves_its_loop_within_a_second_of_abort(service):
 def test_sent_watch_is_announced_in_the_users_language(service, kodi):
     service.play(movie_tag(), MOVIE["file"], total=7200)
     service.idle()
-    assert ("Marked as watched on Simkl", "Inception (2010)", "info") in kodi.notifications
+    assert ("Watched on Simkl", "Inception (2010)", "info") in kodi.notifications
 
 
 def test_a_corrupt_queue_file_is_moved_aside_and_the_service_keeps_scrobbling(kodi, server, clock):

@@ -6,6 +6,7 @@ import sys
 import time
 
 from lib.scrobbler import config
+from lib.scrobbler import kodi as kodi_api
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
 from lib.scrobbler.rewatch.sessions import Sessions
@@ -128,8 +129,7 @@ def test_a_retry_that_fails_again_says_why(kodi, simkl):
     queue(kodi)
     simkl.fail("/sync/history", 503, times=1000)
     retry_with_the_service(kodi)
-    assert ("Simkl", "Still failing: Simkl had a problem answering. The add-on tries again by itself.") in \
-        [n[:2] for n in kodi.notifications]
+    assert ("Not sent to Simkl yet", "Simkl had a problem answering") in [n[:2] for n in kodi.notifications]
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE), account=current_owner) as outbox:
         assert outbox.counts()["pending"] == 1
 
@@ -147,8 +147,7 @@ def test_retry_now_with_100000_watches_waiting_tells_what_came_of_it(kodi, serve
     window = retry_with_the_service(kodi, clock)
 
     assert len(server.watches) == 100
-    assert ("Simkl", "Sent 100; still failing: Simkl had a problem answering. The add-on tries again by itself.") \
-        in [n[:2] for n in kodi.notifications]
+    assert ("Sent 100, rest waits", "Simkl had a problem answering") in [n[:2] for n in kodi.notifications]
     assert "Retry now: sent 100, needs attention 0, failing: server" in kodi.log_text()
     assert "Waiting to be sent: 99900   ·   Sent: 100" in window.screens[-2]["info"]
 
@@ -168,8 +167,7 @@ def test_when_the_wait_for_retry_now_runs_out_what_was_sent_so_far_is_told(kodi,
         window.controller.finish()
     run_status(kodi, "Retry now", service_sends_three_batches)
 
-    assert ("Simkl", "Sent to Simkl so far: 300   ·   The add-on sends the rest by itself.") in \
-        [n[:2] for n in kodi.notifications]
+    assert ("Sent so far: 300", "The rest goes by itself") in [n[:2] for n in kodi.notifications]
     assert "Retry now: sent 300 so far, needs attention 0, 99700 still on their way after 1 s" in kodi.log_text()
 
 
@@ -179,8 +177,7 @@ def test_no_answer_in_time_is_told_too(kodi, simkl, monkeypatch):
     queue(kodi)
     monkeypatch.setattr(status, "RETRY_WAIT", 0.0)  # no service runs: nothing comes of the retry
     run_status(kodi, "Retry now")
-    assert ("Simkl", "No answer from Simkl yet. The add-on keeps trying by itself.") in \
-        [n[:2] for n in kodi.notifications]
+    assert ("No answer from Simkl", "The add-on keeps trying") in [n[:2] for n in kodi.notifications]
 
 
 def needs_attention_queue(kodi):
@@ -208,12 +205,33 @@ def test_needs_attention_lists_each_entry_with_its_reason_in_plain_words(kodi, s
 
     run_status(kodi, "Needs attention: 4", selects=[-1])
 
+    when = kodi_api.format_time(1_700_000_000)
     assert attention_rows(kodi) == [
         "Retry all", "Discard all",
-        "Home Video — Could not tell which title this is",
-        "Stuck Film (2002) — Still failing: Simkl had a problem answering. The add-on tries again by itself.",
-        "Bad Entry (2001) — Simkl refused it (400 wrong_parameter)",
-        "Unknown Film (1999) — Simkl does not know this title"]
+        "Home Video — watched %s — Could not tell which title this is" % when,
+        "Stuck Film (2002) — watched %s — Still failing: Simkl had a problem answering" % when,
+        "Bad Entry (2001) — watched %s — Simkl did not accept the details sent for it" % when,
+        "Unknown Film (1999) — watched %s — Simkl does not know this title" % when]
+
+
+def test_one_title_queued_twice_is_one_row_and_its_discard_drops_both(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        again = outbox.add(Movie("Bad Entry", 2001, {"imdb": "tt0000002"}), 1_700_300_000)  # watched again later
+        outbox.refuse([again], "400 wrong_parameter")
+    kodi.yesno_answers.append(True)
+
+    run_status(kodi, "Needs attention: 5", selects=[2, 1, -1])  # Bad Entry (the newest): Discard
+
+    rows = [d for d in kodi.dialogs if d[0] == "select" and d[1].startswith("Needs attention")][0]
+    assert rows[1] == "Needs attention: 4"
+    assert rows[2].split("\n")[2] == "Bad Entry (2001) — watched %s — Simkl did not accept the details sent " \
+        "for it" % kodi_api.format_time(1_700_300_000)
+    assert ("yesno", "Simkl", "Discard Bad Entry (2001)? It will never be sent to Simkl.") in kodi.dialogs
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert sorted(a.label for a in outbox.attention()) == ["Home Video", "Stuck Film (2002)",
+                                                               "Unknown Film (1999)"]
 
 
 def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, simkl):
@@ -229,7 +247,7 @@ def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, s
         left = {a.label for a in outbox.attention()}
         assert (outbox.counts()["pending"], outbox.counts()["refused"]) == (2, 0)
     assert left == {"Home Video", "Stuck Film (2002)"}  # Bad Entry retried, Unknown Film discarded
-    assert ("yesno", "Simkl", "Discard this entry? It will never be sent to Simkl.") in kodi.dialogs
+    assert ("yesno", "Simkl", "Discard Unknown Film (1999)? It will never be sent to Simkl.") in kodi.dialogs
     assert "Needs attention: 2" in window.screens[-2]["actions"]  # the view shows what is left
 
 
@@ -264,7 +282,7 @@ def test_discard_all_drops_only_the_entries_the_question_named_not_one_that_came
 
     run_status(kodi, "Needs attention: 4", selects=[1, -1])
 
-    assert ("yesno", "Simkl", "Discard 4 entries? They will never be sent to Simkl.") in kodi.dialogs
+    assert ("yesno", "Simkl", "Discard these 4 entries? They will never be sent to Simkl.") in kodi.dialogs
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert [(a.label, a.state) for a in outbox.attention()] == [("Late Film (2003)", "refused")]
 
@@ -280,7 +298,7 @@ def test_with_more_entries_than_listed_discard_all_drops_the_listed_ones_and_say
 
     assert [d[1] for d in kodi.dialogs if d[0] == "select"] == [
         "Needs attention: 4 (the newest 3 listed)", "Needs attention: 1"]
-    assert ("yesno", "Simkl", "Discard 3 entries? They will never be sent to Simkl.") in kodi.dialogs
+    assert ("yesno", "Simkl", "Discard these 3 entries? They will never be sent to Simkl.") in kodi.dialogs
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert [a.id for a in outbox.attention()] == [ids["unknown"]]  # the oldest, not listed
 
@@ -316,7 +334,7 @@ def test_an_active_rewatch_session_is_listed_and_can_be_ended(kodi, simkl):
     window = run_status(kodi, "End rewatch session: The Last of Us (2023)")
     assert "Rewatch sessions: 1" in window.screens[0]["info"][2]
     assert sessions.all() == {}
-    assert any("Rewatch session ended: The Last of Us (2023)" in n[1] for n in kodi.notifications)
+    assert ("Rewatch session ended", "The Last of Us (2023)") in [n[:2] for n in kodi.notifications]
     assert window.screens[-2]["actions"] == ["Sync now", "Close"]
 
 

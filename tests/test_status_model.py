@@ -213,21 +213,20 @@ def test_when_the_wait_runs_out_with_100000_waiting_the_outcome_tells_what_was_s
     result = status_model.outcome(before, outbox.states(before), waited_out=True)
 
     assert result == status_model.Outcome(300, 0, None, under_way=99_700)
-    assert status_model.outcome_text(result, kodi_api.localize) == \
-        "Sent to Simkl so far: 300   ·   The add-on sends the rest by itself."
+    assert status_model.outcome_words(result, kodi_api.localize) == ("Sent so far: 300", "The rest goes by itself")
 
 
 def test_outcome_texts(kodi):
     text = kodi_api.localize
-    assert status_model.outcome_text(status_model.Outcome(3, 0, None), text) == "Sent to Simkl: 3"
-    assert status_model.outcome_text(status_model.Outcome(1, 1, None), text) == \
-        "Sent to Simkl: 1   ·   Needs attention: 1"
-    assert status_model.outcome_text(status_model.Outcome(0, 0, ERR_NETWORK), text) == \
-        "Still failing: Cannot reach Simkl. Check the network connection and try again."
-    assert status_model.outcome_text(status_model.Outcome(2, 0, ERR_SERVER), text) == \
-        "Sent 2; still failing: Simkl had a problem answering. The add-on tries again by itself."
-    assert status_model.outcome_text(status_model.Outcome(0, 0, None), text) == "Nothing is waiting to be sent."
-    assert status_model.outcome_text(None, text) == "No answer from Simkl yet. The add-on keeps trying by itself."
+    words, Outcome = status_model.outcome_words, status_model.Outcome
+    assert words(Outcome(3, 0, None), text) == ("", "Sent to Simkl: 3")
+    assert words(Outcome(1, 1, None), text) == ("Sent to Simkl: 1", "Needs attention: 1")
+    assert words(Outcome(0, 2, None), text) == ("", "Needs attention: 2")
+    assert words(Outcome(0, 0, ERR_NETWORK), text) == ("Not sent to Simkl yet", "Simkl could not be reached")
+    assert words(Outcome(2, 0, ERR_SERVER), text) == ("Sent 2, rest waits", "Simkl had a problem answering")
+    assert words(Outcome(0, 0, None), text) == ("", "Nothing is waiting to be sent.")
+    assert words(Outcome(5, 1, None, under_way=9), text) == ("Sent so far: 5", "Needs attention: 1")
+    assert words(None, text) == ("No answer from Simkl", "The add-on keeps trying")
 
 
 def test_retry_outcome_from_the_real_service_and_the_fake_simkl(kodi, simkl):

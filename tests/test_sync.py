@@ -8,6 +8,7 @@ from fake_simkl_library import cour, tvdb_run
 from videolibrary import VideoLibrary
 
 from lib.scrobbler import config
+from lib.scrobbler.sync import runner as runner_module
 from lib.scrobbler.sync.library import WRITE_BATCH
 from lib.scrobbler.sync.plan import kodi_time
 from scenario import RunningService, log_in, sync_now, wait_for
@@ -155,8 +156,9 @@ def test_the_first_sync_offers_kodis_own_history_once_and_sends_it_through_the_o
     sync_now(service)
     service.idle()
 
-    assert ("yesno", "Simkl", "Send the 1 movies and 1 episodes Kodi has as watched, and Simkl does not, to Simkl?") \
-        in kodi.dialogs
+    assert ("yesno", "Send Kodi's history to Simkl? (asked once)",
+            "Kodi has 1 movie and 1 episode as watched that Simkl does not have. Send them to your Simkl history?"
+            "[CR]To do it later: add-on settings, under Sync, Send Kodi's watched history to Simkl.") in kodi.dialogs
     posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
     sent = [m["title"] for r in posts for m in r.json.get("movies", [])]
     assert sent == ["Heat"]
@@ -177,6 +179,146 @@ def test_saying_no_sends_nothing_and_is_not_asked_again(service, server, library
     assert len([d for d in kodi.dialogs if d[0] == "yesno"]) == 1
 
 
+def history_questions(kodi):
+    """The yes/no questions other than the unmark one: the offer to send Kodi's history."""
+    return [d for d in kodi.dialogs if d[0] == "yesno" and d[1] != "Unmark in Kodi?"]
+
+
+def start_sync(service):
+    """Request a sync of a RunningService and return its runner once the sync runs."""
+    runner = service.service.sync
+    runner.request()
+    runner.wake()
+    assert wait_for(lambda: runner.running, 5)
+    return runner
+
+
+def play_something():
+    from xbmc import InfoTagVideo
+
+    import fakekodi
+    fakekodi.open_file(fakekodi.PlayingFile(InfoTagVideo(media_type="movie", title="X"), "/x.mkv", 7200))
+
+
+def history_sent(server):
+    posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
+    return [m["title"] for r in posts for m in r.json.get("movies", [])]
+
+
+def test_the_history_question_never_comes_over_a_playing_video_nor_the_moment_it_ends(service, server, library, kodi,
+                                                                                     clock):
+    import fakekodi
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    kodi.yesno_answers.append(True)
+    play_something()
+    runner = start_sync(service)
+
+    assert not wait_for(lambda: history_questions(kodi), 1.0), "asked over a playing video"
+    fakekodi.close_file(natural=True)
+    runner.wake()
+    assert not wait_for(lambda: history_questions(kodi), 0.5), "asked the moment the video ended"
+    clock.advance(runner_module.QUIET_AFTER)
+    runner.wake()
+
+    assert wait_for(lambda: history_questions(kodi), 5), "never asked once nothing played"
+    assert wait_for(lambda: not runner.running, 5)
+    service.idle()
+    assert history_sent(server) == ["Heat"]
+
+
+def test_the_history_question_waits_while_a_playlist_goes_on_to_its_next_item(service, server, library, kodi):
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    kodi.yesno_answers.append(False)
+    kodi.playlist_sizes[1], kodi.playlist_position = 3, 1  # between two items: nothing plays for a moment
+    runner = start_sync(service)
+
+    assert not wait_for(lambda: history_questions(kodi), 1.0), "asked between two items of a playlist"
+    kodi.playlist_position = -1  # the user stopped the playlist (Kodi resets its playlist player)
+    runner.wake()
+
+    assert wait_for(lambda: history_questions(kodi), 5), "never asked once the playlist was over"
+
+
+def test_a_history_question_kodi_quit_before_is_asked_after_the_next_start(service, server, library, kodi, clock):
+    from lib.scrobbler.sync.state import SyncState
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    play_something()
+    start_sync(service)
+    assert wait_for(lambda: SyncState(kodi.profile_dir, server.account.name).full_done, 5)
+    assert not wait_for(lambda: history_questions(kodi), 0.5), "asked over a playing video"
+
+    service.stop()
+    kodi.player = None
+    kodi.yesno_answers.append(True)
+    again = RunningService(kodi, clock).start()
+    try:
+        sync_now(again)
+        assert len(history_questions(kodi)) == 1
+        assert history_sent(server) == ["Heat"]
+    finally:
+        again.stop()
+
+
+def test_a_due_history_question_whose_titles_simkl_got_meanwhile_is_dropped_and_syncs_are_cheap_again(
+        service, server, library, kodi, clock):
+    from lib.scrobbler.sync.state import SyncState
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    play_something()
+    start_sync(service)
+    assert wait_for(lambda: SyncState(kodi.profile_dir, server.account.name).import_due, 5)
+    service.stop()
+    kodi.player = None
+    server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, WATCHED_AT)  # sent from another device
+    again = RunningService(kodi, clock).start()
+    try:
+        sync_now(again)  # a full one: the question was due
+        clock.advance(3600)
+        before = len(server.requests)
+        sync_now(again)
+
+        assert history_questions(kodi) == []
+        assert [r.path for r in server.requests[before:]] == ["/sync/activities"]
+    finally:
+        again.stop()
+
+
+def test_the_history_question_names_a_single_title_and_says_where_to_send_it_later(service, server, library, kodi):
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")
+    kodi.yesno_answers.append(False)
+
+    sync_now(service)
+
+    assert history_questions(kodi) == [(
+        "yesno", "Send Kodi's history to Simkl? (asked once)",
+        "Kodi has Heat (1995) as watched, and Simkl does not. Send it to your Simkl history?[CR]"
+        "To do it later: add-on settings, under Sync, Send Kodi's watched history to Simkl.")]
+
+
+def manual_sync(service):
+    """Sync now, as the user asks for it (settings or status view)."""
+    runner = service.service.sync
+    before = runner.completed
+    service.service.notification(config.ADDON_ID, "Other." + config.SYNC_MESSAGE, "null")
+    assert wait_for(lambda: runner.completed > before and not runner.running, 10)
+
+
+def test_sync_now_tells_its_end_in_a_few_plain_words(service, server, library, kodi):
+    simkl_watches(server)
+    manual_sync(service)
+    manual_sync(service)
+
+    assert [n[:2] for n in kodi.notifications if n[1].startswith("Sync done")] == [
+        ("Simkl", "Sync done: 3 marked in Kodi"), ("Simkl", "Sync done: nothing new")]
+
+
+def test_sync_now_that_cannot_reach_simkl_says_so_and_that_it_tries_again(service, server, library, kodi):
+    server.fail("/sync/activities", 0)
+
+    manual_sync(service)
+
+    assert ("Cannot reach Simkl", "The sync tries again later", "warning") in kodi.notifications
+
+
 def test_send_history_on_demand_queues_everything_simkl_lacks_and_never_what_it_has(service, server, library, kodi):
     library.movies[1].update(playcount=1, lastplayed="2025-11-01 10:00:00")  # Simkl has it
     library.movies[3].update(playcount=1, lastplayed="")  # Kodi does not know when
@@ -190,7 +332,7 @@ def test_send_history_on_demand_queues_everything_simkl_lacks_and_never_what_it_
     posts = [r for r in server.requests_to("/sync/history") if r.status == 201]
     assert [(m["title"], m["watched_at"]) for r in posts for m in r.json.get("movies", [])] == [
         ("Dune", "1970-01-01T00:00:01Z")]
-    assert any("queued for Simkl" in n[1] for n in kodi.notifications)
+    assert ("Simkl", "1 watch queued for Simkl") in [n[:2] for n in kodi.notifications]
 
 
 def test_a_sync_waits_while_a_video_plays(service, server, library, kodi):
@@ -584,6 +726,8 @@ def test_the_unmark_question_counts_movies_and_episodes_apart_and_waits_for_the_
     assert unmark_questions(kodi) == []  # never over a playing video
 
     kodi.player = None
+    clock.advance(runner_module.QUIET_AFTER)  # nor the moment it ended
+    runner.wake()
     assert wait_for(lambda: not runner.running, 10)
     assert unmark_questions(kodi) == [("yesno", "Unmark in Kodi?", "Your Simkl history no longer has 1 movie and 2 "
                                        "episodes that Kodi has as watched. Mark as unwatched in Kodi?")]

@@ -48,9 +48,9 @@ def test_a_long_first_sync_puts_its_progress_bar_away_after_a_while_and_tells_it
     assert events[0] == "create" and events.count("close") == 1
     updates_shown = events.index("close") - 1
     assert 0 < updates_shown < 3000 / 50 * PROGRESS_SHOWN / 30 + 3  # closed about PROGRESS_SHOWN s in
-    messages = [message for _, message, _ in kodi.notifications]
-    assert messages[0].startswith("The sync with Simkl goes on in the background: ")
-    assert messages[-1] == "Sync done: 3000 marked as watched in Kodi"
+    told = [(heading, message) for heading, message, _ in kodi.notifications]
+    assert told[0][0] == "Syncing with Simkl…" and told[0][1].endswith(" % done; it goes on quietly")
+    assert told[-1] == ("Simkl", "Sync done: 3000 marked in Kodi")
 
 
 def test_a_short_first_sync_keeps_its_progress_bar_to_the_end_and_says_nothing_more(kodi, server, clock):

@@ -228,6 +228,17 @@ def condition(expression):
     return xbmc.getCondVisibility(expression)
 
 
+def playlist_goes_on():
+    """Whether Kodi plays a music or video playlist that has items after the current one. Kodi keeps one
+    current item for its playlists and resets it to -1 once a playlist is stopped or played to its end
+    (xbmc/interfaces/legacy/PlayList.cpp getposition; xbmc/PlayListPlayer.cpp Reset)."""
+    for which in (xbmc.PLAYLIST_VIDEO, xbmc.PLAYLIST_MUSIC):
+        playlist = xbmc.PlayList(which)
+        if 0 <= playlist.getposition() < playlist.size() - 1:
+            return True
+    return False
+
+
 INFO = xbmcgui.NOTIFICATION_INFO
 WARNING = xbmcgui.NOTIFICATION_WARNING
 ERROR = xbmcgui.NOTIFICATION_ERROR

@@ -72,7 +72,7 @@ class Service:
         self._library_index = None  # made at first use: see library_index
         self._stopping = threading.Event()
         self.holds = Holds()  # watches whose live stop is undecided: the flusher leaves them alone
-        self.notices = Notices()
+        self.notices = Notices(self.profile)
         self.worker = DeliveryWorker(outbox=lambda: self.outbox, flusher=lambda: self.flusher, lookup=self._lookup,
                                      session_of=self.rewatch.session_watch, steady=self.steady, rng=rng,
                                      logged_in=self.logged_in, hold_posts=self.client.hold_posts,
@@ -94,7 +94,7 @@ class Service:
                            config.IMPORT_MESSAGE: lambda data: self.sync.request(send_history=True)}
         self.monitor = Monitor(self)
         self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock,
-                             on_event=self.live.event)
+                             on_event=self.live.event, steady=self.steady)
 
     # -- parts made at their first use (by the worker's first job, or a callback that comes sooner) --
     @property
@@ -143,10 +143,13 @@ class Service:
             return self._library_index
 
     def _start_parts(self):
-        """The worker's first step after the ready line: make the queue and start the sync."""
+        """The worker's first step after the ready line: make the queue and start the sync; a new user is told
+        (once) to log in."""
         self._follow_account(self._owner)  # before anything is looked up or sent
         self.sync.start()
         self.sync.request(delay=SYNC_AFTER_START)
+        if not self.logged_in():
+            self.notices.not_logged_in()
 
     def _sent(self, entries):
         self.worker.sent(entries)
@@ -278,6 +281,8 @@ class Service:
             return
         kodi.log("watched %r (%s)" % (label, verdict.reason))
         self.worker.watch_committed()
+        if not self.logged_in():
+            self.notices.kept_logged_out()
 
     def _library_update(self, data, playback_caused):
         key, playcount = library_item(data), playcount_of(data)

@@ -7,6 +7,9 @@ fake getPlayingItem (tests/kodi_fakes/xbmc.py) refuses to answer without it.
 
 `isPlayingVideo()` is true while a video is paused and false once it stopped: the player's sampler asks it
 first, because getPlayingFile() on a stopped player makes Kodi log an EXCEPTION line even when it is caught.
+
+`xbmc.PlayList(PLAYLIST_VIDEO).getposition()` is the playing item's place while a playlist plays and -1 once
+it was stopped: the sync asks its questions only when no playlist goes on (kodi.playlist_goes_on).
 """
 import signal
 from pathlib import Path
@@ -14,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from .kodi_harness import VIDEO_PLAYER
-from .media_library import MOVIE_ONE
+from .media_library import MOVIE_ONE, SHOW
 
 pytestmark = pytest.mark.e2e
 
@@ -65,4 +68,26 @@ def test_is_playing_video_holds_while_paused_and_ends_with_the_video(make_kodi):
     assert kodi.wait_for_log(r"e2eprobe: paused, isPlayingVideo True", 10), kodi.log_tail()
     kodi.stop_playback()
     assert kodi.wait_for_log(r"e2eprobe: stopped, isPlayingVideo False", 10), kodi.log_tail()
+    assert kodi.stop() == 0
+
+
+def test_the_playlist_position_follows_the_playing_item_and_is_reset_when_the_playlist_ends_or_stops(make_kodi):
+    kodi = make_kodi(enable=False, addons=[PROBE_DIR], env={"E2E_PROBE_IMPORT_XBMCGUI": "1"})
+    assert kodi.wait_for_log(STARTED, 20), kodi.log_tail()
+    first, second = (kodi.episode_id(SHOW.title, e.season, e.number) for e in SHOW.episodes[:2])
+
+    kodi.play_playlist([{"episodeid": first}, {"episodeid": second}])
+    assert kodi.wait_for_log(r"e2eprobe: playlist position 0 of 2, playing True", 10), kodi.log_tail()
+    kodi.goto_next()
+    assert kodi.wait_for_log(r"e2eprobe: playlist position 1 of 2, playing True", 10), kodi.log_tail()
+    kodi.run_to_end()  # the last item ends by itself
+    assert kodi.wait_for_log(r"e2eprobe: playlist position -1 of 2, playing False", 10), kodi.log_tail()
+
+    kodi.play_playlist([{"episodeid": first}, {"episodeid": second}])
+    assert kodi.wait_until(lambda: kodi.log_text().count("e2eprobe: playlist position 0 of 2, playing True") == 2,
+                           10), kodi.log_tail()
+    kodi.stop_playback()  # stopped in the middle
+
+    assert kodi.wait_until(lambda: kodi.log_text().count("e2eprobe: playlist position -1 of 2, playing False") == 2,
+                           10), kodi.log_tail()
     assert kodi.stop() == 0

@@ -99,6 +99,11 @@ class World:
         self.info_labels = {}
         self.conditions = {}
         self.player = None  # the PlayingFile now playing, if any
+        # Kodi's playlists (xbmc.PLAYLIST_MUSIC 0, PLAYLIST_VIDEO 1): their sizes, and the playlist player's
+        # current item, one for both (xbmc/interfaces/legacy/PlayList.cpp getposition: GetCurrentSong()),
+        # -1 once a playlist is stopped or has played its last item (PlayListPlayer.cpp: Reset()).
+        self.playlist_sizes = {0: 0, 1: 0}
+        self.playlist_position = -1
         self.players = []  # every xbmc.Player created: Kodi calls back them all
         self.playcounts = {}  # (type, dbid) -> the library playcount Kodi keeps
         self.build_version = "20.1 (20.1.0) Git:20230311-nogit"

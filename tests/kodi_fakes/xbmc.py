@@ -113,6 +113,24 @@ class Player(_stub.Player):
         return world().player.tag
 
 
+class PlayList(_stub.PlayList):
+    """Kodi's music or video playlist, as world().playlist_sizes and playlist_position describe them."""
+
+    def __init__(self, playList):
+        if playList not in (_stub.PLAYLIST_MUSIC, _stub.PLAYLIST_VIDEO):
+            raise RuntimeError("PlayList does not exist")
+        self._id = playList
+
+    def getPlayListId(self):
+        return self._id
+
+    def size(self):
+        return world().playlist_sizes[self._id]
+
+    def getposition(self):
+        return world().playlist_position
+
+
 class InfoTagVideo(_stub.InfoTagVideo):
     """A video info tag with values (kodistubs' returns None for everything)."""
 

@@ -37,7 +37,9 @@ class Player(xbmc.Player):
 
     def __init__(self, on_finished: Callable[[Tracked], None], rules: Callable[[], Rules],
                  clock: Callable[[], float] = time.time, interval: float = SAMPLE_INTERVAL,
-                 on_event: Callable[[str, Tracked], None] = lambda kind, tracked: None):
+                 on_event: Callable[[str, Tracked], None] = lambda kind, tracked: None,
+                 steady: Callable[[], float] = time.monotonic):
+        """steady: the clock `quiet_for` is measured on (never set back, unlike the wall clock)."""
         super().__init__()
         self._on_finished = on_finished
         self._on_event = on_event
@@ -50,6 +52,8 @@ class Player(xbmc.Player):
         # The Home window ids properties as this item's start found them (see _take_window_ids).
         self._window_ids: Optional[Dict[str, str]] = None
         self._opening = False  # onPlayBackStarted came; onAVStarted for the same file has not yet
+        self._steady = steady
+        self._last_change: Optional[float] = None  # when a file last opened or closed, on the steady clock
 
     # -- Kodi callbacks -------------------------------------------------------------------------
     def onPlayBackStarted(self):
@@ -145,6 +149,11 @@ class Player(xbmc.Player):
         with self._lock:
             return self._current is not None
 
+    def quiet_for(self) -> Optional[float]:
+        """Seconds since a file last opened or closed; None when none did since the service started."""
+        changed = self._last_change
+        return None if changed is None else self._steady() - changed
+
     def _finish(self, natural):
         with self._lock:
             current, self._current = self._current, None
@@ -160,6 +169,7 @@ class Player(xbmc.Player):
         self._on_finished(current)
 
     def _file_closed(self, natural):
+        self._last_change = self._steady()
         self._finish(natural)
         self._release_window_ids()
         self._opening = False
@@ -167,6 +177,7 @@ class Player(xbmc.Player):
     def _next_file(self):
         """A new file is opening: a followed item that got no end or stop was skipped (playlist, Up
         Next) and is decided where its own samples left it; the ids properties now belong to the new one."""
+        self._last_change = self._steady()
         self._finish(natural=False)
         self._release_window_ids()
         self._take_window_ids()

@@ -73,4 +73,4 @@ def run(listitem, clock=time.time):
         outbox.add(item, now, rewatch=True)
     kodi.log("queued a rewatch of %s" % label)
     request_flush()
-    kodi.notify(kodi.localize(32319, label))
+    kodi.notify(label, heading=kodi.localize(32769))

@@ -76,19 +76,19 @@ class RewatchPolicy:
         rewatch_id = response.get("rewatch_id")
         if response.get("error") == "pro_required":
             kodi.log("Simkl refused a rewatch: PRO or VIP required")
-            kodi.notify(kodi.localize(32310), icon=kodi.WARNING)
+            kodi.notify(kodi.localize(32310), heading=kodi.localize(32766), icon=kodi.WARNING)
         elif response.get("error"):
             kodi.log("Simkl refused the rewatch of %s (%s)" % (label, response["error"]))
-            kodi.notify(kodi.localize(32320, label), icon=kodi.WARNING)
+            kodi.notify(label, heading=kodi.localize(32766), icon=kodi.WARNING)
         elif not rewatch_id:
             kodi.log("Simkl answered a rewatch of %s without a rewatch_id; not retried" % label)
-            kodi.notify(kodi.localize(32311, label), icon=kodi.WARNING)
+            kodi.notify(label, heading=kodi.localize(32766), icon=kodi.WARNING)
         elif isinstance(entry.item, Show):
             self._sessions.pin(entry.item.key(), rewatch_id)
-            kodi.notify(kodi.localize(32312, label))
+            kodi.notify(label, heading=kodi.localize(32767))
             return
         else:
-            kodi.notify(kodi.localize(32313, label))
+            kodi.notify(label, heading=kodi.localize(32768))
             return
         if isinstance(entry.item, Show):
             self._sessions.end(entry.item.key())

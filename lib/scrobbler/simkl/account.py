@@ -109,5 +109,5 @@ def logged_out(notify=True, rejected_token=None):
         return False
     kodi.warn("Simkl rejected the login; queued watches are kept until the user logs in again")
     if notify:
-        kodi.notify(kodi.localize(32041), icon=kodi.WARNING)
+        kodi.notify(kodi.localize(32764), heading=kodi.localize(32763), icon=kodi.WARNING)
     return True

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from .. import kodi
+from ..counts import WATCHES_QUEUED, count, movies_and_episodes
 from ..media import Episode
 from ..simkl.account import token_store
 from ..simkl.api import ApiError
@@ -23,6 +24,9 @@ SCAN_LOOK = 1.0
 # The progress bar's spinning image makes Kodi redraw the whole screen every frame (a core of software GL on
 # a box without a GPU: Kodi then wrote at half its rate, bench/README.md): up this long at most.
 PROGRESS_SHOWN = 10.0
+# A question waits until nothing has played for this long: a playlist's next item, Up Next or the user's next
+# choice starts well within it, and a modal question must never come up over a video.
+QUIET_AFTER = 10.0
 
 
 @dataclass
@@ -101,11 +105,13 @@ class SyncRunner:
         if not to_kodi and not request.send_history:
             return
         account = str(login.get("user_name") or "")
-        first = not SyncState(self._profile, account).full_done
+        state = SyncState(self._profile, account)
+        first = not state.full_done
+        offer_due = state.import_due and not state.import_offered  # Kodi quit before it was asked
         progress = Progress(self._clock) if first or request.manual or request.send_history else None
         library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch, index=self._index, log=kodi.log)
         engine = self._engine(library, account, progress)
-        options = Options(full=request.full or request.send_history, to_kodi=to_kodi,
+        options = Options(full=request.full or request.send_history or offer_due, to_kodi=to_kodi,
                           unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True)
         try:
             result = engine.run(options)
@@ -132,7 +138,7 @@ class SyncRunner:
         """Simkl could not be asked: a line in the log, and a word to the user who asked for this sync."""
         kodi.log("sync: Simkl could not be asked (%s: %s); the next sync tries again" % (type(exc).__name__, exc))
         if request.manual or request.send_history:
-            kodi.notify(kodi.localize(32401), icon=kodi.WARNING)
+            kodi.notify(kodi.localize(32401), heading=kodi.localize(32775), icon=kodi.WARNING)
 
     @staticmethod
     def _close(progress: Optional["Progress"], library) -> None:
@@ -147,36 +153,46 @@ class SyncRunner:
         had gone)."""
         if request.send_history:
             self._send(result.to_send, announce=True)
-        elif result.full and result.to_send:
+        elif result.full:
             self._offer(account, result.to_send)
         if (request.manual or (progress is not None and progress.put_away)) and not request.send_history:
-            kodi.notify(kodi.localize(32402, result.marked))
+            kodi.notify(kodi.localize(32402, result.marked) if result.marked else kodi.localize(32759))
 
     def _offer(self, account: str, to_send) -> None:
-        """After the first full sync for a login, ask once whether to send what Kodi has and Simkl has not."""
+        """After the first full sync for a login, ask once whether to send what Kodi has and Simkl has not:
+        once nothing plays (see wait_quiet). Should Kodi quit first, the next sync is a full one and asks."""
         state = SyncState(self._profile, account)
         if state.import_offered:
             return
-        state.import_offered = True
+        if not to_send:
+            if state.import_due:  # Simkl got them meanwhile: nothing to ask, and the next syncs are cheap again
+                state.import_due = False
+                state.save()
+            return
+        if not state.import_due:
+            state.import_due = True
+            state.save()
+        kodi.log("sync: %d of Kodi's watched items are not on Simkl: asking whether to send them once nothing plays"
+                 % len(to_send))
+        if not self.wait_quiet():
+            return
+        state.import_offered, state.import_due = True, False
         state.save()
-        episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
-        if kodi.yesno_dialog(kodi.localize(32403, len(to_send) - episodes, episodes)):
+        if kodi.yesno_dialog(offer_text(to_send), heading=kodi.localize(32750)):
             self._send(to_send, announce=True)
 
-    @staticmethod
-    def _confirm_unmark(movies: int, episodes: int) -> bool:
-        """Ask before a full sync unmarks many items in Kodi (the engine asks only once nothing plays)."""
-        parts = [kodi.localize(32422) if movies == 1 else kodi.localize(32423, movies)] if movies else []
-        if episodes:
-            parts.append(kodi.localize(32424) if episodes == 1 else kodi.localize(32425, episodes))
-        what = kodi.localize(32426, *parts) if len(parts) == 2 else parts[0]
+    def _confirm_unmark(self, movies: int, episodes: int) -> bool:
+        """Ask before a full sync unmarks many items in Kodi, once nothing plays (see wait_quiet)."""
+        if not self.wait_quiet():
+            return False
+        what = movies_and_episodes(movies, episodes, kodi.localize)
         return kodi.yesno_dialog(kodi.localize(32421, what), heading=kodi.localize(32420))
 
     def _send(self, to_send, announce: bool) -> None:
         queued = self._outbox.add_many(to_send)
         kodi.log("sync: %d of Kodi's watched items queued for Simkl" % queued)
         if announce:
-            kodi.notify(kodi.localize(32404, queued))
+            kodi.notify(count(queued, WATCHES_QUEUED, kodi.localize) if queued else kodi.localize(32758))
         if queued:
             self._on_queued()
 
@@ -189,6 +205,18 @@ class SyncRunner:
             self._scan_seen_at = None  # look again after a wait
         return not self._stopping.is_set()
 
+    def wait_quiet(self) -> bool:
+        """Before a question: wait until nothing plays, no playlist goes on to a next item, and no file opened
+        or closed for QUIET_AFTER seconds; False once Kodi quits. A wake() looks again at once."""
+        while not self._stopping.is_set():
+            if not (self._player.isPlaying() or kodi.playlist_goes_on()):
+                quiet = self._player.quiet_for()
+                if quiet is None or quiet >= QUIET_AFTER:
+                    return True
+            self._wake.wait(IDLE_CHECK)
+            self._wake.clear()
+        return False
+
     def _scanning(self) -> bool:
         now = self._clock()
         if self._scan_seen_at is not None and 0 <= now - self._scan_seen_at < SCAN_LOOK:
@@ -197,6 +225,16 @@ class SyncRunner:
             return True
         self._scan_seen_at = now
         return False
+
+
+def offer_text(to_send) -> str:
+    """The history question: what Kodi would send (the title when it is one), and where to do it later."""
+    if len(to_send) == 1:
+        question = kodi.localize(32752, to_send[0][0].label())
+    else:
+        episodes = sum(1 for item, _ in to_send if isinstance(item, Episode))
+        question = kodi.localize(32751, movies_and_episodes(len(to_send) - episodes, episodes, kodi.localize))
+    return "%s[CR]%s" % (question, kodi.localize(32753))
 
 
 class Progress:
@@ -215,7 +253,7 @@ class Progress:
         if percent < 100 and self._clock() - self._shown_at >= PROGRESS_SHOWN:
             self.close()
             self.put_away = True
-            kodi.notify(kodi.localize(32439, percent))
+            kodi.notify(kodi.localize(32439, percent), heading=kodi.localize(32400))
             return
         self._bar.update(percent, message)
 

@@ -1,5 +1,6 @@
 """What the last sync saw of Simkl, kept in addon_data: the server's activity timestamps (never the
-local clock), whether the first full pull is done, and whether the import was offered, per login."""
+local clock), whether the first full pull is done, and whether the import was offered (or is still to be), per
+login."""
 import os
 from typing import Optional
 
@@ -18,8 +19,11 @@ class SyncState:
         self.activities: Optional[dict] = data.get("activities")
         self.full_done: bool = bool(data.get("full_done"))
         self.import_offered: bool = bool(data.get("import_offered"))
+        # A full sync found Kodi's history to offer, and the question has not been asked yet (it waits until
+        # nothing plays; Kodi may quit meanwhile): the next sync is a full one, and asks.
+        self.import_due: bool = bool(data.get("import_due"))
 
     def save(self) -> None:
         data = {"account": self.account, "activities": self.activities, "full_done": self.full_done,
-                "import_offered": self.import_offered}
+                "import_offered": self.import_offered, "import_due": self.import_due}
         write_json(self.path, data)

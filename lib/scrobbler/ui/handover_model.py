@@ -6,6 +6,7 @@ Discard (the custom button). Back, or Later, keeps the watches for the account t
 """
 from typing import Callable, Sequence
 
+from ..counts import DISCARDED, KEPT_QUESTION, SENDING_TO, count
 from ..delivery.outbox import Kept
 
 SEND, LATER, DISCARD = "send", "later", "discard"
@@ -15,9 +16,7 @@ Text = Callable[..., str]
 
 
 def question(kept: Kept, new_name: str, text: Text) -> str:
-    if kept.count == 1:
-        return text(32701, kept.name, new_name, kept.name)
-    return text(32702, kept.count, kept.name, new_name, kept.name)
+    return count(kept.count, KEPT_QUESTION, text, kept.name, new_name, kept.name)
 
 
 def buttons(text: Text) -> dict:
@@ -30,12 +29,12 @@ def choice(button: int) -> str:
     return BUTTONS.get(button, LATER)
 
 
-def done_text(answer: str, count: int, new_name: str, text: Text) -> str:
+def done_text(answer: str, number: int, new_name: str, text: Text) -> str:
     """The notification after the answer ("" after Later: nothing changed)."""
     if answer == SEND:
-        return text(32706, new_name) if count == 1 else text(32707, count, new_name)
+        return count(number, SENDING_TO, text, new_name)
     if answer == DISCARD:
-        return text(32708) if count == 1 else text(32709, count)
+        return count(number, DISCARDED, text)
     return ""
 
 

@@ -1,23 +1,61 @@
-"""What the user is told while watches are delivered: what Simkl took, and why sending fails.
+"""What the user is told while watches are delivered: what Simkl took, and why sending fails; and, once for
+good, that a new user has to log in.
 
 The service wires it: it subscribes to the delivery worker's announcement of what Simkl took, and
 hears the sender's problems and the disk's. Each problem is told once while it lasts."""
+import os
+import threading
+
 from .. import kodi
-from ..files import disk_full
+from ..counts import movies_and_episodes
+from ..files import disk_full, read_json, write_json
+from ..media import Episode
 
 DISK_FULL = "disk_full"
+TOLD_FILE = "told.json"  # in addon_data: what the user was told once for good
+LOG_IN, KEPT_LOGGED_OUT = "log_in", "kept_logged_out"
 
 
 class Notices:
-    def __init__(self):
+    def __init__(self, profile: str = ""):
+        """profile: the add-on's data folder, where what was told once for good is kept."""
         self._told = set()  # problems of the disk the user has been told about
         self._told_send = set()  # failures to send told since the last successful send
+        self._told_path = os.path.join(profile, TOLD_FILE) if profile else None
+        self._once_lock = threading.Lock()  # Kodi's thread and the worker's may tell at once
+
+    def not_logged_in(self):
+        """The service started and no login is stored: after an install, say once how to log in."""
+        self._once(LOG_IN, kodi.localize(32754), kodi.localize(32030))
+
+    def kept_logged_out(self):
+        """A watch was queued while logged out: say once that it is kept, and that a login sends it."""
+        self._once(KEPT_LOGGED_OUT, kodi.localize(32756), kodi.localize(32755))
+
+    def _once(self, key, message, heading):
+        """A notification told once for good; one held back while a video plays is told the next time."""
+        if self._told_path is None:
+            return
+        with self._once_lock:
+            told = read_json(self._told_path)
+            if told.get(key) or not kodi.notify(message, heading=heading):
+                return
+            kodi.log("told once for good: %s" % key)
+            told[key] = True
+            try:
+                write_json(self._told_path, told)
+            except OSError as exc:
+                kodi.warn("could not remember a notification as told: %s" % exc)
 
     def delivered(self, items):
         """One notification for what one flush (or one live stop) delivered (a whole marked season is one)."""
         if not items or not kodi.setting_bool("notify_watched", True):
             return
-        message = items[0].label() if len(items) == 1 else kodi.localize(32201, len(items))
+        if len(items) == 1:
+            message = items[0].label()
+        else:
+            episodes = sum(1 for item in items if isinstance(item, Episode))
+            message = movies_and_episodes(len(items) - episodes, episodes, kodi.localize)
         kodi.notify(message, heading=kodi.localize(32550))
 
     def sent(self, entries):
@@ -28,9 +66,9 @@ class Notices:
     def send_problem(self, code):
         """Sending failed: tell the user once per problem, not at every retry (a notification held
         back during playback is told at the next failure)."""
-        from .problems import PROBLEMS, told_text  # in the words of the status view; not at start (sqlite3)
-        if code in PROBLEMS and code not in self._told_send:
-            if kodi.notify(told_text(code, kodi.localize), heading=kodi.localize(32563), icon=kodi.WARNING):
+        from .problems import PROBLEMS, short_text  # in the words of the status view; not at start (sqlite3)
+        if code in PROBLEMS and PROBLEMS[code].short is not None and code not in self._told_send:
+            if kodi.notify(short_text(code, kodi.localize), heading=kodi.localize(32563), icon=kodi.WARNING):
                 self._told_send.add(code)
 
     def storage(self, exc):
@@ -39,4 +77,4 @@ class Notices:
             self._told.discard(DISK_FULL)
         elif disk_full(exc, kodi.profile_dir()) and DISK_FULL not in self._told:  # where the outbox lives
             self._told.add(DISK_FULL)
-            kodi.notify(kodi.localize(32230), icon=kodi.WARNING)
+            kodi.notify(kodi.localize(32230), heading=kodi.localize(32765), icon=kodi.WARNING)

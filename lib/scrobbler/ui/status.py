@@ -8,11 +8,11 @@ import threading
 import time
 
 from .. import config, kodi
+from ..counts import DISCARD_ENTRIES, count
 from ..delivery.access import open_outbox, request_flush
 from ..rewatch.sessions import Sessions
 from ..simkl.account import current_owner, token_store
 from . import status_model as model
-from .problems import reason_text
 
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0
@@ -89,7 +89,8 @@ class Controller:
             return  # Kodi is quitting: nothing to tell
         self.refresh(window)
         failed = result.failing is not None or (result.under_way and not result.sent)
-        kodi.notify(model.outcome_text(result, kodi.localize), icon=kodi.WARNING if failed else kodi.INFO)
+        heading, message = model.outcome_words(result, kodi.localize)
+        kodi.notify(message, heading=heading or None, icon=kodi.WARNING if failed else kodi.INFO)
         if result.under_way:
             kodi.log("Retry now: sent %d so far, needs attention %d, %d still on their way after %.0f s"
                      % (result.sent, result.attention, result.under_way, RETRY_WAIT))
@@ -124,21 +125,22 @@ def end_session():
     for key in keys[:1]:
         label = sessions.label(key)
         sessions.end(key)
-        kodi.notify(kodi.localize(32318, label))
+        kodi.notify(label, heading=kodi.localize(32770))
 
 
 def needs_attention(outbox):
-    """The entries only the user can move on: each can be retried or discarded, or all the list shows at
-    once (never one that came after the list was read)."""
+    """The entries only the user can move on, a row per title: each can be retried or discarded, or all the
+    list shows at once (never one that came after the list was read)."""
     while True:
         entries = outbox.attention(limit=ATTENTION_LISTED)
         if not entries:
             return
+        rows = model.attention_rows(entries, kodi.localize, kodi.format_time)
         total = max(outbox.attention_count(), len(entries))
-        heading = kodi.localize(32234, total) if total == len(entries) else kodi.localize(32245, total, len(entries))
+        heading = kodi.localize(32234, len(rows)) if total == len(entries) \
+            else kodi.localize(32245, total, len(entries))
         listed = [entry.id for entry in entries]
-        rows = ["%s — %s" % (entry.label, reason_text(entry.state, entry.reason, kodi.localize)) for entry in entries]
-        choice = kodi.select_dialog(heading, [kodi.localize(32239), kodi.localize(32240)] + rows)
+        choice = kodi.select_dialog(heading, [kodi.localize(32239), kodi.localize(32240)] + [r.label for r in rows])
         if choice < 0:
             return
         if choice == 0:
@@ -147,17 +149,18 @@ def needs_attention(outbox):
             kodi.notify(kodi.localize(32218))
             return
         if choice == 1:
-            if kodi.yesno_dialog(discard_question(len(listed))):
+            if kodi.yesno_dialog(discard_question([row.title for row in rows])):
                 outbox.discard_attention(listed)
             continue
-        entry = entries[choice - 2]
-        what = kodi.select_dialog(entry.label, [kodi.localize(32241), kodi.localize(32242)])
+        row = rows[choice - 2]
+        what = kodi.select_dialog(row.title, [kodi.localize(32241), kodi.localize(32242)])
         if what == 0:
-            outbox.retry_attention([entry.id])
+            outbox.retry_attention(row.ids)
             request_flush()
-        elif what == 1 and kodi.yesno_dialog(discard_question(1)):
-            outbox.discard_attention([entry.id])
+        elif what == 1 and kodi.yesno_dialog(discard_question([row.title])):
+            outbox.discard_attention(row.ids)
 
 
-def discard_question(count):
-    return kodi.localize(32244) if count == 1 else kodi.localize(32243, count)
+def discard_question(titles):
+    """Discard one title (named), or these N entries."""
+    return kodi.localize(32776, titles[0]) if len(titles) == 1 else count(len(titles), DISCARD_ENTRIES, kodi.localize)

@@ -5,13 +5,13 @@ The window that shows a View is status_window.py; status.py wires the two to the
 """
 import math
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
-from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Kept, Outbox, Waiting
+from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Attention, Kept, Outbox, Waiting
 from ..times import UNKNOWN_TIME, parse_time
 from .handover_model import action_label, kept_count
-from .problems import PROBLEMS, still_failing_text, told_text, why_text
+from .problems import PROBLEMS, reason_text, short_text, told_text, why_text
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
 WAITING_STATES = (PENDING, UNRESOLVED)
@@ -126,6 +126,24 @@ def watched_line(label: str, watched_at: str, text: Text, when: Callable[[float]
     return text(32655, label, when(moment))
 
 
+@dataclass(frozen=True)
+class AttentionRow:
+    """One row of Needs attention: what the list shows, the title, and the entries it stands for."""
+    label: str
+    title: str
+    ids: Tuple[int, ...]
+
+
+def attention_rows(entries: Sequence[Attention], text: Text, when: Callable[[float], str]) -> List[AttentionRow]:
+    """Needs attention's rows, in the entries' order (newest first): one row per title and reason, so a title
+    queued twice is one row, each with when it was watched (its newest entry's time) and why it waits."""
+    grouped: Dict[Tuple[str, str], List[Attention]] = {}
+    for entry in entries:
+        grouped.setdefault((entry.label, reason_text(entry.state, entry.reason, text)), []).append(entry)
+    return [AttentionRow("%s — %s" % (watched_line(title, found[0].watched_at, text, when), reason), title,
+                         tuple(entry.id for entry in found)) for (title, reason), found in grouped.items()]
+
+
 def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> Tuple[str, str]:
     """When the service tries to send next, and why it waits until then."""
     if not snapshot.waiting_count:
@@ -212,22 +230,18 @@ def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int,
     return Outcome(sent, attention, None, under_way) if waited_out else None
 
 
-def outcome_text(result: Optional[Outcome], text: Text) -> str:
-    """The notification after Retry now; `result` None: no answer within the wait."""
+def outcome_words(result: Optional[Outcome], text: Text) -> Tuple[str, str]:
+    """The notification after Retry now, as (heading, message), short enough for Estuary's toast; an empty
+    heading is the add-on's name. `result` None: no answer within the wait."""
     if result is None or (result.under_way and not result.sent and not result.attention):
-        return text(32653)
+        return text(32771), text(32772)
     if result.failing is not None:
-        if not result.sent:
-            return still_failing_text(result.failing, text)
-        return text(32652, result.sent, told_text(result.failing, text))
+        return text(32773, result.sent) if result.sent else text(32563), short_text(result.failing, text)
     if result.under_way:
-        parts = [text(32674, result.sent)] if result.sent else []
-        if result.attention:
-            parts.append(text(32234, result.attention))
-        return "   ·   ".join(parts + [text(32675)])
+        return (text(32774, result.sent) if result.sent else "",
+                text(32234, result.attention) if result.attention else text(32675))
     if not result.sent and not result.attention:
-        return text(32654)  # it was all sent before the retry
-    parts = [text(32651, result.sent)]
+        return "", text(32654)  # it was all sent before the retry
     if result.attention:
-        parts.append(text(32234, result.attention))
-    return "   ·   ".join(parts)
+        return text(32651, result.sent) if result.sent else "", text(32234, result.attention)
+    return "", text(32651, result.sent)

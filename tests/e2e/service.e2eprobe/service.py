@@ -1,5 +1,6 @@
 """Probe service for tests/e2e/test_kodi_facts.py: logs what xbmc.Player().getPlayingItem() gives when a
-video starts, and what isPlayingVideo() says while paused and once stopped. It imports xbmcgui first only
+video starts, what isPlayingVideo() says while paused and once stopped, and the video playlist's position
+each time it changes. It imports xbmcgui first only
 when Kodi's environment has E2E_PROBE_IMPORT_XBMCGUI=1, because Kodi 21.2 crashes on getPlayingItem() in an
 interpreter that has not imported xbmcgui."""
 import os
@@ -22,8 +23,17 @@ class Probe(xbmc.Player):
         xbmc.log("e2eprobe: stopped, isPlayingVideo %s" % self.isPlayingVideo(), xbmc.LOGINFO)
 
 
+def playlist_state():
+    playlist = xbmc.PlayList(xbmc.PLAYLIST_VIDEO)
+    return "playlist position %d of %d, playing %s" % (playlist.getposition(), playlist.size(), player.isPlaying())
+
+
 monitor = xbmc.Monitor()
 player = Probe()
 xbmc.log("e2eprobe: started", xbmc.LOGINFO)
-while not monitor.waitForAbort(1):
-    pass
+seen = None
+while not monitor.waitForAbort(0.2):
+    state = playlist_state()
+    if state != seen:
+        xbmc.log("e2eprobe: " + state, xbmc.LOGINFO)
+        seen = state
