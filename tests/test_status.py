@@ -222,7 +222,7 @@ def test_one_title_queued_twice_is_one_row_and_its_discard_drops_both(kodi, simk
         outbox.refuse([again], "400 wrong_parameter")
     kodi.yesno_answers.append(True)
 
-    run_status(kodi, "Needs attention: 5", selects=[2, 1, -1])  # Bad Entry (the newest): Discard
+    run_status(kodi, "Needs attention: 4", selects=[2, 1, -1])  # Bad Entry (the newest): Discard
 
     rows = [d for d in kodi.dialogs if d[0] == "select" and d[1].startswith("Needs attention")][0]
     assert rows[1] == "Needs attention: 4"
@@ -232,6 +232,20 @@ def test_one_title_queued_twice_is_one_row_and_its_discard_drops_both(kodi, simk
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert sorted(a.label for a in outbox.attention()) == ["Home Video", "Stuck Film (2002)",
                                                                "Unknown Film (1999)"]
+
+
+def test_the_view_counts_needs_attention_in_rows_as_its_list_shows_them(kodi, simkl):
+    log_in(kodi, simkl)
+    needs_attention_queue(kodi)
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        again = outbox.add(Movie("Bad Entry", 2001, {"imdb": "tt0000002"}), 1_700_300_000)  # watched again later
+        outbox.refuse([again], "400 wrong_parameter")
+
+    window = run_status(kodi, "Needs attention: 4", selects=[-1])
+
+    assert "Waiting to be sent: 1   ·   Sent: 0   ·   Needs attention: 4" in window.screens[0]["info"]  # Stuck Film
+    assert [d[1] for d in kodi.dialogs if d[0] == "select"] == ["Needs attention: 4"]
+    assert len(attention_rows(kodi)) == 2 + 4
 
 
 def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, simkl):
@@ -288,8 +302,8 @@ def test_discard_all_drops_only_the_entries_the_question_named_not_one_that_came
 
 
 def test_with_more_entries_than_listed_discard_all_drops_the_listed_ones_and_says_so(kodi, simkl, monkeypatch):
-    from lib.scrobbler.ui import status
-    monkeypatch.setattr(status, "ATTENTION_LISTED", 3)
+    from lib.scrobbler.ui import status_model
+    monkeypatch.setattr(status_model, "ATTENTION_LISTED", 3)
     log_in(kodi, simkl)
     ids = needs_attention_queue(kodi)
     kodi.yesno_answers.append(True)

@@ -154,6 +154,25 @@ def test_each_account_is_shown_its_own_counts_and_how_many_watches_wait_for_othe
     assert nobodys.action_names() == (LOGIN, CLOSE)  # the choice is offered once an account is logged in
 
 
+def test_needs_attention_counts_an_accounts_rows_a_title_queued_twice_once_as_its_list_shows_it(kodi, tmp_path):
+    login = {"owner": JANE}
+    with Outbox(str(tmp_path / "shared.sqlite"), clock=lambda: NOW, account=lambda: login["owner"]) as shared:
+        shared.refuse([shared.add(movie(1), NOW - 5 * 86400), shared.add(movie(1), NOW - 60)], "400 wrong_parameter")
+        shared.mark_not_found([shared.add(movie(2), NOW - 300)])
+        janes = view(kodi, shared)
+        rows = status_model.attention_rows(shared.attention(), kodi_api.localize, hhmm)
+        heading = status_model.attention_heading(shared.attention(), shared.attention_count(), kodi_api.localize)
+        login["owner"] = BOB
+        bobs = view(kodi, shared, login=BOBS_LOGIN)
+
+    assert [row.title for row in rows] == ["Movie 2 (2002)", "Movie 1 (2001)"]
+    assert heading == "Needs attention: 2"
+    assert janes.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 2"
+    assert (NEEDS_ATTENTION, "Needs attention: 2") in janes.actions
+    assert bobs.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Kept for other accounts: 3"  # watches, not rows
+    assert NEEDS_ATTENTION not in bobs.action_names()
+
+
 def test_the_watches_of_several_other_accounts_are_counted_together(kodi, tmp_path):
     login = {"owner": JANE}
     with Outbox(str(tmp_path / "shared.sqlite"), clock=lambda: NOW, account=lambda: login["owner"]) as shared:

@@ -17,7 +17,6 @@ from . import status_model as model
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0
 RETRY_POLL = 0.25
-ATTENTION_LISTED = 500  # Needs attention lists the newest entries; Retry all and Discard all act on those
 
 
 def await_outcome(outbox, before, clock=time.monotonic, wait=kodi.sleep, timeout=None):
@@ -132,13 +131,11 @@ def needs_attention(outbox):
     """The entries only the user can move on, a row per title: each can be retried or discarded, or all the
     list shows at once (never one that came after the list was read)."""
     while True:
-        entries = outbox.attention(limit=ATTENTION_LISTED)
+        entries = outbox.attention(limit=model.ATTENTION_LISTED)
         if not entries:
             return
         rows = model.attention_rows(entries, kodi.localize, kodi.format_time)
-        total = max(outbox.attention_count(), len(entries))
-        heading = kodi.localize(32234, len(rows)) if total == len(entries) \
-            else kodi.localize(32245, total, len(entries))
+        heading = model.attention_heading(entries, max(outbox.attention_count(), len(entries)), kodi.localize)
         listed = [entry.id for entry in entries]
         choice = kodi.select_dialog(heading, [kodi.localize(32239), kodi.localize(32240)] + [r.label for r in rows])
         if choice < 0:

@@ -14,6 +14,7 @@ from .handover_model import action_label, kept_count
 from .problems import PROBLEMS, reason_text, short_text, told_text, why_text
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
+ATTENTION_LISTED = 500  # Needs attention lists the newest entries; Retry all and Discard all act on those
 WAITING_STATES = (PENDING, UNRESOLVED)
 # Failures after which the sender holds every batch until the failed one is due again (flush.Flusher._hold).
 HOLDING_ERRORS = (ERR_NETWORK, ERR_SERVER, ERR_RATE, ERR_UNEXPECTED)
@@ -38,8 +39,9 @@ class Snapshot:
     next_due: Optional[float]  # earliest next try of a waiting entry, on the outbox's clock
     deferral: Optional[Tuple[str, float]]  # (why, until) of the latest failure, see Outbox.last_deferral
     sessions: Tuple[Tuple[str, str], ...]  # active rewatch sessions: (show key, label)
-    attention_count: int  # entries under Needs attention (Outbox.attention)
+    attention_count: int  # entries under Needs attention (Outbox.attention_count)
     kept: Tuple[Kept, ...] = ()  # entries of other accounts, not sent: they wait for their own account
+    attention: Tuple[Attention, ...] = ()  # the newest ATTENTION_LISTED of them, newest first
 
     @property
     def logged_in(self) -> bool:
@@ -61,7 +63,8 @@ def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Sn
                     account_type=login.get("account_type") or "free", counts=counts,
                     waiting=tuple(outbox.waiting_entries(WAITING_SHOWN)), next_due=min(dues) if dues else None,
                     deferral=outbox.last_deferral(), sessions=tuple(sessions),
-                    attention_count=outbox.attention_count(), kept=tuple(outbox.kept_for_others()))
+                    attention_count=outbox.attention_count(), kept=tuple(outbox.kept_for_others()),
+                    attention=tuple(outbox.attention(limit=ATTENTION_LISTED)))
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _account(snapshot: Snapshot, text: Text) -> str:
 def _counts(snapshot: Snapshot, text: Text) -> str:
     parts = [text(32210, snapshot.waiting_count), text(32211, snapshot.counts.get(SENT, 0))]
     if snapshot.attention_count:
-        parts.append(text(32234, snapshot.attention_count))
+        parts.append(text(32234, attention_number(snapshot.attention, snapshot.attention_count, text)))
     if snapshot.sessions:
         parts.append(text(32316, len(snapshot.sessions)))
     if snapshot.kept:
@@ -137,11 +140,30 @@ class AttentionRow:
 def attention_rows(entries: Sequence[Attention], text: Text, when: Callable[[float], str]) -> List[AttentionRow]:
     """Needs attention's rows, in the entries' order (newest first): one row per title and reason, so a title
     queued twice is one row, each with when it was watched (its newest entry's time) and why it waits."""
+    return [AttentionRow("%s — %s" % (watched_line(title, found[0].watched_at, text, when), reason), title,
+                         tuple(entry.id for entry in found))
+            for (title, reason), found in _by_title(entries, text).items()]
+
+
+def _by_title(entries: Sequence[Attention], text: Text) -> Dict[Tuple[str, str], List[Attention]]:
     grouped: Dict[Tuple[str, str], List[Attention]] = {}
     for entry in entries:
         grouped.setdefault((entry.label, reason_text(entry.state, entry.reason, text)), []).append(entry)
-    return [AttentionRow("%s — %s" % (watched_line(title, found[0].watched_at, text, when), reason), title,
-                         tuple(entry.id for entry in found)) for (title, reason), found in grouped.items()]
+    return grouped
+
+
+def attention_number(listed: Sequence[Attention], total: int, text: Text) -> int:
+    """The N of "Needs attention: N" (the view's count, its button, the list's heading): the rows the list
+    shows when it lists every entry (`listed`, of `total` entries); with more entries than it lists, the
+    entries (the heading then says how many are listed, see attention_heading)."""
+    return len(_by_title(listed, text)) if total <= len(listed) else total
+
+
+def attention_heading(listed: Sequence[Attention], total: int, text: Text) -> str:
+    """The Needs attention list's heading, in the same number as the status view's button."""
+    if total <= len(listed):
+        return text(32234, attention_number(listed, total, text))
+    return text(32245, total, len(listed))
 
 
 def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> Tuple[str, str]:
@@ -176,7 +198,8 @@ def _actions(snapshot: Snapshot, text: Text) -> Tuple[Tuple[str, str], ...]:
     if not snapshot.logged_in:
         actions.append((LOGIN, text(32013)))
     if snapshot.attention_count:
-        actions.append((NEEDS_ATTENTION, text(32234, snapshot.attention_count)))
+        actions.append((NEEDS_ATTENTION, text(32234, attention_number(snapshot.attention, snapshot.attention_count,
+                                                                      text))))
     if snapshot.logged_in and snapshot.kept:
         actions.append((HANDOVER, action_label(snapshot.kept, text)))
     if snapshot.logged_in:
