@@ -222,7 +222,7 @@ def test_no_question_over_a_playing_video_the_watches_stay_kept(kodi, server, cl
     service.idle()
 
     assert questions(kodi) == []
-    assert kodi.notifications[-1][1] == "Watches of jane_doe wait: open the add-on"
+    assert kodi.notifications[-1][:2] == ("Watches of jane_doe wait", "Open Simkl Scrobbler to decide")
     assert server.watches == []
 
 

@@ -86,11 +86,11 @@ MESSAGE_MAX = 31
 
 # The notifications' strings: the headings and messages kodi.notify shows, also those handed to it from
 # a table or a helper (the problems' short words, counts' phrases, the Retry now outcome).
-HEADINGS = {32000, 32030, 32400, 32550, 32563, 32651, 32755, 32763, 32765, 32766, 32767, 32768, 32769, 32770,
+HEADINGS = {32000, 32030, 32400, 32550, 32563, 32651, 32713, 32755, 32763, 32765, 32766, 32767, 32768, 32769, 32770,
             32771, 32773, 32774, 32775}
 MESSAGES = {32040, 32218, 32230, 32234, 32310, 32400, 32401, 32402, 32439, 32651, 32654, 32666, 32667, 32675,
-            32754, 32756, 32758, 32759, 32760, 32761, 32762, 32764, 32772} | set(
-                counts.MOVIES + counts.EPISODES + counts.WATCHES_QUEUED)
+            32715, 32754, 32756, 32758, 32759, 32760, 32761, 32762, 32764, 32772} | set(
+                counts.MOVIES + counts.EPISODES + counts.WATCHES_QUEUED + counts.SENDING_TO + counts.DISCARDED)
 
 
 def filled(message):
@@ -132,3 +132,20 @@ def test_every_string_a_notification_shows_is_one_the_length_tests_know():
         if numbers - HEADINGS - MESSAGES:
             unknown[where] = sorted(numbers - HEADINGS - MESSAGES)
     assert unknown == {}
+
+
+def test_the_notifications_about_another_accounts_watches_are_strings_the_length_tests_know():
+    from lib.scrobbler.delivery.outbox import Kept
+    from lib.scrobbler.ui import handover_model
+    used = []
+
+    def recording(number, *args):
+        used.append(number)
+        return text(number, *args)
+
+    for answer in (handover_model.SEND, handover_model.DISCARD):
+        for number in (1, 3):
+            handover_model.done_text(answer, number, "bob", recording)
+    notice = handover_model.not_now(Kept("id:1", "jane", 2), recording)
+    assert (notice.heading, notice.message) == ("Watches of jane wait", "Open Simkl Scrobbler to decide")
+    assert set(used) - HEADINGS - MESSAGES == set()

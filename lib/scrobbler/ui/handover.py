@@ -27,7 +27,8 @@ def ask(outbox):
     for kept in outbox.kept_for_others():
         if kodi.condition("Player.HasVideo"):
             kodi.log("%d entries of another account wait; not asked while a video plays" % kept.count)
-            kodi.notify(model.not_now_text(kept, kodi.localize))
+            notice = model.not_now(kept, kodi.localize)
+            kodi.notify(notice.message, heading=notice.heading)
             return changed
         labels = model.buttons(kodi.localize)
         answer = model.choice(kodi.yesnocustom_dialog(model.question(kept, owner.name, kodi.localize),

@@ -4,6 +4,7 @@ does and says. No Kodi here: texts come through `text(string_id, *args)` (kodi.l
 The question is Kodi's yes/no/custom dialog, its buttons in this order on screen: Send (yes), Later (no),
 Discard (the custom button). Back, or Later, keeps the watches for the account they were made for.
 """
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..counts import DISCARDED, KEPT_QUESTION, SENDING_TO, count
@@ -49,6 +50,12 @@ def action_label(kept: Sequence[Kept], text: Text) -> str:
     return text(32712, kept_count(kept))
 
 
-def not_now_text(kept: Kept, text: Text) -> str:
-    """The notification instead of the question while a video plays."""
-    return text(32713, kept.name)
+@dataclass(frozen=True)
+class Notice:
+    heading: str
+    message: str
+
+
+def not_now(kept: Kept, text: Text) -> Notice:
+    """The notification instead of the question while a video plays: whose watches wait, and where to decide."""
+    return Notice(text(32713, kept.name), text(32715))
