@@ -11,13 +11,17 @@ import sys
 
 import pytest
 from test_outbox import OUTBOX_V2_SCHEMA
+from videolibrary import VideoLibrary
 
+import fakekodi
 from fake_simkl import Account
 from lib.scrobbler import config
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
 from lib.scrobbler.rewatch.sessions import Sessions
-from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, movie_tag
+from lib.scrobbler.sync import runner as runner_module
+from lib.scrobbler.sync.state import SyncState
+from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, install_library, movie_tag, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HISTORY = "/sync/history"
@@ -287,3 +291,55 @@ def test_a_live_stop_waiting_out_simkls_lock_never_goes_out_with_the_next_accoun
     log_in_as(JANE, kodi, server, clock)  # the watch waited for her
     service.idle()
     assert history_of(server, JANE) == [INCEPTION]
+
+
+def test_a_history_question_waiting_for_a_video_to_end_is_never_asked_with_another_accounts_login(
+        kodi, server, clock, running):
+    kodi.set_setting("sync_from_simkl", True)
+    service = running()
+    library = VideoLibrary(kodi, movies=(MOVIE, OTHER))
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")  # Heat, watched in Kodi
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(MOVIE), MOVIE["file"], 7200))  # a film plays
+    log_in_as(JANE, kodi, server, clock)
+    runner = service.service.sync
+    runner.request()
+    runner.wake()
+    assert wait_for(lambda: SyncState(kodi.profile_dir, JANE.name).import_due, 5)  # jane's question waits
+    log_out(kodi)
+    server.library.watch_movie("Heat", 1995, {"imdb": "tt0113277"}, "2026-05-01T20:00:00Z")  # bob has Heat
+    log_in_as(BOB, kodi, server, clock)
+    kodi.yesno_answers.append(True)
+    fakekodi.close_file(natural=True)
+    clock.advance(runner_module.QUIET_AFTER)
+    runner.request()
+    runner.wake()
+    assert wait_for(lambda: runner.completed >= 2 and not runner.running, 10)
+    service.idle()
+
+    assert posted_with(server, BOB) == []
+    assert [d for d in kodi.dialogs if d[0] == "yesno" and "history" in d[1]] == []
+    assert "sync: jane_doe is no longer logged in: Kodi's history found missing there is not queued" \
+        in kodi.log_text()  # jane's next login starts her sync state over: its first sync asks her again
+
+
+def test_kodis_history_asked_for_by_one_account_is_not_queued_when_another_logged_in_during_the_sync(
+        kodi, server, clock, running):
+    kodi.set_setting("sync_from_simkl", True)
+    service = running()
+    library = VideoLibrary(kodi, movies=(MOVIE, OTHER))
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")  # Heat, watched in Kodi
+    log_in_as(JANE, kodi, server, clock)
+    runner = service.service.sync
+    assert wait_for(lambda: not runner.running, 5)
+    server.hold("/sync/activities")  # jane's Send Kodi's history: Simkl is slow with the sync's first answer
+    service.service.notification(config.ADDON_ID, "Other." + config.IMPORT_MESSAGE, "null")
+    assert wait_for(lambda: runner.running, 5)
+    log_out(kodi)
+    log_in_as(BOB, kodi, server, clock)
+    server.release()
+    assert wait_for(lambda: not runner.running, 10)
+    service.idle()
+
+    assert posted_with(server, BOB) == []
+    with outbox_of(kodi) as outbox:
+        assert sum(outbox.counts().values()) == 0

@@ -13,7 +13,7 @@ from typing import Callable, Optional
 from .. import kodi
 from ..counts import WATCHES_QUEUED, count, movies_and_episodes
 from ..media import Episode
-from ..simkl.account import token_store
+from ..simkl.account import current_owner, token_store
 from ..simkl.api import ApiError
 from .state import SyncState
 
@@ -105,6 +105,7 @@ class SyncRunner:
         if not to_kodi and not request.send_history:
             return
         account = str(login.get("user_name") or "")
+        owner = current_owner()  # whose Simkl this sync compares Kodi with: what it finds to send is for it only
         state = SyncState(self._profile, account)
         first = not state.full_done
         offer_due = state.import_due and not state.import_offered  # Kodi quit before it was asked
@@ -122,7 +123,7 @@ class SyncRunner:
             return
         finally:
             self._close(progress, library)
-        self._after(request, account, result, progress)
+        self._after(request, account, owner, result, progress)
 
     def _engine(self, library, account: str, progress: Optional["Progress"]):
         """The sync's engine, its writes announced to the service and its progress shown on the bar, if any."""
@@ -148,19 +149,21 @@ class SyncRunner:
         if library.read_calls:
             kodi.log("sync: read %d of Kodi's library items in %d calls" % (library.items_read, library.read_calls))
 
-    def _after(self, request: Request, account: str, result, progress: Optional["Progress"]) -> None:
+    def _after(self, request: Request, account: str, owner, result, progress: Optional["Progress"]) -> None:
         """A sync done: send or offer to send Kodi's history, and tell the end when the user asked (or the bar
         had gone)."""
         if request.send_history:
-            self._send(result.to_send, announce=True)
+            if self._still_logged_in(owner, account):
+                self._send(result.to_send, announce=True)
         elif result.full:
-            self._offer(account, result.to_send)
+            self._offer(account, owner, result.to_send)
         if (request.manual or (progress is not None and progress.put_away)) and not request.send_history:
             kodi.notify(kodi.localize(32402, result.marked) if result.marked else kodi.localize(32759))
 
-    def _offer(self, account: str, to_send) -> None:
+    def _offer(self, account: str, owner, to_send) -> None:
         """After the first full sync for a login, ask once whether to send what Kodi has and Simkl has not:
-        once nothing plays (see wait_quiet). Should Kodi quit first, the next sync is a full one and asks."""
+        once nothing plays (see wait_quiet). Should Kodi quit first, the next sync is a full one and asks; should
+        another account log in meanwhile, the account's next sync asks (its titles are not the other's to send)."""
         state = SyncState(self._profile, account)
         if state.import_offered:
             return
@@ -174,7 +177,7 @@ class SyncRunner:
             state.save()
         kodi.log("sync: %d of Kodi's watched items are not on Simkl: asking whether to send them once nothing plays"
                  % len(to_send))
-        if not self.wait_quiet():
+        if not self.wait_quiet() or not self._still_logged_in(owner, account):
             return
         state.import_offered, state.import_due = True, False
         state.save()
@@ -204,6 +207,15 @@ class SyncRunner:
                 return False
             self._scan_seen_at = None  # look again after a wait
         return not self._stopping.is_set()
+
+    @staticmethod
+    def _still_logged_in(owner, account: str) -> bool:
+        """Whether the account a sync compared Kodi with is still the one logged in: Kodi's titles another
+        account's Simkl lacked are never queued for the next account (its queue would send them to it)."""
+        if current_owner() == owner:
+            return True
+        kodi.log("sync: %s is no longer logged in: Kodi's history found missing there is not queued" % account)
+        return False
 
     def wait_quiet(self) -> bool:
         """Before a question: wait until nothing plays, no playlist goes on to a next item, and no file opened
