@@ -230,6 +230,20 @@ def test_no_question_over_a_playing_video_the_watches_stay_kept(kodi, server, cl
     assert server.watches == []
 
 
+def test_no_question_between_two_items_of_a_playlist_either(kodi, server, clock, running):
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    watch_while_simkl_fails(service, server)
+    log_out(kodi)
+    server.clear_faults()
+    kodi.playlist_sizes[1], kodi.playlist_position = 3, 1  # the next item is opening: nothing plays for a moment
+    log_in_as(BOB, kodi, server, clock)
+    service.idle()
+
+    assert questions(kodi) == []
+    assert kodi.notifications[-1][:2] == ("Watches of jane_doe wait", "Open Simkl Scrobbler to decide")
+
+
 def test_log_out_ends_the_accounts_rewatch_sessions(kodi, server, clock, running):
     kodi.set_setting("track_rewatches", True)
     running()

@@ -1,10 +1,10 @@
 """After a login, and from the status view: what to do with the watches another account left waiting.
 
 Asked in a script, where the user is (the login script once it has handed the login to the service, or
-the status view), never by the service and never over a playing video: while one plays, a notification
-says where to decide instead. Each waiting entry belongs to the account it was made for (see the outbox);
-the user sends an account's waiting watches to the account logged in now, discards them, or keeps them
-for their own account (Later, or Back).
+the status view), never by the service and never over a playing video, nor between two items of a playlist:
+then a notification says where to decide instead. Each waiting entry belongs to the account it was made for
+(see the outbox); the user sends an account's waiting watches to the account logged in now, discards them, or
+keeps them for their own account (Later, or Back).
 """
 from .. import kodi
 from ..delivery.access import open_outbox, request_flush
@@ -25,8 +25,8 @@ def ask(outbox):
         return 0
     changed = 0
     for kept in outbox.kept_for_others():
-        if kodi.condition("Player.HasVideo"):
-            kodi.log("%d entries of another account wait; not asked while a video plays" % kept.count)
+        if kodi.condition("Player.HasVideo") or kodi.playlist_goes_on():
+            kodi.log("%d entries of another account wait; not asked while a video or a playlist plays" % kept.count)
             notice = model.not_now(kept, kodi.localize)
             kodi.notify(notice.message, heading=notice.heading)
             return changed
