@@ -5,12 +5,10 @@ hears the sender's problems and the disk's. Each problem is told once while it l
 from .. import kodi
 from ..files import disk_full
 
-DISK_FULL = "disk_full"
-
 
 class Notices:
     def __init__(self):
-        self._told = set()  # problems of the disk the user has been told about
+        self._told_disk_full = False  # until the disk takes what waited in memory again
         self._told_send = set()  # failures to send told since the last successful send
 
     def delivered(self, items):
@@ -36,7 +34,7 @@ class Notices:
     def storage(self, exc):
         """The disk failed (exc), or took again what waited in memory (None)."""
         if exc is None:
-            self._told.discard(DISK_FULL)
-        elif disk_full(exc, kodi.profile_dir()) and DISK_FULL not in self._told:  # where the outbox lives
-            self._told.add(DISK_FULL)
+            self._told_disk_full = False
+        elif not self._told_disk_full and disk_full(exc, kodi.profile_dir()):  # where the outbox lives
+            self._told_disk_full = True
             kodi.notify(kodi.localize(32230), icon=kodi.WARNING)
