@@ -64,9 +64,9 @@ MINUTES ?= 5
 soak: $(VENV)/.installed
 	$(VPY) tools/soak.py --minutes $(MINUTES)
 
-# Mutation testing of watch/outbox/flush/marks/clock/live/holds and the sync's remote/plan/engine
-# (setup.cfg [mutmut]): each module's kill rate. Not part of `make test`: about 45 minutes on the 2-core
-# development machine.
+# Mutation testing of watch/outbox/flush/marks/clock/live/holds/worker/settle and the sync's
+# remote/plan/engine (setup.cfg [mutmut]): each module's kill rate. Not part of `make test`: about an hour
+# on the 2-core development machine (70 minutes with other runs beside it).
 mutation: $(VENV)/.installed
 	rm -rf mutants
 	nice -n 19 $(VENV)/bin/mutmut run

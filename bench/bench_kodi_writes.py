@@ -22,21 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from tests.e2e.kodi_harness import Kodi, missing_tools  # noqa: E402
+from tests.e2e.kodi_harness import Kodi, missing_tools, script_addon  # noqa: E402
 from tests.e2e.media_library import build_library  # noqa: E402
 
 PROBE_ID = "script.bench.kodiwrites"
 SIZES = (1, 10, 50)
 RESULT = re.compile(r"KODIWRITES size (\d+): (\d+) updates in ([\d.]+) s, (\d+) refused")
-
-PROBE_ADDON_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<addon id="%s" name="bench probe" version="1.0.0" provider-name="bench">
-  <requires><import addon="xbmc.python" version="3.0.0"/></requires>
-  <extension point="xbmc.python.script" library="default.py"/>
-  <extension point="xbmc.addon.metadata"><summary lang="en_GB">bench probe</summary>
-    <platform>all</platform></extension>
-</addon>
-""" % PROBE_ID
 
 PROBE_SCRIPT = textwrap.dedent("""\
     import json, sys, time, xbmc
@@ -74,10 +65,7 @@ def main():
     if missing:
         raise SystemExit("needs %s (see tests/e2e)" % ", ".join(missing))
     with tempfile.TemporaryDirectory(prefix="bench-kodi-writes-") as scratch:
-        probe = Path(scratch) / PROBE_ID
-        probe.mkdir()
-        (probe / "addon.xml").write_text(PROBE_ADDON_XML, encoding="utf-8")
-        (probe / "default.py").write_text(PROBE_SCRIPT, encoding="utf-8")
+        probe = script_addon(Path(scratch), PROBE_ID, "bench probe", PROBE_SCRIPT)
         library = build_library(Path(scratch) / "media", ROOT / ".cache" / "e2e")
         kodi = Kodi(Path(scratch) / "home")
         try:

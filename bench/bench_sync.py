@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from tests.e2e.addon_steps import ADDON_ID, SERVICE_STARTED  # noqa: E402
 from tests.e2e.jsonrpc import JsonRpc, JsonRpcError  # noqa: E402
-from tests.e2e.kodi_harness import Kodi, KodiError, missing_tools  # noqa: E402
+from tests.e2e.kodi_harness import Kodi, KodiError, missing_tools, script_addon  # noqa: E402
 from tests.e2e.requests_module import pyqrcode_module, requests_module  # noqa: E402
 
 WATCHED_BASE = 1_750_000_000  # Simkl's watched_at of item n is this + n minutes (UTC)
@@ -435,14 +435,6 @@ RAW_DONE = re.compile(r"RAWWRITES done")
 RAW_RESULT = re.compile(r"RAWWRITES (movie|episode)( with a progress bar)?: (\d+) writes in ([\d.]+) s, "
                         r"(\d+) refused")
 SERVICE_STOPPED = re.compile(r"\[%s\] service stopped" % re.escape(ADDON_ID))
-RAW_PROBE_ADDON_XML = """<?xml version="1.0" encoding="UTF-8"?>
-<addon id="%s" name="bench raw writes" version="1.0.0" provider-name="bench">
-  <requires><import addon="xbmc.python" version="3.0.0"/></requires>
-  <extension point="xbmc.python.script" library="default.py"/>
-  <extension point="xbmc.addon.metadata"><summary lang="en_GB">bench probe</summary>
-    <platform>all</platform></extension>
-</addon>
-""" % RAW_PROBE_ID
 # What the sync does, without the add-on: Set*Details with playcount and lastplayed, WRITE_BATCH calls per
 # executeJSONRPC. For `seconds` it marks items of the plan one after the other, then unmarks the same items
 # (so the library is as before); the rate counts both passes, each write a real change.
@@ -487,11 +479,7 @@ xbmc.sleep(2000)  # the bench reads this thread's CPU time while it still exists
 
 
 def raw_probe_dir(scratch):
-    folder = scratch / RAW_PROBE_ID
-    folder.mkdir(exist_ok=True)
-    (folder / "addon.xml").write_text(RAW_PROBE_ADDON_XML, encoding="utf-8")
-    (folder / "default.py").write_text(RAW_PROBE_SCRIPT, encoding="utf-8")
-    return folder
+    return script_addon(scratch, RAW_PROBE_ID, "bench raw writes", RAW_PROBE_SCRIPT)
 
 
 def raw_probe_plan(args, path, batch, avoid):

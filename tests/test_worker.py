@@ -87,6 +87,13 @@ class Rig:
             raise answer
         return answer(stored) if callable(answer) else answer
 
+    def watch(self, stored):
+        """A watch from playback committed as Kodi's thread does, and its job done: its entry id."""
+        entry_id = self.worker.commit_watch(stored, self.clock())
+        self.worker.watch_committed()
+        self.idle()
+        return entry_id
+
     def idle(self):
         assert wait_for(lambda: not self.worker.busy()), "the worker is stuck"
 
@@ -127,9 +134,7 @@ def test_a_committed_watch_is_found_sent_and_announced_once(rig, server):
     r = rig()
     r.titles["movie 1"] = Lookup(movie(1))
 
-    entry_id = r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    entry_id = r.watch(report(1))
 
     assert entry_id is not None
     assert sent_movies(server) == [["Movie 1"]]
@@ -143,9 +148,7 @@ def test_every_subscriber_hears_what_simkl_took(rig):
     r.worker.subscribe(also.append)
     r.titles["movie 1"] = Lookup(movie(1))
 
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
 
     assert r.heard == also == [[movie(1)]]
 
@@ -190,9 +193,7 @@ def test_a_lookup_that_fails_is_logged_once_and_tried_again_with_backoff_then_re
     r = rig()
     r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
     first_failure = r.clock()
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
 
     retry_at = r.worker.next_due()
     assert retry_at is not None and r.clock() < retry_at <= r.clock() + FAILURE_RETRY_CAP
@@ -219,9 +220,7 @@ def test_a_lookup_that_fails_is_logged_once_and_tried_again_with_backoff_then_re
 def test_a_title_the_file_search_could_not_be_asked_about_is_looked_up_again_later(rig, server):
     r = rig()
     r.titles["movie 1"] = Lookup(None, "file search unavailable (ConnectionError)", unavailable=True)
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
 
     assert list(r.outbox.waiting_states().values()) == [("unresolved", 1, ERR_NETWORK)]
     assert r.outbox.next_unresolved_due() > r.clock()
@@ -236,9 +235,7 @@ def test_a_title_nobody_knows_waits_for_the_user_and_stops_nothing_else(rig, ser
     r = rig()
     r.titles["movie 2"] = Lookup(movie(2))
     r.worker.commit_watch(report(1), r.clock())
-    r.worker.commit_watch(report(2), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(2))
 
     (attention,) = r.outbox.attention()
     assert attention.reason == "nothing known"
@@ -268,9 +265,7 @@ def test_a_watch_the_disk_cannot_take_is_kept_in_memory_and_saved_once_there_is_
 def test_without_a_login_nothing_is_sent_and_a_new_login_waits_a_second_before_its_first_post(rig, server):
     r = rig(logged_in=False)
     r.titles["movie 1"] = Lookup(movie(1))
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
     assert server.requests_to(HISTORY) == [] and r.outbox.counts()["pending"] == 1
     assert r.worker.next_due() is None  # nothing wakes the worker for what waits until a login comes
 
@@ -297,12 +292,8 @@ def test_the_worker_leaves_within_half_a_second_when_kodi_quits(rig):
 def test_each_title_found_is_logged_as_queued_and_one_queued_already_only_at_debug_level(rig, server, kodi):
     r = rig()
     r.titles["movie 1"] = Lookup(movie(1))
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
-    r.worker.commit_watch(report(1), r.clock())  # the same watch again (Kodi reported it twice)
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
+    r.watch(report(1))  # the same watch again (Kodi reported it twice)
     r.worker.commit_mark(report(1), r.clock(), "remove")
     r.idle()
     r.wake_when_due()
@@ -317,14 +308,10 @@ def test_a_watch_that_continues_a_rewatch_session_is_queued_with_its_ids_and_cou
     r = rig()
     watched = {"media_type": "episode", "dbid": 7, "label": "show 1"}
     r.titles["show 1"] = Lookup(episode(1))
-    r.worker.commit_watch(watched, r.clock())  # an ordinary watch first: it is not one of the session's
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(watched)  # an ordinary watch first: it is not one of the session's
     r.session = SessionWatch("rw-7", ("session:show", "rw-7"))
     for _ in range(2):
-        r.worker.commit_watch(watched, r.clock())
-        r.worker.watch_committed()
-        r.idle()
+        r.watch(watched)
 
     assert [line for line in logged(kodi, xbmc.LOGINFO) if "S01E01" in line] == [
         "queued Show S01E01 as watched", "queued Show S01E01 as part of its rewatch session",
@@ -337,9 +324,7 @@ def test_a_title_the_file_search_could_not_be_asked_about_says_when_it_is_looked
     r = rig()
     r.titles["movie 1"] = Lookup(None, "file search unavailable (ConnectionError)", unavailable=True)
     start = r.clock()
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
     assert r.outbox.next_unresolved_due() == start + 20
     r.wake_when_due()
     assert r.outbox.next_unresolved_due() == start + 20 + 40  # twice as long after the second try
@@ -352,9 +337,7 @@ def test_a_title_the_file_search_could_not_be_asked_about_says_when_it_is_looked
 def test_a_title_nobody_knows_is_logged_by_its_label_or_a_question_mark(rig, kodi):
     r = rig()
     r.worker.commit_watch(report(1), r.clock())
-    r.worker.commit_watch({"media_type": "movie", "dbid": 2}, r.clock())  # Kodi gave no label
-    r.worker.watch_committed()
-    r.idle()
+    r.watch({"media_type": "movie", "dbid": 2})  # Kodi gave no label
 
     assert [line for line in logged(kodi, xbmc.LOGINFO) if line.startswith("watched")] == [
         "watched 'movie 1' but could not tell which title it is (nothing known); listed in the status view",
@@ -368,9 +351,7 @@ def test_a_title_nobody_knows_is_logged_by_its_label_or_a_question_mark(rig, kod
 def test_a_failing_job_waits_20_s_then_twice_as_long_each_time_up_to_5_minutes(rig, kodi):
     r = rig()
     r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
 
     waits = []
     for _ in range(6):
@@ -388,9 +369,7 @@ def test_each_problem_is_logged_once_while_it_lasts_and_again_when_it_comes_back
         r.titles["movie 1"] = problem
         r.wake_when_due()
     r.titles["movie 2"] = RuntimeError("A")
-    r.worker.commit_watch(report(2), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(2))
 
     assert logged(kodi, xbmc.LOGERROR) == [
         "flush failed: RuntimeError: A; trying again in 20 s", "flush failed: RuntimeError: B; trying again in 40 s",
@@ -416,27 +395,21 @@ def test_an_outbox_that_cannot_be_opened_at_first_is_logged_reported_and_tried_a
 def test_a_watch_committed_just_as_the_retry_is_due_is_looked_up_at_once(rig, server):
     r = rig()
     r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
     r.titles["movie 1"] = Lookup(movie(1))
     r.titles["movie 2"] = Lookup(movie(2))
     retry_at = r.worker.next_due()
     r.clock.advance(retry_at - r.clock())
     assert r.clock() == retry_at
 
-    r.worker.commit_watch(report(2), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(2))
     assert sent_movies(server) == [["Movie 1", "Movie 2"]]
 
 
 def test_a_prune_while_a_retry_waits_is_no_sign_of_recovery(rig, kodi):
     r = rig()
     r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
 
     r.worker.prune()  # the hourly job
     r.idle()
@@ -469,9 +442,7 @@ def test_an_unmark_the_disk_cannot_take_is_kept_and_sent_as_a_removal_once_there
 def test_after_any_job_the_worker_does_unasked_what_fell_due_meanwhile(rig, server, kodi):
     r = rig()
     r.titles["movie 1"] = Lookup(None, "file search unavailable (ConnectionError)", unavailable=True)
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
     r.titles["movie 1"] = RuntimeError("JSON-RPC went away")
     r.clock.advance(r.worker.next_due() - r.clock())  # its time came while the worker waited
 
@@ -489,9 +460,7 @@ def test_after_simkl_failed_the_worker_wakes_when_the_senders_retry_is_due(rig, 
     r = rig()
     r.titles["movie 1"] = Lookup(movie(1))
     server.fail(HISTORY, 503)
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
     assert r.outbox.counts()["pending"] == 1
     assert r.worker.next_due() == r.outbox.next_due() > r.clock()
 
@@ -502,9 +471,7 @@ def test_after_simkl_failed_the_worker_wakes_when_the_senders_retry_is_due(rig, 
 def test_prune_forgets_what_was_sent_a_month_ago(rig):
     r = rig()
     r.titles["movie 1"] = Lookup(movie(1))
-    r.worker.commit_watch(report(1), r.clock())
-    r.worker.watch_committed()
-    r.idle()
+    r.watch(report(1))
     assert r.outbox.counts()["sent"] == 1
 
     r.clock.advance(31 * 86400)

@@ -259,7 +259,7 @@ class Service:
             self.library_index.notification(method, data)
             # Decided now, in Kodi's order of notifications: by the time the worker looks, playback
             # may have moved on.
-            self._library_update(data, self._playback_caused(data))
+            self._library_update(library_item(data), playcount_of(data))
         elif method == "VideoLibrary.OnRemove":
             self.library_index.notification(method, notification_data(data))
 
@@ -284,10 +284,10 @@ class Service:
         if not self.logged_in():
             self.notices.kept_logged_out()
 
-    def _library_update(self, data, playback_caused):
-        key, playcount = library_item(data), playcount_of(data)
+    def _library_update(self, key, playcount):
         if key is None or playcount is None:
             return  # an update without a playcount: resume points, artwork, …
+        playback_caused = self.marks.caused_by_playback(key, playcount)
         kind, dbid = key
         if self.own_writes.consume(key, playcount):
             return  # the sync's own write, echoed by Kodi
@@ -298,10 +298,6 @@ class Service:
             return
         report = {"media_type": kind, "dbid": dbid, "label": "%s %d" % (kind, dbid)}
         self.worker.commit_mark(report, self.clock(), "add" if playcount > 0 else "remove")
-
-    def _playback_caused(self, data) -> bool:
-        key, playcount = library_item(data), playcount_of(data)
-        return key is not None and playcount is not None and self.marks.caused_by_playback(key, playcount)
 
     # -- what the worker and the live scrobbler ask ------------------------------------------------
     def _lookup(self, report):

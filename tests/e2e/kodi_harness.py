@@ -64,6 +64,25 @@ def missing_tools() -> List[str]:
     return missing
 
 
+SCRIPT_ADDON_XML = """<?xml version="1.0" encoding="UTF-8"?>
+<addon id="%s" name="%s" version="1.0.0" provider-name="bench">
+  <requires><import addon="xbmc.python" version="3.0.0"/></requires>
+  <extension point="xbmc.python.script" library="default.py"/>
+  <extension point="xbmc.addon.metadata"><summary lang="en_GB">bench probe</summary>
+    <platform>all</platform></extension>
+</addon>
+"""
+
+
+def script_addon(parent: Path, addon_id: str, name: str, script: str) -> Path:
+    """A minimal script add-on (a probe the benches run inside Kodi) in parent/addon_id; its folder."""
+    folder = parent / addon_id
+    folder.mkdir(exist_ok=True)
+    (folder / "addon.xml").write_text(SCRIPT_ADDON_XML % (addon_id, name), encoding="utf-8")
+    (folder / "default.py").write_text(script, encoding="utf-8")
+    return folder
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))

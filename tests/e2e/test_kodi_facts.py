@@ -28,7 +28,16 @@ STARTED = r"e2eprobe: started"
 def _play_movie(kodi):
     movieid = kodi.movie_id(MOVIE_ONE.title)
     kodi.call("Player.Open", {"item": {"movieid": movieid}, "options": {"resume": False}})
-    assert kodi.wait_for_log(r"e2eprobe: onAVStarted", 30), kodi.log_tail()
+    # CI once saw kodi.log on Kodi 20 stay silent for 30 s after Player.Open (no OpenFile, no scan line although
+    # the scan had ended): the wait is long, and a failure says what Kodi's player and process said meanwhile.
+    assert kodi.wait_for_log(r"e2eprobe: onAVStarted", 90), _player_report(kodi)
+
+
+def _player_report(kodi):
+    state = "kodi.bin exited with %s" % kodi.process.returncode
+    if kodi.running:
+        state = "kodi.bin running; active players %r" % (kodi.call("Player.GetActivePlayers"),)
+    return "%s\n---- kodi's output ----\n%s\n%s" % (state, kodi.output_tail(), kodi.log_tail())
 
 
 def test_get_playing_item_answers_once_xbmcgui_is_imported(make_kodi):

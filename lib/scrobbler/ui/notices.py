@@ -11,7 +11,6 @@ from ..counts import movies_and_episodes
 from ..files import disk_full, read_json, write_json
 from ..media import Episode
 
-DISK_FULL = "disk_full"
 TOLD_FILE = "told.json"  # in addon_data: what the user was told once for good
 LOG_IN, KEPT_LOGGED_OUT = "log_in", "kept_logged_out"
 
@@ -19,7 +18,7 @@ LOG_IN, KEPT_LOGGED_OUT = "log_in", "kept_logged_out"
 class Notices:
     def __init__(self, profile: str = ""):
         """profile: the add-on's data folder, where what was told once for good is kept."""
-        self._told = set()  # problems of the disk the user has been told about
+        self._told_disk_full = False  # until the disk takes what waited in memory again
         self._told_send = set()  # failures to send told since the last successful send
         self._told_path = os.path.join(profile, TOLD_FILE) if profile else None
         self._once_lock = threading.Lock()  # Kodi's thread and the worker's may tell at once
@@ -74,7 +73,7 @@ class Notices:
     def storage(self, exc):
         """The disk failed (exc), or took again what waited in memory (None)."""
         if exc is None:
-            self._told.discard(DISK_FULL)
-        elif disk_full(exc, kodi.profile_dir()) and DISK_FULL not in self._told:  # where the outbox lives
-            self._told.add(DISK_FULL)
+            self._told_disk_full = False
+        elif not self._told_disk_full and disk_full(exc, kodi.profile_dir()):  # where the outbox lives
+            self._told_disk_full = True
             kodi.notify(kodi.localize(32230), heading=kodi.localize(32765), icon=kodi.WARNING)
