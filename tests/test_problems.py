@@ -75,5 +75,6 @@ def test_the_notification_and_the_status_view_tell_a_failure_in_the_same_words(s
     assert kodi.notifications == [(NOT_SENT, problems.short_text(code, kodi_api.localize), "warning")]
     snapshot = status_model.read(service.service.outbox, token_store().load(), [])
     shown = status_model.build(snapshot, service.service.steady(), kodi_api.localize, str)
-    assert shown.problem == "Last problem: " + problems.told_text(code, kodi_api.localize)
-    assert shown.why == "Why: " + problems.why_text(code, kodi_api.localize)
+    assert (shown.why, shown.problem) == ("Why: " + problems.why_text(code, kodi_api.localize), "")  # said once
+    due = status_model.build(snapshot, service.service.steady() + 86400, kodi_api.localize, str)  # its try came
+    assert (due.why, due.problem) == ("", "Last problem: " + problems.told_text(code, kodi_api.localize))

@@ -79,13 +79,22 @@ def test_a_watch_imported_without_a_date_is_listed_as_date_unknown_never_1970(ko
                                            "Movie 2 (2002) — watched %s" % hhmm(NOW - 60)]
 
 
-def test_after_a_failure_the_next_try_tells_when_and_why_and_the_problem_is_given_in_full(kodi, outbox):
+def test_after_a_failure_the_next_try_tells_when_and_why_and_the_problem_is_not_said_twice(kodi, outbox):
     first, second = outbox.add(movie(1), NOW - 120), outbox.add(movie(2), NOW - 60)
     outbox.defer([first, second], NOW + 540, ERR_NETWORK)
     shown = view(kodi, outbox)
     assert shown.next_try == "Next automatic try: %s (in 9 min)" % hhmm(NOW + 540)
     assert shown.why == "Why: Simkl could not be reached"
-    assert shown.problem == "Last problem: Cannot reach Simkl. Check the network connection and try again."
+    assert shown.problem == ""  # the Why line said it
+
+
+def test_the_reason_and_the_last_problem_are_never_the_same_words_twice(kodi, outbox):
+    outbox.defer([outbox.add(movie(1), NOW - 120)], NOW + 540, ERR_SERVER)
+    waiting = view(kodi, outbox)
+    assert (waiting.why, waiting.problem) == ("Why: Simkl had a problem answering", "")
+    due = view(kodi, outbox, now=NOW + 600)  # the next try has come: no Why line, the problem in full
+    assert (due.next_try, due.why) == ("Next automatic try: now", "")
+    assert due.problem == "Last problem: Simkl had a problem answering. The add-on tries again by itself."
 
 
 def test_a_new_watch_waits_for_the_hold_after_a_failure_like_the_sender_does(kodi, outbox):
@@ -107,7 +116,8 @@ def test_a_build_without_a_client_id_means_no_automatic_try_and_says_why(kodi, o
     outbox.defer([outbox.add(movie(1), NOW - 120)], NOW, ERR_CONFIG)
     shown = view(kodi, outbox)
     assert shown.next_try == "No automatic try until the problem below is solved."
-    assert shown.why == "Why: this build has no Simkl client id"
+    assert shown.why == ""  # the problem below says it in full
+    assert shown.problem.startswith("Last problem: This build has no Simkl client id, so it cannot talk to Simkl.")
 
 
 def test_after_a_rejected_login_a_new_login_sends_at_once(kodi, outbox):

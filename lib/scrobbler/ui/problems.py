@@ -27,7 +27,7 @@ PROBLEMS = {
     ERR_SERVER: Words(32220, why=32667, short=32667),
     ERR_RATE: Words(32037, why=32668, short=32760),
     ERR_UNEXPECTED: Words(32222, why=32669, short=32761),
-    ERR_CONFIG: Words(32039, why=32672, short=32762),
+    ERR_CONFIG: Words(32039, short=32762),  # no try is waited for: the status view gives the whole sentence
     ERR_SESSION: Words(32223, why=32670),
     ERR_AUTH: Words(32041),
 }

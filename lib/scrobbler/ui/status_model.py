@@ -91,7 +91,7 @@ def build(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], st
                 counts=_counts(snapshot, text), next_try=next_try, why=why,
                 waiting_heading=text(32673) if waiting else "",
                 waiting=_waiting(snapshot, text, when) if waiting else text(32654),
-                problem=_problem(snapshot, text), actions=_actions(snapshot, text))
+                problem="" if why else _problem(snapshot, text), actions=_actions(snapshot, text))
 
 
 def _account(snapshot: Snapshot, text: Text) -> str:
@@ -167,14 +167,15 @@ def attention_heading(listed: Sequence[Attention], total: int, text: Text) -> st
 
 
 def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], str]) -> Tuple[str, str]:
-    """When the service tries to send next, and why it waits until then."""
+    """When the service tries to send next, and why it waits until then (the last problem is then not shown
+    again: never the same words twice)."""
     if not snapshot.waiting_count:
         return "", ""
     if not snapshot.logged_in:
         return text(32657), ""
     error, held_until = snapshot.deferral or (None, None)
     if error in BLOCKING_ERRORS:
-        return text(32663), text(32662, why_text(error, text))
+        return text(32663), ""  # "...the problem below": the last problem says it in full
     due = snapshot.next_due if snapshot.next_due is not None else now
     if error in HOLDING_ERRORS:
         due = max(due, held_until)
