@@ -1308,3 +1308,11 @@ def test_an_old_queue_file_opens_with_its_entries_kept_for_whoever_logs_in_next(
         "last_error", "created", "updated", "detail"]
     assert conn.execute("SELECT id, account, name FROM owners").fetchall() == [(kept.id, "id:777", "bob")]
     conn.close()
+
+
+
+def test_labels_are_the_titles_as_the_lists_show_them_of_entries_still_queued(tmp_path):
+    with Outbox(str(tmp_path / "outbox.sqlite")) as outbox:
+        entry = outbox.add(Movie("Dune", 2021, {"imdb": "tt1160419"}), 1_700_000_000)
+        lost = outbox.add_unresolved({"title": "Home Video", "label": "home.mkv"}, 1_700_000_000)
+        assert outbox.labels([entry, lost, lost + 1]) == {entry: "Dune (2021)", lost: "Home Video"}

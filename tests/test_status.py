@@ -11,7 +11,7 @@ from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
 from lib.scrobbler.rewatch.sessions import Sessions
 from lib.scrobbler.simkl.account import current_owner
-from scenario import SHOW, Clock, RunningService, log_in
+from scenario import SHOW, Clock, RunningService, log_in, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -113,15 +113,27 @@ def retry_with_the_service(kodi, clock=None):
     return window
 
 
-def test_retry_now_sends_what_waits_and_tells_how_many_were_sent(kodi, simkl):
+def test_retry_now_sends_what_waits_and_names_the_one_title_it_sent(kodi, simkl):
     log_in(kodi, simkl)
     queue(kodi)
     window = retry_with_the_service(kodi)
     assert ("JSONRPC.NotifyAll", {"sender": config.ADDON_ID, "message": config.FLUSH_MESSAGE}) in kodi.jsonrpc_calls
-    assert ("Simkl", "Sent to Simkl: 1") in [n[:2] for n in kodi.notifications]
+    assert ("Sent to Simkl", "Dune (2021)") in [n[:2] for n in kodi.notifications]
     assert [w.key for w in simkl.watches] == ["movie:imdb=tt1160419"]
     assert "Retry now: sent 1, needs attention 0, failing: none" in kodi.log_text()
     assert window.screens[-2]["actions"] == ["Needs attention: 1", "Sync now", "Close"]  # the view shows it too
+
+
+def test_retry_now_counts_a_title_queued_twice_as_one_row(kodi, simkl):
+    log_in(kodi, simkl)
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        dune = [outbox.add(Movie("Dune", 2021, {"imdb": "tt1160419"}), moment)
+                for moment in (1_700_000_000, 1_700_500_000)]  # watched twice, days apart
+        heat = outbox.add(Movie("Heat", 1995, {"imdb": "tt0113277"}), 1_700_600_000)
+        outbox.defer(dune + [heat], time.time() + 3600, "network")
+    retry_with_the_service(kodi)
+    assert ("Simkl", "Sent to Simkl: 2") in [n[:2] for n in kodi.notifications]
+    assert "Retry now: sent 3, needs attention 0, failing: none" in kodi.log_text()  # the log counts entries
 
 
 def test_a_retry_that_fails_again_says_why(kodi, simkl):
@@ -194,6 +206,13 @@ def needs_attention_queue(kodi):
         return {"unknown": unknown, "refused": refused, "stuck": stuck, "lost": lost}
 
 
+def no_service(kodi, monkeypatch):
+    """No service runs: Kodi takes the wake-up call, and a retry's outcome is told at once (nothing comes of it)."""
+    from lib.scrobbler.ui import status
+    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+    monkeypatch.setattr(status, "RETRY_WAIT", 0.0)
+
+
 def attention_rows(kodi):
     selects = [d for d in kodi.dialogs if d[0] == "select" and d[1].startswith("Needs attention")]
     return selects[-1][2].split("\n")
@@ -248,10 +267,10 @@ def test_the_view_counts_needs_attention_in_rows_as_its_list_shows_them(kodi, si
     assert len(attention_rows(kodi)) == 2 + 4
 
 
-def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, simkl):
+def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, simkl, monkeypatch):
     log_in(kodi, simkl)
     needs_attention_queue(kodi)
-    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+    no_service(kodi, monkeypatch)
     kodi.yesno_answers.append(True)
 
     # Bad Entry: Retry; then the entry in its place, Unknown Film: Discard
@@ -317,10 +336,10 @@ def test_with_more_entries_than_listed_discard_all_drops_the_listed_ones_and_say
         assert [a.id for a in outbox.attention()] == [ids["unknown"]]  # the oldest, not listed
 
 
-def test_retry_all_retries_only_the_entries_the_list_showed(kodi, simkl):
+def test_retry_all_retries_only_the_entries_the_list_showed(kodi, simkl, monkeypatch):
     log_in(kodi, simkl)
     needs_attention_queue(kodi)
-    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+    no_service(kodi, monkeypatch)
 
     run_status(kodi, "Needs attention: 4", selects=[refused_meanwhile(kodi, 0)])
 
@@ -329,16 +348,46 @@ def test_retry_all_retries_only_the_entries_the_list_showed(kodi, simkl):
         assert (outbox.counts()["pending"], outbox.counts()["unresolved"]) == (3, 1)
 
 
-def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(kodi, simkl):
+def test_retry_all_tells_its_outcome_and_the_view_shows_the_entry_simkl_refused_again(kodi, server, clock):
+    """The service and the fake Simkl share virtual time (Simkl's one POST a second holds on it)."""
+    log_in(kodi, server)
+    server.refused_ids.add("imdb=tt0000002")
+    runner = RunningService(kodi, clock).start()
+
+    def outcome_told(window):
+        window.controller.finish()  # the user waits in the view until the outcome is told
+        runner.idle()
+        assert wait_for(lambda: "Next automatic try: now" not in window.screen()["info"], 3), window.screen()
+
+    try:
+        with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+            outbox.add(Movie("Bad Entry", 2001, {"imdb": "tt0000002"}), 1_700_000_000)
+        runner.service.kick()
+        runner.idle()  # Simkl refuses it: Needs attention
+        window = run_status(kodi, "Needs attention: 1", outcome_told, selects=[0])  # Retry all
+    finally:
+        runner.stop()
+
+    assert [r.status for r in server.requests_to("/sync/history")] == [400, 400]
+    assert ("Needs attention", "Bad Entry (2001)") in [n[:2] for n in kodi.notifications]
+    assert "Retry all: sent 0, needs attention 1, failing: none" in kodi.log_text()
+    shown = window.screens[-2]
+    assert "Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 1" in shown["info"]
+    assert shown["actions"] == ["Needs attention: 1", "Sync now", "Close"]
+
+
+def test_retry_all_sends_everything_again_and_looks_up_the_unidentified_again(kodi, simkl, monkeypatch):
     log_in(kodi, simkl)
     needs_attention_queue(kodi)
-    kodi.jsonrpc_handlers["JSONRPC.NotifyAll"] = lambda params: "OK"
+    no_service(kodi, monkeypatch)
 
     run_status(kodi, "Needs attention: 4", selects=[0])
 
     with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
         assert outbox.attention() == []
         assert (outbox.counts()["pending"], outbox.counts()["unresolved"]) == (3, 1)
+    assert ("No answer from Simkl", "The add-on keeps trying") in [n[:2] for n in kodi.notifications]
+    assert "Retry all: sent 0 so far, needs attention 0, 4 still on their way after 0 s" in kodi.log_text()
 
 
 def test_an_active_rewatch_session_is_listed_and_can_be_ended(kodi, simkl):

@@ -258,6 +258,41 @@ def test_outcome_texts(kodi):
     assert words(None, text) == ("No answer from Simkl", "The add-on keeps trying")
 
 
+def test_an_outcome_names_its_one_title_and_counts_a_title_queued_twice_once(kodi, outbox):
+    text = kodi_api.localize
+    dune = [outbox.add(movie(1, "Dune"), NOW - 5 * 86400), outbox.add(movie(1, "Dune"), NOW - 60)]  # watched twice
+    heat, clip = outbox.add(movie(2, "Heat"), NOW - 30), outbox.add(movie(3, "Clip"), NOW - 20)
+    before = status_model.before_retry(outbox)
+    outbox.mark_sent(dune)
+    outbox.refuse([heat, clip], "400 wrong_parameter")
+    result = status_model.outcome(before, outbox.states(before))
+    assert (result.sent, result.attention) == (2, 2)  # entries, as the log says them
+
+    # rows as the lists show them: Dune once, Heat and Clip under Needs attention
+    assert status_model.outcome_words(result, text, outbox.labels) == ("Sent to Simkl: 1", "Needs attention: 2")
+    only_dune = status_model.Outcome(2, 0, None, sent_ids=tuple(dune))
+    assert status_model.outcome_words(only_dune, text, outbox.labels) == ("Sent to Simkl", "Dune (2001)")
+    only_heat = status_model.Outcome(0, 1, None, attention_ids=(heat,))
+    assert status_model.outcome_words(only_heat, text, outbox.labels) == ("Needs attention", "Heat (2002)")
+    one_failing = status_model.Outcome(1, 0, ERR_NETWORK, sent_ids=(dune[0],))
+    assert status_model.outcome_words(one_failing, text, outbox.labels) == (
+        "Sent 1, rest waits", "Simkl could not be reached")
+
+
+def test_the_outcome_of_retry_all_follows_the_entries_it_retried(outbox):
+    refused, stuck = outbox.add(movie(1), NOW - 60), outbox.add(movie(2), NOW - 30)
+    outbox.refuse([refused], "400 wrong_parameter")
+    for _ in range(3):
+        outbox.defer([stuck], NOW - 1, ERR_SERVER)
+    outbox.retry_attention([refused, stuck])
+    before = status_model.before_retry(outbox, [refused, stuck])
+    assert status_model.outcome(before, outbox.states(before)) is None  # sent again: under way
+    outbox.refuse([refused], "400 wrong_parameter")
+    outbox.mark_sent([stuck])
+    result = status_model.outcome(before, outbox.states(before))
+    assert (result.sent_ids, result.attention_ids, result.failing) == ((stuck,), (refused,), None)
+
+
 def test_retry_outcome_from_the_real_service_and_the_fake_simkl(kodi, simkl):
     """Simkl down: the retry fails again and says why; Simkl back: the retry sends both."""
     log_in(kodi, simkl)

@@ -681,6 +681,15 @@ class Outbox:
                     "SELECT id, state, attempts, last_error FROM entries WHERE id IN (%s)" % _marks(chunk), chunk))
         return found
 
+    def labels(self, ids: Iterable[int]) -> Dict[int, str]:
+        """{id: the title as the lists show it} of these entries; an id no longer queued is left out."""
+        found = {}
+        with self._lock:
+            for chunk in _chunks(ids):
+                rows = self._conn.execute("SELECT id, state, item FROM entries WHERE id IN (%s)" % _marks(chunk), chunk)
+                found.update((entry_id, _label(state, json.loads(item))) for entry_id, state, item in rows)
+        return found
+
     def waiting_states(self) -> Dict[int, Tuple[str, int, Optional[str]]]:
         """{id: (state, attempts, last error)} of every entry on its way (pending, or its title being looked up)."""
         mine, params = self._mine()

@@ -2,7 +2,8 @@
 
 What it shows and offers is decided in status_model.py. "Needs attention" lists every entry only the user
 can move on: a watch no title was found for, a title Simkl does not know, an entry Simkl refused (with its
-reason), and an entry still failing after several tries; each can be retried or discarded.
+reason), and an entry still failing after several tries; each can be retried or discarded, and a retry tells
+its outcome as Retry now does.
 """
 import threading
 import time
@@ -59,7 +60,7 @@ class Controller:
             kodi.hand_over(config.SYNC_MESSAGE)
             kodi.notify(kodi.localize(32400))
         elif action == model.NEEDS_ATTENTION:
-            needs_attention(self.outbox)
+            needs_attention(self.outbox, lambda ids, name: self.retried(ids, window, name))
         elif action == model.HANDOVER:
             from .handover import ask
             ask(self.outbox)
@@ -78,24 +79,32 @@ class Controller:
         before = model.before_retry(self.outbox)
         self.outbox.retry_now()
         request_flush()
-        worker = threading.Thread(target=self._tell_outcome, args=(before, window), name="simkl-retry-outcome")
+        self._await(before, window, "Retry now")
+
+    def retried(self, ids, window, name):
+        """Retry all, or a row's Retry, made these entries wait again (the service is woken next): their
+        outcome is told as Retry now's is."""
+        self._await(model.before_retry(self.outbox, ids), window, name)
+
+    def _await(self, before, window, name):
+        worker = threading.Thread(target=self._tell_outcome, args=(before, window, name), name="simkl-retry-outcome")
         self._retries.append(worker)
         worker.start()
 
-    def _tell_outcome(self, before, window):
+    def _tell_outcome(self, before, window, name):
         result = await_outcome(self.outbox, before)
         if result is None or kodi.abort_requested():
             return  # Kodi is quitting: nothing to tell
         self.refresh(window)
         failed = result.failing is not None or (result.under_way and not result.sent)
-        heading, message = model.outcome_words(result, kodi.localize)
+        heading, message = model.outcome_words(result, kodi.localize, self.outbox.labels)
         kodi.notify(message, heading=heading or None, icon=kodi.WARNING if failed else kodi.INFO)
         if result.under_way:
-            kodi.log("Retry now: sent %d so far, needs attention %d, %d still on their way after %.0f s"
-                     % (result.sent, result.attention, result.under_way, RETRY_WAIT))
+            kodi.log("%s: sent %d so far, needs attention %d, %d still on their way after %.0f s"
+                     % (name, result.sent, result.attention, result.under_way, RETRY_WAIT))
         else:
-            kodi.log("Retry now: sent %d, needs attention %d, failing: %s"
-                     % (result.sent, result.attention, result.failing or "none"))
+            kodi.log("%s: sent %d, needs attention %d, failing: %s"
+                     % (name, result.sent, result.attention, result.failing or "none"))
 
     def finish(self):
         """The window closed: an outcome still awaited is told before the script ends."""
@@ -127,9 +136,10 @@ def end_session():
         kodi.notify(label, heading=kodi.localize(32770))
 
 
-def needs_attention(outbox):
+def needs_attention(outbox, retried=lambda ids, name: None):
     """The entries only the user can move on, a row per title: each can be retried or discarded, or all the
-    list shows at once (never one that came after the list was read)."""
+    list shows at once (never one that came after the list was read). retried(ids, name): these entries wait
+    again after Retry all or a row's Retry, before the service is woken."""
     while True:
         entries = outbox.attention(limit=model.ATTENTION_LISTED)
         if not entries:
@@ -142,8 +152,8 @@ def needs_attention(outbox):
             return
         if choice == 0:
             outbox.retry_attention(listed)
+            retried(listed, "Retry all")
             request_flush()
-            kodi.notify(kodi.localize(32218))
             return
         if choice == 1:
             if kodi.yesno_dialog(discard_question([row.title for row in rows])):
@@ -153,6 +163,7 @@ def needs_attention(outbox):
         what = kodi.select_dialog(row.title, [kodi.localize(32241), kodi.localize(32242)])
         if what == 0:
             outbox.retry_attention(row.ids)
+            retried(row.ids, "Retry")
             request_flush()
         elif what == 1 and kodi.yesno_dialog(discard_question([row.title])):
             outbox.discard_attention(row.ids)

@@ -4,7 +4,7 @@ No Kodi here: texts come through `text(string_id, *args)` (kodi.localize), times
 The window that shows a View is status_window.py; status.py wires the two to the add-on.
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
@@ -213,7 +213,7 @@ def _actions(snapshot: Snapshot, text: Text) -> Tuple[Tuple[str, str], ...]:
     return tuple(actions)
 
 
-# -- Retry now: what came of it -----------------------------------------------------------------
+# -- Retry now, Retry all: what came of it ------------------------------------------------------
 
 @dataclass(frozen=True)
 class Outcome:
@@ -221,11 +221,18 @@ class Outcome:
     attention: int  # moved to Needs attention (Simkl does not know it, refused it, no title found)
     failing: Optional[str]  # the error code of a try that failed again; None when none failed
     under_way: int = 0  # still on their way when the wait for the outcome ran out (a big queue outlasts it)
+    # Which entries were sent and which went to Needs attention, for the words (rows, a title named); not
+    # compared: the counts say the same.
+    sent_ids: Tuple[int, ...] = field(default=(), compare=False)
+    attention_ids: Tuple[int, ...] = field(default=(), compare=False)
 
 
-def before_retry(outbox: Outbox) -> Dict[int, Tuple[str, int]]:
-    """{id: (state, attempts)} of every waiting entry, taken just before Retry now."""
-    return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in outbox.waiting_states().items()}
+def before_retry(outbox: Outbox, ids: Optional[Sequence[int]] = None) -> Dict[int, Tuple[str, int]]:
+    """{id: (state, attempts)} of every waiting entry, taken just before Retry now; with `ids`, of those of
+    them that wait, taken just after Retry all (or a row's Retry) made them wait again."""
+    states = outbox.waiting_states() if ids is None else outbox.states(ids)
+    return {entry_id: (state, attempts) for entry_id, (state, attempts, _) in states.items()
+            if state in WAITING_STATES}
 
 
 def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int, Optional[str]]],
@@ -235,37 +242,65 @@ def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int,
 
     It is over when one entry failed again (the sender stops at a failure) or no entry is waiting any more.
     """
-    sent = attention = under_way = 0
+    sent, attention = [], []
+    under_way = 0
     failing = None
     for entry_id, (state_before, attempts_before) in before.items():
         state, attempts, error = after.get(entry_id, ("gone", 0, None))
         if state == SENT:
-            sent += 1
+            sent.append(entry_id)
         elif state in ATTENTION:
-            attention += 1
+            attention.append(entry_id)
         elif state in WAITING_STATES:
             tried = attempts > (attempts_before if state == state_before else 0)
             if tried and error:
                 failing = failing or error
             else:
                 under_way += 1
+    found = dict(sent_ids=tuple(sent), attention_ids=tuple(attention))
     if failing is not None or not under_way:
-        return Outcome(sent, attention, failing)
-    return Outcome(sent, attention, None, under_way) if waited_out else None
+        return Outcome(len(sent), len(attention), failing, **found)
+    return Outcome(len(sent), len(attention), None, under_way, **found) if waited_out else None
 
 
-def outcome_words(result: Optional[Outcome], text: Text) -> Tuple[str, str]:
-    """The notification after Retry now, as (heading, message), short enough for Estuary's toast; an empty
-    heading is the add-on's name. `result` None: no answer within the wait."""
-    if result is None or (result.under_way and not result.sent and not result.attention):
+Labels = Callable[[Sequence[int]], Dict[int, str]]  # {id: title} of queued entries (Outbox.labels)
+
+
+def outcome_words(result: Optional[Outcome], text: Text, labels: Optional[Labels] = None) -> Tuple[str, str]:
+    """The notification after a retry, as (heading, message), short enough for Estuary's toast; an empty
+    heading is the add-on's name. `result` None: no answer within the wait. With `labels`, it counts rows as
+    the lists show them (a title queued twice is one) and names the title when only one came of it."""
+    if result is None:
+        return text(32771), text(32772)
+    sent = _rows(result.sent_ids, labels) if labels else Rows(result.sent)
+    attention = _rows(result.attention_ids, labels) if labels else Rows(result.attention)
+    if result.under_way and not sent.count and not attention.count:
         return text(32771), text(32772)
     if result.failing is not None:
-        return text(32773, result.sent) if result.sent else text(32563), short_text(result.failing, text)
+        return text(32773, sent.count) if sent.count else text(32563), short_text(result.failing, text)
     if result.under_way:
-        return (text(32774, result.sent) if result.sent else "",
-                text(32234, result.attention) if result.attention else text(32675))
-    if not result.sent and not result.attention:
+        return (text(32774, sent.count) if sent.count else "",
+                text(32234, attention.count) if attention.count else text(32675))
+    if not sent.count and not attention.count:
         return "", text(32654)  # it was all sent before the retry
-    if result.attention:
-        return text(32651, result.sent) if result.sent else "", text(32234, result.attention)
-    return "", text(32651, result.sent)
+    if attention.count:
+        if not sent.count and attention.title:
+            return text(32821), attention.title
+        return text(32651, sent.count) if sent.count else "", text(32234, attention.count)
+    if sent.title:
+        return text(32820), sent.title
+    return "", text(32651, sent.count)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Entries as the lists show them: how many rows (a title queued twice is one), and the title when one."""
+    count: int
+    title: str = ""
+
+
+def _rows(ids: Sequence[int], labels: Labels) -> Rows:
+    found = labels(ids)
+    titles = set(found.values())
+    count = len(titles) + len([entry_id for entry_id in ids if entry_id not in found])  # one no longer queued: a row
+    return Rows(count, next(iter(titles)) if count == 1 and titles else "")
