@@ -1316,3 +1316,17 @@ def test_labels_are_the_titles_as_the_lists_show_them_of_entries_still_queued(tm
         entry = outbox.add(Movie("Dune", 2021, {"imdb": "tt1160419"}), 1_700_000_000)
         lost = outbox.add_unresolved({"title": "Home Video", "label": "home.mkv"}, 1_700_000_000)
         assert outbox.labels([entry, lost, lost + 1]) == {entry: "Dune (2021)", lost: "Home Video"}
+
+
+def test_data_version_changes_when_another_connection_commits_and_not_when_it_only_reads(tmp_path):
+    """The status view's cheap look whether the service changed the queue (SQLite's PRAGMA data_version)."""
+    path = str(tmp_path / "outbox.sqlite")
+    with Outbox(path) as view, Outbox(path) as service:
+        first = view.data_version()
+        service.counts()
+        assert view.data_version() == first
+        entry = service.add(Movie("Dune", 2021, {"imdb": "tt1160419"}), 1_700_000_000)
+        second = view.data_version()
+        assert second != first
+        service.mark_sent([entry])
+        assert view.data_version() != second

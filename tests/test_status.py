@@ -11,7 +11,7 @@ from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
 from lib.scrobbler.rewatch.sessions import Sessions
 from lib.scrobbler.simkl.account import current_owner
-from scenario import SHOW, Clock, RunningService, log_in, wait_for
+from scenario import SHOW, Clock, RunningService, log_in, sync_now, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -134,6 +134,80 @@ def test_retry_now_counts_a_title_queued_twice_as_one_row(kodi, simkl):
     retry_with_the_service(kodi)
     assert ("Simkl", "Sent to Simkl: 2") in [n[:2] for n in kodi.notifications]
     assert "Retry now: sent 3, needs attention 0, failing: none" in kodi.log_text()  # the log counts entries
+
+
+def test_the_open_view_follows_the_queue_without_a_key_press(kodi, simkl):
+    """A watch ends while the view is open, Simkl fails, then the service's next try sends it: the view shows
+    each change by itself."""
+    log_in(kodi, simkl)
+    simkl.fail("/sync/history", 503, times=1000, retry_after="600")
+    clock = Clock(time.time())
+    runner = RunningService(kodi, clock).start()
+    seen = []
+
+    def the_service_works_meanwhile(window):
+        with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+            outbox.add(Movie("Dune", 2021, {"imdb": "tt1160419"}), time.time())  # a watch ends
+        runner.service.kick()
+        runner.idle()  # Simkl fails: the service waits 10 minutes
+        assert wait_for(lambda: "Why: Simkl had a problem answering" in window.screen()["info"], 3), window.screen()
+        seen.append(window.screen())
+        simkl.clear_faults()
+        clock.advance(601)  # the service's own next try
+        runner.service.kick()
+        runner.idle()
+        assert wait_for(lambda: "Waiting to be sent: 0   ·   Sent: 1" in window.screen()["info"], 3), window.screen()
+
+    try:
+        window = run_status(kodi, the_service_works_meanwhile)
+    finally:
+        runner.stop()
+    assert window.screens[0]["actions"] == ["Sync now", "Close"]
+    assert "Waiting to be sent: 1   ·   Sent: 0" in seen[0]["info"] and seen[0]["actions"][0] == "Retry now"
+    assert window.screens[-2]["actions"] == ["Sync now", "Close"]
+    assert "Nothing is waiting to be sent." in window.screens[-2]["info"]
+
+
+def test_the_view_closes_within_a_second_of_kodis_abort(kodi, simkl):
+    log_in(kodi, simkl)
+    queue(kodi)
+
+    def kodi_quits(window):
+        kodi.abort.set()
+        started = time.monotonic()
+        assert wait_for(lambda: not window.is_open, 2), "the view stayed open after Kodi's abort"
+        assert time.monotonic() - started < 1.0
+
+    run_status(kodi, kodi_quits)
+
+
+def test_the_view_says_when_the_last_sync_ended_in_the_regional_format(kodi, server, clock, service):
+    kodi.set_setting("sync_from_simkl", True)
+    kodi.region.update({"dateshort": "%d.%m.%Y", "time": "%H:%M:%S"})
+    window = run_status(kodi)
+    assert not [line for line in window.screens[0]["info"] if line.startswith("Last sync")]  # none yet
+
+    sync_now(service)
+
+    window = run_status(kodi)
+    ended = time.localtime(clock())  # the virtual clock's day is not today: the date is shown too
+    assert window.screens[0]["info"][2] == "Last sync with Simkl: %s" % time.strftime("%d.%m.%Y %H:%M", ended)
+
+
+def test_the_information_sits_in_a_vertical_grouplist_so_a_hidden_line_leaves_no_gap():
+    """Kodi lays out a grouplist's visible controls one after the other (xbmc/guilib/GUIControlGroupList.cpp):
+    a line with nothing to say takes no room. A text box is as tall as its text, up to its max."""
+    import xml.etree.ElementTree as ET
+    root = ET.parse(os.path.join(ROOT, "resources", "skins", "default", "1080i", "script-simkl-status.xml")).getroot()
+    information = {10, 11, 12, 13, 14, 15, 16, 17}
+    lists = [group for group in root.iter("control")
+             if group.get("type") == "grouplist" and group.findtext("orientation") == "vertical"]
+    holding = [group for group in lists if {int(c.get("id")) for c in group.findall("control")} >= information]
+    assert holding, "the information lines are not the children of one vertical grouplist"
+    for box in holding[0].findall("control"):
+        if box.get("type") == "textbox":
+            height = box.find("height")
+            assert (height.text, int(height.get("max", 0)) > 0) == ("auto", True), box.get("id")
 
 
 def test_a_retry_that_fails_again_says_why(kodi, simkl):

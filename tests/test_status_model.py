@@ -29,8 +29,8 @@ def outbox(tmp_path):
         yield box
 
 
-def view(kodi, outbox, login=STORED_LOGIN, sessions=(), now=NOW):
-    snapshot = status_model.read(outbox, dict(login), sessions)
+def view(kodi, outbox, login=STORED_LOGIN, sessions=(), now=NOW, synced_at=None):
+    snapshot = status_model.read(outbox, dict(login), sessions, synced_at)
     return status_model.build(snapshot, now, kodi_api.localize, hhmm)
 
 
@@ -126,6 +126,12 @@ def test_after_a_rejected_login_a_new_login_sends_at_once(kodi, outbox):
     shown = view(kodi, outbox)  # logged in again: the service resumes sending (Service.settings_changed)
     assert (shown.next_try, shown.why) == ("Next automatic try: now", "")
     assert shown.problem.startswith("Last problem: Simkl rejected the saved login.")
+
+
+def test_the_time_of_the_last_sync_is_shown_once_there_was_one(kodi, outbox):
+    assert view(kodi, outbox).last_sync == ""
+    assert view(kodi, outbox, synced_at=NOW - 3600).last_sync == "Last sync with Simkl: %s" % hhmm(NOW - 3600)
+    assert view(kodi, outbox, login={}, synced_at=NOW - 3600).last_sync == ""  # logged out: no account synced
 
 
 def test_needs_attention_and_rewatch_sessions_are_counted_and_offered(kodi, outbox):

@@ -690,6 +690,11 @@ class Outbox:
                 found.update((entry_id, _label(state, json.loads(item))) for entry_id, state, item in rows)
         return found
 
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (the service, another script) committed a change
+        to the file: a cheap look whether anything changed (SQLite's PRAGMA data_version)."""
+        return int(self._read_one("PRAGMA data_version")[0])
+
     def waiting_states(self) -> Dict[int, Tuple[str, int, Optional[str]]]:
         """{id: (state, attempts, last error)} of every entry on its way (pending, or its title being looked up)."""
         mine, params = self._mine()

@@ -123,7 +123,15 @@ class SyncRunner:
             return
         finally:
             self._close(progress, library)
+        if to_kodi:
+            self._synced(account)
         self._after(request, account, owner, result, progress)
+
+    def _synced(self, account: str) -> None:
+        """Simkl and Kodi were compared to the end: when, for the status view (read again: the engine saved)."""
+        state = SyncState(self._profile, account)
+        state.synced_at = self._clock()
+        state.save()
 
     def _engine(self, library, account: str, progress: Optional["Progress"]):
         """The sync's engine, its writes announced to the service and its progress shown on the bar, if any."""

@@ -1,6 +1,6 @@
 """What the last sync saw of Simkl, kept in addon_data: the server's activity timestamps (never the
 local clock), whether the first full pull is done, and whether the import was offered (or is still to be), per
-login."""
+login; and, for the status view only, when the last sync ended on this device's clock."""
 import os
 from typing import Optional
 
@@ -22,8 +22,11 @@ class SyncState:
         # A full sync found Kodi's history to offer, and the question has not been asked yet (it waits until
         # nothing plays; Kodi may quit meanwhile): the next sync is a full one, and asks.
         self.import_due: bool = bool(data.get("import_due"))
+        synced_at = data.get("synced_at")
+        self.synced_at: Optional[float] = (float(synced_at) if isinstance(synced_at, (int, float))
+                                           and not isinstance(synced_at, bool) else None)
 
     def save(self) -> None:
         data = {"account": self.account, "activities": self.activities, "full_done": self.full_done,
-                "import_offered": self.import_offered, "import_due": self.import_due}
+                "import_offered": self.import_offered, "import_due": self.import_due, "synced_at": self.synced_at}
         write_json(self.path, data)

@@ -1,23 +1,32 @@
 """The status view (`default.py status`): the window of status_window.py, what its actions do, Needs attention.
 
-What it shows and offers is decided in status_model.py. "Needs attention" lists every entry only the user
-can move on: a watch no title was found for, a title Simkl does not know, an entry Simkl refused (with its
-reason), and an entry still failing after several tries; each can be retried or discarded, and a retry tells
-its outcome as Retry now does.
+What it shows and offers is decided in status_model.py. The open view follows what the service changes (the
+queue, the login, the rewatch sessions, the last sync) by itself, within FOLLOW_EVERY. "Needs attention" lists
+every entry only the user can move on: a watch no title was found for, a title Simkl does not know, an entry
+Simkl refused (with its reason), and an entry still failing after several tries; each can be retried or
+discarded, and a retry tells its outcome as Retry now does.
 """
+import os
+import sqlite3
 import threading
 import time
 
 from .. import config, kodi
 from ..counts import DISCARD_ENTRIES, count
 from ..delivery.access import open_outbox, request_flush
-from ..rewatch.sessions import Sessions
+from ..rewatch.sessions import SESSIONS_FILE, Sessions
 from ..simkl.account import current_owner, token_store
+from ..simkl.auth import TOKEN_FILE
+from ..sync.state import STATE_FILE, SyncState
 from . import status_model as model
 
 # How long Retry now waits for its outcome: a request's connect and read timeouts, its pacing, and a lookup.
 RETRY_WAIT = 30.0
 RETRY_POLL = 0.25
+# How often the open view looks whether what it shows changed, and whether Kodi quits (it then closes).
+FOLLOW_EVERY = 0.5
+# Besides the queue (Outbox.data_version), the files in the profile folder the view is made from.
+SHOWN_FILES = (TOKEN_FILE, SESSIONS_FILE, STATE_FILE)
 
 
 def await_outcome(outbox, before, clock=time.monotonic, wait=kodi.sleep, timeout=None):
@@ -40,15 +49,31 @@ class Controller:
         self.outbox = outbox
         self._clock = clock
         self._retries = []
-        self._showing = threading.Lock()  # the window is refreshed from its own thread and a retry's
+        # The window is refreshed from its own thread, the Follower's and a retry's.
+        self._showing = threading.Lock()
+        self._changes = None  # what changes() gave when the snapshot was read
+        self._snapshot = None
+        self._shown = None
 
     def view(self):
-        sessions = Sessions(kodi.profile_dir())
+        return model.build(self._read(), self._clock(), kodi.localize, kodi.format_time)
+
+    def _read(self):
+        profile = kodi.profile_dir()
+        sessions = Sessions(profile)
         owner = current_owner()
         listed = [(key, sessions.label(key)) for key in sorted(sessions.all())
                   if sessions.of(key, owner.key if owner else None)]
-        snapshot = model.read(self.outbox, token_store().load(), listed)
-        return model.build(snapshot, self._clock(), kodi.localize, kodi.format_time)
+        login = token_store().load()
+        synced_at = SyncState(profile, str(login.get("user_name") or "")).synced_at if login.get("access_token") \
+            else None
+        return model.read(self.outbox, login, listed, synced_at)
+
+    def changes(self):
+        """Cheap to read, and different whenever what the view is made of changed: the queue file's data
+        version (another connection committed) and the stamps of the files it reads."""
+        profile = kodi.profile_dir()
+        return (self.outbox.data_version(),) + tuple(_stamp(os.path.join(profile, name)) for name in SHOWN_FILES)
 
     def act(self, action, window):
         if action == model.RETRY:
@@ -68,10 +93,23 @@ class Controller:
             end_session()
         self.refresh(window)
 
-    def refresh(self, window):
+    def refresh(self, window, reread=True):
+        """Show the view as it is now; `reread` False: from what was read last (only the clock moved). The
+        window is given a view only when it differs from the one it shows."""
         with self._showing:
-            if window.is_open:
-                window.show(self.view())
+            if not window.is_open:
+                return
+            if reread or self._snapshot is None:
+                self._changes = self.changes()  # before the read: a change meanwhile is seen at the next look
+                self._snapshot = self._read()
+            view = model.build(self._snapshot, self._clock(), kodi.localize, kodi.format_time)
+            if view != self._shown:
+                window.show(view)
+                self._shown = view
+
+    def follow(self, window):
+        """One look of the open view: the queue and the files are read again only when they changed."""
+        self.refresh(window, reread=self.changes() != self._changes)
 
     def retry(self, window):
         """Everything waiting is due now and the service is woken; the outcome is told when it is known,
@@ -112,15 +150,58 @@ class Controller:
             worker.join()
 
 
+class Follower(threading.Thread):
+    """The open view's own loop: every FOLLOW_EVERY it shows what changed (the service sent, refused or
+    retried an entry, a new watch came, the minute moved on), and it closes the view once Kodi quits."""
+
+    def __init__(self, controller, window):
+        super().__init__(name="simkl-status-follow", daemon=True)
+        self._controller = controller
+        self._window = window
+        self._stopping = threading.Event()
+        self._problem = None
+
+    def run(self):
+        while not self._stopping.wait(FOLLOW_EVERY):
+            if kodi.abort_requested():
+                self._window.close()
+                return
+            try:
+                self._controller.follow(self._window)
+            except (sqlite3.Error, OSError, ValueError) as exc:  # the next look tries again; said once
+                problem = "%s: %s" % (type(exc).__name__, exc)
+                if problem != self._problem:
+                    kodi.warn("the status view could not look at the queue (%s); it tries again" % problem)
+                self._problem = problem
+
+    def stop(self):
+        self._stopping.set()
+        self.join()
+
+
 def show():
     from .status_window import XML_FILE, StatusWindow
     with open_outbox() as outbox:
         controller = Controller(outbox)
         window = StatusWindow(XML_FILE, kodi.addon_path(), "default", "1080i")
         window.controller = controller
-        window.doModal()
+        follower = Follower(controller, window)
+        follower.start()
+        try:
+            window.doModal()
+        finally:
+            follower.stop()
         controller.finish()
         del window
+
+
+def _stamp(path):
+    """When and how a file was last written, or None when it is missing."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size, found.st_ino
 
 
 def end_session():

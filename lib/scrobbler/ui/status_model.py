@@ -42,6 +42,7 @@ class Snapshot:
     attention_count: int  # entries under Needs attention (Outbox.attention_count)
     kept: Tuple[Kept, ...] = ()  # entries of other accounts, not sent: they wait for their own account
     attention: Tuple[Attention, ...] = ()  # the newest ATTENTION_LISTED of them, newest first
+    synced_at: Optional[float] = None  # when the account's last sync with Simkl ended (wall time); None: none yet
 
     @property
     def logged_in(self) -> bool:
@@ -52,10 +53,11 @@ class Snapshot:
         return self.counts.get(PENDING, 0) + self.counts.get(UNRESOLVED, 0)
 
 
-def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Snapshot:
-    """The snapshot from the queue, the stored login (token.json's data) and the rewatch sessions. The queue
-    is read as the account logged in sees it (its entries and nobody's, see Outbox's `account`), so are the
-    sessions given."""
+def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]],
+         synced_at: Optional[float] = None) -> Snapshot:
+    """The snapshot from the queue, the stored login (token.json's data), the rewatch sessions and when the
+    account's last sync ended. The queue is read as the account logged in sees it (its entries and nobody's,
+    see Outbox's `account`), so are the sessions given."""
     counts = outbox.counts()
     dues = [due for due in (outbox.next_due(), outbox.next_unresolved_due()) if due is not None]
     logged_in = bool(login.get("access_token"))
@@ -64,7 +66,7 @@ def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]]) -> Sn
                     waiting=tuple(outbox.waiting_entries(WAITING_SHOWN)), next_due=min(dues) if dues else None,
                     deferral=outbox.last_deferral(), sessions=tuple(sessions),
                     attention_count=outbox.attention_count(), kept=tuple(outbox.kept_for_others()),
-                    attention=tuple(outbox.attention(limit=ATTENTION_LISTED)))
+                    attention=tuple(outbox.attention(limit=ATTENTION_LISTED)), synced_at=synced_at)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class View:
     """Texts of the information lines (empty: not shown) and the actions offered, as (action, label)."""
     heading: str
     account: str
+    last_sync: str
     counts: str
     next_try: str
     why: str
@@ -88,6 +91,7 @@ def build(snapshot: Snapshot, now: float, text: Text, when: Callable[[float], st
     waiting = snapshot.waiting_count
     next_try, why = _next_try(snapshot, now, text, when)
     return View(heading="%s · %s" % (text(32000), text(32019)), account=_account(snapshot, text),
+                last_sync=text(32822, when(snapshot.synced_at)) if snapshot.logged_in and snapshot.synced_at else "",
                 counts=_counts(snapshot, text), next_try=next_try, why=why,
                 waiting_heading=text(32673) if waiting else "",
                 waiting=_waiting(snapshot, text, when) if waiting else text(32654),

@@ -8,7 +8,7 @@ from . import status_model as model
 
 XML_FILE = "script-simkl-status.xml"
 HEADING = 1
-LABELS = {"account": 10, "counts": 11, "next_try": 12, "why": 13, "waiting_heading": 14}
+LABELS = {"account": 10, "last_sync": 17, "counts": 11, "next_try": 12, "why": 13, "waiting_heading": 14}
 TEXT_BOXES = {"waiting": 15, "problem": 16}
 BUTTONS = {model.RETRY: 21, model.LOGIN: 22, model.NEEDS_ATTENTION: 23, model.HANDOVER: 26, model.SYNC: 24,
            model.END_SESSION: 25, model.CLOSE: 29}
@@ -24,7 +24,7 @@ class StatusWindow(xbmcgui.WindowXMLDialog):
 
     def onInit(self):
         self.is_open = True
-        self.show(self.controller.view())
+        self.controller.refresh(self)
 
     def show(self, view):
         self.getControl(HEADING).setLabel(view.heading)
