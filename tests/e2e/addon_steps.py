@@ -131,11 +131,12 @@ def back_to_settings(kodi: Kodi) -> None:
 
 # The status view: the add-on's window resources/skins/default/1080i/script-simkl-status.xml.
 STATUS_WINDOW = "script-simkl-status.xml"
-STATUS_INFO = {"heading": 1, "account": 10, "counts": 11, "next_try": 12, "why": 13, "waiting_heading": 14,
-               "waiting": 15, "problem": 16}  # labels and text boxes
+STATUS_INFO = {"heading": 1, "account": 10, "last_sync": 17, "counts": 11, "next_try": 12, "why": 13,
+               "waiting_heading": 14, "waiting": 15, "problem": 16}  # labels and text boxes
 STATUS_ACTIONS = {"retry": 21, "login": 22, "attention": 23, "handover": 26, "sync": 24, "end_session": 25,
                   "close": 29}  # buttons, in the order the view shows them
 RETRY_OUTCOME = r"\[service\.scrobbler\.simkl\] Retry now: "
+RETRY_ALL_OUTCOME = r"\[service\.scrobbler\.simkl\] Retry all: "
 
 
 def open_status_view(kodi: Kodi, timeout: float = 15) -> None:
@@ -182,6 +183,11 @@ def choose_in_status_view(kodi: Kodi, label: str) -> None:
 def retry_outcomes(kodi: Kodi) -> List[str]:
     """The outcome of each Retry now so far, as the add-on logged it when it told the user."""
     return re.findall(RETRY_OUTCOME + r"(.*)", kodi.log_text())
+
+
+def retry_all_outcomes(kodi: Kodi) -> List[str]:
+    """The outcome of each Retry all (Needs attention) so far, as the add-on logged it when it told the user."""
+    return re.findall(RETRY_ALL_OUTCOME + r"(.*)", kodi.log_text())
 
 
 def status_view_retry(kodi: Kodi, timeout: float = 40) -> Dict[str, str]:

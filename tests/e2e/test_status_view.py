@@ -1,5 +1,6 @@
 """Scenario: the status view is the add-on's own window (resources/skins/default/1080i/script-simkl-status.xml):
-information takes no focus, only the actions that apply are offered, Retry now tells its outcome, Close closes."""
+information takes no focus, only the actions that apply are offered, Retry now tells its outcome, Close closes;
+the open view follows what the service does without a key press, and Retry all tells its outcome too."""
 import re
 import time
 
@@ -14,13 +15,14 @@ from .addon_steps import (
     focused_label,
     open_status_view,
     quit_cleanly,
+    retry_all_outcomes,
     retry_outcomes,
     simkl_env,
     status_view,
     wait_for_requests,
 )
 from .kodi_harness import Kodi
-from .media_library import MOVIE_ONE
+from .media_library import EXCLUDED_MOVIE, MOVIE_ONE, MOVIE_TWO
 
 pytestmark = pytest.mark.e2e
 
@@ -31,6 +33,11 @@ MOVES = ("Down", "Down", "Down", "Up", "Up", "Up", "Left", "Right")
 @pytest.fixture(scope="module")
 def kodi_env(fake):
     return simkl_env(fake)
+
+
+@pytest.fixture(scope="module")
+def kodi_addon_settings():
+    return {"sync_from_simkl": True}  # the view shows when the login's sync ended
 
 
 def focus_walk(kodi: Kodi):
@@ -93,7 +100,7 @@ def test_with_a_watch_waiting_the_view_says_when_and_why_and_retry_now_tells_its
     assert shown["why"] == "Why: Simkl had a problem answering"
     assert shown["waiting_heading"] == "Waiting to be sent"
     assert shown["waiting"].startswith("%s (%d) — watched " % (MOVIE_ONE.title, MOVIE_ONE.year)), shown
-    assert shown["problem"] == "Last problem: Simkl had a problem answering. The add-on tries again by itself."
+    assert "problem" not in shown  # the Why line says it: never the same words twice
     assert shown["actions"] == "Retry now | Sync now | Close"
     assert focused_label(kodi) == "Retry now"
 
@@ -125,6 +132,65 @@ def test_close_closes_the_view_and_back_does_too(kodi, fake):
     open_status_view(kodi)
     kodi.send_input("Back")
     assert kodi.wait_until(lambda: not kodi.window_active(STATUS_WINDOW), 10), "Back left the view open"
+
+
+def test_a_watch_sent_while_the_view_is_open_leaves_it_without_a_key_press(kodi, fake):
+    # Simkl is down for 20 s: the service's own next try (Retry-After) sends it while the view is open.
+    fake.fail(HISTORY, 503, times=1, retry_after="20")
+    assert kodi.play_to_end({"movieid": kodi.movie_id(MOVIE_TWO.title)}, seek_to=99)["end"] is True
+    assert kodi.wait_for_log(r"sending 1 entries failed \(server error 503\): next try in 20 s", 30), kodi.log_tail()
+    open_status_view(kodi)
+    shown = status_view(kodi)
+    assert shown["counts"] == "Waiting to be sent: 1   ·   Sent: 1", shown
+    assert shown["waiting"].startswith("%s (%d) — watched " % (MOVIE_TWO.title, MOVIE_TWO.year)), shown
+    assert shown["why"] == "Why: Simkl had a problem answering", shown
+    outcomes = len(retry_outcomes(kodi))
+
+    wait_for_requests(fake, HISTORY, 2, timeout=60, status=201)  # nobody touched the remote meanwhile
+
+    assert kodi.wait_until(lambda: status_view(kodi)["counts"] == "Waiting to be sent: 0   ·   Sent: 2", 5), \
+        status_view(kodi)
+    shown = status_view(kodi)
+    assert shown["waiting"] == "Nothing is waiting to be sent."
+    assert "next_try" not in shown and "waiting_heading" not in shown
+    assert shown["actions"] == "Sync now | Close"
+    assert len(retry_outcomes(kodi)) == outcomes  # no Retry now was pressed
+    # The login's first sync ran meanwhile (it waits while a video plays): the view shows when it ended, in
+    # Kodi's regional format, also without a key press.
+    assert kodi.wait_until(lambda: status_view(kodi).get("last_sync"), 60), status_view(kodi)
+    assert re.fullmatch(r"Last sync with Simkl: (\S+ )?\d{1,2}:\d{2}( [AP]M)?", status_view(kodi)["last_sync"]), \
+        status_view(kodi)
+    close_status_view(kodi)
+
+
+def test_retry_all_of_an_entry_simkl_refuses_again_tells_it_and_the_view_shows_it_under_needs_attention(kodi, fake):
+    fake.refused_ids.add("imdb=%s" % EXCLUDED_MOVIE.ids["imdb"])
+    assert kodi.play_to_end({"movieid": kodi.movie_id(EXCLUDED_MOVIE.title)}, seek_to=99)["end"] is True
+    wait_for_requests(fake, HISTORY, 1, status=400)
+    assert kodi.wait_for_log(r"Simkl refused %s" % re.escape(EXCLUDED_MOVIE.title), 20), kodi.log_tail()
+    open_status_view(kodi)
+    shown = status_view(kodi)
+    assert shown["counts"] == "Waiting to be sent: 0   ·   Sent: 2   ·   Needs attention: 1", shown
+    assert shown["actions"] == "Needs attention: 1 | Sync now | Close"
+
+    choose_in_status_view(kodi, "Needs attention: 1")
+    assert kodi.wait_for_window("selectdialog", 10), kodi.log_tail()
+    assert kodi.wait_until(lambda: focused_label(kodi) == "Retry all", 5), focused_label(kodi)  # the first entry
+    kodi.send_input("Select")
+
+    assert kodi.wait_until(lambda: retry_all_outcomes(kodi), 40), kodi.log_tail()
+    assert retry_all_outcomes(kodi) == ["sent 0, needs attention 1, failing: none"]
+    assert kodi.wait_for_window("notification", 5), "no notification of the outcome"
+    wait_for_requests(fake, HISTORY, 2, status=400)
+    # The view, still open, shows it back under Needs attention, never "Waiting to be sent: 1 · Next try: now".
+    assert kodi.wait_until(lambda: status_view(kodi)["actions"] == "Needs attention: 1 | Sync now | Close", 5), \
+        status_view(kodi)
+    shown = status_view(kodi)
+    assert shown["counts"] == "Waiting to be sent: 0   ·   Sent: 2   ·   Needs attention: 1", shown
+    assert "next_try" not in shown
+    assert shown["waiting"] == "Nothing is waiting to be sent."
+    fake.refused_ids.clear()
+    close_status_view(kodi)
 
 
 def test_kodi_quits_cleanly_and_every_request_kept_simkl_rules(kodi, fake):
