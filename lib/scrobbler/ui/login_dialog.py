@@ -69,6 +69,7 @@ class DialogLoginUI(auth.LoginUI):
         window.setProperty("intro", kodi.localize(32561, address))
         window.setProperty("code", user_code)
         window.setProperty("time_left", "")
+        window.setProperty("message", "")
         window.setProperty("hint", kodi.localize(32840))
         window.setProperty("new_code", kodi.localize(32841))
         window.setProperty("state", WAITING)
@@ -99,8 +100,8 @@ class DialogLoginUI(auth.LoginUI):
     def offer_new_code(self, reason):
         window = self._window
         window.setProperty("state", EXPIRED)
-        window.setProperty("intro", kodi.localize(UNUSABLE_CODE[reason]))
-        for name in ("code", "qr", "time_left"):
+        window.setProperty("message", kodi.localize(UNUSABLE_CODE[reason]))
+        for name in ("intro", "code", "qr", "time_left"):
             window.setProperty(name, "")
         window.setProperty("hint", kodi.localize(32844))
         self._remove_qr_files()
@@ -112,7 +113,7 @@ class DialogLoginUI(auth.LoginUI):
             return False
         # One request for a new code: the button is gone (a second OK lands on the resting control).
         window.setProperty("state", ASKING)
-        window.setProperty("time_left", kodi.localize(32845))
+        window.setProperty("message", kodi.localize(32845))
         window.setProperty("hint", "")
         window.focus(WAIT_FOCUS)
         return True
