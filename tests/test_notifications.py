@@ -1,6 +1,9 @@
 """What the user is told, and when: the real service with the Kodi fakes and the fake Simkl server."""
 import json
+import tempfile
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from xbmc import InfoTagVideo
 
 import fakekodi
@@ -248,3 +251,44 @@ def test_a_watch_whose_title_is_not_found_is_told_as_not_recognised(service, kod
     assert [r.json["file"] for r in server.requests_to("/search/file")] == ["home/birthday.mkv"]
     assert service.service.outbox.counts()["unidentified"] == 1
     assert kodi.notifications == [("Title not recognised", "Home Video", "warning")]
+
+
+TITLES = ("Alpha (2001)", "Beta (2002)", "Gamma (2003)")
+STEPS = st.lists(st.one_of(st.lists(st.sampled_from(TITLES), min_size=1, max_size=4),  # a pass's refusals
+                           st.just("play"), st.just("stop")), max_size=12)
+
+
+def told_titles(message):
+    """How many titles a refusal notification stands for: one named, or "N watches: …"."""
+    return 1 if message in TITLES else int(message.split()[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(STEPS)
+def test_refusals_held_back_by_playback_are_never_lost_nor_told_twice(steps):
+    from lib.scrobbler.delivery.worker import NeedsAttention
+    from lib.scrobbler.ui.notices import Notices
+    with tempfile.TemporaryDirectory() as folder:
+        world = fakekodi.reset(folder)
+        world.set_setting("notify_quiet_playback", True)
+        notices = Notices(folder)
+        untold = set()  # titles refused since the last notification
+        for step in steps + ["stop"]:  # in the end nothing plays any more
+            shown = len(world.notifications)
+            if step == "play":
+                world.conditions["Player.HasVideo"] = True
+            elif step == "stop":
+                world.conditions["Player.HasVideo"] = False
+                notices.playback_ended()
+            else:
+                untold.update(step)
+                notices.needs_attention([NeedsAttention(title, True) for title in step])
+            if len(world.notifications) > shown:
+                (heading, message, icon), = world.notifications[shown:]
+                assert not world.conditions.get("Player.HasVideo")  # never over a playing video
+                assert (heading, icon) == (NOT_ACCEPTED, "warning")
+                assert told_titles(message) == len(untold) > 0  # each title once, none told twice
+                untold.clear()
+            else:
+                assert world.conditions.get("Player.HasVideo") or not untold  # held back only while a video plays
+        assert untold == set()
