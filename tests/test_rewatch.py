@@ -1,8 +1,10 @@
 """Track rewatches and the context-menu Rewatch action, through the real service and default.py."""
+import calendar
 import json
 import os
 import runpy
 import sys
+import time
 
 import pytest
 from xbmc import InfoTagVideo
@@ -202,6 +204,19 @@ def test_no_rewatch_within_48_hours_and_the_user_is_told_when(kodi, server, cloc
     kind, _, message = kodi.dialogs[-1]
     assert kind == "ok" and "less than 48 hours ago" in message
     assert rewatch_requests(server) == []
+
+
+def test_the_48_hour_message_says_the_time_in_the_users_regional_format(kodi, server, clock, stop_services):
+    kodi.region = {"dateshort": "%d.%m.%Y", "time": "%H:%M:%S"}  # what Kodi's getRegion gives for a 24 h region
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    watched = calendar.timegm(time.strptime(server.watches[0].watched_at[:19], "%Y-%m-%dT%H:%M:%S"))
+    clock.advance(3600)
+    context_menu(kodi, movie_tag(), clock=clock)
+    possible = time.localtime(watched + 48 * 3600)  # two days on: another day, so the date is said too
+    assert kodi.dialogs[-1][2].endswith("You can record a rewatch from %s." % time.strftime("%d.%m.%Y %H:%M", possible))
 
 
 def test_pro_required_answer_is_explained_and_not_retried(kodi, server, clock, stop_services):

@@ -59,8 +59,7 @@ def run(listitem, clock=time.time):
         library = (tag.getMediaType(), tag.getDbId()) if (tag.getDbId() or 0) > 0 else None
         possible_at = too_soon(outbox.last_watched(item.key(), library), now)
         if possible_at is not None:
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(possible_at))
-            kodi.ok_dialog(kodi.localize(32308, label, when))
+            kodi.ok_dialog(kodi.localize(32308, label, kodi.format_time(possible_at, now)))
             return
         if outbox.rewatch_count(item.key()) >= MAX_REWATCHES:
             kodi.ok_dialog(kodi.localize(32315, label))
