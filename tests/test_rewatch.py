@@ -140,6 +140,16 @@ def test_a_show_session_is_pinned_across_two_episodes(kodi, server, clock, stop_
     assert len({w.rewatch_id for w in server.watches}) == 1
 
 
+def test_the_show_question_says_the_next_episodes_count_until_the_session_ends_and_how_it_ends(kodi, server, clock,
+                                                                                               stop_services):
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    context_menu(kodi, show_tag(), answer=False, clock=clock)
+    assert kodi.dialogs[-1] == ("yesno", "Simkl", "Start a rewatch of The Last of Us (2023) on Simkl? The episodes"
+                                " of it you watch from now on count as this rewatch, until you end it with End rewatch"
+                                " session in Simkl Scrobbler. Logging out or turning off Track rewatches ends it too.")
+
+
 def test_an_episode_watched_before_the_session_id_is_known_waits_for_it(kodi, server, clock, stop_services):
     service = start(kodi, server, clock)
     stop_services.append(service)

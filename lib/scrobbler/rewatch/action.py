@@ -64,7 +64,8 @@ def run(listitem, clock=time.time):
         if outbox.rewatch_count(item.key()) >= MAX_REWATCHES:
             kodi.ok_dialog(kodi.localize(32315, label))
             return
-        if not kodi.yesno_dialog(kodi.localize(32307, label)):
+        # A show starts a session: the user must know that the episodes they watch next count for it.
+        if not kodi.yesno_dialog(kodi.localize(32860 if isinstance(item, Show) else 32307, label)):
             return
         if isinstance(item, Show):
             owner = current_owner()
