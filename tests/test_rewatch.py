@@ -36,10 +36,11 @@ def stop_services():
             service.stop()
 
 
-def context_menu(kodi, tag, answer=True, properties=None, clock=None):
+def context_menu(kodi, tag, answer=True, properties=None, clock=None, try_wait=rewatch_action.FIRST_TRY_WAIT):
     """Click "Rewatch on Simkl" on a list item, as Kodi runs it: default.py with sys.listitem.
 
-    With a `clock`, the action runs on the test's virtual time (default.py would read the wall clock).
+    With a `clock`, the action runs on the test's virtual time (default.py would read the wall clock), and waits
+    `try_wait` s for the service's try.
     """
     item = ListItem(path=tag.getPath())
     item.set_tag(tag)
@@ -47,7 +48,7 @@ def context_menu(kodi, tag, answer=True, properties=None, clock=None):
         item.setProperty(key, value)
     kodi.yesno_answers.append(answer)
     if clock is not None:
-        rewatch_action.run(item, clock=clock.time)
+        rewatch_action.run(item, clock=clock.time, try_wait=try_wait)
         return
     sys.listitem = item
     old_argv = sys.argv
@@ -108,6 +109,73 @@ def test_rewatch_of_a_movie_sends_one_allow_rewatch_request_through_a_503_and_a_
     sessions = {w.rewatch_id for w in server.watches if w.rewatch}
     assert len(sessions) == 1
     assert ("yesno", "Simkl", "Record a new viewing of Inception (2010) on Simkl?") in kodi.dialogs
+
+
+# --- one rewatch, one notification ------------------------------------------------------------------------
+
+def rewatched_movie(kodi, server, clock, stop_services):
+    """Inception watched three days ago; the notifications before the rewatch are left out."""
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    clock.advance(3 * 86400)
+    del kodi.notifications[:]
+    return service
+
+
+def test_a_rewatch_simkl_records_is_one_notification(kodi, server, clock, stop_services):
+    service = rewatched_movie(kodi, server, clock, stop_services)
+    context_menu(kodi, movie_tag(), clock=clock)
+    service.idle()
+    assert [w.rewatch for w in server.watches] == [False, True]
+    assert kodi.notifications == [("Rewatch recorded", "Inception (2010)", "info")]
+
+
+def test_a_show_rewatch_simkl_starts_is_one_notification(kodi, server, clock, stop_services):
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    context_menu(kodi, show_tag(), clock=clock)
+    service.idle()
+    assert len(rewatch_requests(server)) == 1
+    assert kodi.notifications == [("Rewatching on Simkl", "The Last of Us (2023)", "info")]
+
+
+def test_a_rewatch_that_cannot_be_sent_now_is_one_notification_that_tells_the_problem(kodi, server, clock,
+                                                                                     stop_services):
+    service = rewatched_movie(kodi, server, clock, stop_services)
+    server.fail("/sync/history", 503, times=1)
+    context_menu(kodi, movie_tag(), clock=clock)
+    service.idle()
+    assert kodi.notifications == [("Not sent to Simkl yet", "Simkl had a problem answering", "warning")]
+    clock.advance(600)
+    service.retry_now()
+    service.idle()
+    assert kodi.notifications[1:] == [("Rewatch recorded", "Inception (2010)", "info")]  # told when it is
+
+
+def test_a_rewatch_during_a_problem_already_told_is_one_notification_that_it_waits(kodi, server, clock,
+                                                                                  stop_services):
+    service = rewatched_movie(kodi, server, clock, stop_services)
+    server.fail("/sync/history", 0, times=1000)  # Simkl cannot be reached
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+    assert kodi.notifications == [("Not sent to Simkl yet", "Simkl could not be reached", "warning")]
+    del kodi.notifications[:]
+    clock.advance(600)
+    context_menu(kodi, movie_tag(), clock=clock)
+    service.idle()
+    assert kodi.notifications == [("Rewatch not sent yet", "Inception (2010)", "warning")]
+    assert [w.rewatch for w in server.watches] == [False]
+
+
+def test_a_rewatch_no_service_tries_in_time_is_one_notification_that_it_waits(kodi, server, clock):
+    install_library(kodi)
+    log_in(kodi, server, "pro")
+    kodi.set_setting("track_rewatches", True)
+    context_menu(kodi, movie_tag(), clock=clock, try_wait=0)  # the service is not running: no try comes
+    assert kodi.notifications == [("Rewatch not sent yet", "Inception (2010)", "warning")]
+    assert server.requests_to("/sync/history") == []
 
 
 def test_answering_no_sends_nothing(kodi, server, clock, stop_services):
