@@ -371,6 +371,7 @@ class FakeSimkl:
             if sent & self.breaking_ids:
                 return 500, {"error": "internal", "code": 500}
             if sent & self.refused_ids:
+                # Simkl's error body and its 400 code (docs: api.simkl.org conventions/errors; simkl-api §8.2)
                 return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad item"}
         if r.method == "POST" and r.path == "/sync/history":
             return self._history(r.json or {}, q.get("allow_rewatch") == "yes")
