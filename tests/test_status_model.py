@@ -121,11 +121,14 @@ def test_after_a_rejected_login_a_new_login_sends_at_once(kodi, outbox):
 def test_needs_attention_and_rewatch_sessions_are_counted_and_offered(kodi, outbox):
     outbox.mark_not_found([outbox.add(movie(1), NOW - 60)])
     one = view(kodi, outbox, sessions=[("show:tvdb=1", "The Last of Us (2023)")])
-    assert one.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 1   ·   Rewatch sessions: 1"
+    # The title is in the counts line: in the button it was cut off (tests/test_words.py BUTTON_MAX).
+    assert one.counts == ("Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 1   ·   Rewatching: The Last"
+                          " of Us (2023)")
     assert one.actions == ((NEEDS_ATTENTION, "Needs attention: 1"), (SYNC, "Sync now"),
-                               (END_SESSION, "End rewatch session: The Last of Us (2023)"), (CLOSE, "Close"))
+                           (END_SESSION, "End rewatch session"), (CLOSE, "Close"))
     two = view(kodi, outbox, sessions=[("show:tvdb=1", "A (2001)"), ("show:tvdb=2", "B (2002)")])
-    assert (END_SESSION, "End a rewatch session…") in two.actions
+    assert two.counts.endswith("Rewatch sessions: 2")
+    assert (END_SESSION, "End a rewatch…") in two.actions
 
 
 # -- accounts: each sees its own counts --------------------------------------------------------

@@ -113,6 +113,22 @@ def test_counted_movies_and_episodes_fit_the_toast():
     assert len(counts.movies_and_episodes(123, 123, text)) <= MESSAGE_MAX
 
 
+# -- the status view's buttons ------------------------------------------------------------------------------
+# A button of resources/skins/default/1080i/script-simkl-status.xml is 370 px wide with textoffsetx 20, and its
+# label gets the width less the offset on both sides, 330 px (xbmc/guilib/GUILabel.cpp CGUILabel::GetMaxWidth);
+# wider text is cut off with "…" (scrolled only while focused). Its font13 is Estuary's Noto Sans at 30 (and
+# Kodi's arial.ttf where Noto is missing): measured as above, 20 characters stay under 330 px in both, and
+# "End a rewatch session…" (22, 334 px in Noto Sans) is cut. A title never goes in a button: it would not fit.
+BUTTON_MAX = 20
+BUTTONS = {32013, 32214, 32234, 32317, 32415, 32650, 32664}
+
+
+def test_every_status_view_button_label_fits_its_button_and_names_no_title():
+    long = {number: strings()[number] for number in BUTTONS
+            if len(filled(strings()[number])) > BUTTON_MAX or "%s" in strings()[number]}
+    assert long == {}
+
+
 def notify_calls():
     for folder, _, files in os.walk(PACKAGE):
         for name in files:
