@@ -152,7 +152,7 @@ def test_each_account_is_shown_its_own_counts_and_how_many_watches_wait_for_othe
 
     assert bobs.counts == "Waiting to be sent: 0   ·   Sent: 1   ·   Kept for other accounts: 2"
     assert bobs.waiting == "Nothing is waiting to be sent."
-    assert bobs.actions == ((HANDOVER, "Watches of jane_doe: 2"), (SYNC, "Sync now"), (CLOSE, "Close"))
+    assert bobs.actions == ((HANDOVER, "Other accounts: 2"), (SYNC, "Sync now"), (CLOSE, "Close"))
     assert nobodys.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Kept for other accounts: 2"
     assert nobodys.action_names() == (LOGIN, CLOSE)  # the choice is offered once an account is logged in
 
@@ -184,7 +184,7 @@ def test_the_watches_of_several_other_accounts_are_counted_together(kodi, tmp_pa
         shared.add(movie(2), NOW - 300)
         login["owner"] = BOB
         shown = view(kodi, shared, login=BOBS_LOGIN)
-    assert (HANDOVER, "Watches of other accounts: 2") in shown.actions
+    assert (HANDOVER, "Other accounts: 2") in shown.actions
 
 
 def test_the_question_about_another_accounts_watches_is_worded_for_one_and_for_many(kodi):
