@@ -66,8 +66,12 @@ class Account:
 class PinState:
     code: str
     created: float
+    expires_in: float  # what the start answer announced: the code is unknown after that
     polls: int = 0
     approved: bool = False
+
+    def expired(self, now: float) -> bool:
+        return now - self.created > self.expires_in
 
 
 @dataclass
@@ -113,7 +117,7 @@ class FakeSimkl:
         self.pins: Dict[str, PinState] = {}
         self.devices: Dict[str, PinState] = {}
         self.pin_interval = 0.05
-        self.pin_expires_in = 60
+        self.pin_expires_in = 60  # the expires_in of the codes handed out from now on (Simkl's is 900)
         self.approve_after_polls: Optional[int] = None  # approve a PIN at its Nth poll
         self.slow_down_polls = set()  # poll numbers answered "Slow down"
         self.forget_codes = False  # answer polls as if the code is gone (V2: expired_token)
@@ -371,6 +375,7 @@ class FakeSimkl:
             if sent & self.breaking_ids:
                 return 500, {"error": "internal", "code": 500}
             if sent & self.refused_ids:
+                # Simkl's error body and its 400 code (docs: api.simkl.org conventions/errors; simkl-api §8.2)
                 return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad item"}
         if r.method == "POST" and r.path == "/sync/history":
             return self._history(r.json or {}, q.get("allow_rewatch") == "yes")
@@ -392,8 +397,9 @@ class FakeSimkl:
         return "C%04d" % next(self._codes)
 
     def _new_pin(self):
+        # GET /oauth/pin: api.simkl.org ref/simkl/get-pin (the answer's shape as its example shows it)
         code = self._code()
-        self.pins[code] = PinState(code, self.clock())
+        self.pins[code] = PinState(code, self.clock(), self.pin_expires_in)
         return {"result": "OK", "device_code": "DEVICE_CODE", "user_code": code,
                 "verification_uri": "https://simkl.com/pin", "verification_url": "https://simkl.com/pin",
                 "expires_in": self.pin_expires_in, "interval": self.pin_interval}
@@ -405,8 +411,10 @@ class FakeSimkl:
                 state.approved = True
 
     def _poll_pin(self, code):
+        # GET /oauth/pin/{user_code}: api.simkl.org ref/simkl/check-pin; a code used, expired or unknown
+        # is answered with a new start body (ref/pin: "expired = unknown"; see docs simkl-api.md 3.1)
         state = self.pins.get(code)
-        if state is None or self.forget_codes or self.clock() - state.created > self.pin_expires_in:
+        if state is None or self.forget_codes or state.expired(self.clock()):
             self.pins.pop(code, None)
             return self._new_pin()
         state.polls += 1
@@ -420,12 +428,13 @@ class FakeSimkl:
         return {"result": "KO", "message": "Authorization pending"}
 
     def _new_device(self, r):
+        # POST /oauth2/device: ref/oauth2-device, as the clients citing it saw it (docs simkl-api.md 3.4)
         if (r.json or {}).get("client_id") not in self.v2_client_ids:
             return 401, {"error": "invalid_client"}
         device_code = "dev-%d" % next(self._codes)
         self.secrets_issued.append(device_code)
         user_code = "ABCD-%04d" % next(self._codes)
-        self.devices[device_code] = PinState(user_code, self.clock())
+        self.devices[device_code] = PinState(user_code, self.clock(), self.pin_expires_in)
         return 200, {"device_code": device_code, "user_code": user_code,
                      "verification_uri": "https://simkl.com/pin",
                      "verification_uri_complete": "https://simkl.com/pin?user_code=" + user_code,
@@ -445,8 +454,9 @@ class FakeSimkl:
                                                           account=self.token_accounts.get(old)),
                          "refresh_token": refresh, "expires_in": 604800, "token_type": "Bearer",
                          "scope": "media:read media:write"}
+        # the device-code grant: ref/oauth2-tokens; past its expires_in a code answers expired_token
         state = self.devices.get(body.get("device_code"))
-        if state is None or self.forget_codes or self.clock() - state.created > self.pin_expires_in:
+        if state is None or self.forget_codes or state.expired(self.clock()):
             return 400, {"error": "expired_token"}
         if self.deny_device:
             return 400, {"error": "access_denied"}

@@ -625,8 +625,9 @@ class FaultCampaign(RuleBasedStateMachine):
         shown = len(self.world.dialogs)
         self.world.yesno_answers[:] = [answer]
         before, seq = self._moment(), self._seq()
-        # default.py runs the action on the wall clock (time.time), like the service's watched_at
-        rewatch_action.run(listitem, clock=self.clock.wall)
+        # default.py runs the action on the wall clock (time.time), like the service's watched_at. It does not
+        # wait for the service's try: that comes on virtual time, which stands still while the script waits.
+        rewatch_action.run(listitem, clock=self.clock.wall, try_wait=0)
         after = self._moment()
         self.world.yesno_answers.clear()
         dialogs = self.world.dialogs[shown:]

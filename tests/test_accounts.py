@@ -196,7 +196,7 @@ def test_each_account_sees_only_its_own_counts_in_the_status_view(kodi, server, 
     assert shown.account == "Logged in as bob (VIP)"
     assert shown.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Kept for other accounts: 1"
     assert shown.waiting == "Nothing is waiting to be sent."
-    assert ("handover", "Watches of jane_doe: 1") in shown.actions
+    assert ("handover", "Other accounts: 1") in shown.actions
 
 
 def test_the_status_views_choice_asks_again_and_sends_to_the_account_logged_in(kodi, server, clock, running):
@@ -207,7 +207,7 @@ def test_the_status_views_choice_asks_again_and_sends_to_the_account_logged_in(k
     server.clear_faults()
     log_in_as(BOB, kodi, server, clock, answers=[LATER])
     kodi.yesnocustom_answers.append(SEND)
-    kodi.window_steps.extend(["Watches of jane_doe: 1"])
+    kodi.window_steps.extend(["Other accounts: 1"])
     run_default("status")
     service.idle()
 
@@ -357,3 +357,50 @@ def test_kodis_history_asked_for_by_one_account_is_not_queued_when_another_logge
     assert posted_with(server, BOB) == []
     with outbox_of(kodi) as outbox:
         assert sum(outbox.counts().values()) == 0
+    assert (kodi.string(32881), kodi.string(32880)) in [(h, m) for h, m, _ in kodi.notifications]  # told why
+
+
+def history_questions(kodi):
+    heading = kodi.string(32750)  # the heading of the first sync's history question
+    return [d for d in kodi.dialogs if d[0] == "yesno" and d[1] == heading]
+
+
+def test_an_account_asked_about_kodis_history_is_not_asked_again_after_another_accounts_turn(
+        kodi, server, clock, running):
+    kodi.set_setting("sync_from_simkl", True)
+    service = running()
+    runner = service.service.sync
+    library = VideoLibrary(kodi, movies=(MOVIE, OTHER))
+    library.movies[2].update(playcount=1, lastplayed="2025-12-24 20:15:00")  # Heat, watched in Kodi only
+
+    def sync_after_login(user):
+        done = runner.completed
+        log_in_as(user, kodi, server, clock)
+        runner.request()
+        runner.wake()
+        assert wait_for(lambda: runner.completed > done and not runner.running, 10)
+        service.idle()
+
+    kodi.yesno_answers.append(False)  # jane: "No" to sending Kodi's history
+    sync_after_login(JANE)
+    log_out(kodi)
+    kodi.yesno_answers.append(False)  # bob is asked his own question once
+    sync_after_login(BOB)
+    log_out(kodi)
+    sync_after_login(JANE)  # her turn again: the sync compares the whole of Kodi again, the question is not asked
+
+    assert len(history_questions(kodi)) == 2
+    assert history_of(server, JANE) == history_of(server, BOB) == []
+    assert SyncState(kodi.profile_dir, JANE.name).full_done
+
+
+def test_a_sync_state_file_from_before_keeps_the_answered_history_question_across_a_switch(tmp_path):
+    (tmp_path / "sync_state.json").write_text(json.dumps({
+        "account": JANE.name, "activities": {"all": "2026-01-01T00:00:00Z"}, "full_done": True,
+        "import_offered": True, "import_due": False}))  # what 0.4.1 wrote
+    bob = SyncState(str(tmp_path), BOB.name)
+    assert (bob.full_done, bob.import_offered) == (False, False)
+    bob.save()
+
+    jane = SyncState(str(tmp_path), JANE.name)
+    assert (jane.full_done, jane.activities, jane.import_offered) == (False, None, True)

@@ -80,6 +80,33 @@ def pin_polls(simkl):
     return [r for r in simkl.requests if r.path.startswith("/oauth/pin/")]
 
 
+def pin_starts(simkl):
+    return simkl.requests_to("/oauth/pin")
+
+
+# -- the login window with a remote (steps the user takes while the script waits) ---------------
+NEW_CODE = "Get a new code"
+EXPIRED = "This code has expired. Get a new code to try again."
+
+
+def until(condition, then=lambda window: None):
+    """A step that waits (the script goes on waiting) until condition(window) holds, then runs `then`."""
+    def step(window):
+        if not condition(window):
+            return False
+        then(window)
+        return True
+    return step
+
+
+def code_expired(window):
+    return window.focused_label() == NEW_CODE
+
+
+def code_shown(window):
+    return window.getProperty("code") != ""
+
+
 def device_polls(simkl):
     return [r for r in simkl.requests_to("/oauth2/token") if (r.json or {}).get("device_code")]
 
@@ -158,25 +185,119 @@ def test_v1_cancel_leaves_no_token_and_shows_no_error(kodi, simkl, monkeypatch):
     assert ("window-closed", "script-simkl-login.xml", "") in kodi.dialogs
 
 
-def test_v1_code_nobody_enters_expires_with_the_expired_message(kodi, simkl, monkeypatch):
+def test_v1_code_nobody_enters_expires_and_the_window_says_so(kodi, simkl, monkeypatch):
     # Simkl's poll interval is longer than the code lives: the add-on's own clock ends the wait (drawing the
     # QR code takes long enough that a poll due just before the expiry could meet a code Simkl already forgot).
     simkl.pin_interval = 0.4
     simkl.pin_expires_in = 0.2
+    kodi.window_steps.extend([until(code_expired), "back"])
     run_default(monkeypatch, "login")
 
-    assert ok_messages(kodi) == [kodi.string(32033)]
+    assert EXPIRED in login_window(kodi).screens[-2]["info"]
+    assert ok_messages(kodi) == []  # the window said it; Back is the user's own choice
     assert len(pin_polls(simkl)) == 0
     assert_not_logged_in(kodi)
 
 
-def test_v1_code_simkl_no_longer_knows_gives_its_message(kodi, simkl, monkeypatch):
+def test_v1_code_simkl_no_longer_knows_is_said_in_the_window(kodi, simkl, monkeypatch):
     simkl.forget_codes = True
+    kodi.window_steps.extend([until(code_expired), "back"])
     run_default(monkeypatch, "login")
 
-    assert ok_messages(kodi) == [kodi.string(32034)]
+    assert "Simkl no longer knows this code. Get a new code to try again." in login_window(kodi).screens[-2]["info"]
+    assert ok_messages(kodi) == []
     assert len(pin_polls(simkl)) == 1  # the fresh start body stops the polling
     assert_not_logged_in(kodi)
+
+
+def test_select_on_the_remote_while_the_code_shows_never_cancels_the_login(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 4
+    kodi.window_steps.extend([until(code_shown), "select", "select"])  # OK on the remote, twice
+    run_default(monkeypatch, "login")
+
+    assert kodi.window_steps == []
+    assert_logged_in_as_jane(kodi)
+    window = login_window(kodi)
+    assert window.getProperty("hint") == "This window closes by itself once Simkl has the code. " \
+                                         "OK keeps waiting; Back cancels."
+    assert window.screens[0]["actions"] == ["222"]  # Cancel (Kodi's own string), not focused: moved to on purpose
+
+
+def first_code_expires(simkl):
+    """The first code expires before its first poll: the add-on's own clock ends the wait (a poll at the very
+    end could meet a code Simkl already forgot: that is said in other words, see the test below)."""
+    simkl.pin_expires_in = 0.3
+    simkl.pin_interval = 0.4
+
+
+def next_code_lives(simkl, approve_after_polls=1):
+    simkl.pin_expires_in = 60
+    simkl.pin_interval = 0.01
+    simkl.approve_after_polls = approve_after_polls
+
+
+def test_an_expired_code_offers_a_new_one_focused_and_the_login_completes_with_it(kodi, simkl, monkeypatch):
+    first_code_expires(simkl)
+    seen = {}
+
+    def expired(window):
+        seen["expired"] = window.screen()
+        next_code_lives(simkl)
+
+    codes = []
+    kodi.window_steps.extend([until(code_shown, lambda w: codes.append(w.getProperty("code"))),
+                              until(code_expired, expired), "select"])
+    run_default(monkeypatch, "login")
+
+    assert_logged_in_as_jane(kodi)
+    window = login_window(kodi)  # one window: the new code shows in the same one
+    assert EXPIRED in seen["expired"]["info"]
+    assert seen["expired"]["actions"] == [NEW_CODE, "222"]
+    assert window.getProperty("hint") == "This window closes by itself once Simkl has the code. " \
+                                         "OK keeps waiting; Back cancels."
+    assert len(pin_starts(simkl)) == 2
+    [poll] = pin_polls(simkl)[-1:]
+    code = poll.path.rsplit("/", 1)[1]
+    assert window.getProperty("code") == code != codes[0]
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + code
+    assert [name for name in os.listdir(kodi.profile_dir) if name.startswith("login-qr-")] == []
+    assert simkl.violations == []
+
+
+def test_the_expired_window_says_ok_gets_a_new_code_and_back_cancels(kodi, simkl, monkeypatch):
+    first_code_expires(simkl)
+    hints = []
+    kodi.window_steps.extend([until(code_expired, lambda w: hints.append(w.getProperty("hint"))), "back"])
+    run_default(monkeypatch, "login")
+
+    assert hints == ["OK gets a new code; Back cancels."]
+    assert ok_messages(kodi) == []
+    assert len(pin_starts(simkl)) == 1
+    assert ("window-closed", "script-simkl-login.xml", "") in kodi.dialogs
+    assert_not_logged_in(kodi)
+
+
+def test_get_a_new_code_pressed_twice_asks_simkl_once(kodi, simkl, monkeypatch):
+    first_code_expires(simkl)
+    kodi.window_steps.extend([until(code_expired, lambda w: next_code_lives(simkl, 3)), "select", "select"])
+    run_default(monkeypatch, "login")
+
+    assert len(pin_starts(simkl)) == 2  # the first code and one new one
+    assert_logged_in_as_jane(kodi)
+
+
+def test_a_code_simkl_forgot_offers_a_new_one_too(kodi, simkl, monkeypatch):
+    simkl.forget_codes = True
+
+    def simkl_remembers(window):
+        simkl.forget_codes = False
+        simkl.approve_after_polls = 1
+
+    kodi.window_steps.extend([until(code_expired, simkl_remembers), "select"])
+    run_default(monkeypatch, "login")
+
+    assert_logged_in_as_jane(kodi)
+    assert len(pin_starts(simkl)) == 2
 
 
 def network_down(simkl):
@@ -294,11 +415,32 @@ def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi,
 def test_v2_slow_down_adds_five_seconds_to_the_interval(kodi, v2, monkeypatch):
     v2.slow_down_polls = {1}
     v2.pin_expires_in = 0.5
+    kodi.window_steps.extend([until(code_expired), "back"])
     run_default(monkeypatch, "login")
 
     # the server asks for a poll every 0.01 s; after slow_down the next one is 5 s away, past the 0.5 s expiry
     assert len(device_polls(v2)) == 1
-    assert ok_messages(kodi) == [kodi.string(32033)]
+    assert EXPIRED in login_window(kodi).screens[-2]["info"]
+
+
+def test_v2_expired_code_offers_a_new_one_and_the_login_completes_with_it(kodi, v2, monkeypatch):
+    v2.pin_expires_in = 0.3
+
+    def next_code_lives(window):
+        v2.pin_expires_in = 60
+        v2.approve_after_polls = 1
+
+    codes = []
+    kodi.window_steps.extend([until(code_shown, lambda w: codes.append(w.getProperty("code"))),
+                              until(code_expired, next_code_lives), "select"])
+    run_default(monkeypatch, "login")
+
+    assert_logged_in_as_jane(kodi)
+    assert len(v2.requests_to("/oauth2/device")) == 2
+    window = login_window(kodi)
+    assert window.getProperty("code").startswith("ABCD-") and window.getProperty("code") != codes[0]
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
+    assert v2.violations == []  # the new code's POST kept Simkl's pace
 
 
 def test_v2_access_denied_gives_the_refused_message(kodi, v2, monkeypatch):
@@ -308,10 +450,12 @@ def test_v2_access_denied_gives_the_refused_message(kodi, v2, monkeypatch):
     assert_not_logged_in(kodi)
 
 
-def test_v2_expired_token_gives_the_expired_message(kodi, v2, monkeypatch):
+def test_v2_expired_token_is_said_in_the_window(kodi, v2, monkeypatch):
     v2.forget_codes = True
+    kodi.window_steps.extend([until(code_expired), "back"])
     run_default(monkeypatch, "login")
-    assert ok_messages(kodi) == [kodi.string(32033)]
+    assert EXPIRED in login_window(kodi).screens[-2]["info"]
+    assert ok_messages(kodi) == []
     assert len(device_polls(v2)) == 1
     assert_not_logged_in(kodi)
 

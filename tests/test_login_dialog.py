@@ -32,10 +32,34 @@ def estuary_font_sizes():
 
 def test_the_window_shows_each_property_the_login_sets(window):
     labels = {c.get("id"): (c.findtext("label") or c.findtext("texture") or "") for c in window.iter("control")}
-    for control_id, prop in (("1", "heading"), ("2", "intro"), ("3", "code"), ("4", "time_left"), ("5", "qr")):
+    for control_id, prop in (("1", "heading"), ("2", "intro"), ("3", "code"), ("4", "time_left"), ("5", "qr"),
+                             ("6", "hint"), ("7", "message"), (str(login_dialog.NEW_CODE_BUTTON), "new_code")):
         assert labels[control_id] == "$INFO[Window.Property(%s)]" % prop
-    assert window.findtext("defaultcontrol") == str(login_dialog.CANCEL_BUTTON)
     assert control(window, login_dialog.CANCEL_BUTTON).findtext("label") == "222"  # Kodi's own "Cancel"
+
+
+def test_ok_on_a_remote_lands_on_nothing_that_cancels(window):
+    """Kodi focuses <defaultcontrol> when the window opens: OK there must keep the login waiting."""
+    default = control(window, int(window.findtext("defaultcontrol")))
+    assert default.get("id") != str(login_dialog.CANCEL_BUTTON)
+    assert default.get("type") == "button"  # something focusable, so OK does not wander to Cancel
+    assert default.get("id") != str(login_dialog.NEW_CODE_BUTTON)
+    assert not default.findtext("label")  # nothing to read or do
+    # and nothing to see: Estuary gives a button without textures of its own a coloured box (seen in Kodi 20.1)
+    for texture in ("texturefocus", "texturenofocus"):
+        assert default.find(texture).get("colordiffuse", "").startswith("00"), texture  # fully transparent
+
+
+def test_get_a_new_code_shows_only_for_an_expired_code(window):
+    button = control(window, login_dialog.NEW_CODE_BUTTON)
+    assert button.get("type") == "button"
+    assert button.findtext("visible") == "String.IsEqual(Window.Property(state),%s)" % login_dialog.EXPIRED
+
+
+def test_the_time_left_reads_like_the_rest_of_the_text(window):
+    time_left, intro = control(window, 4), control(window, 2)
+    assert (time_left.findtext("font"), time_left.findtext("textcolor")) == \
+        (intro.findtext("font"), intro.findtext("textcolor"))
 
 
 def test_the_qr_code_stands_beside_the_code_not_over_it(window):

@@ -1,7 +1,13 @@
 """What the user is told, and when: the real service with the Kodi fakes and the fake Simkl server."""
 import json
+import tempfile
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from xbmc import InfoTagVideo
 
 import fakekodi
+from lib.scrobbler.media import Movie
 from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, movie_tag, wait_for
 
 HEADING = "Watched on Simkl"
@@ -134,3 +140,155 @@ def test_the_first_watch_kept_while_logged_out_is_told_once_and_every_watch_is_k
         running.stop()
     run_logged_out(kodi, clock).stop()
     assert kodi.notifications.count(KEPT) == 1
+
+
+# -- refusals are told, once per batch (issue 19) ---------------------------------------------------------------
+NOT_ACCEPTED = "Not accepted by Simkl"
+INCEPTION = "imdb=tt1375666"  # MOVIE's id: the fake Simkl refuses a request naming it (400 wrong_parameter)
+LAST_OF_US = "tvdb=392256"  # SHOW's id: every episode of it is sent under it
+
+
+def season(kodi, count=3):
+    episodes = [dict(EPISODE, episodeid=7 + n, episode=3 + n, uniqueid={"tvdb": str(8444132 + n)})
+                for n in range(count)]
+    install_library(kodi, episodes=episodes)
+    return episodes
+
+
+def mark(service, episodes):
+    for episode in episodes:
+        service.service.notification("xbmc", "VideoLibrary.OnUpdate", json.dumps(
+            {"item": {"id": episode["episodeid"], "type": "episode"}, "playcount": 1}))
+    service.settle_marks()
+
+
+def test_a_watch_simkl_refuses_is_told_once_naming_it(service, kodi, server, clock):
+    server.refused_ids.add(INCEPTION)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    retry(service, clock)  # nothing to send: the refused entry waits for the user
+
+    assert [r.status for r in server.requests_to("/sync/history")] == [400]
+    assert kodi.notifications == [(NOT_ACCEPTED, "Inception (2010)", "warning")]
+    assert service.service.outbox.attention_count() == 1
+
+
+def test_a_watch_simkl_does_not_know_is_told_too(service, kodi, server):
+    server.unknown_ids.add(INCEPTION)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    assert kodi.notifications == [(NOT_ACCEPTED, "Inception (2010)", "warning")]
+
+
+def test_three_titles_refused_in_one_batch_are_one_notification_with_the_count(service, kodi, server):
+    server.refused_ids.add(LAST_OF_US)
+    mark(service, season(kodi))
+    assert [r.status for r in server.requests_to("/sync/history")] == [400, 400, 400, 400, 400]  # halved to singles
+    assert kodi.notifications == [(NOT_ACCEPTED, "3 watches: open the add-on", "warning")]
+
+
+def test_a_title_queued_twice_and_refused_is_one_title(service, kodi, server, clock):
+    server.fail("/sync/history", 503, times=1)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    server.refused_ids.add(INCEPTION)
+    clock.advance(49 * 3600)  # watched again two days later: a second entry of the same title
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    # one flush sends both, each in a request of its own (a title's entries go one at a time)
+    assert [r.status for r in server.requests_to("/sync/history")] == [503, 400, 400]
+    assert service.service.outbox.attention_count() == 2
+    assert kodi.notifications[1:] == [(NOT_ACCEPTED, "Inception (2010)", "warning")]
+
+
+def test_a_refusal_held_back_during_playback_is_told_once_after_it(service, kodi, server, clock):
+    kodi.set_setting("notify_quiet_playback", True)
+    server.refused_ids.add(INCEPTION)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    fakekodi.open_file(fakekodi.PlayingFile(episode_tag(), EPISODE["file"], 3000))  # the next video plays
+    service.idle()
+    assert kodi.notifications == []
+
+    fakekodi.close_file(natural=False)
+    service.idle()
+    retry(service, clock)
+
+    assert kodi.notifications == [(NOT_ACCEPTED, "Inception (2010)", "warning")]
+
+
+def test_a_refusal_held_back_is_told_with_the_next_batchs_refusals_as_one(service, kodi, server, clock):
+    kodi.set_setting("notify_quiet_playback", True)
+    server.refused_ids.update({INCEPTION, "imdb=tt0000001"})
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    fakekodi.open_file(fakekodi.PlayingFile(episode_tag(), EPISODE["file"], 3000))  # the next video plays
+    service.idle()
+    assert kodi.notifications == []
+
+    kodi.set_setting("notify_quiet_playback", False)  # the user lets notifications show, the video still plays
+    service.service.outbox.add(Movie("Other", 2001, {"imdb": "tt0000001"}), clock.wall())
+    retry(service, clock)
+
+    assert kodi.notifications == [(NOT_ACCEPTED, "2 watches: open the add-on", "warning")]
+
+
+def test_refusals_in_a_later_batch_are_told_again(service, kodi, server):
+    server.refused_ids.update({INCEPTION, LAST_OF_US})
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+
+    assert kodi.notifications == [(NOT_ACCEPTED, "Inception (2010)", "warning"),
+                                  (NOT_ACCEPTED, "The Last of Us S01E03", "warning")]
+
+
+def test_a_watch_whose_title_is_not_found_is_told_as_not_recognised(service, kodi, server):
+    # a file outside the library that Simkl's file search does not know: kept under Needs attention
+    service.play(InfoTagVideo(media_type="movie", title="Home Video"), "/media/home/birthday.mkv", total=6000)
+    service.idle()
+
+    assert [r.json["file"] for r in server.requests_to("/search/file")] == ["home/birthday.mkv"]
+    assert service.service.outbox.counts()["unidentified"] == 1
+    assert kodi.notifications == [("Title not recognised", "Home Video", "warning")]
+
+
+TITLES = ("Alpha (2001)", "Beta (2002)", "Gamma (2003)")
+STEPS = st.lists(st.one_of(st.lists(st.sampled_from(TITLES), min_size=1, max_size=4),  # a pass's refusals
+                           st.just("play"), st.just("stop")), max_size=12)
+
+
+def told_titles(message):
+    """How many titles a refusal notification stands for: one named, or "N watches: …"."""
+    return 1 if message in TITLES else int(message.split()[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(STEPS)
+def test_refusals_held_back_by_playback_are_never_lost_nor_told_twice(steps):
+    from lib.scrobbler.delivery.worker import NeedsAttention
+    from lib.scrobbler.ui.notices import Notices
+    with tempfile.TemporaryDirectory() as folder:
+        world = fakekodi.reset(folder)
+        world.set_setting("notify_quiet_playback", True)
+        notices = Notices(folder)
+        untold = set()  # titles refused since the last notification
+        for step in steps + ["stop"]:  # in the end nothing plays any more
+            shown = len(world.notifications)
+            if step == "play":
+                world.conditions["Player.HasVideo"] = True
+            elif step == "stop":
+                world.conditions["Player.HasVideo"] = False
+                notices.playback_ended()
+            else:
+                untold.update(step)
+                notices.needs_attention([NeedsAttention(title, True) for title in step])
+            if len(world.notifications) > shown:
+                (heading, message, icon), = world.notifications[shown:]
+                assert not world.conditions.get("Player.HasVideo")  # never over a playing video
+                assert (heading, icon) == (NOT_ACCEPTED, "warning")
+                assert told_titles(message) == len(untold) > 0  # each title once, none told twice
+                untold.clear()
+            else:
+                assert world.conditions.get("Player.HasVideo") or not untold  # held back only while a video plays
+        assert untold == set()

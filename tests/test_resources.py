@@ -85,6 +85,40 @@ def test_addon_metadata_is_complete(addon):
     assert len(meta.findtext("news", "")) <= 1500  # kodi-addon-checker's metadata xsd caps it
 
 
+def po_string(number):
+    match = re.search(r'^msgctxt "#%d"\nmsgid "(.*)"$' % number, read(STRINGS_PO), re.MULTILINE)
+    assert match, number
+    return match.group(1)
+
+
+def test_the_description_says_the_sync_marks_kodis_library_by_default_and_where_to_turn_it_off(addon, settings):
+    description = extension(addon, "xbmc.addon.metadata").findtext("description[@lang='en_GB']")
+    assert settings.find(".//setting[@id='sync_from_simkl']").findtext("default") == "true"
+    category = settings.find(".//category[@id='sync']").get("label")
+    label = settings.find(".//setting[@id='sync_from_simkl']").get("label")
+    assert "by default" in description.lower()
+    # Named as the settings page shows them, so the user can find them (no arrow: Kodi 20.1 drew one as a box).
+    assert '"%s" under %s' % (po_string(int(label)), po_string(int(category))) in description
+
+
+# The add-on page's changelog (Kodi shows <news> as it is): each version's changes as short lines a user reads,
+# in the words of the interface, not the words of the code.
+NEWS_LINE_MAX = 100
+DEVELOPER_WORDS = re.compile(r"\b(request|requests|batch|batches|sqlite|json|api|http|rewatch_id|backoff|"
+                             r"\d{3}|outbox|queue entry|fake|test|tests|refactor)\b|_", re.IGNORECASE)
+
+
+def test_the_news_tells_each_versions_changes_for_users_in_short_plain_lines(addon):
+    news = extension(addon, "xbmc.addon.metadata").findtext("news", "")
+    lines = news.strip().splitlines()
+    assert lines[0] == "v%s" % addon.get("version")
+    for line in lines:
+        assert re.fullmatch(r"v\d+\.\d+\.\d+|- \S.*", line), line  # a version, or one change under it
+    assert [line for line in lines if len(line) > NEWS_LINE_MAX] == []
+    assert [line for line in lines if DEVELOPER_WORDS.search(line)] == []
+    assert [c for c in news if ord(c) > 126 and c not in "…—·"] == []  # what Estuary's fonts draw (test_words)
+
+
 @pytest.mark.parametrize("asset, kind, size", [("icon", "PNG", (512, 512)), ("fanart", "JPEG", (1920, 1080))])
 def test_artwork_exists_in_the_sizes_kodi_wants(addon, asset, kind, size):
     path = extension(addon, "xbmc.addon.metadata").findtext("assets/" + asset)

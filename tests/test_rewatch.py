@@ -1,8 +1,10 @@
 """Track rewatches and the context-menu Rewatch action, through the real service and default.py."""
+import calendar
 import json
 import os
 import runpy
 import sys
+import time
 
 import pytest
 from xbmc import InfoTagVideo
@@ -34,10 +36,11 @@ def stop_services():
             service.stop()
 
 
-def context_menu(kodi, tag, answer=True, properties=None, clock=None):
+def context_menu(kodi, tag, answer=True, properties=None, clock=None, try_wait=rewatch_action.FIRST_TRY_WAIT):
     """Click "Rewatch on Simkl" on a list item, as Kodi runs it: default.py with sys.listitem.
 
-    With a `clock`, the action runs on the test's virtual time (default.py would read the wall clock).
+    With a `clock`, the action runs on the test's virtual time (default.py would read the wall clock), and waits
+    `try_wait` s for the service's try.
     """
     item = ListItem(path=tag.getPath())
     item.set_tag(tag)
@@ -45,7 +48,7 @@ def context_menu(kodi, tag, answer=True, properties=None, clock=None):
         item.setProperty(key, value)
     kodi.yesno_answers.append(answer)
     if clock is not None:
-        rewatch_action.run(item, clock=clock.time)
+        rewatch_action.run(item, clock=clock.time, try_wait=try_wait)
         return
     sys.listitem = item
     old_argv = sys.argv
@@ -108,6 +111,73 @@ def test_rewatch_of_a_movie_sends_one_allow_rewatch_request_through_a_503_and_a_
     assert ("yesno", "Simkl", "Record a new viewing of Inception (2010) on Simkl?") in kodi.dialogs
 
 
+# --- one rewatch, one notification ------------------------------------------------------------------------
+
+def rewatched_movie(kodi, server, clock, stop_services):
+    """Inception watched three days ago; the notifications before the rewatch are left out."""
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    clock.advance(3 * 86400)
+    del kodi.notifications[:]
+    return service
+
+
+def test_a_rewatch_simkl_records_is_one_notification(kodi, server, clock, stop_services):
+    service = rewatched_movie(kodi, server, clock, stop_services)
+    context_menu(kodi, movie_tag(), clock=clock)
+    service.idle()
+    assert [w.rewatch for w in server.watches] == [False, True]
+    assert kodi.notifications == [("Rewatch recorded", "Inception (2010)", "info")]
+
+
+def test_a_show_rewatch_simkl_starts_is_one_notification(kodi, server, clock, stop_services):
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    context_menu(kodi, show_tag(), clock=clock)
+    service.idle()
+    assert len(rewatch_requests(server)) == 1
+    assert kodi.notifications == [("Rewatching on Simkl", "The Last of Us (2023)", "info")]
+
+
+def test_a_rewatch_that_cannot_be_sent_now_is_one_notification_that_tells_the_problem(kodi, server, clock,
+                                                                                     stop_services):
+    service = rewatched_movie(kodi, server, clock, stop_services)
+    server.fail("/sync/history", 503, times=1)
+    context_menu(kodi, movie_tag(), clock=clock)
+    service.idle()
+    assert kodi.notifications == [("Not sent to Simkl yet", "Simkl had a problem answering", "warning")]
+    clock.advance(600)
+    service.retry_now()
+    service.idle()
+    assert kodi.notifications[1:] == [("Rewatch recorded", "Inception (2010)", "info")]  # told when it is
+
+
+def test_a_rewatch_during_a_problem_already_told_is_one_notification_that_it_waits(kodi, server, clock,
+                                                                                  stop_services):
+    service = rewatched_movie(kodi, server, clock, stop_services)
+    server.fail("/sync/history", 0, times=1000)  # Simkl cannot be reached
+    service.play(episode_tag(), EPISODE["file"], total=3000)
+    service.idle()
+    assert kodi.notifications == [("Not sent to Simkl yet", "Simkl could not be reached", "warning")]
+    del kodi.notifications[:]
+    clock.advance(600)
+    context_menu(kodi, movie_tag(), clock=clock)
+    service.idle()
+    assert kodi.notifications == [("Rewatch not sent yet", "Inception (2010)", "warning")]
+    assert [w.rewatch for w in server.watches] == [False]
+
+
+def test_a_rewatch_no_service_tries_in_time_is_one_notification_that_it_waits(kodi, server, clock):
+    install_library(kodi)
+    log_in(kodi, server, "pro")
+    kodi.set_setting("track_rewatches", True)
+    context_menu(kodi, movie_tag(), clock=clock, try_wait=0)  # the service is not running: no try comes
+    assert kodi.notifications == [("Rewatch not sent yet", "Inception (2010)", "warning")]
+    assert server.requests_to("/sync/history") == []
+
+
 def test_answering_no_sends_nothing(kodi, server, clock, stop_services):
     service = start(kodi, server, clock)
     stop_services.append(service)
@@ -136,6 +206,16 @@ def test_a_show_session_is_pinned_across_two_episodes(kodi, server, clock, stop_
     assert [r.json["shows"][0]["rewatch_id"] for r in episodes] == [pinned, pinned]
     assert [r.json["shows"][0]["seasons"][0]["episodes"][0]["number"] for r in episodes] == [3, 4]
     assert len({w.rewatch_id for w in server.watches}) == 1
+
+
+def test_the_show_question_says_the_next_episodes_count_until_the_session_ends_and_how_it_ends(kodi, server, clock,
+                                                                                               stop_services):
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    context_menu(kodi, show_tag(), answer=False, clock=clock)
+    assert kodi.dialogs[-1] == ("yesno", "Simkl", "Start a rewatch of The Last of Us (2023) on Simkl? The episodes"
+                                " of it you watch from now on count as this rewatch, until you end it with End rewatch"
+                                " session in Simkl Scrobbler. Logging out or turning off Track rewatches ends it too.")
 
 
 def test_an_episode_watched_before_the_session_id_is_known_waits_for_it(kodi, server, clock, stop_services):
@@ -202,6 +282,19 @@ def test_no_rewatch_within_48_hours_and_the_user_is_told_when(kodi, server, cloc
     kind, _, message = kodi.dialogs[-1]
     assert kind == "ok" and "less than 48 hours ago" in message
     assert rewatch_requests(server) == []
+
+
+def test_the_48_hour_message_says_the_time_in_the_users_regional_format(kodi, server, clock, stop_services):
+    kodi.region = {"dateshort": "%d.%m.%Y", "time": "%H:%M:%S"}  # what Kodi's getRegion gives for a 24 h region
+    service = start(kodi, server, clock)
+    stop_services.append(service)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    watched = calendar.timegm(time.strptime(server.watches[0].watched_at[:19], "%Y-%m-%dT%H:%M:%S"))
+    clock.advance(3600)
+    context_menu(kodi, movie_tag(), clock=clock)
+    possible = time.localtime(watched + 48 * 3600)  # two days on: another day, so the date is said too
+    assert kodi.dialogs[-1][2].endswith("You can record a rewatch from %s." % time.strftime("%d.%m.%Y %H:%M", possible))
 
 
 def test_pro_required_answer_is_explained_and_not_retried(kodi, server, clock, stop_services):

@@ -468,8 +468,8 @@ def test_an_active_rewatch_session_is_listed_and_can_be_ended(kodi, simkl):
     log_in(kodi, simkl)
     sessions = Sessions(kodi.profile_dir)
     sessions.start(Show(SHOW["title"], SHOW["year"], {"tvdb": 392256}))
-    window = run_status(kodi, "End rewatch session: The Last of Us (2023)")
-    assert "Rewatch sessions: 1" in window.screens[0]["info"][2]
+    window = run_status(kodi, "End rewatch session")
+    assert "Rewatching: The Last of Us (2023)" in window.screens[0]["info"][2]
     assert sessions.all() == {}
     assert ("Rewatch session ended", "The Last of Us (2023)") in [n[:2] for n in kodi.notifications]
     assert window.screens[-2]["actions"] == ["Sync now", "Close"]
@@ -480,7 +480,7 @@ def test_one_of_several_rewatch_sessions_is_picked_to_end(kodi, simkl):
     sessions = Sessions(kodi.profile_dir)
     sessions.start(Show("Alpha", 2001, {"tvdb": 1}))
     sessions.start(Show("Beta", 2002, {"tvdb": 2}))
-    run_status(kodi, "End a rewatch session…", selects=[1])
+    run_status(kodi, "End a rewatch…", selects=[1])
     assert [sessions.label(key) for key in sessions.all()] == ["Alpha (2001)"]
 
 

@@ -137,11 +137,14 @@ def test_the_time_of_the_last_sync_is_shown_once_there_was_one(kodi, outbox):
 def test_needs_attention_and_rewatch_sessions_are_counted_and_offered(kodi, outbox):
     outbox.mark_not_found([outbox.add(movie(1), NOW - 60)])
     one = view(kodi, outbox, sessions=[("show:tvdb=1", "The Last of Us (2023)")])
-    assert one.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 1   ·   Rewatch sessions: 1"
+    # The title is in the counts line: in the button it was cut off (tests/test_words.py BUTTON_MAX).
+    assert one.counts == ("Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 1   ·   Rewatching: The Last"
+                          " of Us (2023)")
     assert one.actions == ((NEEDS_ATTENTION, "Needs attention: 1"), (SYNC, "Sync now"),
-                               (END_SESSION, "End rewatch session: The Last of Us (2023)"), (CLOSE, "Close"))
+                           (END_SESSION, "End rewatch session"), (CLOSE, "Close"))
     two = view(kodi, outbox, sessions=[("show:tvdb=1", "A (2001)"), ("show:tvdb=2", "B (2002)")])
-    assert (END_SESSION, "End a rewatch session…") in two.actions
+    assert two.counts.endswith("Rewatch sessions: 2")
+    assert (END_SESSION, "End a rewatch…") in two.actions
 
 
 # -- accounts: each sees its own counts --------------------------------------------------------
@@ -165,7 +168,7 @@ def test_each_account_is_shown_its_own_counts_and_how_many_watches_wait_for_othe
 
     assert bobs.counts == "Waiting to be sent: 0   ·   Sent: 1   ·   Kept for other accounts: 2"
     assert bobs.waiting == "Nothing is waiting to be sent."
-    assert bobs.actions == ((HANDOVER, "Watches of jane_doe: 2"), (SYNC, "Sync now"), (CLOSE, "Close"))
+    assert bobs.actions == ((HANDOVER, "Other accounts: 2"), (SYNC, "Sync now"), (CLOSE, "Close"))
     assert nobodys.counts == "Waiting to be sent: 0   ·   Sent: 0   ·   Kept for other accounts: 2"
     assert nobodys.action_names() == (LOGIN, CLOSE)  # the choice is offered once an account is logged in
 
@@ -197,7 +200,7 @@ def test_the_watches_of_several_other_accounts_are_counted_together(kodi, tmp_pa
         shared.add(movie(2), NOW - 300)
         login["owner"] = BOB
         shown = view(kodi, shared, login=BOBS_LOGIN)
-    assert (HANDOVER, "Watches of other accounts: 2") in shown.actions
+    assert (HANDOVER, "Other accounts: 2") in shown.actions
 
 
 def test_the_question_about_another_accounts_watches_is_worded_for_one_and_for_many(kodi):

@@ -87,10 +87,11 @@ MESSAGE_MAX = 31
 # The notifications' strings: the headings and messages kodi.notify shows, also those handed to it from
 # a table or a helper (the problems' short words, counts' phrases, the Retry now outcome).
 HEADINGS = {32000, 32030, 32400, 32550, 32563, 32651, 32713, 32755, 32763, 32765, 32766, 32767, 32768, 32769, 32770,
-            32771, 32773, 32774, 32775, 32820, 32821}
+            32771, 32773, 32774, 32775, 32800, 32803, 32820, 32821, 32881}
 MESSAGES = {32040, 32230, 32234, 32310, 32400, 32401, 32402, 32439, 32651, 32654, 32666, 32667, 32675,
-            32715, 32754, 32756, 32758, 32759, 32760, 32761, 32762, 32764, 32772} | set(
-                counts.MOVIES + counts.EPISODES + counts.WATCHES_QUEUED + counts.SENDING_TO + counts.DISCARDED)
+            32715, 32754, 32756, 32758, 32759, 32760, 32761, 32762, 32764, 32772, 32880} | set(
+                counts.MOVIES + counts.EPISODES + counts.WATCHES_QUEUED + counts.SENDING_TO + counts.DISCARDED
+                + counts.NEEDS_ATTENTION)
 
 
 def filled(message):
@@ -110,6 +111,22 @@ def test_every_notification_message_fits_estuarys_toast():
 
 def test_counted_movies_and_episodes_fit_the_toast():
     assert len(counts.movies_and_episodes(123, 123, text)) <= MESSAGE_MAX
+
+
+# -- the status view's buttons ------------------------------------------------------------------------------
+# A button of resources/skins/default/1080i/script-simkl-status.xml is 370 px wide with textoffsetx 20, and its
+# label gets the width less the offset on both sides, 330 px (xbmc/guilib/GUILabel.cpp CGUILabel::GetMaxWidth);
+# wider text is cut off with "…" (scrolled only while focused). Its font13 is Estuary's Noto Sans at 30 (and
+# Kodi's arial.ttf where Noto is missing): measured as above, 20 characters stay under 330 px in both, and
+# "End a rewatch session…" (22, 334 px in Noto Sans) is cut. A title never goes in a button: it would not fit.
+BUTTON_MAX = 20
+BUTTONS = {32013, 32214, 32234, 32317, 32415, 32650, 32664, 32712}
+
+
+def test_every_status_view_button_label_fits_its_button_and_names_no_title():
+    long = {number: strings()[number] for number in BUTTONS
+            if len(filled(strings()[number])) > BUTTON_MAX or "%s" in strings()[number]}
+    assert long == {}
 
 
 def notify_calls():

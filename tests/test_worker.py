@@ -59,6 +59,7 @@ class Rig:
         self.lookups = []
         self.storage = []
         self.heard = []
+        self.attention = []  # what the worker announced as put under Needs attention, one list per pass
         self.stopping = threading.Event()
         self.session = None
         self._flusher = None
@@ -67,6 +68,7 @@ class Rig:
                                      logged_in=lambda: bool(store.load()), hold_posts=self.client.hold_posts,
                                      stopping=self.stopping, on_storage=self.storage.append)
         self.worker.subscribe(self.heard.append)
+        self.worker.subscribe_attention(self.attention.append)
 
     def open_outbox(self):
         if self.outbox_fails:
@@ -77,7 +79,8 @@ class Rig:
     def flusher(self):
         if self._flusher is None:
             self._flusher = Flusher(self.outbox, self.client, clock=self.clock, rng=lambda: 1.0,
-                                    before_batch=self.worker.before_batch, on_sent=self.worker.sent)
+                                    before_batch=self.worker.before_batch, on_sent=self.worker.sent,
+                                    on_attention=self.worker.needs_attention)
         return self._flusher
 
     def lookup(self, stored):
@@ -170,6 +173,43 @@ def test_removals_and_rewatches_are_sent_but_not_announced_as_watched(rig, serve
     # the session is the rewatch of watches only: an unmark is an ordinary removal
     assert [line for line in logged(kodi, xbmc.LOGINFO) if line.startswith("queued")] == [
         "queued Movie 1 (2001) as unwatched", "queued Movie 2 (2002) as part of its rewatch session"]
+
+
+def test_what_simkl_refuses_in_one_pass_is_announced_once_with_each_entry(rig, server):
+    r = rig()
+    server.refused_ids.update({"imdb=tt0000001", "imdb=tt0000003"})
+    server.unknown_ids.add("imdb=tt0000002")
+    for n in (1, 2, 3, 4):
+        r.outbox.add(movie(n))
+
+    r.worker.kick()
+    r.idle()
+
+    assert [[(item.label, item.by_simkl) for item in one] for one in r.attention] == [
+        [("Movie 1 (2001)", True), ("Movie 2 (2002)", True), ("Movie 3 (2003)", True)]]
+    assert r.outbox.attention_count() == 3
+    r.worker.kick()
+    r.idle()
+    assert len(r.attention) == 1  # a later pass with nothing new announces nothing
+
+
+def test_a_watch_without_a_title_is_announced_as_needing_attention_not_as_simkls(rig):
+    r = rig()
+    r.watch(dict(report(1), title="Home video"))
+
+    assert [[(item.label, item.by_simkl) for item in one] for one in r.attention] == [[("Home video", False)]]
+
+
+def test_a_rewatch_refused_for_pro_is_left_to_the_rewatch_notice(rig, server):
+    r = rig()
+    server.rewatch_mode = "pro_required"
+    r.outbox.add(movie(1), rewatch=True)
+
+    r.worker.kick()
+    r.idle()
+
+    assert r.outbox.attention_count() == 1
+    assert r.attention == []
 
 
 def test_marks_that_keep_coming_go_in_one_request_once_they_stop(rig, server):

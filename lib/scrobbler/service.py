@@ -79,6 +79,7 @@ class Service:
                                      stopping=self._stopping, first_step=self._start_parts,
                                      on_storage=self.notices.storage)
         self.worker.subscribe(self.notices.delivered)
+        self.worker.subscribe_attention(self.notices.needs_attention)
         self.live = Live(self.client, resolve=self._live_item, enabled=self._live_enabled, holds=self.holds,
                          on_scrobbled=self.worker.delivered_live, on_released=self.worker.kick, clock=self.steady,
                          log=kodi.log,
@@ -120,7 +121,8 @@ class Service:
                                         on_auth_expired=self._auth_expired, on_sent=self._sent,
                                         on_rewatch=self.rewatch.answered, session_id=self.rewatch.session_id,
                                         before_batch=self.worker.before_batch, holds=self.holds,
-                                        on_problem=self.notices.send_problem)
+                                        on_problem=self.notices.send_problem,
+                                        on_attention=self.worker.needs_attention)
             return self._flusher
 
     @property
@@ -254,6 +256,8 @@ class Service:
             self.sync.request(delay=SYNC_AFTER_SCAN)
         elif method.startswith("Player.On"):
             self.marks.notification(method, data)
+            if method == "Player.OnStop":
+                self.notices.playback_ended()  # what was held back while it played
         elif method == "VideoLibrary.OnUpdate":
             data = notification_data(data)  # once: the sync's first run brings tens of thousands of these
             self.library_index.notification(method, data)

@@ -121,11 +121,11 @@ def test_bobs_status_view_shows_only_his_counts_and_offers_janes_watch(kodi, fak
     shown = status_view(kodi)
     assert shown["counts"] == "Waiting to be sent: 0   ·   Sent: 1   ·   Kept for other accounts: 1"
     assert shown["waiting"] == "Nothing is waiting to be sent."
-    assert shown["actions"] == "Watches of jane_doe: 1 | Sync now | Close"
+    assert shown["actions"] == "Other accounts: 1 | Sync now | Close"
 
 
 def test_send_in_the_status_view_gives_janes_watch_to_bob(kodi, fake):
-    choose_in_status_view(kodi, "Watches of jane_doe: 1")
+    choose_in_status_view(kodi, "Other accounts: 1")
     assert kodi.wait_for_window(QUESTION, 15), "the view's choice asked nothing\n" + kodi.log_tail()
     move_to(kodi, "Send", "Left")
     kodi.send_input("Select")

@@ -7,12 +7,17 @@ is control 12). With the service listed first the button was greyed out ("Run" d
 Listed first, the script also decides where My add-ons lists it: under Program add-ons, no longer Services
 (seen in Kodi 20.1: addons://user/xbmc.service/ is then empty).
 """
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
 import pytest
 
 from .addon_steps import ADDON_ID, SERVICE_STARTED, STATUS_WINDOW, close_status_view, focused_label
 from .kodi_harness import KodiError
 
 pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
 
 ADDON_NAME = "Simkl Scrobbler"
 ADDON_INFO = "addoninformation"
@@ -77,6 +82,19 @@ def test_the_information_page_offers_open_and_it_opens_the_status_view(kodi):
         close_status_view(kodi)
     finally:
         kodi.close_dialogs()
+
+
+def test_the_information_page_shows_the_description_and_the_news_line_by_line(kodi):
+    metadata = ET.parse(REPO / "addon.xml").getroot().find("extension[@point='xbmc.addon.metadata']")
+    open_addon_page(kodi)
+    try:
+        shown = kodi.info_labels("ListItem.AddonDescription", "ListItem.AddonNews")
+    finally:
+        kodi.close_dialogs()
+
+    assert shown["ListItem.AddonDescription"] == metadata.findtext("description")
+    # The changelog keeps addon.xml's lines: a version, then one short line per change (tests/test_resources.py).
+    assert shown["ListItem.AddonNews"].splitlines() == metadata.findtext("news").splitlines()
 
 
 def test_the_service_still_starts_by_itself_at_the_next_boot(kodi):

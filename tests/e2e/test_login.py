@@ -43,7 +43,8 @@ def test_login_shows_the_pin_and_keeps_the_token_once_approved(kodi, fake):
     assert settings["account_status"] == "Logged in as jane_doe (PRO)"
     assert settings["account_type"] == "pro"
     stored = json.loads((kodi.addon_data(ADDON_ID) / "token.json").read_text(encoding="utf-8"))
-    assert stored == {"access_token": token, "flow": "v1", "user_name": "jane_doe", "account_type": "pro"}
+    assert stored == {"access_token": token, "flow": "v1", "user_name": "jane_doe", "account_type": "pro",
+                      "account_id": 12345}  # the id /users/settings gave (account.id): whose the queue is
 
 
 def test_later_history_requests_carry_the_token(kodi, fake):

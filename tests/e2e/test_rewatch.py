@@ -1,4 +1,5 @@
 """Scenario 8 (issue 5): "Rewatch on Simkl" in Kodi's real context menu, with Track rewatches on and off."""
+import re
 import time
 
 import pytest
@@ -13,7 +14,7 @@ from .addon_steps import (
     simkl_env,
     wait_for_requests,
 )
-from .media_library import MOVIE_ONE
+from .media_library import MOVIE_ONE, SHOW
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("logged_in")]
 
@@ -51,6 +52,39 @@ def choose_rewatch(kodi, window):
     return kodi.wait_until(lambda: dialog_text(kodi), 10)
 
 
+def open_show_context_menu(kodi, title, timeout=15):
+    """Videos > TV shows > Titles, focus the show titled `title`, and open its context menu."""
+    folder = "videodb://tvshows/titles/"
+    kodi.call("GUI.ActivateWindow", {"window": "videos", "parameters": [folder]})
+    assert kodi.wait_until(lambda: kodi.info_labels("Container.FolderPath")["Container.FolderPath"] == folder
+                           and kodi.info_labels("Container.NumItems")["Container.NumItems"] not in ("", "0"),
+                           timeout), "the TV show titles list did not open\n" + kodi.log_tail()
+    for _ in range(10):
+        if kodi.info_labels("ListItem.Label")["ListItem.Label"] == title:
+            break
+        kodi.send_input("Down")
+        time.sleep(0.2)
+    else:
+        raise AssertionError("no show %r in the titles list" % title)
+    kodi.send_input("ContextMenu")
+    assert kodi.wait_for_window("contextmenu", timeout), "the context menu did not open\n" + kodi.log_tail()
+
+
+def test_the_show_question_says_the_next_episodes_count_until_the_session_ends(kodi, fake):
+    open_show_context_menu(kodi, SHOW.title)
+    pick(kodi, REWATCH)
+    assert kodi.wait_for_window("yesnodialog", 15), "no question after %s\n%s" % (REWATCH, kodi.log_tail())
+    question = kodi.wait_until(lambda: dialog_text(kodi), 10)
+
+    back_to_settings(kodi)  # Back in a yes/no dialog is "no"
+
+    assert question == ("Start a rewatch of %s (%d) on Simkl? The episodes of it you watch from now on count as this"
+                        " rewatch, until you end it with End rewatch session in Simkl Scrobbler. Logging out or"
+                        " turning off Track rewatches ends it too." % (SHOW.title, SHOW.year))
+    time.sleep(2)
+    assert fake.requests_to("/sync/history") == []
+
+
 def test_answering_no_records_nothing(kodi, fake):
     question = choose_rewatch(kodi, "yesnodialog")
 
@@ -82,6 +116,9 @@ def test_a_second_rewatch_within_48_hours_is_refused_with_an_explanation(kodi, f
     back_to_settings(kodi)
 
     assert "less than 48 hours ago" in text, text
+    # In the regional format Kodi's getRegion gives for the profile's region (English: "USA (12h)"), as the
+    # fakes answer it (tests/kodi_fakes/xbmc.py REGION); the day after tomorrow, so with the date.
+    assert re.search(r"You can record a rewatch from \d\d/\d\d/\d{4} \d\d:\d\d [AP]M\.$", text), text
     time.sleep(1)
     assert len(fake.requests_to("/sync/history")) == 1
 

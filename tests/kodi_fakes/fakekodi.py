@@ -110,9 +110,15 @@ class World:
         self.monitors = []  # every xbmc.Monitor created: Kodi delivers notifications to them all
         self.region = {}  # xbmc.getRegion answers other than Kodi's default region
         # What the user does in the next XML windows (xbmcgui.WindowXMLDialog): a button's label or a
-        # control id is a click, "back" the Back key, a callable(window) runs while the window shows.
-        # Once none is left, Back.
+        # control id is a click, "select" the Select key (OK on a remote), "back" the Back key, a
+        # callable(window) runs while the window shows. Once none is left, Back (a window opened with
+        # show(), which the script does not wait on, just stays open; see WindowXMLDialog.run_callbacks).
         self.window_steps = []
+
+    def run_window_callbacks(self):
+        """A script waits (xbmc.sleep, Monitor.waitForAbort): Kodi runs the callbacks of its open windows."""
+        for window in list(self.windows):
+            window.run_callbacks()
 
     # settings, as Kodi stores them: strings underneath
     def visible(self, key):

@@ -49,6 +49,7 @@ def getRegion(id):
 
 
 def sleep(timemillis):
+    world().run_window_callbacks()
     world().abort.wait(timemillis / 1000.0)
 
 
@@ -60,6 +61,7 @@ class Monitor(_stub.Monitor):
         return world().abort.is_set()
 
     def waitForAbort(self, timeout=-1):
+        world().run_window_callbacks()
         return world().abort.wait(None if timeout is None or timeout < 0 else timeout)
 
 

@@ -1,4 +1,7 @@
 """Fake xbmcgui on top of kodistubs: dialogs record what they showed and answer as the test asked."""
+import re
+import threading
+
 from fakekodi import load_stub, world
 
 _stub = load_stub("xbmcgui")
@@ -109,6 +112,7 @@ class ListItem(_stub.ListItem):
 
 ACTION_PREVIOUS_MENU = 10
 ACTION_NAV_BACK = 92
+ACTION_SELECT_ITEM = 7  # Select: OK on a remote, Enter on a keyboard
 
 
 class Action(_stub.Action):
@@ -124,17 +128,25 @@ class Action(_stub.Action):
 class _FakeControl:
     """What the tests read of a control: its label or text and whether it shows."""
 
-    def _setup(self, control_id, kind):
+    def _setup(self, control_id, kind, window=None, condition=""):
         self._id = control_id
         self.kind = kind
         self.text = ""
-        self.visible = True
+        self._window = window
+        self._condition = condition  # its <visible> condition in the skin file, if any
+        self._hidden = False
+
+    @property
+    def visible(self):
+        # Kodi shows a control when its <visible> condition holds and setVisible(False) has not hidden it
+        # (xbmc/guilib/GUIControl.cpp SetVisible: m_forceHidden beside the condition's m_visible).
+        return not self._hidden and (self._window is None or self._window.condition_holds(self._condition))
 
     def getId(self):
         return self._id
 
     def setVisible(self, visible):
-        self.visible = bool(visible)
+        self._hidden = not visible
 
     def setLabel(self, label="", *args, **kwargs):
         self.text = label
@@ -176,6 +188,11 @@ _CONTROL_CLASSES = {"label": ControlLabel, "button": ControlButton, "textbox": C
 # Controls a user can move the focus to and click (in Kodi, CanFocus() of labels, text boxes and images
 # is false; shown for the status view in tests/e2e/test_status_view.py).
 _FOCUSABLE = ("button",)
+# The <visible> conditions the fake can evaluate: a window property tested with String.IsEmpty or
+# String.IsEqual (Kodi compares without regard to case); any other condition fails the test loudly.
+_PROPERTY_CONDITION = re.compile(
+    r"^(!?)String\.(IsEmpty|IsEqual)\(Window\.Property\(([\w.]+)\)(?:,([^()]*))?\)$")
+_PROPERTY_INFO = re.compile(r"\$INFO\[Window\.Property\(([\w.]+)\)\]")
 
 
 class WindowXMLDialog(_stub.WindowXMLDialog):
@@ -198,6 +215,7 @@ class WindowXMLDialog(_stub.WindowXMLDialog):
         window._properties = {}
         window._open = False
         window._focus = None
+        window._thread = None  # the script thread that opened it with show(): its callbacks run there
         window.screens = []  # what the window showed after opening and after each step
         return window
 
@@ -205,15 +223,33 @@ class WindowXMLDialog(_stub.WindowXMLDialog):
         pass
 
     def _load(self):
-        """Kodi builds the controls when the window opens, before onInit."""
+        """Kodi builds the controls when the window opens, before onInit, and focuses <defaultcontrol>."""
         self._controls = {}
         for element in self._tree.iter("control"):
             if element.get("id"):
                 kind = element.get("type")
                 control = _CONTROL_CLASSES[kind].__new__(_CONTROL_CLASSES[kind])
-                control._setup(int(element.get("id")), kind)
+                control._setup(int(element.get("id")), kind, self, (element.findtext("visible") or "").strip())
                 control.text = element.findtext("label") or ""
                 self._controls[control.getId()] = control
+        # A group named as the default control focuses a control of its own in Kodi: the fake leaves that
+        # to the window's setFocusId (the status view sets it), and focuses a named button itself.
+        default = self._controls.get(int(self._tree.findtext("defaultcontrol") or 0))
+        self._focus = None
+        if default is not None and default.kind in _FOCUSABLE and default.visible:
+            self._focus = default.getId()
+
+    def condition_holds(self, condition):
+        """A control's <visible> condition, evaluated with this window's properties as Kodi would."""
+        if not condition:
+            return True
+        found = _PROPERTY_CONDITION.match(condition.replace(" ", ""))
+        if found is None:
+            raise AssertionError("the fake Kodi cannot evaluate <visible>%s</visible>" % condition)
+        negated, test, name, value = found.groups()
+        prop = self.getProperty(name)
+        holds = prop == "" if test == "IsEmpty" else prop.lower() == (value or "").lower()
+        return holds != bool(negated)
 
     def getControl(self, iControlId):
         if iControlId not in self._controls:
@@ -222,8 +258,10 @@ class WindowXMLDialog(_stub.WindowXMLDialog):
         return self._controls[iControlId]
 
     def setFocusId(self, iControlId):
-        self.getControl(iControlId)
-        self._focus = iControlId
+        control = self.getControl(iControlId)
+        # Kodi moves the focus only to a control that can take it (GUIControl.cpp: GUI_MSG_SETFOCUS, CanFocus)
+        if control.kind in _FOCUSABLE and control.visible:
+            self._focus = iControlId
 
     def getFocusId(self):
         if self._focus is None:
@@ -244,22 +282,60 @@ class WindowXMLDialog(_stub.WindowXMLDialog):
                 self.onAction(Action(ACTION_NAV_BACK))
                 if self._open and not world().window_steps:
                     raise AssertionError("the window stays open after Back")
-            elif callable(step):
-                step(self)
-            elif isinstance(step, str):
-                self.click(self.button_id(step))
             else:
-                self.click(step)
+                self._take(step)
             self.screens.append(self.screen())
+
+    def _take(self, step):
+        """One step of the user: "select", "back", a button's label or a control id (a click), a callable."""
+        if step == "select":
+            self.select()
+        elif step == "back":
+            self.onAction(Action(ACTION_NAV_BACK))
+        elif callable(step):
+            return step(self)
+        elif isinstance(step, str):
+            self.click(self.button_id(step))
+        else:
+            self.click(step)
+        return None
 
     def show(self):
         """Modeless: Kodi opens the window and returns at once (the script goes on meanwhile)."""
         world().dialogs.append(("window", self._xml, ""))
         world().windows.append(self)
         world().windows_shown.append(self)
+        self._thread = threading.get_ident()
         self._load()
         self._open = True
         self.onInit()
+        self.screens.append(self.screen())
+
+    def run_callbacks(self):
+        """What the user did meanwhile, delivered while the script that opened this window (with show())
+        waits in xbmc.sleep or Monitor.waitForAbort: Kodi queues a window's callbacks and runs them on
+        its script's thread there (xbmc/interfaces/python/PythonCallbackHandler.cpp isStateOk,
+        xbmc/interfaces/legacy/ModuleXbmc.cpp sleep). One step of world().window_steps at each wait; a
+        callable step that returns False stays for the next wait (the user waits for something)."""
+        if not self._open or self._thread != threading.get_ident() or not world().window_steps:
+            return
+        step = world().window_steps[0]
+        if self._take(step) is not False:
+            world().window_steps.remove(step)
+            self.screens.append(self.screen())
+
+    def select(self):
+        """Select (OK on a remote): Kodi clicks the focused button, which calls onClick, then hands the
+        action to onAction (xbmc/interfaces/legacy/WindowXML.cpp OnAction: the window first, then Python)."""
+        focused = self._controls.get(self._focus)
+        if focused is not None and focused.kind in _FOCUSABLE and focused.visible:
+            self.onClick(focused.getId())
+        self.onAction(Action(ACTION_SELECT_ITEM))
+
+    def focused_label(self):
+        """What Kodi's System.CurrentControl reads: the focused control's label ("" with none)."""
+        focused = self._controls.get(self._focus)
+        return self._shown_text(focused) if focused is not None else ""
 
     def close(self):
         if self._open or self in world().windows:
@@ -291,15 +367,20 @@ class WindowXMLDialog(_stub.WindowXMLDialog):
         self._focus = control_id
         self.onClick(control_id)
 
+    def _shown_text(self, control):
+        """A control's text as Kodi shows it: $INFO[Window.Property(name)] is the window's property."""
+        return _PROPERTY_INFO.sub(lambda found: self.getProperty(found.group(1)), control.text)
+
     def screen(self):
         """{"info": texts of the visible labels and text boxes, "actions": labels of the visible buttons}."""
-        shown = [c for c in self._controls.values() if c.visible and c.text]
-        return {"info": [c.text for c in shown if c.kind not in _FOCUSABLE],
-                "actions": [c.text for c in shown if c.kind in _FOCUSABLE]}
+        shown = [(c, self._shown_text(c)) for c in self._controls.values() if c.visible]
+        return {"info": [text for c, text in shown if text and c.kind not in _FOCUSABLE],
+                "actions": [text for c, text in shown if text and c.kind in _FOCUSABLE]}
 
     def button_id(self, label):
         """The id of the visible button that reads `label` (what a user would pick)."""
-        found = [c.getId() for c in self._controls.values() if c.kind in _FOCUSABLE and c.visible and c.text == label]
+        found = [c.getId() for c in self._controls.values()
+                 if c.kind in _FOCUSABLE and c.visible and self._shown_text(c) == label]
         if len(found) != 1:
             raise AssertionError("no single visible button %r; shown: %r" % (label, self.screen()["actions"]))
         return found[0]

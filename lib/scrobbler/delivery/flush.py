@@ -105,16 +105,20 @@ class Flusher:
                  on_rewatch: Callable[[Entry, dict], None] = lambda entry, response: None,
                  session_id: Callable[[str], Optional[str]] = lambda placeholder: None,
                  before_batch: Callable[[], bool] = lambda: True, holds: Optional[Holds] = None,
-                 on_problem: Callable[[str], None] = lambda code: None):
+                 on_problem: Callable[[str], None] = lambda code: None,
+                 on_attention: Callable[[List[Entry]], None] = lambda entries: None):
         """before_batch(): called before each batch is taken, to turn what was committed meanwhile into
         pending entries first (an older unmark must go before a newer rewatch of the same title); False
         ends the flush there (what waits goes with entries still coming, e.g. the rest of a season).
         holds: entries never taken while held (a live stop that may deliver them is undecided).
-        on_problem(code): a batch could not be sent and waits for a later try, for the reason `code`."""
+        on_problem(code): a batch could not be sent and waits for a later try, for the reason `code`.
+        on_attention(entries): Simkl refused these entries or does not know them; they wait under Needs attention
+        (a rewatch refusal that on_rewatch explains is not among them)."""
         self.outbox = outbox
         self._holds = holds or Holds()
         self._before_batch = before_batch
         self._on_problem = on_problem
+        self._on_attention = on_attention
         self.client = client
         self._clock = clock
         self._rng = rng
@@ -188,6 +192,8 @@ class Flusher:
                 self._on_rewatch(entry, response)
             self._log("sent %d entries to Simkl" % len(sent))
             self._on_sent(sent)
+            if missing:
+                self._on_attention([entry for entry in batch if entry.id in missing])
         return True, len(sent)
 
     def _in_session(self, batch: List[Entry]) -> Optional[List[Entry]]:
@@ -311,9 +317,14 @@ class Flusher:
         for entry in batch:
             self._unrecorded[entry.id] = (REFUSED, _reason(exc), None)
         self._record_answers()
+        explained = {entry.id for entry in batch
+                     if entry.rewatch and (exc.error == "pro_required" or isinstance(entry.item, Show))}
         for entry in batch:
-            if entry.rewatch and (exc.error == "pro_required" or isinstance(entry.item, Show)):
+            if entry.id in explained:
                 self._on_rewatch(entry, {"error": exc.error or "refused"})
+        unexplained = [entry for entry in batch if entry.id not in explained]
+        if unexplained:
+            self._on_attention(unexplained)
 
 
 def _about_the_content(exc: Rejected) -> bool:

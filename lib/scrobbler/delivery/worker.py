@@ -5,7 +5,8 @@ Watches and marks are committed to the outbox on the thread Kodi calls back on (
 commit_mark), before anything that can block; the worker does the rest. Whatever it meets (a failing
 disk, a JSON-RPC error, a bug) is logged once and tried again later, with backoff: it never dies.
 What Simkl took is announced to the subscribers (subscribe): a notification today, a rating prompt
-tomorrow, each in a module of its own that the worker does not know.
+tomorrow, each in a module of its own that the worker does not know. So is what one pass put under Needs
+attention (subscribe_attention): Simkl refused it or does not know it, or no title was found for it.
 """
 import enum
 import queue
@@ -13,6 +14,7 @@ import threading
 from typing import Callable, List, Optional
 
 from .. import kodi
+from ..values import FrozenValue
 from .settle import MarksSettle
 
 FAILURE_RETRY_CAP = 300.0  # a job that failed is tried again within at most 5 minutes
@@ -25,6 +27,15 @@ class Job(enum.Enum):
     DUE = "something waited for is due"
     PRUNE = "forget what was sent long ago"
     STOP = "Kodi quits"
+
+
+class NeedsAttention(FrozenValue):
+    """An entry the worker put under Needs attention: its title as the list shows it; by_simkl: Simkl refused it
+    or does not know it (False: no title was found for the watch)."""
+    FIELDS = ("label", "by_simkl")
+
+    def __init__(self, label: str, by_simkl: bool):
+        self._set(label=label, by_simkl=by_simkl)
 
 
 class DeliveryWorker:
@@ -53,6 +64,8 @@ class DeliveryWorker:
         self.settle = MarksSettle(steady)
         self._listeners: List[Callable[[list], None]] = []
         self._sent_batch: list = []  # entries Simkl took during the current flush, announced together
+        self._attention_listeners: List[Callable[[List[NeedsAttention]], None]] = []
+        self._attention_batch: List[NeedsAttention] = []  # put under Needs attention in this pass, announced together
         self._unsaved: list = []  # (report, watched_at, kind) the outbox could not take yet (disk full)
         self._unsaved_lock = threading.Lock()
         self._failures = 0  # jobs failed in a row
@@ -107,6 +120,12 @@ class DeliveryWorker:
         newly watched in one flush or one live stop (not rewatches, not removals)."""
         self._listeners.append(listener)
 
+    def subscribe_attention(self, listener: Callable[[List[NeedsAttention]], None]) -> None:
+        """listener(items) is called on the worker's thread with what one pass put under Needs attention, in
+        that order (a title queued twice is there twice). A rewatch Simkl refused as PRO-only, or a refused start
+        of a show's rewatch session, is not: the rewatch's own notice tells it (the sender's on_rewatch)."""
+        self._attention_listeners.append(listener)
+
     # -- commits (Kodi's thread) --------------------------------------------------------------------
     def commit_watch(self, report: dict, watched_at: float) -> Optional[int]:
         """A watch from playback, into the outbox now: its entry id, or None when the disk failed (it is
@@ -141,6 +160,10 @@ class DeliveryWorker:
     def sent(self, entries: list) -> None:
         """The sender's report of one batch Simkl took."""
         self._sent_batch.extend(entries)
+
+    def needs_attention(self, entries: list) -> None:
+        """The sender's report of entries Simkl refused or does not know: they wait under Needs attention."""
+        self._attention_batch.extend(NeedsAttention(entry.item.label(), True) for entry in entries)
 
     def delivered_live(self, entry_id: int, item) -> None:
         """Simkl took the live stop of a watch: the outbox entry is sent (raises if the disk fails)."""
@@ -210,12 +233,15 @@ class DeliveryWorker:
         if self._retry_at is not None and job in (Job.DUE, Job.WATCH, Job.MARK) and self._steady() < self._retry_at:
             return False  # after a failure, wait for the retry (what is committed stays in the outbox)
         self._retry_at = None
-        self._save_unsaved()
-        self._resolve_waiting()
-        if job is Job.MARK:
-            self.settle.mark_came()
-        elif self.settle.settled():
-            self._flush()
+        try:
+            self._save_unsaved()
+            self._resolve_waiting()
+            if job is Job.MARK:
+                self.settle.mark_came()
+            elif self.settle.settled():
+                self._flush()
+        finally:
+            self._announce_attention()
         return True
 
     def _failed(self, what, exc):
@@ -262,6 +288,12 @@ class DeliveryWorker:
             for listener in self._listeners:
                 listener(items)
 
+    def _announce_attention(self):
+        items, self._attention_batch = self._attention_batch, []
+        if items:
+            for listener in self._attention_listeners:
+                listener(items)
+
     # -- finding titles -------------------------------------------------------------------------------
     def _resolve_waiting(self):
         """Find the title of every watch and mark committed so far; each becomes pending or needs the user."""
@@ -287,6 +319,8 @@ class DeliveryWorker:
                 kodi.log("watched %r: looking it up again in %.0f s (%s)" % (label, wait, lookup.reason))
             else:
                 outbox.unidentified(entry.id, lookup.reason)
+                # Named as Needs attention lists it (delivery/outbox.py _label).
+                self._attention_batch.append(NeedsAttention(entry.report.get("title") or label, False))
                 kodi.log("watched %r but could not tell which title it is (%s); listed in the status view"
                          % (label, lookup.reason))
             return

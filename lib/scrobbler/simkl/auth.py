@@ -130,8 +130,16 @@ class LoginUI:
         """Wait up to `seconds` while showing the time left; False when the user cancelled."""
         raise NotImplementedError
 
+    def offer_new_code(self, reason: str) -> bool:
+        """The code shown can no longer be used (`reason`: expired | code_gone): say so and let the user
+        choose; True asks Simkl for a new code (shown with show_code), False ends the login as cancelled."""
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
+
+
+UNUSABLE = ("expired", "code_gone")  # outcomes of a code nobody can use any more: a new one may follow
 
 
 class LoginResult(Value):
@@ -147,12 +155,23 @@ class LoginResult(Value):
 
 def login(client, store: TokenStore, ui: LoginUI, flow: str, clock: Callable[[], float] = time.time,
           pin_url: str = "https://simkl.com/pin", log=lambda m: None) -> LoginResult:
-    """Run one login flow to its end: show the code, poll, keep the token, fetch the user's name."""
+    """Run one login flow to its end: show the code, poll, keep the token, fetch the user's name.
+
+    A code that expires (or that Simkl forgot) is followed by a new one when the user asks for it: one
+    request at a time, each only after the user's choice."""
     try:
-        if flow == "v2":
-            outcome, fields = _device_flow(client, ui, clock, pin_url, log)
-        else:
-            outcome, fields = _pin_flow(client, ui, clock, pin_url, log)
+        while True:
+            if flow == "v2":
+                outcome, fields = _device_flow(client, ui, clock, pin_url, log)
+            else:
+                outcome, fields = _pin_flow(client, ui, clock, pin_url, log)
+            if outcome not in UNUSABLE:
+                break
+            if not ui.offer_new_code(outcome):
+                log("login: the code could no longer be used (%s); the user did not ask for a new one" % outcome)
+                outcome = "cancelled"
+                break
+            log("login: the code could no longer be used (%s); asking Simkl for a new one" % outcome)
     except NotConfigured:
         return LoginResult("not_configured")
     except ApiError as exc:

@@ -163,6 +163,8 @@ class SyncRunner:
         if request.send_history:
             if self._still_logged_in(owner, account):
                 self._send(result.to_send, announce=True)
+            else:  # the user asked for it: say why nothing was queued
+                kodi.notify(kodi.localize(32880), heading=kodi.localize(32881), icon=kodi.WARNING)
         elif result.full:
             self._offer(account, owner, result.to_send)
         if (request.manual or (progress is not None and progress.put_away)) and not request.send_history:

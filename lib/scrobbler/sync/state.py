@@ -1,6 +1,9 @@
 """What the last sync saw of Simkl, kept in addon_data: the server's activity timestamps (never the
 local clock), whether the first full pull is done, and whether the import was offered (or is still to be), per
-login; and, for the status view only, when the last sync ended on this device's clock."""
+login; and, for the status view only, when the last sync ended on this device's clock.
+
+Another login starts the sync over with a full pull (the other account's sync changed Kodi's marks meanwhile),
+but the accounts already asked about Kodi's history are remembered: the question is asked once per account."""
 import os
 from typing import Optional
 
@@ -14,11 +17,14 @@ class SyncState:
         self.path = os.path.join(folder, STATE_FILE)
         self.account = account
         data = read_json(self.path)
+        offered = [name for name in data.get("offered") or [] if isinstance(name, str)]
+        if data.get("import_offered") and data.get("account") not in offered:  # a file from before 0.5.0
+            offered.append(data.get("account"))
+        self._offered = offered
         if data.get("account") != account:
             data = {"account": account}  # another login: start over with a full pull
         self.activities: Optional[dict] = data.get("activities")
         self.full_done: bool = bool(data.get("full_done"))
-        self.import_offered: bool = bool(data.get("import_offered"))
         # A full sync found Kodi's history to offer, and the question has not been asked yet (it waits until
         # nothing plays; Kodi may quit meanwhile): the next sync is a full one, and asks.
         self.import_due: bool = bool(data.get("import_due"))
@@ -26,7 +32,19 @@ class SyncState:
         self.synced_at: Optional[float] = (float(synced_at) if isinstance(synced_at, (int, float))
                                            and not isinstance(synced_at, bool) else None)
 
+    @property
+    def import_offered(self) -> bool:
+        """Whether this account was asked about Kodi's history (in this login or an earlier one)."""
+        return self.account in self._offered
+
+    @import_offered.setter
+    def import_offered(self, value: bool) -> None:
+        if value and self.account not in self._offered:
+            self._offered.append(self.account)
+        elif not value and self.account in self._offered:
+            self._offered.remove(self.account)
+
     def save(self) -> None:
         data = {"account": self.account, "activities": self.activities, "full_done": self.full_done,
-                "import_offered": self.import_offered, "import_due": self.import_due, "synced_at": self.synced_at}
+                "offered": self._offered, "import_due": self.import_due, "synced_at": self.synced_at}
         write_json(self.path, data)

@@ -44,9 +44,8 @@ def kept_count(kept: Sequence[Kept]) -> int:
 
 
 def action_label(kept: Sequence[Kept], text: Text) -> str:
-    """The status view's button that asks again: one account's name, or all of them counted together."""
-    if len(kept) == 1:
-        return text(32711, kept[0].name, kept[0].count)
+    """The status view's button that asks again: the watches of every other account counted together (a name
+    would not fit the button; the question names the account)."""
     return text(32712, kept_count(kept))
 
 

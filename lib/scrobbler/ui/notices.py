@@ -1,13 +1,13 @@
-"""What the user is told while watches are delivered: what Simkl took, and why sending fails; and, once for
-good, that a new user has to log in.
+"""What the user is told while watches are delivered: what Simkl took, what it did not accept, and why sending
+fails; and, once for good, that a new user has to log in.
 
-The service wires it: it subscribes to the delivery worker's announcement of what Simkl took, and
-hears the sender's problems and the disk's. Each problem is told once while it lasts."""
+The service wires it: it subscribes to the delivery worker's announcements of what Simkl took and of what went
+to Needs attention, and hears the sender's problems and the disk's. Each problem is told once while it lasts."""
 import os
 import threading
 
 from .. import kodi
-from ..counts import movies_and_episodes
+from ..counts import NEEDS_ATTENTION, count, movies_and_episodes
 from ..files import disk_full, read_json, write_json
 from ..media import Episode
 
@@ -22,6 +22,8 @@ class Notices:
         self._told_send = set()  # failures to send told since the last successful send
         self._told_path = os.path.join(profile, TOLD_FILE) if profile else None
         self._once_lock = threading.Lock()  # Kodi's thread and the worker's may tell at once
+        self._untold = {}  # what went to Needs attention and was not told yet: title -> Simkl's doing
+        self._attention_lock = threading.Lock()  # the worker tells them, and Kodi's thread when playback ends
 
     def not_logged_in(self):
         """The service started and no login is stored: after an install, say once how to log in."""
@@ -56,6 +58,30 @@ class Notices:
             episodes = sum(1 for item in items if isinstance(item, Episode))
             message = movies_and_episodes(len(items) - episodes, episodes, kodi.localize)
         kodi.notify(message, heading=kodi.localize(32550))
+
+    def needs_attention(self, items):
+        """One notification for what one pass of the worker put under Needs attention (worker.NeedsAttention),
+        naming the title when there is one (a title queued twice is one). Held back while a video plays, it is
+        told with the next pass's or once playback ends (playback_ended), once."""
+        with self._attention_lock:
+            for item in items:
+                self._untold[item.label] = self._untold.get(item.label, False) or item.by_simkl
+            self._tell_attention()
+
+    def playback_ended(self):
+        """Kodi's player stopped: what was held back while the video played is told now."""
+        with self._attention_lock:
+            self._tell_attention()
+
+    def _tell_attention(self):
+        if not self._untold:
+            return
+        titles = list(self._untold)
+        message = titles[0] if len(titles) == 1 else count(len(titles), NEEDS_ATTENTION, kodi.localize)
+        heading = kodi.localize(32800 if any(self._untold.values()) else 32803)  # Simkl's doing, or no title found
+        if kodi.notify(message, heading=heading, icon=kodi.WARNING):
+            kodi.log("told: %s: %s" % (heading, message))
+            self._untold.clear()
 
     def sent(self, entries):
         """Simkl took a batch: the next failure to send is a new problem again."""

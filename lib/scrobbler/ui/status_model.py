@@ -109,7 +109,9 @@ def _counts(snapshot: Snapshot, text: Text) -> str:
     parts = [text(32210, snapshot.waiting_count), text(32211, snapshot.counts.get(SENT, 0))]
     if snapshot.attention_count:
         parts.append(text(32234, attention_number(snapshot.attention, snapshot.attention_count, text)))
-    if snapshot.sessions:
+    if len(snapshot.sessions) == 1:
+        parts.append(text(32861, snapshot.sessions[0][1]))  # the title its button has no room for
+    elif snapshot.sessions:
         parts.append(text(32316, len(snapshot.sessions)))
     if snapshot.kept:
         parts.append(text(32710, kept_count(snapshot.kept)))
@@ -210,7 +212,7 @@ def _actions(snapshot: Snapshot, text: Text) -> Tuple[Tuple[str, str], ...]:
     if snapshot.logged_in:
         actions.append((SYNC, text(32415)))
     if len(snapshot.sessions) == 1:
-        actions.append((END_SESSION, text(32317, snapshot.sessions[0][1])))
+        actions.append((END_SESSION, text(32317)))
     elif snapshot.sessions:
         actions.append((END_SESSION, text(32664)))
     actions.append((CLOSE, text(32650)))
