@@ -443,7 +443,8 @@ def test_retry_all_tells_its_outcome_and_the_view_shows_the_entry_simkl_refused_
         runner.stop()
 
     assert [r.status for r in server.requests_to("/sync/history")] == [400, 400]
-    assert ("Needs attention", "Bad Entry (2001)") in [n[:2] for n in kodi.notifications]
+    # Told once each time: by the service's notification (ui/notices.py), not a second time by the view.
+    assert [n[:2] for n in kodi.notifications] == [("Not accepted by Simkl", "Bad Entry (2001)")] * 2
     assert "Retry all: sent 0, needs attention 1, failing: none" in kodi.log_text()
     shown = window.screens[-2]
     assert "Waiting to be sent: 0   ·   Sent: 0   ·   Needs attention: 1" in shown["info"]

@@ -282,7 +282,8 @@ def test_an_outcome_names_its_one_title_and_counts_a_title_queued_twice_once(kod
     only_dune = status_model.Outcome(2, 0, None, sent_ids=tuple(dune))
     assert status_model.outcome_words(only_dune, text, outbox.labels) == ("Sent to Simkl", "Dune (2001)")
     only_heat = status_model.Outcome(0, 1, None, attention_ids=(heat,))
-    assert status_model.outcome_words(only_heat, text, outbox.labels) == ("Needs attention", "Heat (2002)")
+    assert status_model.told_by_the_service(only_heat)  # the service's notification names it: no second one
+    assert not status_model.told_by_the_service(result)
     one_failing = status_model.Outcome(1, 0, ERR_NETWORK, sent_ids=(dune[0],))
     assert status_model.outcome_words(one_failing, text, outbox.labels) == (
         "Sent 1, rest waits", "Simkl could not be reached")

@@ -181,6 +181,9 @@ def test_retry_all_of_an_entry_simkl_refuses_again_tells_it_and_the_view_shows_i
     assert kodi.wait_until(lambda: retry_all_outcomes(kodi), 40), kodi.log_tail()
     assert retry_all_outcomes(kodi) == ["sent 0, needs attention 1, failing: none"]
     assert kodi.wait_for_window("notification", 5), "no notification of the outcome"
+    # Told once each time Simkl refused it, by the service; the view adds no second notification.
+    told = r"told: Not accepted by Simkl: %s" % re.escape(EXCLUDED_MOVIE.title)
+    assert kodi.wait_until(lambda: len(re.findall(told, kodi.log_text())) == 2, 10), kodi.log_tail()
     wait_for_requests(fake, HISTORY, 2, status=400)
     # The view, still open, shows it back under Needs attention, never "Waiting to be sent: 1 · Next try: now".
     assert kodi.wait_until(lambda: status_view(kodi)["actions"] == "Needs attention: 1 | Sync now | Close", 5), \

@@ -134,9 +134,10 @@ class Controller:
         if result is None or kodi.abort_requested():
             return  # Kodi is quitting: nothing to tell
         self.refresh(window)
-        failed = result.failing is not None or (result.under_way and not result.sent)
-        heading, message = model.outcome_words(result, kodi.localize, self.outbox.labels)
-        kodi.notify(message, heading=heading or None, icon=kodi.WARNING if failed else kodi.INFO)
+        if not model.told_by_the_service(result):
+            failed = result.failing is not None or (result.under_way and not result.sent)
+            heading, message = model.outcome_words(result, kodi.localize, self.outbox.labels)
+            kodi.notify(message, heading=heading or None, icon=kodi.WARNING if failed else kodi.INFO)
         if result.under_way:
             kodi.log("%s: sent %d so far, needs attention %d, %d still on their way after %.0f s"
                      % (name, result.sent, result.attention, result.under_way, RETRY_WAIT))

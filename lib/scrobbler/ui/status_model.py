@@ -272,6 +272,13 @@ def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int,
 Labels = Callable[[Sequence[int]], Dict[int, str]]  # {id: title} of queued entries (Outbox.labels)
 
 
+def told_by_the_service(result: Optional[Outcome]) -> bool:
+    """All that came of the retry is that its entries went to Needs attention: the service's own notification
+    names them (ui/notices.py), so the view adds no second one."""
+    return result is not None and bool(result.attention) and not result.sent and result.failing is None \
+        and not result.under_way
+
+
 def outcome_words(result: Optional[Outcome], text: Text, labels: Optional[Labels] = None) -> Tuple[str, str]:
     """The notification after a retry, as (heading, message), short enough for Estuary's toast; an empty
     heading is the add-on's name. `result` None: no answer within the wait. With `labels`, it counts rows as
@@ -290,8 +297,6 @@ def outcome_words(result: Optional[Outcome], text: Text, labels: Optional[Labels
     if not sent.count and not attention.count:
         return "", text(32654)  # it was all sent before the retry
     if attention.count:
-        if not sent.count and attention.title:
-            return text(32821), attention.title
         return text(32651, sent.count) if sent.count else "", text(32234, attention.count)
     if sent.title:
         return text(32820), sent.title
