@@ -392,7 +392,9 @@ def wait_for_status(request):
 def test_a_live_stop_never_overtakes_an_unmark_of_the_same_title_still_on_its_way(service, server, kodi, clock):
     import json
     server.watched_keys.add(INCEPTION)  # watched on Simkl long ago
-    server.fail("/sync/history/remove", 503)
+    # The watch's commit wakes the sender, whose retry of the unmark is due by then (two hours of virtual
+    # playback): it must fail too, or whichever of that retry and the live stop came first would decide.
+    server.fail("/sync/history/remove", 503, times=2)
     service.service.notification("xbmc", "VideoLibrary.OnUpdate",
                                  json.dumps({"item": {"id": 1, "type": "movie"}, "playcount": 0}))
     service.settle_marks()
@@ -400,13 +402,14 @@ def test_a_live_stop_never_overtakes_an_unmark_of_the_same_title_still_on_its_wa
 
     service.play(movie_tag(), MOVIE["file"], total=7200)  # watched again while the unmark waits
     service.idle()
+    assert [r.status for r in server.requests_to("/sync/history/remove")] == [503, 503]
     assert [s[0] for s in scrobbles(server)] == ["start", "pause"]  # a stop would write history before it
     clock.advance(3600)
     service.retry_now()
     service.idle()
 
     assert [r.path for r in server.requests if r.path.startswith("/sync/history")] == [
-        "/sync/history/remove", "/sync/history/remove", "/sync/history"]
+        "/sync/history/remove", "/sync/history/remove", "/sync/history/remove", "/sync/history"]
     assert server.history_entries(INCEPTION) == 1 and INCEPTION in server.watched_keys
 
 

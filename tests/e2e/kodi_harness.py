@@ -34,6 +34,10 @@ TRACEBACK_MARKERS = ("Traceback (most recent call last)", "EXCEPTION Thrown (Pyt
 SLOW_STOP_MARKER = "didn't stop in 5 seconds"
 VIDEO_PLAYER = 1
 VIDEO_PLAYLIST = 1
+# Extension points of an add-on's addon.xml that are not its type, and the types Kodi treats as dependencies.
+METADATA_POINTS = ("xbmc.addon.metadata", "kodi.addon.metadata")
+DEPENDENCY_POINTS = ("xbmc.python.module", "xbmc.python.library", "xbmc.metadata.scraper.library")
+ENABLE_QUESTION_WAIT = 120.0  # seconds a first boot may take to ask; only a broken boot waits that long
 
 
 class KodiError(Exception):
@@ -162,7 +166,8 @@ class Kodi:
         self.process: Optional[subprocess.Popen] = None
         self.rpc: Optional[JsonRpc] = None
         self._xvfb: Optional[Xvfb] = None
-        self._new_addons: List[str] = []
+        self._new_addons: List[str] = []  # copied in since the last boot
+        self._booted_addons: set = set()  # ids Kodi has found at an earlier boot of this profile (a fresh one)
         # A regex start() waits for in kodi.log, e.g. the add-on service's start line: quitting
         # before services have started makes Kodi kill them ("didn't stop in 5 seconds").
         self.ready_log: Optional[str] = None
@@ -251,7 +256,8 @@ class Kodi:
         self._connect(timeout)
         self._check_version()
         if self._new_addons:
-            self._close_enable_dialog()
+            self._close_enable_dialogs(self._enable_questions(), max(timeout, ENABLE_QUESTION_WAIT))
+            self._booted_addons.update(self._new_addons)
             self._new_addons = []
         if self.ready_log and not self.wait_for_log(self.ready_log, timeout):
             raise KodiError("no line matching %r in kodi.log within %ss\n%s" % (self.ready_log, timeout,
@@ -299,11 +305,29 @@ class Kodi:
                                                                                  self.log_tail()))
             time.sleep(0.25)
 
-    def _close_enable_dialog(self, timeout: float = 15) -> None:
-        """Kodi asks "Would you like to enable this add-on?" on the first boot after add-ons were copied in."""
-        if self.wait_until(lambda: self.window_active("yesnodialog"), timeout):
+    def _enable_questions(self) -> int:
+        """How many "Would you like to enable this add-on?" dialogs this boot brings: Kodi asks once for each
+        add-on copied in since the last boot, except libraries and modules (CApplication::
+        ConfigureAndEnableAddons skips CAddonType::IsDependencyType, xbmc/addons/addoninfo/AddonType.cpp)."""
+        count = 0
+        for addon_id in set(self._new_addons) - self._booted_addons:
+            manifest = kodi_profile.kodi_dir(self.home) / "addons" / addon_id / "addon.xml"
+            points = [extension.get("point") for extension in ET.parse(str(manifest)).getroot().iter("extension")]
+            main = next((point for point in points if point not in METADATA_POINTS), None)
+            count += main is not None and main not in DEPENDENCY_POINTS
+        return count
+
+    def _close_enable_dialogs(self, count: int, timeout: float) -> None:
+        """Answer each enable question with Back (the test enables what it needs). Kodi asks only when its
+        start-up window has gone (GUI_MSG_UI_READY), which under load can be long after JSON-RPC answers:
+        wait for each question itself, not for a fixed time that a slow boot can outlast."""
+        for asked in range(count):
+            if not self.wait_until(lambda: self.window_active("yesnodialog"), timeout):
+                raise KodiError("Kodi did not ask to enable add-on %d of %d (%s) within %ss\n%s"
+                                % (asked + 1, count, ", ".join(self._new_addons), timeout, self.log_tail()))
             self.call("Input.Back")
-            self.wait_until(lambda: not self.window_active("yesnodialog"), 5)
+            # The next question opens the same dialog again: wait until this one has gone.
+            self.wait_until(lambda: not self.window_active("yesnodialog"), 5, interval=0.05)
 
     def stop(self, timeout: float = 30) -> int:
         """Application.Quit and wait for kodi.bin to exit; return its exit code. Xvfb stays for a restart."""

@@ -1,4 +1,6 @@
 """The harness itself: library, playback and restart helpers that the scenarios build on."""
+from pathlib import Path
+
 import pytest
 
 from .addon_steps import ADDON_ID
@@ -7,6 +9,7 @@ from .kodi_root import requested_version
 from .media_library import EPISODE_ONE, MOVIE_TWO, SHORT_CLIP, SHOW
 
 pytestmark = pytest.mark.e2e
+PROBE_DIR = Path(__file__).resolve().parent / "service.e2eprobe"
 
 
 def test_kodi_is_the_version_asked_for_and_takes_the_profile_as_written(kodi):
@@ -60,3 +63,8 @@ def test_restart_keeps_the_library_and_seeded_settings(kodi):
 
     assert kodi.addon_settings(ADDON_ID)["debug"] == "true"
     assert kodi.movie(kodi.movie_id(SHORT_CLIP.title))["playcount"] == 1
+
+
+def test_a_first_boot_with_two_new_addons_leaves_no_enable_question_open(make_kodi):
+    kodi = make_kodi(enable=False, library=False, addons=[PROBE_DIR])  # Kodi asks once for each of them
+    assert not kodi.wait_for_window("yesnodialog", timeout=5)
