@@ -404,3 +404,23 @@ def test_a_sync_state_file_from_before_keeps_the_answered_history_question_acros
 
     jane = SyncState(str(tmp_path), JANE.name)
     assert (jane.full_done, jane.activities, jane.import_offered) == (False, None, True)
+
+
+def test_a_refusal_held_back_during_playback_is_never_told_to_the_next_account(kodi, server, clock, running):
+    kodi.set_setting("notify_quiet_playback", True)
+    service = running()
+    log_in_as(JANE, kodi, server, clock)
+    server.refused_ids.add("imdb=tt1375666")  # Simkl refuses jane's Inception
+    service.play(movie_tag(MOVIE), MOVIE["file"], total=7200)
+    fakekodi.open_file(fakekodi.PlayingFile(movie_tag(OTHER), OTHER["file"], 7200))  # the next film plays
+    service.idle()
+    log_out(kodi)
+    log_in_as(BOB, kodi, server, clock)
+    fakekodi.close_file(natural=False)
+    service.service.notification("xbmc", "Player.OnStop", json.dumps({"end": False}))
+    service.idle()
+
+    refused = kodi.string(32800)  # "Not accepted by Simkl"
+    assert [n for n in kodi.notifications if n[0] == refused] == []
+    with outbox_of(kodi) as outbox:
+        assert sum(outbox.counts().values()) == 0  # bob's queue: jane's refused watch stays hers

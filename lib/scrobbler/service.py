@@ -241,6 +241,7 @@ class Service:
         """Another account (or none) is logged in: the sessions of any other end, and what was queued while
         nobody was logged in is the new account's (the queue shows and sends only its entries and nobody's)."""
         self.rewatch.follow_account(owner.key if owner else None)
+        self.notices.account_changed()
         if owner is not None:
             claimed = self.outbox.claim(owner)
             if claimed:

@@ -73,6 +73,11 @@ class Notices:
         with self._attention_lock:
             self._tell_attention()
 
+    def account_changed(self):
+        """Another account (or none) logged in: what the last one's queue met is not the new one's to hear."""
+        with self._attention_lock:
+            self._untold.clear()
+
     def _tell_attention(self):
         if not self._untold:
             return
