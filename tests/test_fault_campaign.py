@@ -182,3 +182,27 @@ def test_the_campaign_credits_a_late_live_stop_to_its_own_watch_not_to_a_later_r
     stops = [r for r in campaign.server.requests_to("/scrobble/stop") if r.status == 201]
     assert len(stops) == 1  # the setting the test needs: one live stop that Simkl took, after both plays
     assert [e.state for e in campaign.events.values() if e.item is ITEMS["Inception"]] == ["kept", "dropped"]
+
+
+def test_a_watch_kept_for_its_account_stays_the_first_when_a_repeat_made_logged_out_was_looked_up_before_it():
+    """Inception ends while Simkl already rejected the login (its watch stays the account's, unlooked-up), and
+    again while logged out; the second is looked up first. At the next login the first watch is kept and the
+    second is the repeat (found by `make soak`, seed 363803: Simkl got the second watch's time)."""
+    campaign = FaultCampaign()
+    try:
+        campaign.start_session(answer=True, gap=1, show=ITEMS["The Last of Us"])
+        campaign.hold()  # the episode's post waits; the revoke below rejects it
+        campaign.play_with_pause(ending="end", gap=1, item=ITEMS["The Last of Us S01E03"], pause_at=1, pause_for=1,
+                                 seek_to=None)
+        for _ in range(6):
+            campaign.heal()
+        campaign.revoke()
+        campaign.playlist(first=ITEMS["Inception"], first_ending="end", gap=1, offset=1, second_ending="end")
+        campaign.playlist(first=ITEMS["Inception"], first_ending="end", gap=1, offset=1, second_ending=1)
+    except BaseException:
+        campaign.failed = True
+        raise
+    finally:
+        campaign.teardown()  # logs in again: the final checks see what Simkl got
+
+    assert [e.state for e in campaign.events.values() if e.item is ITEMS["Inception"]] == ["kept", "dropped"]

@@ -273,13 +273,15 @@ class Outbox:
             return entry_id
 
     def unresolved(self, limit: int = 50) -> List[Unresolved]:
-        """Due unresolved entries, oldest first."""
-        mine, params = _mine(_key_of(self._account()))
+        """Due unresolved entries, oldest first, whoever's they are: titles are found in the order the watches
+        were made, so that of two watches of a title within 48 hours the first is kept, and an unmark made
+        between them counts, also when one waited for its account to log in again (sending stays the
+        account's: take_batch)."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT entries.id, kind, item, watched_at, attempts, owners.account FROM entries"
-                " LEFT JOIN owners ON owners.id = entries.id WHERE state = ? AND next_try <= ? AND " + mine
-                + " ORDER BY entries.id LIMIT ?", (UNRESOLVED, self._clock()) + params + (limit,)).fetchall()
+                " LEFT JOIN owners ON owners.id = entries.id WHERE state = ? AND next_try <= ?"
+                " ORDER BY entries.id LIMIT ?", (UNRESOLVED, self._clock(), limit)).fetchall()
         return [Unresolved(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5]) for row in rows]
 
     def resolved(self, entry_id: int, item: media.Media, rewatch: bool = False,
