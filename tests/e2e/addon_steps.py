@@ -100,7 +100,15 @@ def _settled_label(kodi: Kodi, previous: str, timeout: float = 2) -> str:
 
 def open_movie_context_menu(kodi: Kodi, title: str, timeout: float = 15) -> None:
     """Videos > Movies > Titles, focus the movie titled `title`, and open its context menu."""
-    folder = "videodb://movies/titles/"
+    _open_context_menu(kodi, "videodb://movies/titles/", "movie", title, timeout)
+
+
+def open_show_context_menu(kodi: Kodi, title: str, timeout: float = 15) -> None:
+    """Videos > TV shows > Titles, focus the show titled `title`, and open its context menu."""
+    _open_context_menu(kodi, "videodb://tvshows/titles/", "show", title, timeout)
+
+
+def _open_context_menu(kodi: Kodi, folder: str, kind: str, title: str, timeout: float) -> None:
     kodi.call("GUI.ActivateWindow", {"window": "videos", "parameters": [folder]})
 
     def listed():
@@ -108,14 +116,14 @@ def open_movie_context_menu(kodi: Kodi, title: str, timeout: float = 15) -> None
         return labels["Container.FolderPath"] == folder and labels["Container.NumItems"] not in ("", "0")
 
     if not kodi.wait_until(listed, timeout):
-        raise KodiError("the movie titles list did not open\n" + kodi.log_tail())
+        raise KodiError("the %s titles list did not open\n%s" % (kind, kodi.log_tail()))
     for _ in range(10):
         if kodi.info_labels("ListItem.Label")["ListItem.Label"] == title:
             break
         kodi.send_input("Down")
         time.sleep(0.2)
     else:
-        raise KodiError("no movie %r in the titles list" % title)
+        raise KodiError("no %s %r in the titles list" % (kind, title))
     kodi.send_input("ContextMenu")
     if not kodi.wait_for_window("contextmenu", timeout):
         raise KodiError("the context menu did not open\n" + kodi.log_tail())

@@ -9,6 +9,7 @@ from .addon_steps import (
     back_to_settings,
     menu_labels,
     open_movie_context_menu,
+    open_show_context_menu,
     pick,
     quit_cleanly,
     simkl_env,
@@ -50,24 +51,6 @@ def choose_rewatch(kodi, window):
     assert kodi.wait_for_window(window, 15), "no %s after %s\n%s" % (window, REWATCH, kodi.log_tail())
     # The dialog is active a moment before its text is set.
     return kodi.wait_until(lambda: dialog_text(kodi), 10)
-
-
-def open_show_context_menu(kodi, title, timeout=15):
-    """Videos > TV shows > Titles, focus the show titled `title`, and open its context menu."""
-    folder = "videodb://tvshows/titles/"
-    kodi.call("GUI.ActivateWindow", {"window": "videos", "parameters": [folder]})
-    assert kodi.wait_until(lambda: kodi.info_labels("Container.FolderPath")["Container.FolderPath"] == folder
-                           and kodi.info_labels("Container.NumItems")["Container.NumItems"] not in ("", "0"),
-                           timeout), "the TV show titles list did not open\n" + kodi.log_tail()
-    for _ in range(10):
-        if kodi.info_labels("ListItem.Label")["ListItem.Label"] == title:
-            break
-        kodi.send_input("Down")
-        time.sleep(0.2)
-    else:
-        raise AssertionError("no show %r in the titles list" % title)
-    kodi.send_input("ContextMenu")
-    assert kodi.wait_for_window("contextmenu", timeout), "the context menu did not open\n" + kodi.log_tail()
 
 
 def test_the_show_question_says_the_next_episodes_count_until_the_session_ends(kodi, fake):
