@@ -189,7 +189,8 @@ class SyncRunner:
                  % len(to_send))
         if not self.wait_quiet() or not self._still_logged_in(owner, account):
             return
-        state.import_offered, state.import_due = True, False
+        state.offered()
+        state.import_due = False
         state.save()
         if kodi.yesno_dialog(offer_text(to_send), heading=kodi.localize(32750)):
             self._send(to_send, announce=True)

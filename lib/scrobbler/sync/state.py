@@ -37,12 +37,10 @@ class SyncState:
         """Whether this account was asked about Kodi's history (in this login or an earlier one)."""
         return self.account in self._offered
 
-    @import_offered.setter
-    def import_offered(self, value: bool) -> None:
-        if value and self.account not in self._offered:
+    def offered(self) -> None:
+        """This account was asked about Kodi's history: never again, whoever logs in between."""
+        if self.account not in self._offered:
             self._offered.append(self.account)
-        elif not value and self.account in self._offered:
-            self._offered.remove(self.account)
 
     def save(self) -> None:
         data = {"account": self.account, "activities": self.activities, "full_done": self.full_done,
