@@ -11,7 +11,7 @@ from lib.scrobbler.delivery.flush import ERR_NETWORK, Flusher
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.delivery.session_ids import SessionWatch
 from lib.scrobbler.delivery.settle import MARKS_SETTLE
-from lib.scrobbler.delivery.worker import FAILURE_RETRY_CAP, DeliveryWorker
+from lib.scrobbler.delivery.worker import FAILURE_RETRY_CAP, DeliveryWorker, PlaybackWatch
 from lib.scrobbler.media import Episode, Movie
 from lib.scrobbler.playback.resolve import Lookup
 from lib.scrobbler.simkl import api, auth
@@ -154,6 +154,83 @@ def test_every_subscriber_hears_what_simkl_took(rig):
     r.watch(report(1))
 
     assert r.heard == also == [[movie(1)]]
+
+
+def test_a_watch_from_playback_simkl_took_is_announced_as_played_with_its_library_item(rig):
+    r = rig()
+    played = []
+    r.worker.subscribe_played(played.append)
+    r.titles["movie 1"] = Lookup(movie(1))
+
+    r.watch(report(1))
+
+    assert played == [[PlaybackWatch(movie(1), "movie", 1)]]
+    r.worker.kick()
+    r.idle()
+    assert len(played) == 1  # once
+
+
+def test_a_played_video_not_in_the_library_is_announced_without_a_library_item(rig):
+    r = rig()
+    played = []
+    r.worker.subscribe_played(played.append)
+    stream = {"media_type": "movie", "dbid": -1, "label": "stream", "title": "Movie 2"}
+    r.titles["stream"] = Lookup(movie(2))
+
+    r.watch(stream)
+
+    assert played == [[PlaybackWatch(movie(2), "movie", None)]]
+
+
+def test_library_marks_and_the_history_import_are_never_announced_as_played(rig, server):
+    r = rig()
+    played = []
+    r.worker.subscribe_played(played.append)
+    r.titles["movie 1"] = Lookup(movie(1))
+
+    r.worker.commit_mark(report(1), r.clock(), "add")
+    r.idle()
+    r.wake_when_due()
+    r.outbox.add_many([(movie(2), r.clock())])  # what the sync queues of Kodi's history
+    r.worker.kick()
+    r.idle()
+
+    assert sent_movies(server) == [["Movie 1"], ["Movie 2"]]
+    assert r.heard == [[movie(1)], [movie(2)]]  # newly watched, as the notification tells it
+    assert played == []
+
+
+def test_a_live_stop_simkl_took_is_announced_as_played_once(rig, server):
+    r = rig()
+    played = []
+    r.worker.subscribe_played(played.append)
+
+    entry_id = r.worker.commit_watch(report(1), r.clock())
+    r.worker.delivered_live(entry_id, movie(1))
+    r.worker.watch_committed()
+    r.idle()
+
+    assert played == [[PlaybackWatch(movie(1), "movie", 1)]]
+    assert sent_movies(server) == []  # the live stop was the history entry
+
+
+def test_a_watch_the_disk_took_only_later_is_announced_as_played_once_sent(rig, server):
+    r = rig()
+    played = []
+    r.worker.subscribe_played(played.append)
+    r.titles["movie 1"] = Lookup(movie(1))
+    add = r.outbox.add_unresolved
+
+    def no_room(*args):
+        raise sqlite3.OperationalError("database or disk is full")
+    r.outbox.add_unresolved = no_room
+    assert r.worker.commit_watch(report(1), r.clock()) is None
+    r.outbox.add_unresolved = add  # room again
+    r.worker.watch_committed()
+    r.idle()
+
+    assert sent_movies(server) == [["Movie 1"]]
+    assert played == [[PlaybackWatch(movie(1), "movie", 1)]]
 
 
 def test_removals_and_rewatches_are_sent_but_not_announced_as_watched(rig, server, kodi):

@@ -4,14 +4,15 @@ sends what is pending, and tries again after a failure.
 Watches and marks are committed to the outbox on the thread Kodi calls back on (commit_watch,
 commit_mark), before anything that can block; the worker does the rest. Whatever it meets (a failing
 disk, a JSON-RPC error, a bug) is logged once and tried again later, with backoff: it never dies.
-What Simkl took is announced to the subscribers (subscribe): a notification today, a rating prompt
-tomorrow, each in a module of its own that the worker does not know. So is what one pass put under Needs
+What Simkl took is announced to the subscribers (subscribe): a notification, each in a module of its own
+that the worker does not know; the watches from playback among them are announced again with the Kodi library
+item they were played from (subscribe_played): what the rating prompt asks about. So is what one pass put under Needs
 attention (subscribe_attention): Simkl refused it or does not know it, or no title was found for it.
 """
 import enum
 import queue
 import threading
-from typing import Callable, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from .. import kodi
 from ..values import FrozenValue
@@ -36,6 +37,21 @@ class NeedsAttention(FrozenValue):
 
     def __init__(self, label: str, by_simkl: bool):
         self._set(label=label, by_simkl=by_simkl)
+
+
+class PlaybackWatch(FrozenValue):
+    """A watch from playback Simkl took: its title (media.Movie or media.Episode) and the Kodi library item it was
+    played from, media_type ("movie", "episode") and dbid; dbid None when it was not a library item."""
+    FIELDS = ("item", "media_type", "dbid")
+
+    def __init__(self, item, media_type: str, dbid: Optional[int]):
+        self._set(item=item, media_type=media_type, dbid=dbid)
+
+
+def _library_item(report: dict) -> Tuple[str, Optional[int]]:
+    """(media_type, dbid) of a committed playback report; dbid None for a video not in Kodi's library."""
+    dbid = report.get("dbid")
+    return report.get("media_type") or "", dbid if isinstance(dbid, int) and dbid > 0 else None
 
 
 class DeliveryWorker:
@@ -63,10 +79,15 @@ class DeliveryWorker:
         self._started = False
         self.settle = MarksSettle(steady)
         self._listeners: List[Callable[[list], None]] = []
+        self._played_listeners: List[Callable[[List[PlaybackWatch]], None]] = []
+        # entry id -> (media_type, dbid) of each watch from playback not announced yet (commit_watch); in memory
+        # only: a watch Simkl takes after Kodi restarted is announced as newly watched, not as played
+        self._played: Dict[int, Tuple[str, Optional[int]]] = {}
+        self._played_lock = threading.Lock()  # Kodi's thread commits, the worker and the live thread announce
         self._sent_batch: list = []  # entries Simkl took during the current flush, announced together
         self._attention_listeners: List[Callable[[List[NeedsAttention]], None]] = []
         self._attention_batch: List[NeedsAttention] = []  # put under Needs attention in this pass, announced together
-        self._unsaved: list = []  # (report, watched_at, kind) the outbox could not take yet (disk full)
+        self._unsaved: list = []  # (report, watched_at, kind, played) the outbox could not take yet (disk full)
         self._unsaved_lock = threading.Lock()
         self._failures = 0  # jobs failed in a row
         self._retry_at: Optional[float] = None  # when the worker tries again after a failure
@@ -120,6 +141,12 @@ class DeliveryWorker:
         newly watched in one flush or one live stop (not rewatches, not removals)."""
         self._listeners.append(listener)
 
+    def subscribe_played(self, listener: Callable[[List[PlaybackWatch]], None]) -> None:
+        """listener(watches) is called (on the worker's or the live thread) with the watches from playback
+        (commit_watch) Simkl took in one flush or one live stop, rewatches included, each once: never a library
+        mark nor what the sync queued of Kodi's history."""
+        self._played_listeners.append(listener)
+
     def subscribe_attention(self, listener: Callable[[List[NeedsAttention]], None]) -> None:
         """listener(items) is called on the worker's thread with what one pass put under Needs attention, in
         that order (a title queued twice is there twice). A rewatch Simkl refused as PRO-only, or a refused start
@@ -130,7 +157,7 @@ class DeliveryWorker:
     def commit_watch(self, report: dict, watched_at: float) -> Optional[int]:
         """A watch from playback, into the outbox now: its entry id, or None when the disk failed (it is
         kept in memory until there is room). The caller queues its job (watch_committed) once it held it."""
-        return self._commit(report, watched_at, "add")
+        return self._commit(report, watched_at, "add", played=True)
 
     def commit_mark(self, report: dict, watched_at: float, kind: str) -> None:
         """A library mark ("add" or "remove"): into the outbox, sent with the rest of its season."""
@@ -138,15 +165,22 @@ class DeliveryWorker:
         self._commit(report, watched_at, kind)
         self._jobs.put(Job.MARK)
 
-    def _commit(self, report, watched_at, kind):
+    def _commit(self, report, watched_at, kind, played=False):
         import sqlite3
         try:
-            return self._outbox().add_unresolved(report, watched_at, kind)
+            entry_id = self._outbox().add_unresolved(report, watched_at, kind)
         except sqlite3.Error as exc:
             with self._unsaved_lock:
-                self._unsaved.append((report, watched_at, kind))
+                self._unsaved.append((report, watched_at, kind, played))
             self._on_storage(exc)
             return None
+        if played:
+            self._remember_played(entry_id, report)
+        return entry_id
+
+    def _remember_played(self, entry_id, report):
+        with self._played_lock:
+            self._played[entry_id] = _library_item(report)
 
     # -- what the sender and the live scrobbler call back -------------------------------------------
     def before_batch(self) -> bool:
@@ -169,6 +203,9 @@ class DeliveryWorker:
         """Simkl took the live stop of a watch: the outbox entry is sent (raises if the disk fails)."""
         if self._outbox().scrobbled(entry_id, item):
             self._announce([item])
+            self._announce_played([(entry_id, item)])
+        else:
+            self._forget_played([entry_id])
 
     def may_post(self) -> bool:
         """Logged in, as the worker sees it before a POST. A login it has not seen yet holds POSTs for a
@@ -268,8 +305,10 @@ class DeliveryWorker:
     def _save_unsaved(self):
         while self._unsaved:
             with self._unsaved_lock:
-                report, watched_at, kind = self._unsaved[0]
-            self._outbox().add_unresolved(report, watched_at, kind)
+                report, watched_at, kind, played = self._unsaved[0]
+            entry_id = self._outbox().add_unresolved(report, watched_at, kind)
+            if played:
+                self._remember_played(entry_id, report)
             with self._unsaved_lock:
                 self._unsaved.pop(0)
         self._on_storage(None)
@@ -282,11 +321,26 @@ class DeliveryWorker:
         finally:
             sent, self._sent_batch = self._sent_batch, []
             self._announce([e.item for e in sent if e.kind == "add" and not e.rewatch])
+            self._announce_played([(e.id, e.item) for e in sent if e.kind == "add"])
 
     def _announce(self, items):
         if items:
             for listener in self._listeners:
                 listener(items)
+
+    def _announce_played(self, sent):
+        """Of (entry id, title) Simkl took, the watches from playback, each once."""
+        with self._played_lock:
+            played = [PlaybackWatch(item, *self._played.pop(entry_id)) for entry_id, item in sent
+                      if entry_id in self._played]
+        if played:
+            for listener in self._played_listeners:
+                listener(played)
+
+    def _forget_played(self, ids):
+        with self._played_lock:
+            for entry_id in ids:
+                self._played.pop(entry_id, None)
 
     def _announce_attention(self):
         items, self._attention_batch = self._attention_batch, []
@@ -331,8 +385,10 @@ class DeliveryWorker:
                                session_ids=session.session_ids):
                 kodi.log("queued %s as part of its rewatch session" % found.label())
             else:
+                self._forget_played([entry.id])
                 kodi.log("%s was already counted in its rewatch session" % found.label())
         elif outbox.resolved(entry.id, found):
             kodi.log("queued %s as %s" % (found.label(), "watched" if entry.kind == "add" else "unwatched"))
         else:
+            self._forget_played([entry.id])
             kodi.debug("%s was already queued in the last 48 hours" % found.label())
