@@ -252,6 +252,25 @@ def test_ids_on_the_playing_listitem_are_handed_to_the_resolver(kodi, player, fi
 
 # --- life cycle ----------------------------------------------------------------------------------
 
+def test_it_is_quiet_once_nothing_played_opened_or_closed_for_a_while_and_no_playlist_goes_on(kodi, clock):
+    player = Player(on_finished=lambda tracked: None, rules=lambda: RULES, clock=clock, interval=HOUR, steady=clock)
+    assert player.quiet(10)  # nothing opened since the service started
+    play(kodi, player)
+    clock.now += 60
+    assert not player.quiet(10)  # it plays
+    end(kodi, player, natural=True)
+    clock.now += 9
+    assert not player.quiet(10)  # closed a moment ago: Up Next or the user may open the next one
+    clock.now += 1
+    assert player.quiet(10)
+    kodi.playlist_sizes[1], kodi.playlist_position = 3, 1  # between two items of a playlist
+    assert not player.quiet(10)
+    kodi.playlist_position = -1  # the user stopped it (Kodi resets its playlist player)
+    assert player.quiet(10)
+    player.stop_sampling()
+
+
+
 def test_playlist_advance_finishes_the_first_item_as_stopped_and_follows_the_second(kodi, player, finished, clock):
     play(kodi, player)
     move_to(kodi, player, 0.5 * 2 * HOUR)

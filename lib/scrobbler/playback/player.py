@@ -154,6 +154,14 @@ class Player(xbmc.Player):
         changed = self._last_change
         return None if changed is None else self._steady() - changed
 
+    def quiet(self, after: float) -> bool:
+        """Nothing plays, no playlist goes on to a next item, and no file opened or closed for `after` seconds:
+        a moment to ask the user something (never over a video, nor between two items of a playlist)."""
+        if self.isPlaying() or kodi.playlist_goes_on():
+            return False
+        quiet = self.quiet_for()
+        return quiet is None or quiet >= after
+
     def _finish(self, natural):
         with self._lock:
             current, self._current = self._current, None

@@ -232,10 +232,8 @@ class SyncRunner:
         """Before a question: wait until nothing plays, no playlist goes on to a next item, and no file opened
         or closed for QUIET_AFTER seconds; False once Kodi quits. A wake() looks again at once."""
         while not self._stopping.is_set():
-            if not (self._player.isPlaying() or kodi.playlist_goes_on()):
-                quiet = self._player.quiet_for()
-                if quiet is None or quiet >= QUIET_AFTER:
-                    return True
+            if self._player.quiet(QUIET_AFTER):
+                return True
             self._wake.wait(IDLE_CHECK)
             self._wake.clear()
         return False
