@@ -263,5 +263,12 @@ def sleep(seconds):
     _monitor().waitForAbort(seconds)
 
 
+def pause(seconds):
+    """Wait on this thread, and meanwhile run the callbacks (a click, Back) of the windows it opened: Kodi runs
+    them on the opening thread only while it waits in Kodi (xbmc/interfaces/legacy/ModuleXbmc.cpp sleep). For a
+    thread of the service, which has no Monitor of its own to wait on; the caller looks for Kodi's quit itself."""
+    xbmc.sleep(max(1, int(seconds * 1000)))
+
+
 def open_settings():
     addon().openSettings()
