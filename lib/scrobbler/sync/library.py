@@ -20,6 +20,9 @@ NAMED_LIMIT = 1000  # a delta that names more calls than this reads the whole li
 MOVIE_PROPERTIES = ["title", "year", "uniqueid", "playcount", "lastplayed"]
 SHOW_PROPERTIES = ["title", "year", "uniqueid"]
 EPISODE_PROPERTIES = ["tvshowid", "season", "episode", "title", "uniqueid", "playcount", "lastplayed"]
+RATING_PROPERTIES = ["title", "year", "uniqueid", "userrating"]  # a movie's or show's "My rating", 0 for none
+RATED = {"field": "userrating", "operator": "greaterthan", "value": "0"}  # only the items that have one
+RATING_KINDS = {"movie": ("VideoLibrary.GetMovies", "movies"), "tvshow": ("VideoLibrary.GetTVShows", "tvshows")}
 
 
 @dataclass
@@ -36,6 +39,18 @@ class Write:
             params["lastplayed"] = self.lastplayed
         method = "VideoLibrary.SetMovieDetails" if self.kind == "movie" else "VideoLibrary.SetEpisodeDetails"
         return method, params
+
+
+@dataclass
+class RatingWrite:
+    """One "My rating" change: kind 'movie' or 'tvshow', its library id, the rating (1-10, 0: none)."""
+    kind: str
+    dbid: int
+    rating: int
+
+    def call(self) -> Tuple[str, dict]:
+        method = "VideoLibrary.SetMovieDetails" if self.kind == "movie" else "VideoLibrary.SetTVShowDetails"
+        return method, {self.kind + "id": self.dbid, "userrating": self.rating}
 
 
 @dataclass
@@ -82,18 +97,30 @@ class KodiLibrary:
     def episodes(self) -> Iterator[dict]:
         return self._pages("VideoLibrary.GetEpisodes", "episodes", EPISODE_PROPERTIES)
 
+    def rating_items(self, kind: str, rated_only: bool = False) -> Iterator[dict]:
+        """Kodi's movies or TV shows ('movie' / 'tvshow') with their ids and "My rating"; rated_only: only
+        those that have one (Kodi filters them)."""
+        method, key = RATING_KINDS[kind]
+        return self._pages(method, key, RATING_PROPERTIES, RATED if rated_only else None)
+
+    def rating_details(self, kind: str, dbids: List[int]) -> Iterator[dict]:
+        """The same of the given movies or TV shows, each read alone; one Kodi no longer has is left out."""
+        return self._details(kind, dbids, RATING_PROPERTIES)
+
     def write(self, writes: List[Write]) -> List[Tuple[Write, object]]:
         """Send one batch; returns the writes Kodi refused, each with its error."""
         answers = self._batch([write.call() for write in writes])
         return [(write, error) for write, (result, error) in zip(writes, answers)
                 if error is not None or result != "OK"]
 
-    def _pages(self, method: str, key: str, properties: List[str]) -> Iterator[dict]:
+    def _pages(self, method: str, key: str, properties: List[str], where: Optional[dict] = None) -> Iterator[dict]:
         start = 0
         self._totals.pop(key, None)
         while True:
-            limits = {"start": start, "end": start + PAGE}
-            result = self._call(method, {"properties": properties, "limits": limits}) or {}
+            params = {"properties": properties, "limits": {"start": start, "end": start + PAGE}}
+            if where is not None:
+                params["filter"] = where
+            result = self._call(method, params) or {}
             items = result.get(key) or []
             self.read_calls += 1
             self.items_read += len(items)
@@ -103,7 +130,8 @@ class KodiLibrary:
             total = (result.get("limits") or {}).get("total", 0)
             start += PAGE
             if not items or start >= total:
-                self._totals[key] = total
+                if where is None:  # a filtered read tells nothing of the index's counts
+                    self._totals[key] = total
                 return
 
     # -- a partial sync: only what Simkl's changes name ------------------------------------------

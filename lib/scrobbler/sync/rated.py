@@ -1,0 +1,137 @@
+"""Simkl -> Kodi for ratings: the user's ratings on Simkl become Kodi's "My rating" of library movies and
+TV shows; pure decisions, fed with Simkl's answer, Kodi's items, the memo and the queue's waiting ratings.
+
+Asked only when `/sync/activities` says a block's `rated_at` moved (from the saved server time, as
+`date_from`), or on a full sync for every block that was ever rated (an idle bucket is null: simkl-api §7.1).
+The shape (api.simkl.org get-user-ratings, simkl-api §7.3, §13): `{"movies"|"shows"|"anime": [{"user_rating",
+"user_rated_at", "movie"|"show": {"title", "year", "ids"}}]}`; an anime film carries `anime_type: "movie"`
+and is a film. One item that cannot be read is skipped and told; it never stops the others.
+Kodi is left alone where the user's own choice is newer: a rating entry still waiting in the queue, or a
+"My rating" that differs from the memo (changed in Kodi and not checked yet: the check sends it).
+A rating removed on Simkl does not show in a delta: Kodi keeps it.
+"""
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from ..media import clean_ids
+from ..times import read_time
+from .library import RatingWrite
+
+RATED_TYPES = {"movies": "movies", "tv_shows": "shows", "anime": "anime"}  # activities block -> ratings type
+ALL_RATINGS = "1,2,3,4,5,6,7,8,9,10"  # every rating: the answer holds only what the user rated
+MATCH_KEYS = ("imdb", "tmdb", "tvdb")
+
+Key = Tuple[str, str]
+
+
+@dataclass
+class SimklRatings:
+    """The user's ratings on Simkl by the ids they match on, for films and for shows apart (a TMDB movie id
+    and a TMDB TV id are different things): (id name, value) -> (rating, rated_at)."""
+    movies: Dict[Key, Tuple[int, float]] = field(default_factory=dict)
+    shows: Dict[Key, Tuple[int, float]] = field(default_factory=dict)
+    skipped: List[str] = field(default_factory=list)
+
+    def count(self) -> int:
+        return len(self.movies) + len(self.shows)
+
+    def merge(self, other: "SimklRatings") -> None:
+        for mine, theirs in ((self.movies, other.movies), (self.shows, other.shows)):
+            for key, value in theirs.items():
+                _keep_newest(mine, key, value)
+        self.skipped.extend(other.skipped)
+
+
+def rated_moved(saved: Optional[dict], now: dict) -> List[Tuple[str, Optional[str]]]:
+    """(ratings type, date_from) of each block whose rated_at moved since the saved activities; every
+    block ever rated, from the start, when nothing was saved (a full sync)."""
+    found = []
+    for block, kind in RATED_TYPES.items():
+        after = _rated_at(now, block)
+        if not isinstance(saved, dict):
+            if after is not None:
+                found.append((kind, None))
+            continue
+        before = _rated_at(saved, block)
+        if after != before:
+            found.append((kind, before))
+    return found
+
+
+def parse_ratings(answer) -> SimklRatings:
+    """Simkl's ratings answer read (null, {} and missing keys are empty)."""
+    rated = SimklRatings()
+    if not isinstance(answer, dict):
+        return rated
+    for group in ("movies", "shows", "anime"):
+        entries = answer.get(group)
+        for entry in entries if isinstance(entries, list) else []:
+            film = group == "movies" or (isinstance(entry, dict) and entry.get("anime_type") == "movie")
+            _entry(rated.movies if film else rated.shows, rated.skipped, entry, "movie" if group == "movies"
+                   else "show")
+    return rated
+
+
+def _entry(into: Dict[Key, Tuple[int, float]], skipped: List[str], entry, block_name: str) -> None:
+    block = entry.get(block_name) if isinstance(entry, dict) else None
+    ids = clean_ids(block.get("ids")) if isinstance(block, dict) and isinstance(block.get("ids"), dict) else {}
+    keys = [(name, str(ids[name])) for name in MATCH_KEYS if name in ids]
+    name = "%s=%s" % keys[0] if keys else "an entry"
+    if not keys:
+        skipped.append("an entry without ids Kodi has")
+        return
+    rating = entry.get("user_rating")
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
+        skipped.append("%s: rating %r" % (name, rating))
+        return
+    rated_at = read_time(entry.get("user_rated_at")) if entry.get("user_rated_at") else 0.0
+    if rated_at is None:
+        skipped.append("%s: unreadable time %r" % (name, entry.get("user_rated_at")))
+        return
+    for key in keys:
+        _keep_newest(into, key, (rating, rated_at))
+
+
+def _keep_newest(into: Dict[Key, Tuple[int, float]], key: Key, value: Tuple[int, float]) -> None:
+    """Several Simkl entries (an anime's cours) may share an id: the newest rating counts."""
+    if key not in into or into[key][1] <= value[1]:
+        into[key] = value
+
+
+def plan_ratings(rated: SimklRatings, kind: str, items, known, waiting: Set[str]) -> List[RatingWrite]:
+    """The "My rating" writes for Kodi's movies or TV shows (kind 'movie' / 'tvshow', items with their
+    uniqueid and userrating) that Simkl rates otherwise; `known`: the memo (get, seeded); `waiting`: the
+    library keys of rating entries still queued. An item Simkl agrees with is noted in the memo."""
+    table = rated.movies if kind == "movie" else rated.shows
+    writes = []
+    for item in items:
+        dbid = item.get(kind + "id")
+        if not isinstance(dbid, int):
+            continue
+        found = [table[key] for key in _match_keys(item.get("uniqueid")) if key in table]
+        if not found:
+            continue
+        rating = max(found, key=lambda value: value[1])[0]
+        key = "%s:%d" % (kind, dbid)
+        in_kodi = _rating(item.get("userrating"))
+        if key in waiting or (known.seeded and in_kodi != known.get(key)):
+            continue  # the user's own newer choice: queued, or not checked yet
+        if rating != in_kodi:
+            writes.append(RatingWrite(kind, dbid, rating))
+        else:
+            known.set(key, rating)
+    return writes
+
+
+def _rated_at(activities: dict, block: str):
+    value = activities.get(block)
+    return value.get("rated_at") if isinstance(value, dict) else None
+
+
+def _rating(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 10 else 0
+
+
+def _match_keys(uniqueid) -> List[Key]:
+    ids = clean_ids(uniqueid if isinstance(uniqueid, dict) else {})
+    return [(name, str(ids[name])) for name in MATCH_KEYS if name in ids]
