@@ -53,6 +53,10 @@ class Ratings:
             if known is not None:
                 known.save()
 
+    def waiting(self) -> set:
+        """The library keys ("movie:12") of rating entries still queued for Simkl: the user's newer choice."""
+        return self._outbox().ratings_waiting()
+
     def check(self) -> Optional[Checked]:
         """Compare Kodi's ratings with the memo and queue what the user changed; None when nobody is logged in."""
         with self.memo() as known:

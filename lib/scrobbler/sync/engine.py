@@ -16,6 +16,7 @@ from ..files import read_json, write_json
 from ..simkl.api import Rejected
 from .library import WRITE_BATCH, KodiLibrary, Write
 from .plan import Planner, removed_since, snapshot
+from .rated import SimklRatings, apply_ratings, parse_ratings, rated_moved
 from .remote import ALL_EPISODES, EXTENDED, ITEM_TYPES, Watched, WatchedShow, moved, parse
 from .state import SyncState
 
@@ -36,6 +37,7 @@ class Options:
     to_kodi: bool = True  # the sync_from_simkl setting
     unwatch: bool = False  # the sync_unwatch setting: only ever applied on a full sync
     collect_import: bool = False  # also list what Kodi could send to Simkl
+    ratings: bool = False  # the sync_ratings setting: Simkl's ratings become Kodi's My rating
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Result:
     full: bool = False
     marked: int = 0
     unmarked: int = 0
+    rated: int = 0  # My ratings written in Kodi
     failed: int = 0
     to_send: List[Tuple[object, str]] = field(default_factory=list)
 
@@ -54,9 +57,10 @@ class SyncEngine:
                  wait_idle: Callable[[], bool] = lambda: True,
                  progress: Callable[[int, str], None] = lambda percent, message: None,
                  log: Callable[[str], None] = lambda message: None,
-                 confirm_unmark: Callable[[int, int], bool] = lambda movies, episodes: False):
+                 confirm_unmark: Callable[[int, int], bool] = lambda movies, episodes: False, ratings=None):
         """wait_idle(): returns once nothing plays and no library scan runs; False when Kodi quits.
-        confirm_unmark(movies, episodes): the user's answer to unmarking that many in Kodi."""
+        confirm_unmark(movies, episodes): the user's answer to unmarking that many in Kodi.
+        ratings: the memo and the queue's waiting ratings (ratings/follow.py Ratings: memo(), waiting())."""
         self.client = client
         self.library = library
         self.profile = profile
@@ -66,23 +70,29 @@ class SyncEngine:
         self._progress = progress
         self._log = log
         self._confirm_unmark = confirm_unmark
+        self._ratings = ratings
 
     def run(self, options: Options) -> Result:
         result = Result()
         state = SyncState(self.profile, self.account)
         activities = self._activities(result)
-        todo = None if options.full or not state.full_done else moved(state.activities, activities)
-        if todo == []:
+        full = options.full or not state.full_done
+        todo = None if full else moved(state.activities, activities)
+        rated_todo = (rated_moved(None if full else state.activities, activities)
+                      if options.ratings and options.to_kodi and self._ratings is not None else [])
+        if todo == [] and not rated_todo:
             self._log("sync: nothing moved on Simkl since the last sync")
             return result
         result.full = todo is None
         self._progress(5, "")
         watched = self._pull(result, todo)
+        rated = self._pull_ratings(result, rated_todo)
         self._progress(30, "")
         self._log_skipped(watched)
         before = self._snapshot() if result.full and options.unwatch else None
         removed = removed_since(before, watched) if before is not None else None
-        writes, to_send, watched_in_kodi = self._decide(Planner(watched, removed), watched, options, result.full)
+        writes, to_send, watched_in_kodi = (self._decide(Planner(watched, removed), watched, options, result.full)
+                                            if todo != [] else ([], [], 0))
         result.to_send = to_send
         if not options.to_kodi:
             # Only Kodi's history was asked for: Kodi got nothing, so nothing is saved as done for it.
@@ -91,6 +101,7 @@ class SyncEngine:
             return result
         writes, confirmed = self._confirm_unmarks(writes, watched_in_kodi)
         self._write(writes, result)
+        self._write_ratings(rated, result)
         state.activities = activities
         state.full_done = state.full_done or result.full
         state.save()
@@ -153,6 +164,25 @@ class SyncEngine:
                 part = self._list(result, kind, status)
             watched.merge(part)
         return watched
+
+    def _pull_ratings(self, result: Result, todo) -> SimklRatings:
+        """The user's ratings of each type whose rated_at moved (since its saved time), read."""
+        rated = SimklRatings()
+        for kind, date_from in todo:
+            rated.merge(parse_ratings(self._get(result, self.client.ratings, kind, date_from)))
+        if rated.skipped:
+            self._log("sync: %d ratings in Simkl's answer could not be read and were left out, e.g. %s"
+                      % (len(rated.skipped), "; ".join(rated.skipped[:3])))
+        return rated
+
+    def _write_ratings(self, rated: SimklRatings, result: Result) -> None:
+        applied = apply_ratings(rated, self.library, self._ratings, self._wait_idle, self._log)
+        if applied.stopped:
+            raise Stopped()
+        result.rated += applied.written
+        result.failed += applied.refused
+        if rated.count():
+            self._log("sync: %d of Simkl's ratings written as My rating in Kodi" % applied.written)
 
     def _list(self, result: Result, kind: str, status=None, date_from=None) -> Watched:
         """One all-items list (all of a kind when no status), since date_from when given, read."""

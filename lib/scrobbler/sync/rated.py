@@ -11,11 +11,11 @@ Kodi is left alone where the user's own choice is newer: a rating entry still wa
 A rating removed on Simkl does not show in a delta: Kodi keeps it.
 """
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Optional, Set, Tuple
 
 from ..media import clean_ids
 from ..times import read_time
-from .library import RatingWrite
+from .library import WRITE_BATCH, KodiLibrary, RatingWrite
 
 RATED_TYPES = {"movies": "movies", "tv_shows": "shows", "anime": "anime"}  # activities block -> ratings type
 ALL_RATINGS = "1,2,3,4,5,6,7,8,9,10"  # every rating: the answer holds only what the user rated
@@ -121,6 +121,48 @@ def plan_ratings(rated: SimklRatings, kind: str, items, known, waiting: Set[str]
         else:
             known.set(key, rating)
     return writes
+
+
+@dataclass
+class Applied:
+    """What the pull did in Kodi: ratings written, writes Kodi refused; stopped: Kodi quits (nothing saved)."""
+    written: int = 0
+    refused: int = 0
+    stopped: bool = False
+
+
+def apply_ratings(rated: SimklRatings, library: KodiLibrary, link, wait_idle: Callable[[], bool],
+                  log: Callable[[str], None] = lambda message: None) -> Applied:
+    """Simkl's ratings written as Kodi's "My rating" in batches, each once nothing plays; `link` gives the memo
+    (memo(): a context with the memo of the account logged in, or None) and the library keys of rating entries
+    still queued (waiting()). Each batch is decided again and written under the memo's lock, so a choice the
+    user makes meanwhile (the prompt) is never overwritten, and the memo takes each write at once."""
+    applied = Applied()
+    if not rated.count():
+        return applied
+    with link.memo() as known:
+        if known is None:
+            return applied
+        waiting = link.waiting()
+        writes = [write for kind, table in (("movie", rated.movies), ("tvshow", rated.shows)) if table
+                  for write in plan_ratings(rated, kind, library.rating_items(kind), known, waiting)]
+    for start in range(0, len(writes), WRITE_BATCH):
+        if not wait_idle():
+            applied.stopped = True
+            return applied
+        with link.memo() as known:
+            waiting = link.waiting() if known is not None else set()
+            batch = [write for write in writes[start:start + WRITE_BATCH]
+                     if known is not None and "%s:%d" % (write.kind, write.dbid) not in waiting]
+            refused = library.write(batch)
+            for write, error in refused:
+                log("sync: Kodi refused the rating of %s %d: %s" % (write.kind, write.dbid, error))
+            for write in batch:
+                if all(write is not bad for bad, _ in refused):
+                    known.set("%s:%d" % (write.kind, write.dbid), write.rating)
+                    applied.written += 1
+            applied.refused += len(refused)
+    return applied
 
 
 def _rated_at(activities: dict, block: str):
