@@ -1016,7 +1016,7 @@ def test_the_wal_of_a_file_that_is_not_ours_goes_aside_with_it_and_is_not_replay
     moved.close()
     fresh = sqlite3.connect(path)
     assert [row[0] for row in fresh.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == [
-        "entries", "sqlite_sequence", "parts", "owners"]
+        "entries", "sqlite_sequence", "parts", "owners", "ratings"]
     fresh.close()
 
 
@@ -1330,3 +1330,106 @@ def test_data_version_changes_when_another_connection_commits_and_not_when_it_on
         assert second != first
         service.mark_sent([entry])
         assert view.data_version() != second
+
+
+# --- ratings: a rating (or its removal) is a queue entry like a watch --------------------------------
+
+INCEPTION = Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
+SHOW = Show("Show", 2010, {"tvdb": 4242})
+
+
+def test_a_rating_is_committed_at_once_with_the_moment_of_the_choice_and_survives_a_restart(db, clock):
+    first = Outbox(db, clock=clock)
+    entry_id = first.add_rating(INCEPTION, 8, rated_at="2026-05-14T19:00:00Z", library="movie:12")
+    assert sqlite3.connect(db).execute("SELECT COUNT(*) FROM entries").fetchone()[0] == 1  # before close
+    first.close()
+
+    with Outbox(db, clock=clock) as second:
+        [entry] = second.take_batch()
+    assert (entry.id, entry.kind, entry.item, entry.rating) == (entry_id, "rate", INCEPTION, 8)
+    assert entry.watched_at == "2026-05-14T19:00:00Z"  # the moment of the choice: sent as rated_at
+
+
+def test_a_rating_defaults_to_now_and_zero_queues_its_removal(box, clock):
+    box.add_rating(SHOW, 0)
+    [entry] = box.take_batch()
+    assert (entry.kind, entry.item, entry.rating) == ("unrate", SHOW, 0)
+    assert entry.watched_at == "2026-05-14T20:00:00Z"
+
+
+@pytest.mark.parametrize("rating", [-1, 11, 8.5, "8", None, True])
+def test_a_rating_simkl_would_silently_ignore_is_refused_before_it_is_queued(box, rating):
+    with pytest.raises(ValueError):
+        box.add_rating(INCEPTION, rating)
+    assert box.counts() == EMPTY
+
+
+def test_an_episode_cannot_be_rated_simkl_rates_only_movies_and_shows(box):
+    with pytest.raises(ValueError):
+        box.add_rating(episode(1), 8)
+    assert box.counts() == EMPTY
+
+
+def test_ratings_waiting_names_the_library_items_whose_rating_is_not_on_simkl_yet(box):
+    sent = box.add_rating(Movie("Dune", 2021, {"imdb": "tt1160419"}), 9, library="movie:1")
+    box.add_rating(INCEPTION, 8, library="movie:12")
+    box.add_rating(SHOW, 0, library="tvshow:3")
+    box.add_rating(Movie("Heat", 1995, {"imdb": "tt0113277"}), 7)  # not from the library
+    refused = box.add_rating(Movie("Up", 2009, {"imdb": "tt1049413"}), 6, library="movie:5")
+    box.mark_sent([sent])
+    box.refuse([refused], "400 wrong_parameter")
+
+    assert box.ratings_waiting() == {"movie:12", "tvshow:3", "movie:5"}
+    box.discard_attention([refused])
+    assert box.ratings_waiting() == {"movie:12", "tvshow:3"}
+
+
+def test_ratings_waiting_is_the_accounts_own_and_nobodys(shared, login):
+    login.owner = JANE
+    shared.add_rating(INCEPTION, 8, library="movie:12")
+    login.owner = None
+    shared.add_rating(SHOW, 5, library="tvshow:3")
+    login.owner = BOB
+    assert shared.ratings_waiting() == {"tvshow:3"}
+    login.owner = JANE
+    assert shared.ratings_waiting() == {"movie:12", "tvshow:3"}
+
+
+def test_a_rating_is_the_accounts_like_a_watch(shared, login):
+    login.owner = JANE
+    entry_id = shared.add_rating(INCEPTION, 8)
+    login.owner = BOB
+    assert shared.take_batch() == [] and shared.kept_for_others() == [Kept("id:12345", "jane_doe", 1)]
+    login.owner = JANE
+    assert ids(shared.take_batch()) == [entry_id]
+
+
+def test_ratings_are_never_counted_as_watches_of_their_title(box, clock):
+    box.add_rating(INCEPTION, 8)
+    assert box.last_watched(INCEPTION.key()) is None
+    assert box.add(INCEPTION) is not None  # the watch is not taken for a repeat of anything
+
+
+def test_a_later_rating_or_removal_of_a_title_goes_after_the_earlier_one_never_in_its_batch(box, clock):
+    first, other = box.add_rating(INCEPTION, 8), box.add_rating(SHOW, 7)
+    change, removal, again = box.add_rating(INCEPTION, 9), box.add_rating(INCEPTION, 0), box.add_rating(INCEPTION, 6)
+
+    assert ids(box.take_batch()) == [first, other]  # Simkl would get both ratings of Inception in one body
+    box.mark_sent([first, other])
+    assert ids(box.take_batch()) == [change]
+    box.defer([change], clock.now + HOUR, "server")
+    clock.now += 60
+    assert box.take_batch() == []  # the removal waits for the change it follows
+    clock.now += HOUR
+    assert ids(box.take_batch()) == [change]
+    box.mark_sent([change])
+    assert ids(box.take_batch()) == [removal]
+    box.mark_sent([removal])
+    assert ids(box.take_batch()) == [again]
+
+
+def test_ratings_never_travel_with_watches_and_a_titles_watch_does_not_hold_its_rating(box, clock):
+    watch = box.add(INCEPTION)
+    box.defer([watch], clock.now + HOUR, "server")
+    rating = box.add_rating(INCEPTION, 8)
+    assert ids(box.take_batch()) == [rating]

@@ -29,7 +29,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple, Union
 
 from .. import media
 from ..times import iso_utc, parse_time
@@ -40,7 +40,10 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 DEDUPE_SECONDS = 48 * 3600
 BUSY_TIMEOUT_SECONDS = 15.0
-KINDS = ("add", "remove")
+KINDS = ("add", "remove")  # a watch or its removal (add, add_unresolved)
+RATE, UNRATE = "rate", "unrate"  # a rating 1-10 of a movie or a show, or its removal (add_rating)
+RATING_KINDS = (RATE, UNRATE)
+RATING_KEY_PREFIX = "rating:"  # a rating's item_key: a title's ratings keep their order, apart from its watches
 # A wait further ahead than this was written before the wall clock went back: due now instead.
 LONGEST_WAIT = 24 * 3600
 
@@ -88,6 +91,9 @@ _PART_OF = "LEFT JOIN parts ON parts.id = entries.id AND parts.since <= entries.
 # a version before accounts were told apart). A table of its own too, for the same reason as parts.
 _OWNERS = ("CREATE TABLE IF NOT EXISTS owners (id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL)",
            "CREATE INDEX IF NOT EXISTS owners_account ON owners (account)")
+# The rating (0: removed) of a rate or unrate entry, and the Kodi library item it came from ("movie:12", or NULL).
+# A table of its own too, for the same reason as parts.
+_RATINGS = "CREATE TABLE IF NOT EXISTS ratings (id INTEGER PRIMARY KEY, rating INTEGER NOT NULL, library TEXT)"
 _NOT_SENT = (PENDING, UNRESOLVED) + ATTENTION  # entries not on Simkl yet: what an account leaves waiting
 
 
@@ -102,6 +108,7 @@ class Entry:
     attempts: int
     part_size: Optional[int] = None  # the most entries it travels with now (see defer); None: a whole batch
     part_tries: Optional[int] = None  # failed tries in parts of that size; None: `attempts`
+    rating: Optional[int] = None  # a rate or unrate entry's rating (0 for unrate); None for a watch
 
     @property
     def tries_at_size(self) -> int:
@@ -256,6 +263,38 @@ class Outbox:
                     (json.dumps(item.to_dict(), sort_keys=True), key, stamp, DUE_NOW, now, now)).lastrowid)
             _own(conn, queued, owner)
         return len(queued)
+
+    def add_rating(self, item: media.Media, rating: int, rated_at: Union[float, str, None] = None,
+                   library: Optional[str] = None) -> int:
+        """Queue the user's rating of a movie or a show (1-10), or its removal (0), committed at once: sent
+        after the title's earlier ratings, as the watches are. rated_at: the moment of the choice (default
+        now); library: the Kodi library item it came from ("movie:12", "tvshow:3"), see ratings_waiting."""
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 0 <= rating <= 10:
+            raise ValueError("a rating is 1-10, or 0 to remove it: %r" % (rating,))
+        if not isinstance(item, (media.Movie, media.Show)):
+            raise ValueError("Simkl rates movies and shows only: %r" % (item,))
+        now, owner = self._clock(), self._account()
+        stamp = iso_utc(now if rated_at is None else parse_time(rated_at))
+        with self._write() as conn:
+            entry_id = conn.execute(
+                "INSERT INTO entries (kind, item, item_key, watched_at, next_try, created, updated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (RATE if rating else UNRATE, json.dumps(item.to_dict(), sort_keys=True),
+                 RATING_KEY_PREFIX + item.key(), stamp, DUE_NOW, now, now)).lastrowid
+            conn.execute("INSERT INTO ratings (id, rating, library) VALUES (?, ?, ?)", (entry_id, rating, library))
+            _own(conn, [entry_id], owner)
+            return entry_id
+
+    def ratings_waiting(self) -> Set[str]:
+        """The library items ("movie:12") whose rating (or its removal), queued by this account or while
+        logged out, is not on Simkl yet: waiting, or under Needs attention."""
+        mine, params = self._mine()
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT ratings.library FROM entries JOIN ratings ON ratings.id = entries.id"
+                " WHERE ratings.library IS NOT NULL AND state IN (%s) AND " % _marks(_NOT_SENT) + mine,
+                _NOT_SENT + params).fetchall()
+        return {row[0] for row in rows}
 
     def add_unresolved(self, report: dict, watched_at: Union[float, str], kind: str = "add") -> int:
         """Queue a finished watch (or a library mark) as Kodi reported it; its title is found later
@@ -466,6 +505,7 @@ class Outbox:
         with self._write() as conn:
             conn.execute("DELETE FROM parts WHERE id NOT IN (SELECT id FROM entries WHERE state = 'pending')")
             conn.execute("DELETE FROM owners WHERE id NOT IN (SELECT id FROM entries)")
+            conn.execute("DELETE FROM ratings WHERE id NOT IN (SELECT id FROM entries)")
             return conn.execute(
                 "DELETE FROM entries WHERE state = 'sent' AND updated < ? AND item_key NOT IN"
                 " (SELECT item_key FROM entries WHERE kind = 'add' AND watched_at >= ?)",
@@ -568,13 +608,16 @@ class Outbox:
     @staticmethod
     def _followers(rows: List[tuple], leader: tuple, limit: int, now: float, excluded: set) -> List[int]:
         """Ids of the due rows of the leader's group, retry count and part, oldest first, up to `limit`; a
-        title left out once (not due, or another group) keeps its later entries out too."""
+        title left out once (not due, or another group) keeps its later entries out too. A title's second
+        rating waits for the next batch: one body never rates a title twice."""
         chosen, waiting = [], set()
         for row in rows:
             entry_id, key, next_try = row[0], row[4], row[5]
             if (next_try <= now and entry_id not in excluded and key not in waiting
                     and row[1:4] + row[6:] == leader[1:4] + leader[6:]):
                 chosen.append(entry_id)
+                if row[1] in RATING_KINDS:
+                    waiting.add(key)
                 if len(chosen) == limit:
                     break
             else:
@@ -588,10 +631,11 @@ class Outbox:
             for chunk in _chunks(ids):
                 found.update((row[0], row) for row in self._conn.execute(
                     "SELECT entries.id, kind, item, watched_at, rewatch, rewatch_id, attempts, parts.size,"
-                    " attempts - parts.since FROM entries " + _PART_OF + " WHERE entries.id IN (%s)"
+                    " attempts - parts.since, ratings.rating FROM entries " + _PART_OF
+                    + " LEFT JOIN ratings ON ratings.id = entries.id WHERE entries.id IN (%s)"
                     % _marks(chunk), chunk))
         return [Entry(row[0], row[1], media.from_dict(json.loads(row[2])), row[3], bool(row[4]), row[5], row[6],
-                      row[7], row[8])
+                      row[7], row[8], row[9])
                 for row in (found[entry_id] for entry_id in ids if entry_id in found)]
 
     def last_watched(self, key: str, library: Optional[Tuple[str, int]] = None) -> Optional[float]:
@@ -811,6 +855,7 @@ class Outbox:
             conn.execute(_PARTS)
             for statement in _OWNERS:
                 conn.execute(statement)
+            conn.execute(_RATINGS)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
