@@ -223,6 +223,12 @@ class Client:
             params["date_from"] = date_from
         return self.request("GET", path, params=params, auth=True)
 
+    def playback(self, date_from=None):
+        """GET /sync/playback: the user's paused playbacks (movies and episodes), paused at or after date_from
+        when given (simkl-api §5.3; api.simkl.org api-reference/simkl/get-playback-sessions)."""
+        return self.request("GET", "/sync/playback", params={"date_from": date_from} if date_from else None,
+                            auth=True)
+
     # -- transport ---------------------------------------------------------------------------
     def request(self, method: str, path: str, body=None, params=None, auth=False):
         """Send one request and return its parsed JSON (None for an empty body), or raise an ApiError."""

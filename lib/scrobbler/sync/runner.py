@@ -113,7 +113,8 @@ class SyncRunner:
         library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch, index=self._index, log=kodi.log)
         engine = self._engine(library, account, progress)
         options = Options(full=request.full or request.send_history or offer_due, to_kodi=to_kodi,
-                          unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True)
+                          unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True,
+                          resume=kodi.setting_bool("sync_resume", True))
         try:
             result = engine.run(options)
         except Stopped:
