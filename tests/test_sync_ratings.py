@@ -1,13 +1,8 @@
-"""Simkl -> Kodi for ratings, the pure part: which blocks to ask (rated_at moved), Simkl's answer read (one
+"""Simkl -> Kodi for ratings, the pure part: Simkl's answer read (one
 bad item skipped and told), and which library movies and shows get Simkl's rating as "My rating" (matched
 by any shared id; never over the user's own newer choice)."""
 from lib.scrobbler.sync.library import RatingWrite
-from lib.scrobbler.sync.rated import parse_ratings, plan_ratings, rated_moved
-
-ACTIVITIES = {"all": "2026-05-02T10:00:00Z",
-              "movies": {"all": "2026-05-02T10:00:00Z", "rated_at": "2026-05-02T10:00:00Z", "completed": None},
-              "tv_shows": {"all": "2026-05-01T10:00:00Z", "rated_at": None, "watching": "2026-05-01T10:00:00Z"},
-              "anime": {"all": None, "rated_at": "2026-04-01T10:00:00Z"}}
+from lib.scrobbler.sync.rated import parse_ratings, plan_ratings
 
 
 class Memo:
@@ -41,15 +36,6 @@ def kodi_movie(movieid, uniqueid, userrating=0):
 
 def kodi_show(tvshowid, uniqueid, userrating=0):
     return {"tvshowid": tvshowid, "title": "A show", "year": 2014, "uniqueid": uniqueid, "userrating": userrating}
-
-
-def test_a_full_sync_asks_each_block_ever_rated_and_a_later_one_only_those_whose_rated_at_moved():
-    assert rated_moved(None, ACTIVITIES) == [("movies", None), ("anime", None)]
-    later = dict(ACTIVITIES, tv_shows=dict(ACTIVITIES["tv_shows"], rated_at="2026-05-03T08:00:00Z"))
-    assert rated_moved(ACTIVITIES, later) == [("shows", None)]
-    later = dict(later, movies=dict(ACTIVITIES["movies"], rated_at="2026-05-03T09:00:00Z"))
-    assert rated_moved(ACTIVITIES, later) == [("movies", "2026-05-02T10:00:00Z"), ("shows", None)]
-    assert rated_moved(ACTIVITIES, ACTIVITIES) == []
 
 
 def test_simkls_ratings_are_matched_by_any_shared_id_and_kodi_gets_the_ones_it_lacks():

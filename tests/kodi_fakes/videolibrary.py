@@ -1,5 +1,5 @@
 """Kodi's video library as its JSON-RPC answers it, for tests of the sync: paged reads with limits,
-and Set*Details that change playcount and lastplayed and announce VideoLibrary.OnUpdate with the
+and Set*Details that change playcount, lastplayed and the resume point and announce VideoLibrary.OnUpdate with the
 playcount, as Kodi does for any playcount change (seen in Kodi 20.1: tests/e2e/test_library_marks.py
 marks an episode with VideoLibrary.SetEpisodeDetails and waits for that notification).
 A scan that adds an item, and a removal, announce what tests/e2e/test_library_index.py sees Kodi 20 and
@@ -12,6 +12,9 @@ nothing, and GetMovies / GetTVShows filter on it (tests/e2e/test_ratings.py show
 import copy
 
 from fakekodi import JsonRpcError
+
+# What Kodi answers for a property asked of an item that has none of it (Video.Resume, runtime 0)
+READ_DEFAULTS = {"resume": {"position": 0.0, "total": 0.0}, "runtime": 0}
 
 
 class VideoLibrary:
@@ -41,7 +44,8 @@ class VideoLibrary:
         rows = [table[k] for k in sorted(table) if _passes(params.get("filter"), table[k])]
         start, end = limits.get("start", 0), limits.get("end", len(rows))
         wanted = set(params.get("properties") or []) | {key[:-1] + "id" if key != "tvshows" else "tvshowid"}
-        page = [{k: copy.deepcopy(v) for k, v in row.items() if k in wanted or k.endswith("id")}
+        page = [dict({k: copy.deepcopy(v) for k, v in READ_DEFAULTS.items() if k in wanted},
+                     **{k: copy.deepcopy(v) for k, v in row.items() if k in wanted or k.endswith("id")})
                 for row in rows[start:end]]
         return {key: page, "limits": {"start": start, "end": min(end, len(rows)), "total": len(rows)}}
 
@@ -58,7 +62,8 @@ class VideoLibrary:
         found = table.get(params.get(id_key))
         if found is None:  # Kodi: GetMovieInfo/GetTvShowInfo finds nothing -> InvalidParams (VideoLibrary.cpp)
             raise JsonRpcError("Invalid params: no %s %r" % (id_key, params.get(id_key)))
-        return {answer_key: dict(copy.deepcopy(found), label=found.get("title", ""))}
+        asked = {k: copy.deepcopy(v) for k, v in READ_DEFAULTS.items() if k in (params.get("properties") or [])}
+        return {answer_key: dict(asked, **dict(copy.deepcopy(found), label=found.get("title", "")))}
 
     # -- what a scan or a removal does, with Kodi's announcements --------------------------------------
     def scan_in(self, movies=(), shows=(), episodes=()):
@@ -92,6 +97,11 @@ class VideoLibrary:
         for field in ("playcount", "lastplayed", "userrating"):
             if field in params:
                 row[field] = params[field]
+        if "resume" in params:
+            row["resume"] = {"position": float(params["resume"]["position"]),
+                             "total": float(params["resume"].get("total") or 0)}
+            # Kodi announces the change without a playcount (tests/e2e/test_resume_points.py sees it)
+            self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]}})
         if changed:
             self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]},
                                                         "playcount": row["playcount"]})

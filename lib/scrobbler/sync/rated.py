@@ -11,13 +11,14 @@ Kodi is left alone where the user's own choice is newer: a rating entry still wa
 A rating removed on Simkl does not show in a delta: Kodi keeps it.
 """
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Set, Tuple
+from typing import Callable, Dict, List, Set, Tuple
 
 from ..media import clean_ids
 from ..times import read_time
 from .library import WRITE_BATCH, KodiLibrary, RatingWrite
 
 RATED_TYPES = {"movies": "movies", "tv_shows": "shows", "anime": "anime"}  # activities block -> ratings type
+RATED_BUCKETS = {block: ("rated_at",) for block in RATED_TYPES}  # the activities buckets the ratings follow
 ALL_RATINGS = "1,2,3,4,5,6,7,8,9,10"  # every rating: the answer holds only what the user rated
 MATCH_KEYS = ("imdb", "tmdb", "tvdb")
 
@@ -40,22 +41,6 @@ class SimklRatings:
             for key, value in theirs.items():
                 _keep_newest(mine, key, value)
         self.skipped.extend(other.skipped)
-
-
-def rated_moved(saved: Optional[dict], now: dict) -> List[Tuple[str, Optional[str]]]:
-    """(ratings type, date_from) of each block whose rated_at moved since the saved activities; every
-    block ever rated, from the start, when nothing was saved (a full sync)."""
-    found = []
-    for block, kind in RATED_TYPES.items():
-        after = _rated_at(now, block)
-        if not isinstance(saved, dict):
-            if after is not None:
-                found.append((kind, None))
-            continue
-        before = _rated_at(saved, block)
-        if after != before:
-            found.append((kind, before))
-    return found
 
 
 def parse_ratings(answer) -> SimklRatings:
@@ -163,11 +148,6 @@ def apply_ratings(rated: SimklRatings, library: KodiLibrary, link, wait_idle: Ca
                     applied.written += 1
             applied.refused += len(refused)
     return applied
-
-
-def _rated_at(activities: dict, block: str):
-    value = activities.get(block)
-    return value.get("rated_at") if isinstance(value, dict) else None
 
 
 def _rating(value) -> int:

@@ -127,6 +127,7 @@ class SyncRunner:
         engine = self._engine(library, account, progress)
         options = Options(full=request.full or request.send_history or offer_due, to_kodi=to_kodi,
                           unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True,
+                          resume=kodi.setting_bool("sync_resume", True),
                           ratings=kodi.setting_bool("sync_ratings", True))
         try:
             result = engine.run(options)
