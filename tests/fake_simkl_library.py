@@ -43,6 +43,12 @@ What it models:
   CrossWatch PR #360 quoting Simkl's developers; null is what apiary and null-values document).
 - Test controls for tolerance: `time_style` (0, 3 or 6 fractional digits; `Z` or an offset) and
   `malform()` (one bad field in one entry among good ones).
+- Paused playbacks [docs api-reference/simkl/get-playback-sessions, api-reference/playback]: GET
+  /sync/playback is a list of {id, progress (percent), paused_at, type, episode|-, show|movie}, one per
+  item (a new pause replaces the item's), `date_from` keeping paused_at >= it; each pause stamps
+  `<block>.playback`. The page shows the episode both as `"episode": 5` (its first example) and as
+  `"number": 3` (its second): `pause(..., episode_key=)` serves either; `tvdb_season`/`tvdb_number`
+  beside them (for anime, the TVDB place). Times follow `time_style`.
 - Simkl ids: the ids' own `simkl`, else one assigned from a counter; the same ids (any shared
   id) get the same Simkl id again, even after a removal. Movies and shows are numbered apart
   (a TMDB movie id and a TMDB TV id are different things).
@@ -150,6 +156,8 @@ class Library:
         self._series_index: Dict[Tuple[str, str], int] = {}  # (id name, value) -> series key
         # The user's ratings by Simkl id: {"rating": 1-10, "rated_at", "kind": movie|show|anime, "item"}.
         self.ratings: Dict[int, dict] = {}
+        self._playbacks: Dict[tuple, dict] = {}  # (kind, ids, season, number) -> stored paused playback
+        self._playback_ids = itertools.count(5001)
 
     # -- test controls ------------------------------------------------------------------------
     def watch_movie(self, title, year, ids, watched_at=None):
@@ -277,6 +285,49 @@ class Library:
                 return False
             entry.defect = defect
             return True
+
+    def pause(self, kind, title, year, ids, progress, paused_at=None, episode=None, tvdb=None,
+              episode_key="episode", anime=False):
+        """The user paused this item on another device at `progress` percent (a /scrobble/pause there):
+        kind movie|episode; episode=(season, number) in Simkl's numbering, tvdb=(season, number) its TVDB
+        place (anime). It replaces an earlier pause of the item and moves <block>.playback. -> its id"""
+        with self.lock:
+            now = self.clock()
+            at = paused_at if paused_at is not None else now
+            at = at if isinstance(at, (int, float)) else parse_time(at)
+            ids = {name: value for name, value in ids.items() if value not in (None, "")}
+            ids.setdefault("simkl", self._lookup("movie" if kind == "movie" else "show", ids)
+                           or next(self._simkl_ids))
+            # docs get-playback-sessions: the movie|show block is {title, year, ids}; ids as the standard objects
+            block = {"title": title, "year": year,
+                     "ids": dict((name, value if name == "simkl" else str(value)) for name, value in ids.items())}
+            playback = {"id": next(self._playback_ids), "progress": progress, "paused_at": at, "type": kind}
+            if kind == "movie":
+                playback["movie"] = block
+                key = ("movie", tuple(sorted(block["ids"].items())))
+            else:
+                season, number = episode
+                shown = {"season": season, episode_key: number, "title": "Episode %d" % number}
+                if tvdb is not None:
+                    shown.update(tvdb_season=tvdb[0], tvdb_number=tvdb[1])
+                playback.update(episode=shown, show=block)
+                key = ("episode", tuple(sorted(block["ids"].items())), season, number)
+            self._playbacks[key] = playback
+            self._stamp("anime" if anime else BLOCKS["movie" if kind == "movie" else "show"], "playback", now)
+            return playback["id"]
+
+    def playbacks(self, query):
+        """(status, answer) for GET /sync/playback: every paused playback, paused_at >= date_from when given."""
+        with self.lock:
+            since = None
+            if query.get("date_from"):
+                since = parse_time(query["date_from"])
+                if since is None:
+                    return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad date_from"}
+            found = [dict(playback, paused_at=self._time(playback["paused_at"]))
+                     for playback in sorted(self._playbacks.values(), key=lambda p: p["id"])
+                     if since is None or playback["paused_at"] >= since]
+            return 200, found
 
     def touch(self, block, bucket="all"):
         """Move one activities bucket without a library change (e.g. movies.rated_at, settings)."""

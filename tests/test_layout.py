@@ -10,7 +10,7 @@ from radon.visitors import Function
 PACKAGE = Path(__file__).resolve().parent.parent / "lib" / "scrobbler"
 TOP, MIDDLE, BOTTOM = 2, 1, 0
 LAYERS = {"ui": TOP, "service": TOP, "boot": TOP,
-          "playback": MIDDLE, "delivery": MIDDLE, "sync": MIDDLE, "rewatch": MIDDLE,
+          "playback": MIDDLE, "delivery": MIDDLE, "sync": MIDDLE, "rewatch": MIDDLE, "ratings": MIDDLE,
           "simkl": BOTTOM, "media": BOTTOM, "kodi": BOTTOM, "config": BOTTOM, "clock": BOTTOM, "values": BOTTOM,
           "times": BOTTOM, "files": BOTTOM, "counts": BOTTOM, "__init__": BOTTOM}
 

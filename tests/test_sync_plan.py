@@ -5,7 +5,7 @@ import pytest
 
 from lib.scrobbler.media import Episode, Movie
 from lib.scrobbler.sync.plan import Planner, kodi_time, removed_since, utc_of_kodi_time
-from lib.scrobbler.sync.remote import UNKNOWN_TIME, moved, parse
+from lib.scrobbler.sync.remote import PLAYBACK_BUCKETS, UNKNOWN_TIME, moved, parse
 
 ACTIVITIES = {"all": "2026-05-14T06:50:38Z", "settings": {"all": "2026-02-15T22:53:03Z"},
               "movies": {"all": "2026-05-14T06:50:38Z", "completed": "2026-05-14T06:50:38Z", "plantowatch": None},
@@ -201,3 +201,11 @@ def test_an_item_removed_from_simkl_that_kodi_has_as_unwatched_is_left_alone():
     assert planner.episode(kodi_episode(playcount=0), SHOW) == (None, None)
     assert planner.movie(kodi_movie(playcount=1))[0].playcount == 0  # watched in Kodi: unmarked
     assert planner.episode(kodi_episode(playcount=1), SHOW)[0].playcount == 0
+
+
+def test_the_playback_buckets_are_followed_apart_from_the_watch_lists():
+    now = changed("tv_shows", "playback")
+
+    assert moved(ACTIVITIES, now) == []  # not a watch list
+    assert moved(ACTIVITIES, now, PLAYBACK_BUCKETS) == [("tv_shows", "playback", None)]
+    assert moved(ACTIVITIES, changed("movies", "completed"), PLAYBACK_BUCKETS) == []

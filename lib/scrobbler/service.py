@@ -70,6 +70,7 @@ class Service:
         self._parts_lock = threading.RLock()
         self._outbox = self._flusher = self._sync = None  # made at first use: see outbox, flusher, sync
         self._library_index = None  # made at first use: see library_index
+        self._ratings = None  # made at first use: see ratings
         self._stopping = threading.Event()
         self.holds = Holds()  # watches whose live stop is undecided: the flusher leaves them alone
         self.notices = Notices(self.profile)
@@ -132,8 +133,24 @@ class Service:
                 from .sync.runner import SyncRunner
                 self._sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player,
                                         self._stopping, on_queued=self.kick, clock=self.steady,
-                                        index=self.library_index)
+                                        index=self.library_index, ratings=self.ratings)
             return self._sync
+
+    @property
+    def ratings(self):
+        """Kodi's My rating and Simkl's ratings kept the same: the memo, the check, the prompt's choice."""
+        with self._parts_lock:
+            if self._ratings is None:
+                from .ratings.follow import Ratings
+                self._ratings = Ratings(self.profile, kodi.jsonrpc, kodi.jsonrpc_batch, outbox=lambda: self.outbox,
+                                        account=self._account_key, log=kodi.log)
+            return self._ratings
+
+    def user_rated(self, kind, dbid, item, rating):
+        """The rating prompt's choice (kind "movie" / "tvshow", Kodi's library id, the title, 1-10 or 0):
+        queued for Simkl, written as Kodi's My rating and taken as known (ratings/follow.py)."""
+        self.ratings.user_rated(kind, dbid, item, rating)
+        self.kick()
 
     @property
     def library_index(self):

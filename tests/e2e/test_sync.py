@@ -76,7 +76,7 @@ def test_after_the_login_kodi_shows_what_simkl_has_watched_with_simkls_times(kod
     assert set(others) == {("movie", m.title) for m in MOVIES if m != MOVIE_TWO} | {
         ("episode", EPISODE_ONE.season, EPISODE_ONE.number)}
     assert all(value == (0, "") for value in others.values()), others
-    assert "sync: full pull, 2 marked and 0 unmarked in Kodi, 0 writes refused, 4 requests" in kodi.log_text()
+    assert "sync: full pull, 2 marked and 0 unmarked in Kodi, 0 writes refused, 5 requests" in kodi.log_text()
     gets = [r.path for r in fake.requests if r.method == "GET" and r.path.startswith("/sync/")]
     assert gets == ["/sync/activities", "/sync/all-items/movies", "/sync/all-items/shows", "/sync/all-items/anime"]
 
@@ -105,7 +105,7 @@ def test_sync_now_pulls_everything_again_and_marks_nothing_new(kodi, fake):
     assert [(r.method, r.path) for r in fake.requests[before:]] == [
         ("GET", "/sync/activities"), ("GET", "/sync/all-items/movies"), ("GET", "/sync/all-items/shows"),
         ("GET", "/sync/all-items/anime")], fake.log_text()
-    assert "sync: full pull, 0 marked and 0 unmarked in Kodi, 0 writes refused, 4 requests" in kodi.log_text()
+    assert "sync: full pull, 0 marked and 0 unmarked in Kodi, 0 writes refused, 5 requests" in kodi.log_text()
 
 
 def test_kodis_own_updates_of_the_sync_never_reached_simkl_as_marks(kodi, fake):

@@ -1,22 +1,28 @@
 """Kodi's video library as its JSON-RPC answers it, for tests of the sync: paged reads with limits,
-and Set*Details that change playcount and lastplayed and announce VideoLibrary.OnUpdate with the
+and Set*Details that change playcount, lastplayed and the resume point and announce VideoLibrary.OnUpdate with the
 playcount, as Kodi does for any playcount change (seen in Kodi 20.1: tests/e2e/test_library_marks.py
 marks an episode with VideoLibrary.SetEpisodeDetails and waits for that notification).
 A scan that adds an item, and a removal, announce what tests/e2e/test_library_index.py sees Kodi 20 and
 21 announce: VideoLibrary.OnUpdate {"item": {"type", "id"}, "added": true, "transaction": true} for each
 movie, show and episode a scan adds (CVideoInfoScanner::AddVideo), Kodi 20 each movie and episode first
 also with {"item": {"type", "id"}, "transaction": true} (as here); VideoLibrary.OnRemove {"type", "id"} for each one
-removed (CVideoDatabase::DeleteMovie / DeleteTvShow, AnnounceRemove)."""
+removed (CVideoDatabase::DeleteMovie / DeleteTvShow, AnnounceRemove).
+"My rating" (userrating, 0 for none) of movies and shows: Set*Details {userrating} changes it and announces
+nothing, and GetMovies / GetTVShows filter on it (tests/e2e/test_ratings.py shows both in Kodi 20 and 21)."""
 import copy
 
 from fakekodi import JsonRpcError
+
+# What Kodi answers for a property asked of an item that has none of it (Video.Resume, runtime 0)
+READ_DEFAULTS = {"resume": {"position": 0.0, "total": 0.0}, "runtime": 0}
 
 
 class VideoLibrary:
     def __init__(self, world, movies=(), shows=(), episodes=()):
         self.world = world
-        self.movies = {m["movieid"]: dict({"playcount": 0, "lastplayed": ""}, **copy.deepcopy(m)) for m in movies}
-        self.shows = {s["tvshowid"]: copy.deepcopy(s) for s in shows}
+        self.movies = {m["movieid"]: dict({"playcount": 0, "lastplayed": "", "userrating": 0}, **copy.deepcopy(m))
+                       for m in movies}
+        self.shows = {s["tvshowid"]: dict({"userrating": 0}, **copy.deepcopy(s)) for s in shows}
         self.episodes = {e["episodeid"]: dict({"playcount": 0, "lastplayed": ""}, **copy.deepcopy(e))
                          for e in episodes}
         self.writes = []  # (method, params) of every Set*Details call
@@ -30,14 +36,16 @@ class VideoLibrary:
             "VideoLibrary.GetTVShowDetails": lambda p: self._details(p, "tvshowid", "tvshowdetails", self.shows),
             "VideoLibrary.SetMovieDetails": lambda p: self._set(p, "movie", self.movies),
             "VideoLibrary.SetEpisodeDetails": lambda p: self._set(p, "episode", self.episodes),
+            "VideoLibrary.SetTVShowDetails": lambda p: self._set(p, "tvshow", self.shows),
         })
 
     def _page(self, params, key, table):
         limits = params.get("limits") or {}
-        rows = [table[k] for k in sorted(table)]
+        rows = [table[k] for k in sorted(table) if _passes(params.get("filter"), table[k])]
         start, end = limits.get("start", 0), limits.get("end", len(rows))
         wanted = set(params.get("properties") or []) | {key[:-1] + "id" if key != "tvshows" else "tvshowid"}
-        page = [{k: copy.deepcopy(v) for k, v in row.items() if k in wanted or k.endswith("id")}
+        page = [dict({k: copy.deepcopy(v) for k, v in READ_DEFAULTS.items() if k in wanted},
+                     **{k: copy.deepcopy(v) for k, v in row.items() if k in wanted or k.endswith("id")})
                 for row in rows[start:end]]
         return {key: page, "limits": {"start": start, "end": min(end, len(rows)), "total": len(rows)}}
 
@@ -54,7 +62,8 @@ class VideoLibrary:
         found = table.get(params.get(id_key))
         if found is None:  # Kodi: GetMovieInfo/GetTvShowInfo finds nothing -> InvalidParams (VideoLibrary.cpp)
             raise JsonRpcError("Invalid params: no %s %r" % (id_key, params.get(id_key)))
-        return {answer_key: dict(copy.deepcopy(found), label=found.get("title", ""))}
+        asked = {k: copy.deepcopy(v) for k, v in READ_DEFAULTS.items() if k in (params.get("properties") or [])}
+        return {answer_key: dict(asked, **dict(copy.deepcopy(found), label=found.get("title", "")))}
 
     # -- what a scan or a removal does, with Kodi's announcements --------------------------------------
     def scan_in(self, movies=(), shows=(), episodes=()):
@@ -85,10 +94,24 @@ class VideoLibrary:
         if row is None:
             raise JsonRpcError("Invalid params: no %s %r" % (kind, params.get(kind + "id")))
         changed = "playcount" in params and params["playcount"] != row.get("playcount")
-        for field in ("playcount", "lastplayed"):
+        for field in ("playcount", "lastplayed", "userrating"):
             if field in params:
                 row[field] = params[field]
+        if "resume" in params:
+            row["resume"] = {"position": float(params["resume"]["position"]),
+                             "total": float(params["resume"].get("total") or 0)}
+            # Kodi announces the change without a playcount (tests/e2e/test_resume_points.py sees it)
+            self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]}})
         if changed:
             self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]},
                                                         "playcount": row["playcount"]})
         return "OK"
+
+
+def _passes(where, row):
+    """Kodi's list filter, as far as the add-on uses it: {"field": "userrating", "operator": "greaterthan"}."""
+    if where is None:
+        return True
+    if (where.get("field"), where.get("operator")) != ("userrating", "greaterthan"):
+        raise JsonRpcError("Invalid params: the fake library filters only on userrating > n")
+    return (row.get("userrating") or 0) > int(where.get("value"))

@@ -232,6 +232,24 @@ class Client:
             params["date_from"] = date_from
         return self.request("GET", path, params=params, auth=True)
 
+    def playback(self, date_from=None):
+        """GET /sync/playback: the user's paused playbacks (movies and episodes), paused at or after date_from
+        when given (simkl-api §5.3; api.simkl.org api-reference/simkl/get-playback-sessions)."""
+        return self.request("GET", "/sync/playback", params={"date_from": date_from} if date_from else None,
+                            auth=True)
+
+    def ratings(self, kind, date_from=None, values="1,2,3,4,5,6,7,8,9,10"):
+        """GET /sync/ratings/{movies|shows|anime}/{values}: the user's own ratings (every value asked: only
+        what was rated comes back), changed since date_from when given; on 405 POST (simkl-api §7.1, §7.3)."""
+        path = "/sync/ratings/%s/%s" % (kind, values)
+        params = {"date_from": date_from} if date_from else None
+        try:
+            return self.request("GET", path, params=params, auth=True)
+        except Rejected as exc:
+            if exc.status != 405:
+                raise
+            return self.request("POST", path, body={}, params=params, auth=True)
+
     # -- transport ---------------------------------------------------------------------------
     def request(self, method: str, path: str, body=None, params=None, auth=False):
         """Send one request and return its parsed JSON (None for an empty body), or raise an ApiError."""

@@ -20,6 +20,9 @@ NAMED_LIMIT = 1000  # a delta that names more calls than this reads the whole li
 MOVIE_PROPERTIES = ["title", "year", "uniqueid", "playcount", "lastplayed"]
 SHOW_PROPERTIES = ["title", "year", "uniqueid"]
 EPISODE_PROPERTIES = ["tvshowid", "season", "episode", "title", "uniqueid", "playcount", "lastplayed"]
+RATING_PROPERTIES = ["title", "year", "uniqueid", "userrating"]  # a movie's or show's "My rating", 0 for none
+RATED = {"field": "userrating", "operator": "greaterthan", "value": "0"}  # only the items that have one
+RATING_KINDS = {"movie": ("VideoLibrary.GetMovies", "movies"), "tvshow": ("VideoLibrary.GetTVShows", "tvshows")}
 
 
 @dataclass
@@ -30,12 +33,45 @@ class Write:
     playcount: int
     lastplayed: str = ""
 
+    @property
+    def tally(self) -> str:
+        """The sync's count it adds to."""
+        return "marked" if self.playcount > 0 else "unmarked"
+
     def call(self) -> Tuple[str, dict]:
         params = {self.kind + "id": self.dbid, "playcount": self.playcount}
         if self.lastplayed:
             params["lastplayed"] = self.lastplayed
         method = "VideoLibrary.SetMovieDetails" if self.kind == "movie" else "VideoLibrary.SetEpisodeDetails"
         return method, params
+
+
+@dataclass
+class ResumeWrite:
+    """A resume point from Simkl: kind 'movie' or 'episode', its library id, the position and Kodi's own total
+    (seconds), and when it was paused on Simkl (unix time). Kodi announces it without a playcount."""
+    kind: str
+    dbid: int
+    position: int
+    total: int
+    paused_at: float = 0.0
+    tally = "resumed"  # the sync's count it adds to
+
+    def call(self) -> Tuple[str, dict]:
+        method = "VideoLibrary.SetMovieDetails" if self.kind == "movie" else "VideoLibrary.SetEpisodeDetails"
+        return method, {self.kind + "id": self.dbid, "resume": {"position": self.position, "total": self.total}}
+
+
+@dataclass
+class RatingWrite:
+    """One "My rating" change: kind 'movie' or 'tvshow', its library id, the rating (1-10, 0: none)."""
+    kind: str
+    dbid: int
+    rating: int
+
+    def call(self) -> Tuple[str, dict]:
+        method = "VideoLibrary.SetMovieDetails" if self.kind == "movie" else "VideoLibrary.SetTVShowDetails"
+        return method, {self.kind + "id": self.dbid, "userrating": self.rating}
 
 
 @dataclass
@@ -58,12 +94,12 @@ class KodiLibrary:
         self.items_read = 0  # movies, shows and episodes Kodi's Get* answers held, for the sync's log line
         self.read_calls = 0
 
-    def movies(self) -> Iterator[dict]:
+    def movies(self, extra: List[str] = ()) -> Iterator[dict]:
         if self._index is not None:
             self._index.reading_all()
             self._building = Entries()
         building = self._building
-        for movie in self._pages("VideoLibrary.GetMovies", "movies", MOVIE_PROPERTIES):
+        for movie in self._pages("VideoLibrary.GetMovies", "movies", MOVIE_PROPERTIES + list(extra)):
             if building is not None and isinstance(movie.get("movieid"), int):
                 building.put("movie", movie["movieid"], match_keys(movie.get("uniqueid")))
             yield movie
@@ -79,21 +115,33 @@ class KodiLibrary:
                 self._index.save(building)  # every movie and show read: the index is whole
         return shows
 
-    def episodes(self) -> Iterator[dict]:
-        return self._pages("VideoLibrary.GetEpisodes", "episodes", EPISODE_PROPERTIES)
+    def episodes(self, extra: List[str] = ()) -> Iterator[dict]:
+        return self._pages("VideoLibrary.GetEpisodes", "episodes", EPISODE_PROPERTIES + list(extra))
 
-    def write(self, writes: List[Write]) -> List[Tuple[Write, object]]:
+    def rating_items(self, kind: str, rated_only: bool = False) -> Iterator[dict]:
+        """Kodi's movies or TV shows ('movie' / 'tvshow') with their ids and "My rating"; rated_only: only
+        those that have one (Kodi filters them)."""
+        method, key = RATING_KINDS[kind]
+        return self._pages(method, key, RATING_PROPERTIES, RATED if rated_only else None)
+
+    def rating_details(self, kind: str, dbids: List[int]) -> Iterator[dict]:
+        """The same of the given movies or TV shows, each read alone; one Kodi no longer has is left out."""
+        return self._details(kind, dbids, RATING_PROPERTIES)
+
+    def write(self, writes: list) -> List[Tuple[object, object]]:
         """Send one batch; returns the writes Kodi refused, each with its error."""
         answers = self._batch([write.call() for write in writes])
         return [(write, error) for write, (result, error) in zip(writes, answers)
                 if error is not None or result != "OK"]
 
-    def _pages(self, method: str, key: str, properties: List[str]) -> Iterator[dict]:
+    def _pages(self, method: str, key: str, properties: List[str], where: Optional[dict] = None) -> Iterator[dict]:
         start = 0
         self._totals.pop(key, None)
         while True:
-            limits = {"start": start, "end": start + PAGE}
-            result = self._call(method, {"properties": properties, "limits": limits}) or {}
+            params = {"properties": properties, "limits": {"start": start, "end": start + PAGE}}
+            if where is not None:
+                params["filter"] = where
+            result = self._call(method, params) or {}
             items = result.get(key) or []
             self.read_calls += 1
             self.items_read += len(items)
@@ -103,14 +151,16 @@ class KodiLibrary:
             total = (result.get("limits") or {}).get("total", 0)
             start += PAGE
             if not items or start >= total:
-                self._totals[key] = total
+                if where is None:  # a filtered read tells nothing of the index's counts
+                    self._totals[key] = total
                 return
 
     # -- a partial sync: only what Simkl's changes name ------------------------------------------
-    def named(self, watched) -> Optional[Named]:
+    def named(self, watched, movie_extra: List[str] = (), episode_extra: List[str] = ()) -> Optional[Named]:
         """Kodi's items for the movies and episodes in `watched` (what a partial pull found), found through
-        the index and read one by one; None when the index cannot be trusted or the delta is too big, and
-        the caller reads the whole library instead (which builds the index again)."""
+        the index and read one by one (with the extra properties given); None when the index cannot be
+        trusted or the delta is too big, and the caller reads the whole library instead (which builds the
+        index again)."""
         entries = self._current_index()
         if entries is None:
             return None
@@ -118,12 +168,12 @@ class KodiLibrary:
         for ids, _ in watched.movies.values():
             movieids |= entries.find("movie", match_keys(ids))
         seasons = _seasons_named(entries, watched.shows.values())
-        episode_calls = _episode_calls(seasons)
+        episode_calls = _episode_calls(seasons, EPISODE_PROPERTIES + list(episode_extra))
         if len(movieids) + len(seasons) + len(episode_calls) > NAMED_LIMIT:
             self._log("sync: Simkl's changes name too many items to read one by one; reading the whole library")
             return None
         found = Named()
-        found.movies.extend(self._details("movie", sorted(movieids), MOVIE_PROPERTIES))
+        found.movies.extend(self._details("movie", sorted(movieids), MOVIE_PROPERTIES + list(movie_extra)))
         shows = {show["tvshowid"]: show for show in self._details("tvshow", sorted(seasons), SHOW_PROPERTIES)}
         found.episodes.extend(self._episodes_of(episode_calls, shows))
         return found
@@ -221,9 +271,9 @@ def _seasons_named(entries: Entries, shows) -> Dict[int, Optional[set]]:
     return seasons
 
 
-def _episode_calls(seasons: Dict[int, Optional[set]]) -> List[Tuple[str, dict]]:
+def _episode_calls(seasons: Dict[int, Optional[set]], properties: List[str]) -> List[Tuple[str, dict]]:
     """One GetEpisodes call for each show and season to read (one for the whole show when None), in order."""
-    return [("VideoLibrary.GetEpisodes", dict({"tvshowid": tvshowid, "properties": EPISODE_PROPERTIES},
+    return [("VideoLibrary.GetEpisodes", dict({"tvshowid": tvshowid, "properties": properties},
                                               **({} if wanted is None else {"season": season})))
             for tvshowid, wanted in sorted(seasons.items(), key=lambda pair: pair[0])
             for season in ([None] if wanted is None else sorted(wanted))]

@@ -26,6 +26,8 @@ from ..times import UNKNOWN_TIME, read_time
 # or dropped keep the episodes watched before.
 WATCH_BUCKETS = {"movies": ("completed",), "tv_shows": ("watching", "completed", "hold", "dropped"),
                  "anime": ("watching", "completed", "hold", "dropped")}
+# The paused playbacks (resume points) move `<type>.playback` (simkl-api §5.3, §7.1).
+PLAYBACK_BUCKETS = {"movies": ("playback",), "tv_shows": ("playback",), "anime": ("playback",)}
 ITEM_TYPES = {"movies": "movies", "tv_shows": "shows", "anime": "anime"}
 EXTENDED = {"movies": "full", "shows": "full", "anime": "full_anime_seasons"}
 ALL_EPISODES = {"movies": False, "shows": True, "anime": True}  # include_all_episodes=yes
@@ -68,13 +70,14 @@ class Watched:
         return len(self.movies) + sum(len(show.episodes) for show in self.shows.values())
 
 
-def moved(saved: Optional[dict], now: dict) -> Optional[List[Tuple[str, str, Optional[str]]]]:
-    """The (activities block, status, date_from) lists to pull since the saved activities; [] when
-    nothing that concerns watches moved; None when there is no usable saved state (pull in full)."""
+def moved(saved: Optional[dict], now: dict, buckets: Dict[str, Tuple[str, ...]] = WATCH_BUCKETS
+          ) -> Optional[List[Tuple[str, str, Optional[str]]]]:
+    """The (activities block, bucket, date_from) of the buckets (by block; the watch lists unless told) that
+    moved since the saved activities; [] when none did; None when there is no usable saved state (pull in full)."""
     if not isinstance(saved, dict) or not isinstance(now, dict):
         return None
     found = []
-    for block, statuses in WATCH_BUCKETS.items():
+    for block, statuses in buckets.items():
         before, after = _block(saved, block), _block(now, block)
         for status in statuses:
             if after.get(status) != before.get(status):

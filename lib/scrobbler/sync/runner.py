@@ -4,6 +4,9 @@ only for its first seconds: a longer sync goes on quietly and tells its end.
 
 Triggers (the service calls `request`): a login, the service's start once Kodi has settled, the
 end of a library scan, every hour, and the user's "Sync now" / "Send Kodi's history" actions.
+The same thread looks at Kodi's "My rating" changes (ratings/follow.py) after every sync and every few
+minutes between them, never while a video plays: Kodi announces no rating change (a bare database update,
+CGUIDialogVideoInfo and VideoLibrary.SetMovieDetails alike; tests/e2e/test_ratings.py), so only a look finds it.
 """
 import threading
 import time
@@ -27,6 +30,8 @@ PROGRESS_SHOWN = 10.0
 # A question waits until nothing has played for this long: a playlist's next item, Up Next or the user's next
 # choice starts well within it, and a modal question must never come up over a video.
 QUIET_AFTER = 10.0
+# Between syncs, Kodi's rated movies and shows are read this often (Kodi only, no Simkl request).
+RATINGS_CHECK_EVERY = 300.0
 
 
 @dataclass
@@ -38,8 +43,9 @@ class Request:
 
 class SyncRunner:
     def __init__(self, client, outbox, profile: str, own_writes, player, stopping: threading.Event,
-                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time, index=None):
-        """index: the library index (index.py) the service keeps current from Kodi's notifications."""
+                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time, index=None, ratings=None):
+        """index: the library index (index.py) the service keeps current from Kodi's notifications;
+        ratings: the ratings' memo and check (ratings/follow.py), None without them."""
         self._client = client
         self._index = index
         self._outbox = outbox
@@ -53,6 +59,8 @@ class SyncRunner:
         self._scan_seen_at: Optional[float] = None  # when Kodi last said it was not scanning
         self._wake = threading.Event()
         self._due: Optional[float] = None
+        self._ratings = ratings
+        self._check_due: Optional[float] = None  # the next look at Kodi's ratings between syncs
         self._pending: Optional[Request] = None
         self.running = False
         self.completed = 0  # syncs run so far (ended, failed or stopped)
@@ -79,9 +87,13 @@ class SyncRunner:
         while not self._stopping.is_set():
             with self._lock:
                 due = self._due
-            timeout = None if due is None else max(0.0, due - self._clock())
-            if timeout is None or timeout > 0:
-                self._wake.wait(timeout)
+            if due is None or due > self._clock():
+                if self._check_due is not None and self._check_due <= self._clock():
+                    self.check_ratings()
+                    continue
+                wake = min(when for when in (due, self._check_due) if when is not None) \
+                    if due is not None or self._check_due is not None else None
+                self._wake.wait(None if wake is None else max(0.0, wake - self._clock()))
                 self._wake.clear()
                 continue
             with self._lock:
@@ -103,6 +115,7 @@ class SyncRunner:
             return
         to_kodi = kodi.setting_bool("sync_from_simkl", True)
         if not to_kodi and not request.send_history:
+            self.check_ratings()
             return
         account = str(login.get("user_name") or "")
         owner = current_owner()  # whose Simkl this sync compares Kodi with: what it finds to send is for it only
@@ -113,7 +126,9 @@ class SyncRunner:
         library = KodiLibrary(kodi.jsonrpc, kodi.jsonrpc_batch, index=self._index, log=kodi.log)
         engine = self._engine(library, account, progress)
         options = Options(full=request.full or request.send_history or offer_due, to_kodi=to_kodi,
-                          unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True)
+                          unwatch=kodi.setting_bool("sync_unwatch"), collect_import=True,
+                          resume=kodi.setting_bool("sync_resume", True),
+                          ratings=kodi.setting_bool("sync_ratings", True))
         try:
             result = engine.run(options)
         except Stopped:
@@ -123,6 +138,7 @@ class SyncRunner:
             return
         finally:
             self._close(progress, library)
+        self.check_ratings()
         if to_kodi:
             self._synced(account)
         self._after(request, account, owner, result, progress)
@@ -140,7 +156,22 @@ class SyncRunner:
                           expect=lambda write: self._own_writes.expect((write.kind, write.dbid), write.playcount),
                           wait_idle=self.wait_idle, log=kodi.log,
                           progress=(lambda percent, message: progress.update(percent, message)) if progress
-                          else (lambda percent, message: None), confirm_unmark=self._confirm_unmark)
+                          else (lambda percent, message: None), confirm_unmark=self._confirm_unmark,
+                          ratings=self._ratings)
+
+    def check_ratings(self) -> None:
+        """Look at Kodi's "My rating" changes and queue the user's own for Simkl (ratings/follow.py); the next
+        look is due RATINGS_CHECK_EVERY later. Not while a video plays, nor with Keep ratings the same off."""
+        self._check_due = self._clock() + RATINGS_CHECK_EVERY
+        if self._ratings is None or not kodi.setting_bool("sync_ratings", True) or self._player.isPlayingVideo():
+            return
+        try:
+            checked = self._ratings.check()
+        except Exception as exc:  # noqa: BLE001 - a failed look must never end the sync's thread
+            kodi.error("ratings check failed: %s: %s" % (type(exc).__name__, exc))
+            return
+        if checked is not None and checked.rated + checked.removed:
+            self._on_queued()
 
     @staticmethod
     def _unreachable(request: Request, exc: ApiError) -> None:

@@ -1,0 +1,178 @@
+"""Kodi -> Simkl for ratings: the memo of what Kodi and Simkl agree on, and the check that queues the user's
+own changes of "My rating" once (a new rating, a change, a clearing), never the add-on's own writes, never
+ratings set before the first check, and never a removal for a title that left the library."""
+import json
+
+import pytest
+from videolibrary import VideoLibrary
+
+from lib.scrobbler import kodi as kodi_module
+from lib.scrobbler.media import Movie, Show
+from lib.scrobbler.ratings.follow import Checked, Ratings
+from lib.scrobbler.ratings.known import KNOWN_FILE, Known
+
+INCEPTION = {"movieid": 1, "title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"}}
+HEAT = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277"}}
+SHOW = {"tvshowid": 3, "title": "The Last of Us", "year": 2023, "uniqueid": {"tvdb": "392256"}}
+
+
+class Queue:
+    """Outbox.add_rating / ratings_waiting as i20-rdeliver's outbox offers them: what was queued, in order."""
+
+    def __init__(self):
+        self.added = []
+
+    def add_rating(self, item, rating, rated_at=None, library=None):
+        self.added.append((item, rating, library))
+        return len(self.added)
+
+    def ratings_waiting(self):
+        return {library for _, _, library in self.added}
+
+
+@pytest.fixture
+def videos(kodi):
+    return VideoLibrary(kodi, movies=(INCEPTION, HEAT), shows=(SHOW,))
+
+
+@pytest.fixture
+def queue():
+    return Queue()
+
+
+@pytest.fixture
+def account():
+    return {"key": "jane_doe"}
+
+
+@pytest.fixture
+def ratings(kodi, queue, account):
+    return Ratings(kodi.profile_dir, kodi_module.jsonrpc, kodi_module.jsonrpc_batch, outbox=lambda: queue,
+                   account=lambda: account["key"])
+
+
+def rate_in_kodi(videos, kind, dbid, rating):
+    """The user sets (or clears, 0) "My rating" in Kodi's information dialog."""
+    (videos.movies if kind == "movie" else videos.shows)[dbid]["userrating"] = rating
+
+
+def sent(queue):
+    return [(item.kind, item.title, rating, library) for item, rating, library in queue.added]
+
+
+def test_the_memo_keeps_ratings_per_account_and_forgets_another_accounts(tmp_path):
+    known = Known(str(tmp_path), "jane")
+    known.seed({"movie:1": 8, "tvshow:3": 0})
+    known.set("movie:2", 11)  # not a rating
+    known.save()
+
+    again = Known(str(tmp_path), "jane")
+    assert (again.seeded, again.items()) == (True, {"movie:1": 8})
+    other = Known(str(tmp_path), "john")
+    assert (other.seeded, other.items()) == (False, {})
+
+
+def test_a_damaged_memo_is_an_empty_one_and_its_bad_entries_are_left_out(tmp_path):
+    (tmp_path / KNOWN_FILE).write_text(json.dumps({"account": "jane", "seeded": True,
+                                                   "items": {"movie:1": 7, "episode:4": 5, "movie:x": 3,
+                                                             "tvshow:3": "9", "movie:2": True}}))
+    assert Known(str(tmp_path), "jane").items() == {"movie:1": 7}
+    (tmp_path / KNOWN_FILE).write_text("{not json")
+    assert Known(str(tmp_path), "jane").seeded is False
+
+
+def test_the_first_check_only_takes_kodis_ratings_as_known_and_sends_nothing(ratings, videos, queue):
+    rate_in_kodi(videos, "movie", 1, 8)
+    rate_in_kodi(videos, "tvshow", 3, 6)
+
+    assert ratings.check() == Checked(seeded=True)
+
+    assert queue.added == []
+    assert ratings.check() == Checked()
+    assert queue.added == []
+
+
+def test_a_rating_set_in_kodi_is_queued_once_with_its_library_item(ratings, videos, queue):
+    ratings.check()
+    rate_in_kodi(videos, "movie", 1, 9)
+
+    assert ratings.check() == Checked(rated=1)
+    assert ratings.check() == Checked()
+
+    ((item, rating, library),) = queue.added
+    assert item == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
+    assert (rating, library) == (9, "movie:1")
+
+
+def test_a_changed_rating_of_a_show_is_queued_once(ratings, videos, queue):
+    rate_in_kodi(videos, "tvshow", 3, 6)
+    ratings.check()
+    rate_in_kodi(videos, "tvshow", 3, 8)
+
+    ratings.check()
+    ratings.check()
+
+    ((item, rating, library),) = queue.added
+    assert item == Show("The Last of Us", 2023, {"tvdb": 392256})
+    assert (rating, library) == (8, "tvshow:3")
+
+
+def test_a_rating_cleared_in_kodi_is_queued_as_a_removal_once(ratings, videos, queue):
+    rate_in_kodi(videos, "movie", 2, 7)
+    ratings.check()
+    rate_in_kodi(videos, "movie", 2, 0)
+
+    assert ratings.check() == Checked(removed=1)
+    assert ratings.check() == Checked()
+
+    assert sent(queue) == [("movie", "Heat", 0, "movie:2")]
+
+
+def test_a_title_gone_from_the_library_leaves_the_memo_without_a_removal(ratings, videos, queue):
+    rate_in_kodi(videos, "movie", 2, 7)
+    ratings.check()
+    videos.remove("movie", 2)
+
+    assert ratings.check() == Checked(dropped=1)
+
+    assert queue.added == []
+    assert Known(videos.world.profile_dir, "jane_doe").items() == {}
+
+
+def test_the_prompts_choice_is_written_to_kodi_queued_once_and_never_sent_again_by_the_check(ratings, videos,
+                                                                                            queue):
+    ratings.check()
+
+    ratings.user_rated("movie", 1, Movie("Inception", 2010, {"imdb": "tt1375666"}), 8)
+    ratings.check()
+
+    assert videos.movies[1]["userrating"] == 8
+    assert sent(queue) == [("movie", "Inception", 8, "movie:1")]
+
+
+def test_what_the_sync_writes_through_the_memo_is_never_sent_back(ratings, videos, queue):
+    ratings.check()
+
+    with ratings.memo() as known:  # as the sync's pull does: Kodi written, the memo told
+        rate_in_kodi(videos, "tvshow", 3, 9)
+        known.set("tvshow:3", 9)
+    ratings.check()
+
+    assert queue.added == []
+
+
+def test_another_account_starts_over_and_is_never_sent_what_kodi_had_before(ratings, videos, queue, account):
+    ratings.check()
+    rate_in_kodi(videos, "movie", 1, 8)
+    account["key"] = "john"
+
+    assert ratings.check() == Checked(seeded=True)
+    assert queue.added == []
+
+
+def test_nobody_logged_in_checks_nothing(ratings, videos, queue, account):
+    account["key"] = None
+    rate_in_kodi(videos, "movie", 1, 8)
+
+    assert ratings.check() is None
+    assert queue.added == []
