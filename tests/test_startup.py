@@ -8,7 +8,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFERRED = ("requests", "urllib3", "sqlite3", "socket", "dataclasses", "inspect", "lib.scrobbler.delivery.outbox",
             "lib.scrobbler.delivery.flush", "lib.scrobbler.sync.runner", "lib.scrobbler.sync.engine",
-            "lib.scrobbler.ui.login_dialog", "lib.scrobbler.ui.status")
+            "lib.scrobbler.ui.login_dialog", "lib.scrobbler.ui.status", "lib.scrobbler.ui.rating_dialog")
 
 PROBE = r"""
 import sys, tempfile

@@ -31,6 +31,7 @@ from .rewatch.sessions import Sessions
 from .simkl import account
 from .simkl.api import ApiError
 from .ui.notices import Notices
+from .ui.rating_prompt import LibraryFacts, RatingPrompt
 
 SYNC_AFTER_START = 60.0  # the first sync waits for Kodi to settle after its start
 SYNC_AFTER_LOGIN = 5.0
@@ -97,6 +98,10 @@ class Service:
         self.monitor = Monitor(self)
         self.player = Player(on_finished=self._finished, rules=lambda: self.rules, clock=clock,
                              on_event=self.live.event, steady=self.steady)
+        self._rating_dialog = None  # made at the first question: see _ask_rating
+        self.rating_prompt = RatingPrompt(LibraryFacts(kodi.jsonrpc), ask=self._ask_rating, on_choice=self._rated,
+                                          player=self.player, stopping=self._stopping)
+        self.worker.subscribe_played(self.rating_prompt.watched)
 
     # -- parts made at their first use (by the worker's first job, or a callback that comes sooner) --
     @property
@@ -152,6 +157,22 @@ class Service:
         self.ratings.user_rated(kind, dbid, item, rating)
         self.kick()
 
+    def _ask_rating(self, question):
+        """The rating prompt's question, on its thread: the window, made at the first question."""
+        if self._rating_dialog is None:
+            from .ui.rating_dialog import RatingDialog
+            self._rating_dialog = RatingDialog(steady=self.steady, stopping=self._stopping.is_set)
+        return self._rating_dialog.ask(question)
+
+    def _rated(self, kind, dbid, item, rating):
+        """The rating prompt's choice: a library title through user_rated (Kodi's My rating too); a movie not in
+        Kodi's library only queued for Simkl."""
+        if dbid is None:
+            self.outbox.add_rating(item, rating)
+            self.kick()
+        else:
+            self.user_rated(kind, dbid, item, rating)
+
     @property
     def library_index(self):
         """Where each title sits in Kodi's library, kept current from Kodi's notifications for the sync."""
@@ -185,6 +206,7 @@ class Service:
         self.start_up()
         self.worker.start()
         self.live.start()
+        self.rating_prompt.start()
         wall, cpu = time.perf_counter() - self._started[0], time.thread_time() - self._started[1]
         kodi.log("service %s %s started (Kodi %s) in %.0f ms (%.0f ms CPU)" % (
             config.ADDON_ID, kodi.addon_version(), kodi.kodi_version(), wall * 1000, cpu * 1000))
@@ -198,6 +220,7 @@ class Service:
     def stop(self):
         """Kodi quits: cut the request in flight (its entries stay queued) and let the worker go."""
         self._stopping.set()
+        self.rating_prompt.stop(wait=0)  # a question on screen closes meanwhile, at its next look
         self.player.stop_sampling()
         self.live.stop()
         self.client.abort()
@@ -208,6 +231,7 @@ class Service:
         if index is not None:
             index.quitting()
         self.worker.stop()
+        self.rating_prompt.stop(wait=0.5)
 
     def kick(self):
         self.worker.kick()

@@ -95,7 +95,8 @@ class RatingPrompt:
     def stop(self, wait: float = 1.0) -> None:
         """Kodi quits (the caller set `stopping`): a question on screen closes at the window's next look."""
         self._jobs.put(STOP)
-        self._thread.join(wait)
+        if self._thread.is_alive():
+            self._thread.join(wait)
 
     def is_alive(self) -> bool:
         return self._thread.is_alive()
