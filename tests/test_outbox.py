@@ -1433,3 +1433,41 @@ def test_ratings_never_travel_with_watches_and_a_titles_watch_does_not_hold_its_
     box.defer([watch], clock.now + HOUR, "server")
     rating = box.add_rating(INCEPTION, 8)
     assert ids(box.take_batch()) == [rating]
+
+
+def test_ratings_change_hands_with_their_accounts_watches_and_a_login_claims_those_made_logged_out(shared, login):
+    login.owner = JANE
+    janes_rating, janes_watch = shared.add_rating(INCEPTION, 8), shared.add(movie(1))
+    login.owner = None
+    nobodys = shared.add_rating(SHOW, 6, library="tvshow:3")
+    assert ids(shared.take_batch()) == [nobodys]  # logged out: what was made logged out
+    login.owner = BOB
+
+    assert shared.kept_for_others() == [Kept("id:12345", "jane_doe", 2)]
+    assert shared.claim(BOB) == 1 and shared.ratings_waiting() == {"tvshow:3"}
+    assert shared.hand_over("id:12345", BOB) == 2
+    assert ids(shared.take_batch()) == [janes_rating, nobodys]
+    shared.mark_sent([janes_rating, nobodys])
+    assert ids(shared.take_batch()) == [janes_watch]
+    login.owner = JANE
+    assert shared.take_batch() == [] and shared.ratings_waiting() == set()
+
+
+def test_discard_for_drops_an_accounts_ratings_with_its_watches(shared, login):
+    login.owner = JANE
+    shared.add_rating(INCEPTION, 8)
+    shared.add(movie(1))
+    login.owner = BOB
+
+    assert shared.discard_for("id:12345") == 2
+    assert shared.kept_for_others() == []
+
+
+def test_a_rating_made_under_a_login_known_by_its_name_stays_its_own_once_simkl_gives_its_id(shared, login):
+    login.owner = Owner("name:jane_doe", "jane_doe")
+    entry = shared.add_rating(INCEPTION, 8)
+    login.owner = JANE
+
+    shared.claim(JANE)
+
+    assert ids(shared.take_batch()) == [entry] and shared.kept_for_others() == []
