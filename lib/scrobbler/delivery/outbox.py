@@ -468,7 +468,8 @@ class Outbox:
         """The user's Retry of these entries (those the user was shown; one that no longer needs the user
         is left alone): unidentified watches are looked up again, the others sent again. An entry that a
         newer, delivered change of the same title undid (an unmark after a refused watch, a watch after a
-        refused unmark) is dropped instead: sent now, it would undo what the user did last."""
+        refused unmark, any newer rating or removal after a refused rating) is dropped instead: sent now, it
+        would undo what the user did last."""
         now = self._clock()
         retried = 0
         newer_mine, newer_params = _mine(_key_of(self._account()), "newer")
@@ -477,8 +478,8 @@ class Outbox:
                 where, params = _NEEDS_USER + " AND id IN (%s)" % _marks(chunk), _NEEDS_USER_PARAMS + chunk
                 conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
                              " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
-                             " AND newer.kind != entries.kind AND newer.state = ? AND " + newer_mine + ")",
-                             params + (SENT,) + newer_params)
+                             " AND (newer.kind != entries.kind OR entries.kind IN (?, ?)) AND newer.state = ? AND "
+                             + newer_mine + ")", params + RATING_KINDS + (SENT,) + newer_params)
                 retried += conn.execute(
                     "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
                     " last_error = NULL, updated = ? WHERE " + where,
