@@ -117,7 +117,7 @@ class DeliveryWorker:
 
     def subscribe(self, listener: Callable[[list], None]) -> None:
         """listener(items) is called (on the worker's or the live thread) with the titles Simkl took as
-        newly watched in one flush or one live stop (not rewatches, not removals)."""
+        newly watched in one flush or one live stop (not rewatches, not removals, not ratings)."""
         self._listeners.append(listener)
 
     def subscribe_attention(self, listener: Callable[[List[NeedsAttention]], None]) -> None:
