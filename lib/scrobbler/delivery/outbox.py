@@ -142,11 +142,13 @@ class Unresolved:
 
 @dataclass
 class Waiting:
-    """A watch (or mark) on its way: pending, or its title still being looked up."""
+    """A watch (or mark) on its way: pending, or its title still being looked up; or a rating on its way
+    (`rating` 1-10, 0 for its removal; `watched_at` the moment of the choice)."""
     id: int
     state: str
     label: str
     watched_at: str
+    rating: Optional[int] = None  # a rating entry's rating; None for a watch
 
 
 @dataclass
@@ -165,6 +167,7 @@ class Attention:
     label: str
     watched_at: str
     reason: str
+    rating: Optional[int] = None  # a rating entry's rating (0: its removal); None for a watch
 
 
 class _Unusable(Exception):
@@ -449,13 +452,14 @@ class Outbox:
         mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, state, item, watched_at, detail, last_error FROM entries WHERE " + _NEEDS_USER
-                + " AND " + mine + " ORDER BY id DESC LIMIT ?", _NEEDS_USER_PARAMS + params + (limit,)).fetchall()
+                "SELECT entries.id, state, item, watched_at, detail, last_error, ratings.rating FROM entries"
+                " LEFT JOIN ratings ON ratings.id = entries.id WHERE " + _NEEDS_USER + " AND " + mine
+                + " ORDER BY entries.id DESC LIMIT ?", _NEEDS_USER_PARAMS + params + (limit,)).fetchall()
         found = []
-        for entry_id, state, item, watched_at, detail, last_error in rows:
+        for entry_id, state, item, watched_at, detail, last_error, rating in rows:
             label = _label(state, json.loads(item))
             reason = (last_error if state == PENDING else detail) or ""
-            found.append(Attention(entry_id, state, label, watched_at, reason))
+            found.append(Attention(entry_id, state, label, watched_at, reason, rating))
         return found
 
     def attention_count(self) -> int:
@@ -742,10 +746,11 @@ class Outbox:
         mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, state, item, watched_at FROM entries WHERE state IN (?, ?) AND " + mine
-                + " ORDER BY id LIMIT ?", (PENDING, UNRESOLVED) + params + (limit,)).fetchall()
-        return [Waiting(entry_id, state, _label(state, json.loads(item)), watched_at)
-                for entry_id, state, item, watched_at in rows]
+                "SELECT entries.id, state, item, watched_at, ratings.rating FROM entries"
+                " LEFT JOIN ratings ON ratings.id = entries.id WHERE state IN (?, ?) AND " + mine
+                + " ORDER BY entries.id LIMIT ?", (PENDING, UNRESOLVED) + params + (limit,)).fetchall()
+        return [Waiting(entry_id, state, _label(state, json.loads(item)), watched_at, rating)
+                for entry_id, state, item, watched_at, rating in rows]
 
     def states(self, ids: Iterable[int]) -> Dict[int, Tuple[str, int, Optional[str]]]:
         """{id: (state, attempts, last error)} of these entries; an id no longer queued is left out."""
