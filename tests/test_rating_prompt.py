@@ -107,14 +107,14 @@ def test_a_movie_is_asked_about_only_once_playback_ended_and_the_choice_goes_on(
 def test_it_waits_while_a_playlist_goes_on_and_while_another_dialog_is_open(rig, kodi):
     rig.clock.advance(QUIET_AFTER)
     kodi.playlist_sizes[1], kodi.playlist_position = 3, 1  # between two items of a playlist
-    kodi.conditions["System.HasModalDialog"] = True  # e.g. the sync's question, or the information dialog
+    kodi.conditions["System.HasActiveModalDialog"] = True  # e.g. the sync's question, or the information dialog
 
     rig.prompt.watched([PlaybackWatch(INCEPTION, "movie", 12)])
     assert not wait_for(lambda: rig.asked, 1.0), "asked between two items of a playlist"
     kodi.playlist_position = -1  # the playlist was stopped
     rig.prompt.wake()
     assert not wait_for(lambda: rig.asked, 1.0), "asked over another dialog"
-    kodi.conditions["System.HasModalDialog"] = False
+    kodi.conditions["System.HasActiveModalDialog"] = False
     rig.prompt.wake()
 
     assert wait_for(lambda: rig.asked)

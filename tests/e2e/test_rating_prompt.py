@@ -4,7 +4,7 @@ few seconds (lib/scrobbler/ui/rating_prompt.py QUIET_AFTER); Skip has the focus,
 once to /sync/ratings and Kodi's My rating (userrating) becomes 8.
 
 Kodi facts the prompt relies on: a WindowXMLDialog opened with show() on a thread of the service gets its
-clicks while that thread waits in xbmc.sleep; System.HasModalDialog is false on Home with nothing open (the
+clicks while that thread waits in xbmc.sleep; System.HasActiveModalDialog is false on Home with nothing open (the
 window would never come otherwise)."""
 import time
 

@@ -146,7 +146,7 @@ class RatingPrompt:
 
     def _may_ask(self) -> bool:
         """Nothing plays, no playlist goes on, nothing opened for a while, and no dialog of Kodi's is open."""
-        return self._player.quiet(QUIET_AFTER) and not kodi.condition("System.HasModalDialog")
+        return self._player.quiet(QUIET_AFTER) and not kodi.condition("System.HasActiveModalDialog")
 
     def _question(self, watch):
         verdict = self._verdict(watch)  # again: rated or switched off meanwhile
