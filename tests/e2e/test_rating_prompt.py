@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from .addon_steps import focused_label, simkl_env, wait_for_requests
-from .media_library import MOVIE_ONE
+from .addon_steps import focused_label, login, quit_cleanly, simkl_env, wait_for_requests
+from .media_library import MOVIE_ONE, MOVIE_TWO
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("logged_in")]
 
@@ -72,3 +72,16 @@ def test_a_movie_played_to_its_end_is_asked_about_after_playback_and_8_reaches_s
     time.sleep(3)
     assert len(fake.requests_to("/sync/ratings")) == 1, fake.log_text()
     assert not kodi.window_active(RATING_WINDOW)
+
+
+def test_kodi_quitting_while_the_window_shows_closes_it_and_quits_cleanly(make_kodi, fake):
+    kodi = make_kodi(env=simkl_env(fake), settings={"rate_movies": True})
+    login(kodi, fake)
+    rated_before = len(fake.requests_to("/sync/ratings"))  # the fake Simkl is the module's
+    assert kodi.play_to_end({"movieid": kodi.movie_id(MOVIE_TWO.title)}, seek_to=99)["end"] is True
+    assert kodi.wait_for_window(RATING_WINDOW, 40), "the rating window did not come\n" + kodi.log_tail()
+
+    quit_cleanly(kodi)  # exit code 0, no script killed at quit, no Python error
+
+    assert "rating: %s (%d) not rated: Kodi quits" % (MOVIE_TWO.title, MOVIE_TWO.year) in kodi.log_text()
+    assert len(fake.requests_to("/sync/ratings")) == rated_before

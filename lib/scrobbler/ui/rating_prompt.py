@@ -156,7 +156,8 @@ class RatingPrompt:
             return
         rating = self._ask(question)
         if rating is None:
-            self._log("rating: %s skipped" % question.label())
+            self._log("rating: %s %s" % (question.label(), "not rated: Kodi quits" if self._stopping.is_set()
+                                         else "skipped"))
             return
         self._log("rating: %s rated %d" % (question.label(), rating))
         self._on_choice(question.kind, question.dbid, question.item, rating)
