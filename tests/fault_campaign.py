@@ -5,7 +5,8 @@ the Kodi fakes, the fake Simkl server on one virtual clock) with what a user doe
 playlists, library marks and unmarks, the Rewatch action, restarts, wall-clock jumps, time passing,
 "Retry now") while the server fails in every way the fake can (503, dropped connections, 429 with and
 without Retry-After, one refused or one server-breaking title in a batch, 401 then a new login, an
-answer held in flight).
+answer held in flight). The user also rates titles (a movie or a show, 1-10, or removes the rating), each a
+queue entry of its own sent to /sync/ratings (or its remove), through the same faults.
 
 The model keeps what the user caused, in order: every watch the decision counts, every mark and
 unmark, every rewatch the user confirmed. Each one is committed to the outbox the moment it is made
@@ -23,7 +24,9 @@ nothing was delivered twice; per title, adds and removes arrived in the user's o
 alive; nothing is left unresolved once the worker is idle; Simkl saw no protocol violation. At the
 end, after a drain (faults cleared, answers released, time past every backoff, logged in again):
 nothing pending, and every watch, mark and unmark reached Simkl exactly once or waits, visible, for
-the user in the outbox (refused), with a fault that explains it.
+the user in the outbox (refused), with a fault that explains it. Ratings: every rating choice reached Simkl
+exactly once, in the order the user made the title's choices (or waits, refused, for the user), and Simkl's
+rating of each title is the user's last choice that reached it.
 
 tests/test_fault_campaign.py runs a bounded profile in the normal suite; tools/soak.py runs it long.
 """
@@ -50,7 +53,7 @@ from xbmcgui import ListItem
 
 import fakekodi
 from fake_simkl import FakeSimkl
-from lib.scrobbler import config
+from lib.scrobbler import config, media
 from lib.scrobbler.delivery.outbox import ATTENTION, DEDUPE_SECONDS, PENDING, REFUSED, UNRESOLVED
 from lib.scrobbler.delivery.session_ids import pending_id
 from lib.scrobbler.playback.marks import PLAYBACK_UPDATE_WINDOW
@@ -128,6 +131,7 @@ PLAYABLE = MOVIES + EPISODES
 ITEMS = {item.name: item for item in MOVIES + EPISODES + SHOWS}
 TITLES = MOVIES + SHOWS  # what a refused or breaking id names: a movie, or a show with all its episodes
 HISTORY, REMOVE = "/sync/history", "/sync/history/remove"
+RATINGS, UNRATE = "/sync/ratings", "/sync/ratings/remove"
 START, PAUSE, STOP = "/scrobble/start", "/scrobble/pause", "/scrobble/stop"
 WATCHED_PROGRESS = 80.0  # a /scrobble/stop at or above it, taken (2xx "scrobble") or 409, is a history entry
 THRESHOLD = 0.8  # the add-on's default (settings.xml): 80 %
@@ -195,6 +199,23 @@ def body_items(body):
     return found
 
 
+def rated_items(body):
+    """(item key, rating (0: removed), rated_at or None) of every title a ratings body names."""
+    found = []
+    for group, prefix in (("movies", "movie:"), ("shows", "show:")):
+        for item in (body or {}).get(group) or []:
+            found.append((prefix + _ids_key(item.get("ids")), item.get("rating") or 0, item.get("rated_at")))
+    return found
+
+
+def media_of(title):
+    """The media item the add-on queues a rating of this library movie or show with."""
+    row = title.row
+    ids = media.clean_ids(row["uniqueid"])
+    return media.Movie(row["title"], row["year"], ids) if title.kind == "movie" else \
+        media.Show(row["title"], row["year"], ids)
+
+
 def parse_stamp(text):
     return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
 
@@ -229,6 +250,20 @@ class Event:
             time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.stamp)), self.state, self.mark)
 
 
+@dataclass
+class Rating:
+    """A rating the user chose (0: removed): one outbox row, in the user's order."""
+    id: int
+    title: Item
+    rating: int
+    stamp: int  # rated_at (Unix seconds), the moment of the choice
+    step: int
+
+    def describe(self):
+        return "#%d rating %d of %s (%s)" % (self.id, self.rating, self.title.name,
+                                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.stamp)))
+
+
 def _stacks():
     """Where every thread but this one is: what a stall report needs."""
     me = threading.get_ident()
@@ -260,6 +295,8 @@ class Stats:
     attention: int = 0  # kept for the user (refused), with a fault that explains it
     lost: int = 0
     duplicated: int = 0
+    ratings: int = 0  # rating choices (and removals) the user made
+    ratings_delivered: int = 0
 
 
 STATS = Stats()
@@ -299,6 +336,7 @@ class FaultCampaign(RuleBasedStateMachine):
         # decision committed. The service reads and writes only its own `entries` table.
         self.db.executescript(COMMITS_SCHEMA)
         self.events: Dict[int, Event] = {}
+        self.ratings: Dict[int, Rating] = {}  # the user's rating choices, by outbox row id
         self.stops = {}  # item key -> (earliest, latest) steady time it stopped playing, this service run
         self.sessions_started = defaultdict(list)  # show key -> ids of the user's confirmed session starts
         self.refused_keys = set()  # titles Simkl was told to refuse at some point (and their episodes)
@@ -366,6 +404,24 @@ class FaultCampaign(RuleBasedStateMachine):
         with self.action(gap):
             self._rewatch(show, answer)
 
+    @rule(title=st.sampled_from(TITLES), rating=st.integers(0, 10), gap=GAPS)
+    def rate(self, title, rating, gap):
+        """The user rates a movie or a show (0: removes the rating), as the rating prompt or Kodi's My rating
+        hands it to the add-on: queued at once, the worker woken."""
+        with self.action(gap):
+            seq, now = self._seq(), int(self.clock.wall())
+            service = self.running.service
+            entry_id = service.outbox.add_rating(media_of(title), rating, rated_at=now,
+                                                 library="%s:%d" % (title.kind, title.dbid))
+            service.kick()
+            row = self.db.execute("SELECT kind, item_key, watched_at, state FROM campaign_commits WHERE id = ?",
+                                  (entry_id,)).fetchone()
+            if entry_id != seq + 1 or row is None or row[0] != ("rate" if rating else "unrate") \
+                    or parse_stamp(row[2]) != now or row[3] != PENDING:
+                raise CampaignFailure("commit", "rating %d of %s: row %s %r" % (rating, title.name, entry_id, row))
+            self.ratings[entry_id] = Rating(entry_id, title, rating, now, self.step)
+            STATS.ratings += 1
+
     @rule()
     def restart(self):
         """Kodi quits (the service must leave within 1 s) and starts again on the same profile."""
@@ -398,7 +454,7 @@ class FaultCampaign(RuleBasedStateMachine):
             self._login()
 
     # -- server faults ----------------------------------------------------------------------------
-    @rule(path=st.sampled_from([HISTORY, REMOVE, START, STOP]),
+    @rule(path=st.sampled_from([HISTORY, REMOVE, START, STOP, RATINGS, UNRATE]),
           fault=st.sampled_from([(503, None), (0, None), (429, None), (429, "1"), (429, "30"), (429, "600")]),
           times=st.integers(1, 3))
     def fail(self, path, fault, times):
@@ -981,9 +1037,46 @@ class FaultCampaign(RuleBasedStateMachine):
         if errors:
             raise CampaignFailure("worker_error", errors[0])
         _, problems = self._deliveries(in_flight_last=self.blocked)
+        problems += self._rating_deliveries()[1]
         if problems:
             category, message = problems[0]
             raise CampaignFailure(category, "%s;\n%s" % (message, self._history()))
+
+    def _rating_deliveries(self):
+        """Match every title of every ratings request Simkl took to the user's rating choices.
+
+        Returns ({rating id: deliveries}, problems): a rating the user never chose, a choice delivered twice,
+        a title's choices out of the user's order (a later one reached Simkl before an earlier one)."""
+        with self.server._lock:
+            taken = [(n, r) for n, r in enumerate(self.server.requests)
+                     if r.path in (RATINGS, UNRATE) and r.method == "POST" and r.status == 201]
+        delivered, problems, last = Counter(), [], {}
+        for index, request in taken:
+            missing = {("movie:" if group == "movies" else "show:") + _ids_key(item.get("ids"))
+                       for group, items in ((request.answer or {}).get("not_found") or {}).items()
+                       for item in items or []}
+            for key, rating, rated_at in rated_items(request.json):
+                if key in missing:
+                    continue
+                where = "request %d (%s)" % (index, request.path)
+                stamp = parse_stamp(rated_at) if rated_at else None
+                candidates = [c for c in sorted(self.ratings.values(), key=lambda c: c.id)
+                              if c.title.key == key and c.rating == rating and (stamp is None or c.stamp == stamp)
+                              and (request.path == UNRATE) == (rating == 0)]
+                if not candidates:
+                    problems.append(("uncaused", "%s: rating %s of %s, which the user did not choose"
+                                     % (where, rating, key)))
+                    continue
+                fresh = [c for c in candidates if not delivered[c.id]]
+                chosen = fresh[0] if fresh else candidates[0]
+                delivered[chosen.id] += 1
+                if delivered[chosen.id] > 1:
+                    problems.append(("duplicate", "%s: %s delivered again" % (where, chosen.describe())))
+                if last.get(key, 0) > chosen.id:
+                    problems.append(("order", "%s: %s reached Simkl after #%d of the same title"
+                                     % (where, chosen.describe(), last[key])))
+                last[key] = max(last.get(key, 0), chosen.id)
+        return delivered, problems
 
     # -- the end: drain, then nothing lost, nothing doubled, nothing pending --------------------------
     def drain(self):
@@ -1055,9 +1148,42 @@ class FaultCampaign(RuleBasedStateMachine):
                 STATS.lost += 1
                 problems.append(("lost", "%s never reached Simkl; its row is %s"
                                  % (event.describe(), row[6] if row else "gone")))
+        problems += self._final_rating_checks(rows)
         if problems:
             category, message = problems[0]
             raise CampaignFailure(category, "%s (%d problems);\n%s" % (message, len(problems), self._history()))
+
+    def _final_rating_checks(self, rows):
+        """Every rating choice reached Simkl exactly once, or waits refused for the user with a fault that
+        explains it; Simkl's rating of each title is the last choice that reached it."""
+        delivered, problems = self._rating_deliveries()
+        last_delivered = {}
+        for choice in sorted(self.ratings.values(), key=lambda c: c.id):
+            row = rows.get(choice.id)
+            count = delivered[choice.id]
+            if count == 1:
+                STATS.ratings_delivered += 1
+                last_delivered[choice.title.key] = choice
+                if row is None or row[6] != "sent":
+                    problems.append(("duplicate", "%s reached Simkl but its row is %s: it would go again"
+                                     % (choice.describe(), row[6] if row else "gone")))
+            elif count > 1:
+                STATS.duplicated += 1
+                problems.append(("duplicate", "%s reached Simkl %d times" % (choice.describe(), count)))
+            elif row is not None and row[6] == REFUSED and choice.title.key in self.refused_keys:
+                STATS.attention += 1
+            else:
+                STATS.lost += 1
+                problems.append(("lost", "%s never reached Simkl; its row is %s"
+                                 % (choice.describe(), row[6] if row else "gone")))
+        for key, choice in last_delivered.items():
+            simkl = self.server.library.simkl_id("movie" if key.startswith("movie:") else "show",
+                                                  choice.title.row["uniqueid"])
+            held = (self.server.ratings.get(simkl) or {}).get("rating") or 0
+            if held != choice.rating:
+                problems.append(("rating", "Simkl holds rating %s of %s, the user's last choice it got is %s"
+                                 % (held, choice.title.name, choice.describe())))
+        return problems
 
     def teardown(self):
         try:
@@ -1087,6 +1213,8 @@ class FaultCampaign(RuleBasedStateMachine):
 
     def _history(self):
         lines = ["the user's events:"] + ["  " + e.describe() for e in self._ordered()]
+        lines += ["the user's ratings:"] + ["  " + c.describe() for c in sorted(self.ratings.values(),
+                                                                               key=lambda c: c.id)]
         lines.append("Simkl's log (request number: request):")
         lines += ["  %d: %s" % (n, line) for n, line in enumerate(self.server.log_text().splitlines())]
         lines.append("the add-on's log, from the live thread:")

@@ -29,6 +29,7 @@ def test_the_fault_campaign_loses_nothing_doubles_nothing_and_never_stalls():
     assert stats.cases >= BOUNDED["max_examples"]
     assert stats.watches > 0 and stats.delivered > 0 and stats.faults > 0 and stats.restarts > 0
     assert stats.scrobbles > 0 and stats.live_stops > 0  # the live path ran, and delivered watches
+    assert stats.ratings > 0 and stats.ratings_delivered > 0  # ratings went through the same faults
     assert stats.lost == stats.duplicated == 0
 
 

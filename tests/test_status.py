@@ -362,6 +362,28 @@ def test_one_entry_can_be_retried_and_another_discarded_after_a_question(kodi, s
     assert "Needs attention: 2" in window.screens[-2]["actions"]  # the view shows what is left
 
 
+def test_a_rating_simkl_did_not_take_is_retried_or_discarded_alone_by_its_row(kodi, simkl, monkeypatch):
+    log_in(kodi, simkl)
+    no_service(kodi, monkeypatch)
+    inception = Movie("Inception", 2010, {"imdb": "tt1375666"})
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        watch, rated = outbox.add(inception, 1_700_000_000), outbox.add_rating(inception, 8, 1_700_000_060)
+        removed = outbox.add_rating(Movie("Dune", 2021, {"imdb": "tt1160419"}), 0, 1_700_000_120)
+        outbox.mark_not_found([watch, rated])
+        outbox.refuse([removed], "400 wrong_parameter")
+    kodi.yesno_answers.append(True)
+
+    # the newest first: Dune's removal, Inception's rating, Inception's watch; Retry the rating, Discard the removal
+    run_status(kodi, "Needs attention: 3", selects=[3, 0, 2, 1, -1])
+
+    first = [d for d in kodi.dialogs if d[0] == "select" and d[1].startswith("Needs attention")][0]
+    assert [row.split(" — ")[0] for row in first[2].split("\n")[2:]] == [
+        "Dune (2021) · rating removed", "Inception (2010) · your rating 8", "Inception (2010)"]
+    assert ("yesno", "Simkl", "Discard Dune (2021) · rating removed? It will never be sent to Simkl.") in kodi.dialogs
+    with Outbox(os.path.join(kodi.profile_dir, config.OUTBOX_FILE)) as outbox:
+        assert outbox.states([watch, rated, removed]) == {watch: ("not_found", 0, None), rated: ("pending", 0, None)}
+
+
 def test_discard_all_asks_first_and_drops_every_entry_that_needs_attention(kodi, simkl):
     log_in(kodi, simkl)
     needs_attention_queue(kodi)
