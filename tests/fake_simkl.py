@@ -9,6 +9,8 @@ It keeps the user's library (`fake.library`, fake_simkl_library.py) for /sync/ac
 series the library splits into entries takes `use_tvdb_anime_seasons` posts on the entry that holds
 the TVDB position, and answers the positions no entry holds in not_found.episodes. The shapes of the
 library's answers, and the source of each, are in fake_simkl_library.py.
+POST /sync/ratings and /sync/ratings/remove keep the user's ratings (`fake.ratings`, by Simkl id, which
+GET /sync/ratings reads) and log each accepted change in `fake.rating_changes`.
 """
 import itertools
 import json
@@ -86,6 +88,15 @@ class Watch:
     account: str = ""  # the name of the user whose token wrote it
 
 
+@dataclass
+class RatingChange:
+    """A rating Simkl took (rating 0: a removal of the title's rating)."""
+    key: str  # movie:imdb=... | show:tvdb=...
+    rating: int
+    rated_at: str
+    account: str = ""  # the name of the user whose token made it
+
+
 class FakeSimkl:
     def __init__(self, client_id="test-client-id", v2_client_ids=("test-client-id",), clock=time.time):
         self.client_id = client_id
@@ -135,6 +146,7 @@ class FakeSimkl:
         self._gets: List[float] = []  # clock times of the GETs within the last second
         self._lock = threading.RLock()
         self.library = Library(clock, self._lock)  # the user's lists and activities (test controls there)
+        self.rating_changes: List[RatingChange] = []  # every rating (and removal) Simkl took, in order
         self._released = threading.Event()
         self._server = None
         self._thread = None
@@ -180,6 +192,11 @@ class FakeSimkl:
         self.stop()
 
     # -- test controls ------------------------------------------------------------------------
+    @property
+    def ratings(self):
+        """The user's ratings by Simkl id: {"rating", "rated_at", "kind" (movie|show|anime), "item"}."""
+        return self.library.ratings
+
     @property
     def null_when_empty(self):
         """An empty /sync/all-items answer is null (True, the Docs) or {} (False)."""
@@ -287,11 +304,11 @@ class FakeSimkl:
                                                                   "code": fault.status}
             return self._reply(handler, record, fault.status, payload, headers)
         with self._lock:
-            written = len(self.watches)
+            written, rated = len(self.watches), len(self.rating_changes)
             status, payload = self._route(record)
             user = self.account_of(record)
-            for watch in self.watches[written:]:
-                watch.account = user.name if user else ""
+            for change in self.watches[written:] + self.rating_changes[rated:]:
+                change.account = user.name if user else ""
         return self._reply(handler, record, status, payload)
 
     def _take_fault(self, path):
@@ -369,7 +386,8 @@ class FakeSimkl:
             return 200, {"user": {"name": user.name, "joined_at": "2018-06-12T14:23:08.000Z"},
                          "account": {"id": user.id, "timezone": "Europe/Lisbon", "type": user.type},
                          "connections": {"facebook": False}}
-        if r.method == "POST" and r.path in ("/sync/history", "/sync/history/remove"):
+        if r.method == "POST" and r.path in ("/sync/history", "/sync/history/remove", "/sync/ratings",
+                                             "/sync/ratings/remove"):
             self._check_anime_ids(r, [show for show in (r.json or {}).get("shows") or [] if show.get("seasons")])
             sent = _all_ids(r.json or {})
             if sent & self.breaking_ids:
@@ -381,6 +399,10 @@ class FakeSimkl:
             return self._history(r.json or {}, q.get("allow_rewatch") == "yes")
         if r.method == "POST" and r.path == "/sync/history/remove":
             return self._remove(r.json or {})
+        if r.method == "POST" and r.path == "/sync/ratings":
+            return self._rate(r.json if isinstance(r.json, dict) else {})
+        if r.method == "POST" and r.path == "/sync/ratings/remove":
+            return self._unrate(r.json if isinstance(r.json, dict) else {})
         if r.method == "POST" and r.path in SCROBBLE_PATHS:
             return self._scrobble(r)
         if r.method == "GET" and r.path == "/sync/activities":
@@ -653,6 +675,55 @@ class FakeSimkl:
                     deleted["episodes"] += 1
         self.library.history_remove(body)
         return 201, {"deleted": deleted, "not_found": {"movies": [], "shows": []}}
+
+    # -- ratings ------------------------------------------------------------------------------
+    def _rated_items(self, body):
+        """(kind, family, item) of a ratings body: movies[], shows[] and anime[] (anime is counted and
+        answered under shows: api-reference add-ratings, "added.anime does NOT exist")."""
+        for group, family in (("movies", "movies"), ("shows", "shows"), ("anime", "shows")):
+            for item in body.get(group) or []:
+                if isinstance(item, dict):
+                    yield group, family, item
+
+    def _rate(self, body):
+        """POST /sync/ratings as api.simkl.org api-reference add-ratings documents it (simkl-api §7.3, §13)."""
+        added = {"movies": 0, "shows": 0, "statuses": []}  # add-ratings: no added.anime
+        not_found = {"movies": [], "shows": []}
+        for group, family, item in self._rated_items(body):
+            rating = item.get("rating")
+            if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
+                continue  # add-ratings: "Out-of-range values (0, 11, negatives) are silently ignored"
+            if not item.get("ids") or not self._known(item.get("ids")):
+                not_found[family].append(item)
+                continue
+            kind = "movie" if group == "movies" else \
+                "anime" if group == "anime" or self._is_anime(item.get("ids")) else "show"
+            rated_at = item.get("rated_at") or _iso(self.clock())  # add-ratings: rated_at "Defaults to now"
+            status = self.library.rate(kind, item, rating, rated_at)
+            self.rating_changes.append(RatingChange(_rating_key(kind, item), rating, rated_at))
+            added[family] += 1
+            # add-ratings example: the request echoed, the response the title's list status
+            added["statuses"].append({"request": item, "response": {"status": status}})
+        return 201, {"added": added, "not_found": not_found}
+
+    def _unrate(self, body):
+        """POST /sync/ratings/remove as api.simkl.org api-reference remove-ratings documents it: `deleted`
+        counts every matched title, rated or not; idempotent; the title stays listed."""
+        deleted = {"movies": 0, "shows": 0}  # remove-ratings: no anime key, anime folded under shows
+        not_found = {"movies": [], "shows": []}
+        for group, family, item in self._rated_items(body):
+            if not item.get("ids") or not self._known(item.get("ids")):
+                not_found[family].append(item)
+                continue
+            kind = "movie" if group == "movies" else "show"
+            if self.library.unrate(kind, item.get("ids")):
+                self.rating_changes.append(RatingChange(_rating_key(kind, item), 0, _iso(self.clock())))
+            deleted[family] += 1
+        return 201, {"deleted": deleted, "not_found": not_found}
+
+
+def _rating_key(kind, item):
+    return ("movie:" if kind == "movie" else "show:") + _ids_key(item.get("ids"))
 
 
 def _all_ids(body):

@@ -156,6 +156,8 @@ class Library:
         self._series_index: Dict[Tuple[str, str], int] = {}  # (id name, value) -> series key
         self._playbacks: Dict[tuple, dict] = {}  # (kind, ids, season, number) -> stored paused playback
         self._playback_ids = itertools.count(5001)
+        # The user's ratings by Simkl id: {"rating": 1-10, "rated_at", "kind": movie|show|anime, "item"}.
+        self.ratings: Dict[int, dict] = {}
 
     # -- test controls ------------------------------------------------------------------------
     def watch_movie(self, title, year, ids, watched_at=None):
@@ -402,6 +404,34 @@ class Library:
             return 200, (None if self.null_when_empty else {})
         return 200, answer
 
+    # -- rating hooks (POST /sync/ratings, /sync/ratings/remove) ----------------------------------
+    def rate(self, kind, item, rating, rated_at):
+        """The user rated a title (kind movie|show|anime): kept, `<block>.rated_at` moved; an unlisted title is
+        filed (api-reference add-ratings: a released movie -> completed, a multi-episode show or anime ->
+        watching), which moves that list too. -> the title's list status"""
+        with self.lock:
+            now = self.clock()
+            found = self._find("movie" if kind == "movie" else "show", item.get("ids"))
+            entry = found or self._entry(kind, item.get("title"), item.get("year"), item.get("ids"), now)
+            if not entry.status:
+                self._set_status(entry, "completed" if kind == "movie" else "watching", now)
+            self.ratings[entry.simkl] = {"rating": rating, "rated_at": rated_at, "kind": entry.kind,
+                                         "item": {"title": entry.title, "year": entry.year,
+                                                  "ids": dict(item.get("ids") or {})}}
+            self._stamp(BLOCKS[entry.kind], "rated_at", now)
+            return entry.status
+
+    def unrate(self, kind, ids):
+        """The user's rating of a title is removed (api-reference remove-ratings: the title stays listed).
+        The pages do not say whether rated_at moves then; assumed it does, as for a rating. -> whether there
+        was one"""
+        with self.lock:
+            simkl = self._lookup("movie" if kind == "movie" else "show", ids)
+            rated = self.ratings.pop(simkl, None) if simkl is not None else None
+            if rated is not None:
+                self._stamp(BLOCKS[rated["kind"]], "rated_at", self.clock())
+            return rated is not None
+
     # -- history hooks (POST /sync/history, /sync/history/remove, /scrobble/stop) ------------------
     def history_movie(self, movie):
         self.watch_movie(movie.get("title"), movie.get("year"), movie.get("ids"), movie.get("watched_at"))
@@ -607,6 +637,9 @@ class Library:
             del block["ids"]
         item = {"added_to_watchlist_at": self._time(entry.added_at), "last_watched_at": None,
                 "user_rated_at": None, "user_rating": None, "status": entry.status}
+        rated = self.ratings.get(entry.simkl)
+        if rated is not None:  # get-all-items: user_rating 1-10 and user_rated_at, null while unrated
+            item.update(user_rating=rated["rating"], user_rated_at=self._time(rated["rated_at"]))
         if entry.kind == "movie":  # apiary Get All Items: movies carry no episode fields
             item["last_watched_at"] = self._time(entry.watched_at) if entry.status == "completed" else None
             if entry.defect == "watched_at":

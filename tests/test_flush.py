@@ -1160,3 +1160,128 @@ def test_before_each_batch_the_service_may_end_the_flush_and_what_waits_stays_pe
     assert calls.count == 2
     assert len(server.requests_to(HISTORY)) == 1
     assert outbox.counts()["pending"] == 1
+
+
+# --- ratings: POST /sync/ratings and /sync/ratings/remove ---------------------------------------------
+
+RATINGS, UNRATE = "/sync/ratings", "/sync/ratings/remove"
+
+
+def test_ratings_go_to_sync_ratings_with_title_year_ids_rating_and_the_moment_of_the_choice(flusher, outbox,
+                                                                                           server):
+    outbox.add_rating(movie(1), 8, rated_at=START - 7200, library="movie:1")
+    outbox.add_rating(show(1), 10, rated_at="2026-05-14T21:30:00+01:00")
+
+    assert flusher.flush() == 2
+
+    (request,) = server.requests_to(RATINGS)
+    assert request.json == {
+        "movies": [{"title": "Movie 1", "year": 2001, "ids": {"imdb": "tt0000001", "tmdb": 1001}, "rating": 8,
+                    "rated_at": "2026-05-14T18:00:00Z"}],
+        "shows": [{"title": "Show 1", "year": 2011, "ids": {"tvdb": 70001, "imdb": "tt9900001"}, "rating": 10,
+                   "rated_at": "2026-05-14T20:30:00Z"}]}
+    assert server.requests_to(HISTORY) == [] and server.watches == []  # a rating is never sent as a watch
+    assert outbox.counts()["sent"] == 2 and outbox.ratings_waiting() == set()
+    assert [(c.key, c.rating) for c in server.rating_changes] == [("movie:imdb=tt0000001", 8),
+                                                                   ("show:imdb=tt9900001", 10)]
+
+
+def test_a_removal_goes_to_sync_ratings_remove_with_the_ids_and_no_rating(flusher, outbox, server):
+    outbox.add_rating(movie(1), 0)
+    outbox.add_rating(show(1), 0)
+
+    assert flusher.flush() == 2
+
+    (request,) = server.requests_to(UNRATE)
+    assert request.json == {"movies": [{"title": "Movie 1", "year": 2001, "ids": {"imdb": "tt0000001", "tmdb": 1001}}],
+                            "shows": [{"title": "Show 1", "year": 2011, "ids": {"tvdb": 70001, "imdb": "tt9900001"}}]}
+    assert server.requests_to(RATINGS) == [] and server.requests_to(HISTORY) == []
+    assert outbox.counts()["sent"] == 2
+
+
+def test_a_rating_change_and_its_removal_reach_simkl_in_the_order_they_were_made(flusher, outbox, server, clock):
+    outbox.add_rating(movie(1), 8)
+    outbox.add_rating(movie(1), 9)
+    outbox.add_rating(movie(1), 0)
+    outbox.add_rating(movie(1), 6)
+
+    assert run_until(flusher, clock, lambda: outbox.counts()["pending"] == 0)
+
+    assert [(c.key, c.rating) for c in server.rating_changes] == [("movie:imdb=tt0000001", r) for r in (8, 9, 0, 6)]
+    assert [len(r.json["movies"]) for r in server.requests if r.path in (RATINGS, UNRATE)] == [1, 1, 1, 1]
+    simkl = server.library.simkl_id("movie", movie(1).ids)
+    assert server.ratings[simkl]["rating"] == 6
+    assert server.violations == []
+
+
+def test_ratings_and_watches_never_share_a_request(flusher, outbox, server):
+    outbox.add(movie(1))
+    outbox.add_rating(movie(1), 8)
+    outbox.add(movie(2), kind="remove")
+    outbox.add_rating(movie(2), 0)
+
+    assert flusher.flush() == 4
+
+    assert sorted(r.path for r in server.requests) == [HISTORY, REMOVE, RATINGS, UNRATE]
+
+
+def test_a_rated_title_simkl_does_not_know_needs_attention_as_not_found(outbox, server, clock, store, seen):
+    told = []
+    flusher = Flusher(outbox, make_client(server, clock, store), clock=clock, rng=lambda: 1.0,
+                      on_sent=seen.on_sent, on_attention=told.append)
+    server.unknown_ids = {"imdb=tt0000002"}
+    outbox.add_rating(movie(1), 8)
+    outbox.add_rating(movie(2), 7, library="movie:2")
+    outbox.add_rating(show(1), 0)
+
+    assert flusher.flush() == 2
+
+    assert [(a.label, a.state) for a in outbox.attention()] == [("Movie 2 (2002)", "not_found")]
+    assert [[entry.item for entry in entries] for entries in told] == [[movie(2)]]
+    assert outbox.ratings_waiting() == {"movie:2"}
+
+
+def test_a_refused_rating_is_kept_alone_and_the_others_of_its_batch_go_through(flusher, outbox, server):
+    server.refused_ids.add("imdb=tt0000003")
+    for n in range(1, 9):
+        outbox.add_rating(movie(n), n)
+
+    assert flusher.flush() == 7
+
+    assert [(a.label, a.state, a.reason) for a in outbox.attention()] == [
+        ("Movie 3 (2003)", "refused", "400 wrong_parameter")]
+    assert sorted(c.rating for c in server.rating_changes) == [1, 2, 4, 5, 6, 7, 8]
+
+
+@pytest.mark.parametrize("status, error", [(503, "server"), (0, "network"), (429, "rate_limited")])
+def test_a_rating_that_could_not_be_sent_is_retried_with_backoff_and_reaches_simkl_once(flusher, outbox, server,
+                                                                                          clock, status, error):
+    server.fail(RATINGS, status, times=2)
+    outbox.add_rating(movie(1), 8)
+
+    assert flusher.flush() == 0
+    assert rows(outbox) == [("pending", error)]
+    assert 10 <= wait_of(outbox, clock) <= 40
+
+    assert run_until(flusher, clock, lambda: outbox.counts()["sent"] == 1)
+    assert [c.rating for c in server.rating_changes] == [8]
+
+
+def test_a_rating_waits_for_a_login_after_a_401(flusher, outbox, server, clock, store, expired):
+    server.revoke_all()
+    outbox.add_rating(movie(1), 8)
+
+    assert flusher.flush() == 0
+    assert flusher.auth_blocked and expired.count == 1
+    assert rows(outbox) == [("pending", "login_needed")] and flusher.next_due() is None
+
+    store.save({"access_token": server.issue_token("again-%d"), "flow": "v1"})
+    flusher.resume()
+    assert flusher.flush() == 1 and [c.rating for c in server.rating_changes] == [8]
+
+
+def test_a_rating_simkl_took_is_reported_sent_but_never_as_a_rewatch(watched, outbox, seen):
+    outbox.add_rating(movie(1), 8)
+
+    assert watched.flush() == 1
+    assert seen.sent == [[movie(1)]] and seen.rewatches == []

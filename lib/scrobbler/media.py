@@ -101,7 +101,7 @@ class Episode(Value):
 
 
 class Show(Value):
-    """A whole TV show: only the Rewatch action targets one."""
+    """A whole TV show: the Rewatch action and a rating target one."""
     FIELDS = ("title", "year", "ids")
     kind = "show"
 

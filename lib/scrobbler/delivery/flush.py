@@ -1,4 +1,5 @@
-"""Sends outbox batches to Simkl's /sync/history (and /remove) and reads added / not_found."""
+"""Sends outbox batches to Simkl's /sync/history (and /remove), ratings to /sync/ratings (and /remove), and
+reads added / deleted / not_found."""
 import json
 import random
 import time
@@ -8,7 +9,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from ..media import Episode, Movie, Show, drop_empty, movie_reference, show_reference
 from ..simkl.api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 from .holds import Holds
-from .outbox import NOT_FOUND, REFUSED, SENT, Entry, Outbox
+from .outbox import NOT_FOUND, RATING_KINDS, REFUSED, SENT, UNRATE, Entry, Outbox
 from .session_ids import PENDING_PREFIX
 
 BATCH_SIZE = 100
@@ -36,7 +37,10 @@ def backoff(attempts: int, rng: Callable[[], float] = random.random) -> float:
 
 
 def build_body(entries: List[Entry]) -> dict:
-    """The one place that turns queued entries into a /sync/history (or /remove) body."""
+    """The one place that turns queued entries into a /sync/history (or /remove) body, or a /sync/ratings
+    (or /remove) one."""
+    if entries and entries[0].kind in RATING_KINDS:
+        return _ratings_body(entries)
     movies, shows = [], {}
     removing = entries and entries[0].kind == "remove"
     for entry in entries:
@@ -73,6 +77,21 @@ def build_body(entries: List[Entry]) -> dict:
         body["movies"] = movies
     if shows:
         body["shows"] = list(shows.values())
+    return body
+
+
+def _ratings_body(entries: List[Entry]) -> dict:
+    """{"movies": [...], "shows": [...]}: each title with its rating and rated_at, the moment of the user's
+    choice (api-reference add-ratings); a removal names the title only (remove-ratings). A library show goes
+    under shows, anime too: Simkl matches anime there by its ids (remove-ratings: "Simkl resolves anime
+    titles correctly under either shows[] or anime[]")."""
+    body: Dict[str, list] = {}
+    for entry in entries:
+        item = entry.item
+        rated = drop_empty({"title": item.title, "year": item.year, "ids": dict(item.ids)})
+        if entry.kind != UNRATE:
+            rated.update(rating=entry.rating, rated_at=entry.watched_at)
+        body.setdefault("movies" if isinstance(item, Movie) else "shows", []).append(rated)
     return body
 
 
@@ -211,7 +230,9 @@ class Flusher:
         return batch
 
     def _post(self, batch: List[Entry], body: dict):
-        """The one request for the batch: to /sync/history/remove or to /sync/history."""
+        """The one request for the batch: to /sync/history/remove, /sync/history, /sync/ratings or its remove."""
+        if batch[0].kind in RATING_KINDS:
+            return self.client.remove_ratings(body) if batch[0].kind == UNRATE else self.client.add_ratings(body)
         if batch[0].kind == "remove":
             return self.client.remove_from_history(body)
         return self.client.add_to_history(body, allow_rewatch=batch[0].rewatch,

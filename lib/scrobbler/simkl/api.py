@@ -200,6 +200,15 @@ class Client:
     def remove_from_history(self, body):
         return self.request("POST", "/sync/history/remove", body=body, auth=True)
 
+    def add_ratings(self, body):
+        """POST /sync/ratings: {"movies"|"shows": [{title, year, ids, rating 1-10, rated_at}]} (api.simkl.org
+        api-reference add-ratings) -> {"added": {...}, "not_found": {"movies", "shows"}}."""
+        return self.request("POST", "/sync/ratings", body=body, auth=True)
+
+    def remove_ratings(self, body):
+        """POST /sync/ratings/remove: the titles' ids (api-reference remove-ratings) -> {"deleted", "not_found"}."""
+        return self.request("POST", "/sync/ratings/remove", body=body, auth=True)
+
     def search_file(self, file_name):
         return self.request("POST", "/search/file", body={"file": file_name}, auth=True)
 
