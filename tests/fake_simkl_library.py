@@ -404,6 +404,33 @@ class Library:
             return 200, (None if self.null_when_empty else {})
         return 200, answer
 
+    def rated(self, path, query):
+        """(status, answer) for GET /sync/ratings/{movies|shows|anime}/{ratings}: the user's rated titles of
+        that type whose rating is one of `ratings` (one value 1-10 or a CSV list), each an all-items entry with
+        user_rating and user_rated_at, grouped as all-items answers (api.simkl.org get-user-ratings: "Same as
+        GET /sync/all-items: extended, date_from ..."). date_from keeps the ratings made strictly after it; the
+        page does not say which time it compares: the rating's own rated_at is assumed."""
+        parts = [part for part in path[len("/sync/ratings"):].split("/") if part]
+        if len(parts) != 2 or parts[0] not in TYPES:
+            return 404, {"error": "url_failed", "code": 404}  # the pages show only /{type}/{rating}
+        wanted = {int(value) for value in parts[1].split(",") if value.strip().isdigit()}
+        if not wanted or not wanted <= set(range(1, 11)) or len(wanted) != len(parts[1].split(",")):
+            return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad rating"}
+        since = None
+        if query.get("date_from"):
+            since = parse_time(query["date_from"])
+            if since is None:
+                return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad date_from"}
+        options = _Options(query)
+        with self.lock:
+            items = [self._item(self.entries[simkl], options) for simkl, rated in self.ratings.items()
+                     if simkl in self.entries and self.entries[simkl].kind == TYPES[parts[0]]
+                     and rated["rating"] in wanted
+                     and (since is None or (parse_time(rated["rated_at"]) or 0) > since)]
+        if not items:
+            return 200, (None if self.null_when_empty else {})
+        return 200, {parts[0]: items}
+
     # -- rating hooks (POST /sync/ratings, /sync/ratings/remove) ----------------------------------
     def rate(self, kind, item, rating, rated_at):
         """The user rated a title (kind movie|show|anime): kept, `<block>.rated_at` moved; an unlisted title is
