@@ -39,6 +39,9 @@ What it models:
   series' tvdb/tmdb id with TVDB season/episode and `use_tvdb_anime_seasons: true` lands on the entry
   and native episode that hold that TVDB position. `watch_episodes(anime=True)` without a catalogue
   series is a one-entry anime that Simkl numbers as given.
+- Ratings [docs get-user-ratings]: GET /sync/ratings/{type}/{one rating or a CSV of them} lists the rated
+  entries of that type as all-items entries with `user_rating` and `user_rated_at`; `date_from` keeps
+  those rated after it (which time Simkl compares is not said: the rating's own).
 - An empty answer is `{}` (new client ids) or `null` (`null_when_empty`, client ids up to 58447:
   CrossWatch PR #360 quoting Simkl's developers; null is what apiary and null-values document).
 - Test controls for tolerance: `time_style` (0, 3 or 6 fractional digits; `Z` or an offset) and
