@@ -13,7 +13,7 @@ from scenario import sync_now, wait_for
 INCEPTION = {"movieid": 1, "title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"}}
 HEAT = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt0113277"}}
 SHOW = {"tvshowid": 3, "title": "The Last of Us", "year": 2023, "uniqueid": {"tvdb": "392256", "imdb": "tt3581920"}}
-SIMKL_SHOW = {"title": "The Last of Us", "year": 2023, "ids": {"tvdb": 392256}}
+SIMKL_SHOW = {"title": "The Last of Us", "year": 2023, "ids": {"tvdb": 392256, "imdb": "tt3581920"}}
 SIMKL_HEAT = {"title": "Heat", "year": 1995, "ids": {"imdb": "tt0113277"}}
 ALL = "1,2,3,4,5,6,7,8,9,10"
 
@@ -50,6 +50,7 @@ def test_simkls_rating_of_a_show_becomes_its_my_rating_and_nothing_is_posted_bac
 
     assert library.shows[3]["userrating"] == 9
     assert rating_writes(library) == [("tvshow", {"tvshowid": 3, "userrating": 9})]
+    assert "sync: 1 of Simkl's 1 ratings written as My rating in Kodi" in library.world.log_text()
     assert [path for method, path in rating_requests(server) if method == "POST"] == []
     assert ("GET", "/sync/ratings/shows/" + ALL) in rating_requests(server)
     assert server.violations == []
