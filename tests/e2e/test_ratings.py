@@ -112,6 +112,7 @@ def test_a_rating_set_with_set_movie_details_reaches_simkl_once(kodi, fake):
     assert {key: str(value) for key, value in movie["ids"].items()} == dict(MOVIE_ONE.ids)
     assert fake.ratings[fake.library.simkl_id("movie", MOVIE_ONE.ids)]["rating"] == 8
 
+    time.sleep(1.5)  # two full syncs within a second would pass Simkl's 10 GETs a second (the fake answers 429)
     kodi.run_addon(ADDON_ID, "sync")
     assert kodi.wait_until(lambda: log_count(kodi, SYNC_DONE) + log_count(kodi, r"\] sync: nothing moved on Simkl")
                            >= syncs + 2, SYNC_TIMEOUT, interval=0.25), kodi.log_tail()
