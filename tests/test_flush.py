@@ -1285,3 +1285,22 @@ def test_a_rating_simkl_took_is_reported_sent_but_never_as_a_rewatch(watched, ou
 
     assert watched.flush() == 1
     assert seen.sent == [[movie(1)]] and seen.rewatches == []
+
+
+@pytest.mark.parametrize("old, new", [(8, 9), (8, 0), (0, 7)])
+def test_retrying_an_old_refused_rating_never_undoes_a_newer_delivered_one(flusher, outbox, server, clock, old, new):
+    server.refused_ids.add("imdb=tt0000001")
+    refused = outbox.add_rating(movie(1), old)
+    assert flusher.flush() == 0 and [a.id for a in outbox.attention()] == [refused]
+    server.refused_ids.clear()
+    clock.now += 3600
+    outbox.add_rating(movie(1), new)  # the user changed their mind, and that reached Simkl
+    assert flusher.flush() == 1
+
+    outbox.retry_attention([refused])  # "Retry all"
+    flusher.flush()
+
+    delivered = [r for r in server.requests if r.path in (RATINGS, UNRATE) and r.status == 201]
+    assert [(r.path, r.json["movies"][0].get("rating")) for r in delivered] == [(RATINGS if new else UNRATE,
+                                                                               new or None)]
+    assert outbox.attention() == [] and outbox.counts()["pending"] == 0

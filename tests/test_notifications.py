@@ -232,6 +232,25 @@ def test_a_refusal_held_back_is_told_with_the_next_batchs_refusals_as_one(servic
     assert kodi.notifications == [(NOT_ACCEPTED, "2 watches: open the add-on", "warning")]
 
 
+def test_a_rating_simkl_took_is_not_told_as_a_watch_and_a_refused_one_is_told_with_the_rating(service, kodi, server,
+                                                                                               clock):
+    outbox = service.service.outbox
+    outbox.add_rating(Movie("Up", 2009, {"imdb": "tt1049413"}), 7)
+    retry(service, clock)
+    assert server.requests_to("/sync/ratings") and kodi.notifications == []
+
+    server.refused_ids.add(INCEPTION)
+    outbox.add_rating(Movie("Inception", 2010, {"imdb": "tt1375666"}), 8)
+    retry(service, clock)
+    assert kodi.notifications == [(NOT_ACCEPTED, "Inception (2010) · your rating 8", "warning")]
+
+    server.refused_ids.add("imdb=tt0000001")
+    outbox.add(Movie("Other", 2001, {"imdb": "tt0000001"}), clock.wall())
+    outbox.add_rating(Movie("Inception", 2010, {"imdb": "tt1375666"}), 0)
+    retry(service, clock)
+    assert kodi.notifications[1:] == [(NOT_ACCEPTED, "2 titles: open the add-on", "warning")]
+
+
 def test_refusals_in_a_later_batch_are_told_again(service, kodi, server):
     server.refused_ids.update({INCEPTION, LAST_OF_US})
     service.play(movie_tag(), MOVIE["file"], total=7200)

@@ -5,7 +5,9 @@ import sqlite3
 import threading
 import time
 
+import hypothesis.strategies as st
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from lib.scrobbler.delivery.outbox import SCHEMA_VERSION, Kept, Outbox
 from lib.scrobbler.media import Episode, Movie, Show
@@ -1433,3 +1435,83 @@ def test_ratings_never_travel_with_watches_and_a_titles_watch_does_not_hold_its_
     box.defer([watch], clock.now + HOUR, "server")
     rating = box.add_rating(INCEPTION, 8)
     assert ids(box.take_batch()) == [rating]
+
+
+def test_ratings_change_hands_with_their_accounts_watches_and_a_login_claims_those_made_logged_out(shared, login):
+    login.owner = JANE
+    janes_rating, janes_watch = shared.add_rating(INCEPTION, 8), shared.add(movie(1))
+    login.owner = None
+    nobodys = shared.add_rating(SHOW, 6, library="tvshow:3")
+    assert ids(shared.take_batch()) == [nobodys]  # logged out: what was made logged out
+    login.owner = BOB
+
+    assert shared.kept_for_others() == [Kept("id:12345", "jane_doe", 2)]
+    assert shared.claim(BOB) == 1 and shared.ratings_waiting() == {"tvshow:3"}
+    assert shared.hand_over("id:12345", BOB) == 2
+    assert ids(shared.take_batch()) == [janes_rating, nobodys]
+    shared.mark_sent([janes_rating, nobodys])
+    assert ids(shared.take_batch()) == [janes_watch]
+    login.owner = JANE
+    assert shared.take_batch() == [] and shared.ratings_waiting() == set()
+
+
+def test_discard_for_drops_an_accounts_ratings_with_its_watches(shared, login):
+    login.owner = JANE
+    shared.add_rating(INCEPTION, 8)
+    shared.add(movie(1))
+    login.owner = BOB
+
+    assert shared.discard_for("id:12345") == 2
+    assert shared.kept_for_others() == []
+
+
+def test_a_rating_made_under_a_login_known_by_its_name_stays_its_own_once_simkl_gives_its_id(shared, login):
+    login.owner = Owner("name:jane_doe", "jane_doe")
+    entry = shared.add_rating(INCEPTION, 8)
+    login.owner = JANE
+
+    shared.claim(JANE)
+
+    assert ids(shared.take_batch()) == [entry] and shared.kept_for_others() == []
+
+
+
+RATED_TITLES = (INCEPTION, SHOW, Movie("Heat", 1995, {"imdb": "tt0113277"}))
+RATING_STEPS = st.lists(st.one_of(
+    st.tuples(st.just("rate"), st.sampled_from(range(len(RATED_TITLES))), st.integers(0, 10)),
+    st.tuples(st.just("send"), st.integers(0, 3), st.integers(0, 1000)),  # 0: the batch fails; else Simkl takes it
+    st.tuples(st.just("wait"), st.sampled_from([10, 100, 1000]), st.just(0))), max_size=40)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(RATING_STEPS)
+def test_whatever_fails_a_titles_ratings_and_removals_reach_simkl_once_each_in_the_order_chosen(tmp_path_factory,
+                                                                                                steps):
+    clock = Clock()
+    chosen, simkl = {}, {}  # title index -> the user's choices in order / what Simkl got, in order
+    with Outbox(str(tmp_path_factory.mktemp("ratings") / "outbox.db"), clock=clock) as box:
+        def send(outcome, limit=100):
+            batch = box.take_batch(limit)
+            keys = [entry.item.key() for entry in batch]
+            assert len(keys) == len(set(keys))  # Simkl never gets two ratings of a title in one body
+            if outcome == 0:
+                box.defer([entry.id for entry in batch], clock.now + 60, "server")
+                return
+            for entry in batch:
+                simkl.setdefault(RATED_TITLES.index(entry.item), []).append(entry.rating)
+            box.mark_sent([entry.id for entry in batch])
+
+        for action, first, second in steps:
+            if action == "rate":
+                box.add_rating(RATED_TITLES[first], second)
+                chosen.setdefault(first, []).append(second)
+            elif action == "send":
+                send(second, limit=first + 1)
+            else:
+                clock.now += first
+        for _ in range(100):  # the drain: time past every wait, everything Simkl takes
+            clock.now += 3600
+            send(1)
+        assert box.counts()["pending"] == 0
+    assert simkl == chosen

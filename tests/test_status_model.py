@@ -333,3 +333,35 @@ def test_retry_outcome_from_the_real_service_and_the_fake_simkl(kodi, simkl):
         assert len(simkl.watches) == 2
     finally:
         runner.stop()
+
+
+# -- ratings: queue entries like watches, worded as ratings ----------------------------------------------
+
+def test_a_waiting_rating_reads_as_the_users_rating_with_when_it_was_chosen_never_as_a_watch(kodi, outbox):
+    outbox.add(movie(1), NOW - 600)
+    outbox.add_rating(Movie("Inception", 2010, {"imdb": "tt1375666"}), 8, rated_at=NOW - 300)
+    outbox.add_rating(movie(2), 0, rated_at=NOW - 60)
+
+    shown = view(kodi, outbox)
+
+    assert shown.waiting.split("[CR]") == [
+        "Movie 1 (2001) — watched 20:16", "Inception (2010) · your rating 8 — rated 20:21",
+        "Movie 2 (2002) · rating removed — rated 20:25"]
+    assert shown.counts.startswith("Waiting to be sent: 3")
+    assert shown.action_names() == (RETRY, SYNC, CLOSE)
+
+
+def test_a_rating_simkl_did_not_take_is_a_row_of_its_own_under_needs_attention(kodi, outbox):
+    inception = Movie("Inception", 2010, {"imdb": "tt1375666"})
+    watch = outbox.add(inception, NOW - 900)
+    rated, changed = outbox.add_rating(inception, 8, rated_at=NOW - 600), outbox.add_rating(inception, 9, NOW - 300)
+    outbox.mark_not_found([watch, rated, changed])
+
+    rows = status_model.attention_rows(outbox.attention(), kodi_api.localize, hhmm)
+
+    assert [(row.label, row.title, row.ids) for row in rows] == [
+        ("Inception (2010) · your rating 9 — rated 20:21 — Simkl does not know this title",
+         "Inception (2010) · your rating 9", (changed,)),
+        ("Inception (2010) · your rating 8 — rated 20:16 — Simkl does not know this title",
+         "Inception (2010) · your rating 8", (rated,)),
+        ("Inception (2010) — watched 20:11 — Simkl does not know this title", "Inception (2010)", (watch,))]

@@ -175,6 +175,21 @@ def test_removals_and_rewatches_are_sent_but_not_announced_as_watched(rig, serve
         "queued Movie 1 (2001) as unwatched", "queued Movie 2 (2002) as part of its rewatch session"]
 
 
+def test_a_rating_simkl_took_is_never_announced_as_a_watch_and_one_it_refused_is_told_like_a_watch(rig, server):
+    r = rig()
+    server.unknown_ids.add("imdb=tt0000002")
+    r.outbox.add_rating(movie(1), 8)
+    r.outbox.add_rating(movie(2), 7)
+    r.outbox.add_rating(movie(3), 0)
+
+    r.worker.kick()
+    r.idle()
+
+    assert len(server.requests_to("/sync/ratings")) == 1 and len(server.requests_to("/sync/ratings/remove")) == 1
+    assert r.heard == []  # "Sent to Simkl" (and a rating prompt) hear of watches only
+    assert [[(item.label, item.by_simkl) for item in one] for one in r.attention] == [[("Movie 2 (2002)", True)]]
+
+
 def test_what_simkl_refuses_in_one_pass_is_announced_once_with_each_entry(rig, server):
     r = rig()
     server.refused_ids.update({"imdb=tt0000001", "imdb=tt0000003"})

@@ -18,7 +18,9 @@ KEPT_QUESTION = (32701, 32702)  # "1 watch made for %s is not on Simkl yet. …"
 SENDING_TO = (32706, 32707)  # "Sending 1 watch to %s", "Sending %d watches to %s"
 DISCARDED = (32708, 32709)  # "1 watch discarded", "%d watches discarded"
 NEEDS_ATTENTION = (32801, 32802)  # "1 watch: open the add-on", "%d watches: open the add-on"
-FORMS = (MOVIES, EPISODES, WATCHES_QUEUED, DISCARD_ENTRIES, KEPT_QUESTION, SENDING_TO, DISCARDED, NEEDS_ATTENTION)
+NEEDS_ATTENTION_TITLES = (32903, 32904)  # the same with ratings among them: "1 title: …", "%d titles: …"
+FORMS = (MOVIES, EPISODES, WATCHES_QUEUED, DISCARD_ENTRIES, KEPT_QUESTION, SENDING_TO, DISCARDED, NEEDS_ATTENTION,
+         NEEDS_ATTENTION_TITLES)
 AND = 32426  # "%s and %s"
 
 

@@ -18,6 +18,11 @@ and sends only that account's entries and nobody's (which the next login claims)
 until that account logs in again, or until the user sends them to the account logged in (hand_over) or
 discards them (discard_for).
 
+A rating (add_rating) is owned the same way, but its owners row names the account with a prefix ("rating:id:12345",
+"rating:" while logged out), so that the add-on's earlier versions, which know no ratings and would send any entry
+as a watch, take it for another account's entry and never send it (a trigger keeps their hand-over from making it
+theirs); this version reads the prefix away.
+
 Times: watched_at is the wall-clock moment of the watch; created, updated and next_try follow the
 clock the outbox is given, which the service makes steady (wall time at start plus monotonic time
 since), so a wall-clock jump neither stretches nor shortens a wait.
@@ -91,6 +96,15 @@ _PART_OF = "LEFT JOIN parts ON parts.id = entries.id AND parts.since <= entries.
 # a version before accounts were told apart). A table of its own too, for the same reason as parts.
 _OWNERS = ("CREATE TABLE IF NOT EXISTS owners (id INTEGER PRIMARY KEY, account TEXT NOT NULL, name TEXT NOT NULL)",
            "CREATE INDEX IF NOT EXISTS owners_account ON owners (account)")
+# A rating's owner: RATING_OWNER + the account's key ("" while logged out). An earlier version sees another
+# account's entry; its hand-over of that account's entries to the one logged in leaves a rating's row alone.
+RATING_OWNER = "rating:"
+_RATING_OWNED = "substr(account, 1, %d) = '%s'" % (len(RATING_OWNER), RATING_OWNER)
+_RATINGS_STAY_RATINGS = ("CREATE TRIGGER IF NOT EXISTS ratings_stay_ratings BEFORE UPDATE OF account ON owners"
+                         " WHEN substr(OLD.account, 1, %d) = '%s' AND substr(NEW.account, 1, %d) != '%s'"
+                         " BEGIN SELECT RAISE(IGNORE); END" % ((len(RATING_OWNER), RATING_OWNER) * 2))
+# The account an owners row names, a rating's prefix read away ("" for a rating made logged out).
+_ACCOUNT_OF = "(CASE WHEN %s THEN substr(account, %d) ELSE account END)" % (_RATING_OWNED, len(RATING_OWNER) + 1)
 # The rating (0: removed) of a rate or unrate entry, and the Kodi library item it came from ("movie:12", or NULL).
 # A table of its own too, for the same reason as parts.
 _RATINGS = "CREATE TABLE IF NOT EXISTS ratings (id INTEGER PRIMARY KEY, rating INTEGER NOT NULL, library TEXT)"
@@ -128,11 +142,13 @@ class Unresolved:
 
 @dataclass
 class Waiting:
-    """A watch (or mark) on its way: pending, or its title still being looked up."""
+    """A watch (or mark) on its way: pending, or its title still being looked up; or a rating on its way
+    (`rating` 1-10, 0 for its removal; `watched_at` the moment of the choice)."""
     id: int
     state: str
     label: str
     watched_at: str
+    rating: Optional[int] = None  # a rating entry's rating; None for a watch
 
 
 @dataclass
@@ -151,6 +167,7 @@ class Attention:
     label: str
     watched_at: str
     reason: str
+    rating: Optional[int] = None  # a rating entry's rating (0: its removal); None for a watch
 
 
 class _Unusable(Exception):
@@ -186,17 +203,24 @@ def _own(conn: sqlite3.Connection, ids: List[int], owner: Optional["Owner"]) -> 
                          [(entry_id, owner.key, owner.name) for entry_id in ids])
 
 
+def _own_rating(conn: sqlite3.Connection, entry_id: int, owner: Optional["Owner"]) -> None:
+    """The rating just made belongs to `owner` (None: to nobody yet), under its prefix (see RATING_OWNER)."""
+    conn.execute("INSERT INTO owners (id, account, name) VALUES (?, ?, ?)",
+                 (entry_id, RATING_OWNER + (owner.key if owner else ""), owner.name if owner else ""))
+
+
 def _owner_key(conn: sqlite3.Connection, entry_id: int) -> Optional[str]:
-    row = conn.execute("SELECT account FROM owners WHERE id = ?", (entry_id,)).fetchone()
-    return row[0] if row else None
+    row = conn.execute("SELECT " + _ACCOUNT_OF + " FROM owners WHERE id = ?", (entry_id,)).fetchone()
+    return row[0] or None if row else None
 
 
 def _mine(account: Optional[str], table: str = "entries") -> Tuple[str, tuple]:
     """SQL on `table` (entries or an alias of it) for the entries `account` may see and send: its own and
     nobody's, never another account's; with no account (logged out), nobody's only."""
     if account is None:
-        return "%s.id NOT IN (SELECT id FROM owners)" % table, ()
-    return "%s.id NOT IN (SELECT id FROM owners WHERE account != ?)" % table, (account,)
+        return "%s.id NOT IN (SELECT id FROM owners WHERE account != ?)" % table, (RATING_OWNER,)
+    return ("%s.id NOT IN (SELECT id FROM owners WHERE account NOT IN (?, ?, ?))" % table,
+            (account, RATING_OWNER + account, RATING_OWNER))
 
 
 class Outbox:
@@ -282,7 +306,7 @@ class Outbox:
                 (RATE if rating else UNRATE, json.dumps(item.to_dict(), sort_keys=True),
                  RATING_KEY_PREFIX + item.key(), stamp, DUE_NOW, now, now)).lastrowid
             conn.execute("INSERT INTO ratings (id, rating, library) VALUES (?, ?, ?)", (entry_id, rating, library))
-            _own(conn, [entry_id], owner)
+            _own_rating(conn, entry_id, owner)
             return entry_id
 
     def ratings_waiting(self) -> Set[str]:
@@ -428,13 +452,14 @@ class Outbox:
         mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, state, item, watched_at, detail, last_error FROM entries WHERE " + _NEEDS_USER
-                + " AND " + mine + " ORDER BY id DESC LIMIT ?", _NEEDS_USER_PARAMS + params + (limit,)).fetchall()
+                "SELECT entries.id, state, item, watched_at, detail, last_error, ratings.rating FROM entries"
+                " LEFT JOIN ratings ON ratings.id = entries.id WHERE " + _NEEDS_USER + " AND " + mine
+                + " ORDER BY entries.id DESC LIMIT ?", _NEEDS_USER_PARAMS + params + (limit,)).fetchall()
         found = []
-        for entry_id, state, item, watched_at, detail, last_error in rows:
+        for entry_id, state, item, watched_at, detail, last_error, rating in rows:
             label = _label(state, json.loads(item))
             reason = (last_error if state == PENDING else detail) or ""
-            found.append(Attention(entry_id, state, label, watched_at, reason))
+            found.append(Attention(entry_id, state, label, watched_at, reason, rating))
         return found
 
     def attention_count(self) -> int:
@@ -447,7 +472,8 @@ class Outbox:
         """The user's Retry of these entries (those the user was shown; one that no longer needs the user
         is left alone): unidentified watches are looked up again, the others sent again. An entry that a
         newer, delivered change of the same title undid (an unmark after a refused watch, a watch after a
-        refused unmark) is dropped instead: sent now, it would undo what the user did last."""
+        refused unmark, any newer rating or removal after a refused rating) is dropped instead: sent now, it
+        would undo what the user did last."""
         now = self._clock()
         retried = 0
         newer_mine, newer_params = _mine(_key_of(self._account()), "newer")
@@ -456,8 +482,8 @@ class Outbox:
                 where, params = _NEEDS_USER + " AND id IN (%s)" % _marks(chunk), _NEEDS_USER_PARAMS + chunk
                 conn.execute("DELETE FROM entries WHERE " + where + " AND EXISTS (SELECT 1 FROM entries AS newer"
                              " WHERE newer.item_key = entries.item_key AND newer.id > entries.id"
-                             " AND newer.kind != entries.kind AND newer.state = ? AND " + newer_mine + ")",
-                             params + (SENT,) + newer_params)
+                             " AND (newer.kind != entries.kind OR entries.kind IN (?, ?)) AND newer.state = ? AND "
+                             + newer_mine + ")", params + RATING_KINDS + (SENT,) + newer_params)
                 retried += conn.execute(
                     "UPDATE entries SET state = CASE state WHEN ? THEN ? ELSE ? END, attempts = 0, next_try = ?,"
                     " last_error = NULL, updated = ? WHERE " + where,
@@ -521,8 +547,13 @@ class Outbox:
             legacy = "name:" + owner.name
             if owner.key != legacy:
                 conn.execute("UPDATE owners SET account = ? WHERE account = ?", (owner.key, legacy))
-            return conn.execute("INSERT INTO owners (id, account, name) SELECT id, ?, ? FROM entries"
-                                " WHERE id NOT IN (SELECT id FROM owners)", (owner.key, owner.name)).rowcount
+                conn.execute("UPDATE owners SET account = ? WHERE account = ?",
+                             (RATING_OWNER + owner.key, RATING_OWNER + legacy))
+            ratings = conn.execute("UPDATE owners SET account = ?, name = ? WHERE account = ?",
+                                   (RATING_OWNER + owner.key, owner.name, RATING_OWNER)).rowcount
+            return ratings + conn.execute("INSERT INTO owners (id, account, name) SELECT id, ?, ? FROM entries"
+                                          " WHERE id NOT IN (SELECT id FROM owners)",
+                                          (owner.key, owner.name)).rowcount
 
     def kept_for_others(self) -> List[Kept]:
         """Entries not sent yet of every account but the one logged in, an account at a time (the one with
@@ -530,9 +561,9 @@ class Outbox:
         account = _key_of(self._account())
         with self._lock:
             rows = self._conn.execute(
-                "SELECT owners.account, MAX(owners.name), COUNT(*) FROM entries JOIN owners ON owners.id = entries.id"
-                " WHERE owners.account IS NOT ? AND state IN (%s) GROUP BY owners.account ORDER BY MIN(entries.id)"
-                % _marks(_NOT_SENT), (account,) + _NOT_SENT).fetchall()
+                "SELECT " + _ACCOUNT_OF + " AS whose, MAX(owners.name), COUNT(*) FROM entries"
+                " JOIN owners ON owners.id = entries.id WHERE whose != '' AND whose IS NOT ? AND state IN (%s)"
+                " GROUP BY whose ORDER BY MIN(entries.id)" % _marks(_NOT_SENT), (account,) + _NOT_SENT).fetchall()
         return [Kept(key, name, count) for key, name, count in rows]
 
     def hand_over(self, account: str, owner: "Owner") -> int:
@@ -541,8 +572,8 @@ class Outbox:
         choice of the account that asked for it: its movies and episodes go as ordinary watches, and the start
         of a show's rewatch session is dropped. Returns how many entries changed hands."""
         now = self._clock()
-        theirs = "id IN (SELECT id FROM owners WHERE account = ?) AND state IN (%s)" % _marks(_NOT_SENT)
-        params = (account,) + _NOT_SENT
+        theirs = "id IN (SELECT id FROM owners WHERE account IN (?, ?)) AND state IN (%s)" % _marks(_NOT_SENT)
+        params = (account, RATING_OWNER + account) + _NOT_SENT
         with self._write() as conn:
             conn.execute("DELETE FROM entries WHERE " + theirs + " AND rewatch = 1 AND item_key LIKE 'show:%'",
                          params)
@@ -552,15 +583,17 @@ class Outbox:
             conn.execute("DELETE FROM parts WHERE id IN (SELECT id FROM entries WHERE " + theirs + ")", params)
             conn.execute("UPDATE entries SET next_try = ?, attempts = 0, last_error = NULL WHERE " + theirs
                          + " AND state IN (?, ?)", (DUE_NOW,) + params + (PENDING, UNRESOLVED))
-            return conn.execute("UPDATE owners SET account = ?, name = ? WHERE account = ? AND id IN"
-                                " (SELECT id FROM entries WHERE state IN (%s))" % _marks(_NOT_SENT),
-                                (owner.key, owner.name, account) + _NOT_SENT).rowcount
+            return conn.execute("UPDATE owners SET account = CASE WHEN " + _RATING_OWNED + " THEN ? ELSE ? END,"
+                                " name = ? WHERE account IN (?, ?) AND id IN (SELECT id FROM entries WHERE state IN"
+                                " (%s))" % _marks(_NOT_SENT), (RATING_OWNER + owner.key, owner.key, owner.name)
+                                + params[:2] + _NOT_SENT).rowcount
 
     def discard_for(self, account: str) -> int:
         """The user's choice: `account`'s entries not sent yet are dropped for good. Returns how many."""
         with self._write() as conn:
-            return conn.execute("DELETE FROM entries WHERE id IN (SELECT id FROM owners WHERE account = ?)"
-                                " AND state IN (%s)" % _marks(_NOT_SENT), (account,) + _NOT_SENT).rowcount
+            return conn.execute("DELETE FROM entries WHERE id IN (SELECT id FROM owners WHERE account IN (?, ?))"
+                                " AND state IN (%s)" % _marks(_NOT_SENT),
+                                (account, RATING_OWNER + account) + _NOT_SENT).rowcount
 
     # --- reading -------------------------------------------------------------------------
 
@@ -713,10 +746,11 @@ class Outbox:
         mine, params = self._mine()
         with self._lock:
             rows = self._conn.execute(
-                "SELECT id, state, item, watched_at FROM entries WHERE state IN (?, ?) AND " + mine
-                + " ORDER BY id LIMIT ?", (PENDING, UNRESOLVED) + params + (limit,)).fetchall()
-        return [Waiting(entry_id, state, _label(state, json.loads(item)), watched_at)
-                for entry_id, state, item, watched_at in rows]
+                "SELECT entries.id, state, item, watched_at, ratings.rating FROM entries"
+                " LEFT JOIN ratings ON ratings.id = entries.id WHERE state IN (?, ?) AND " + mine
+                + " ORDER BY entries.id LIMIT ?", (PENDING, UNRESOLVED) + params + (limit,)).fetchall()
+        return [Waiting(entry_id, state, _label(state, json.loads(item)), watched_at, rating)
+                for entry_id, state, item, watched_at, rating in rows]
 
     def states(self, ids: Iterable[int]) -> Dict[int, Tuple[str, int, Optional[str]]]:
         """{id: (state, attempts, last error)} of these entries; an id no longer queued is left out."""
@@ -856,6 +890,7 @@ class Outbox:
             for statement in _OWNERS:
                 conn.execute(statement)
             conn.execute(_RATINGS)
+            conn.execute(_RATINGS_STAY_RATINGS)
         except BaseException:
             conn.execute("ROLLBACK")
             raise

@@ -31,11 +31,12 @@ class Job(enum.Enum):
 
 class NeedsAttention(FrozenValue):
     """An entry the worker put under Needs attention: its title as the list shows it; by_simkl: Simkl refused it
-    or does not know it (False: no title was found for the watch)."""
-    FIELDS = ("label", "by_simkl")
+    or does not know it (False: no title was found for the watch); rating: a rating entry's rating (0: its
+    removal), None for a watch."""
+    FIELDS = ("label", "by_simkl", "rating")
 
-    def __init__(self, label: str, by_simkl: bool):
-        self._set(label=label, by_simkl=by_simkl)
+    def __init__(self, label: str, by_simkl: bool, rating: Optional[int] = None):
+        self._set(label=label, by_simkl=by_simkl, rating=rating)
 
 
 class DeliveryWorker:
@@ -117,7 +118,7 @@ class DeliveryWorker:
 
     def subscribe(self, listener: Callable[[list], None]) -> None:
         """listener(items) is called (on the worker's or the live thread) with the titles Simkl took as
-        newly watched in one flush or one live stop (not rewatches, not removals)."""
+        newly watched in one flush or one live stop (not rewatches, not removals, not ratings)."""
         self._listeners.append(listener)
 
     def subscribe_attention(self, listener: Callable[[List[NeedsAttention]], None]) -> None:
@@ -163,7 +164,7 @@ class DeliveryWorker:
 
     def needs_attention(self, entries: list) -> None:
         """The sender's report of entries Simkl refused or does not know: they wait under Needs attention."""
-        self._attention_batch.extend(NeedsAttention(entry.item.label(), True) for entry in entries)
+        self._attention_batch.extend(NeedsAttention(entry.item.label(), True, entry.rating) for entry in entries)
 
     def delivered_live(self, entry_id: int, item) -> None:
         """Simkl took the live stop of a watch: the outbox entry is sent (raises if the disk fails)."""

@@ -7,9 +7,10 @@ import os
 import threading
 
 from .. import kodi
-from ..counts import NEEDS_ATTENTION, count, movies_and_episodes
+from ..counts import NEEDS_ATTENTION, NEEDS_ATTENTION_TITLES, count, movies_and_episodes
 from ..files import disk_full, read_json, write_json
 from ..media import Episode
+from .rating_words import rated_label
 
 TOLD_FILE = "told.json"  # in addon_data: what the user was told once for good
 LOG_IN, KEPT_LOGGED_OUT = "log_in", "kept_logged_out"
@@ -23,6 +24,7 @@ class Notices:
         self._told_path = os.path.join(profile, TOLD_FILE) if profile else None
         self._once_lock = threading.Lock()  # Kodi's thread and the worker's may tell at once
         self._untold = {}  # what went to Needs attention and was not told yet: title -> Simkl's doing
+        self._untold_ratings = set()  # the titles of those that are ratings (not counted as watches)
         self._attention_lock = threading.Lock()  # the worker tells them, and Kodi's thread when playback ends
 
     def not_logged_in(self):
@@ -65,7 +67,10 @@ class Notices:
         told with the next pass's or once playback ends (playback_ended), once."""
         with self._attention_lock:
             for item in items:
-                self._untold[item.label] = self._untold.get(item.label, False) or item.by_simkl
+                label = rated_label(item.label, item.rating, kodi.localize)
+                self._untold[label] = self._untold.get(label, False) or item.by_simkl
+                if item.rating is not None:
+                    self._untold_ratings.add(label)
             self._tell_attention()
 
     def playback_ended(self):
@@ -77,16 +82,19 @@ class Notices:
         """Another account (or none) logged in: what the last one's queue met is not the new one's to hear."""
         with self._attention_lock:
             self._untold.clear()
+            self._untold_ratings.clear()
 
     def _tell_attention(self):
         if not self._untold:
             return
         titles = list(self._untold)
-        message = titles[0] if len(titles) == 1 else count(len(titles), NEEDS_ATTENTION, kodi.localize)
+        forms = NEEDS_ATTENTION_TITLES if self._untold_ratings else NEEDS_ATTENTION  # a rating is no watch
+        message = titles[0] if len(titles) == 1 else count(len(titles), forms, kodi.localize)
         heading = kodi.localize(32800 if any(self._untold.values()) else 32803)  # Simkl's doing, or no title found
         if kodi.notify(message, heading=heading, icon=kodi.WARNING):
             kodi.log("told: %s: %s" % (heading, message))
             self._untold.clear()
+            self._untold_ratings.clear()
 
     def sent(self, entries):
         """Simkl took a batch: the next failure to send is a new problem again."""

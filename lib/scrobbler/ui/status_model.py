@@ -12,6 +12,7 @@ from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Attention, K
 from ..times import UNKNOWN_TIME, parse_time
 from .handover_model import action_label, kept_count
 from .problems import PROBLEMS, reason_text, short_text, told_text, why_text
+from .rating_words import rated_label
 
 WAITING_SHOWN = 5  # the first few waiting titles; the rest are counted
 ATTENTION_LISTED = 500  # Needs attention lists the newest entries; Retry all and Discard all act on those
@@ -119,7 +120,7 @@ def _counts(snapshot: Snapshot, text: Text) -> str:
 
 
 def _waiting(snapshot: Snapshot, text: Text, when: Callable[[float], str]) -> str:
-    lines = [watched_line(entry.label, entry.watched_at, text, when) for entry in snapshot.waiting]
+    lines = [entry_line(entry.label, entry.rating, entry.watched_at, text, when) for entry in snapshot.waiting]
     more = snapshot.waiting_count - len(snapshot.waiting)
     if more > 0:
         lines.append(text(32656, more))
@@ -135,6 +136,13 @@ def watched_line(label: str, watched_at: str, text: Text, when: Callable[[float]
     return text(32655, label, when(moment))
 
 
+def entry_line(label: str, rating: Optional[int], at: str, text: Text, when: Callable[[float], str]) -> str:
+    """A watch with when it was watched (watched_line), or a rating with when the user chose it."""
+    if rating is None:
+        return watched_line(label, at, text, when)
+    return text(32902, rated_label(label, rating, text), when(parse_time(at)))
+
+
 @dataclass(frozen=True)
 class AttentionRow:
     """One row of Needs attention: what the list shows, the title, and the entries it stands for."""
@@ -145,16 +153,18 @@ class AttentionRow:
 
 def attention_rows(entries: Sequence[Attention], text: Text, when: Callable[[float], str]) -> List[AttentionRow]:
     """Needs attention's rows, in the entries' order (newest first): one row per title and reason, so a title
-    queued twice is one row, each with when it was watched (its newest entry's time) and why it waits."""
-    return [AttentionRow("%s — %s" % (watched_line(title, found[0].watched_at, text, when), reason), title,
-                         tuple(entry.id for entry in found))
+    queued twice is one row, each with when it was watched (its newest entry's time) and why it waits. A rating
+    is a row of its own, named with the rating chosen (a title rated twice: a row per rating)."""
+    return [AttentionRow("%s — %s" % (entry_line(found[0].label, found[0].rating, found[0].watched_at, text, when),
+                                      reason), title, tuple(entry.id for entry in found))
             for (title, reason), found in _by_title(entries, text).items()]
 
 
 def _by_title(entries: Sequence[Attention], text: Text) -> Dict[Tuple[str, str], List[Attention]]:
     grouped: Dict[Tuple[str, str], List[Attention]] = {}
     for entry in entries:
-        grouped.setdefault((entry.label, reason_text(entry.state, entry.reason, text)), []).append(entry)
+        title = rated_label(entry.label, entry.rating, text)
+        grouped.setdefault((title, reason_text(entry.state, entry.reason, text)), []).append(entry)
     return grouped
 
 
