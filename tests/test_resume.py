@@ -212,3 +212,22 @@ def test_an_empty_answer_in_any_shape_is_no_paused_playbacks(service, server, li
 
     assert library.movies[1].get("resume") is None
     assert logged(kodi, "sync: 0 resume points from Simkl's 0 paused playbacks written in Kodi") == 1
+
+
+def test_pauses_of_movies_and_shows_moved_together_are_one_request_from_the_older_saved_time(
+        service, server, library, clock):
+    server.library.pause("movie", "Inception", 2010, INCEPTION_IDS, 10)
+    clock.advance(600)
+    server.library.pause("episode", "Breaking Bad", 2008, {"tvdb": 81189}, 10, episode=(1, 1))
+    sync_now(service)
+    older = server.library.activities()["movies"]["playback"]
+    clock.advance(3600)
+    server.library.pause("episode", "Breaking Bad", 2008, {"tvdb": 81189}, 50, episode=(1, 2))
+    server.library.pause("movie", "Inception", 2010, INCEPTION_IDS, 50)
+    since = len(server.requests)
+
+    sync_now(service)
+
+    assert paths(server, since) == ["/sync/activities", "/sync/playback"]
+    assert server.requests[-1].query["date_from"] == older
+    assert library.movies[1]["resume"]["position"] == 4440 and library.episodes[12]["resume"]["position"] == 1410

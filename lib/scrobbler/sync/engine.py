@@ -18,6 +18,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from ..files import read_json, write_json
 from ..simkl.api import Rejected
+from ..times import read_time
 from . import resume
 from .library import WRITE_BATCH, KodiLibrary, Named, ResumeWrite, Write
 from .plan import Planner, removed_since, snapshot
@@ -144,7 +145,8 @@ class ResumeStep(Step):
     def pull(self, engine, result, todo) -> None:
         # Several blocks may have moved: one request from the oldest saved time (none saved: all of them).
         since = [saved for _, _, saved in todo or ()]
-        date_from = None if todo is None or any(not saved for saved in since) else min(since)
+        date_from = None if todo is None or any(read_time(saved) is None for saved in since) else min(
+            since, key=read_time)
         answer = engine._get(result, engine.client.playback, date_from, any_shape=True)
         if answer not in (None, {}) and not isinstance(answer, list):
             raise _malformed("Simkl's paused playbacks are not a list")  # nothing saved: asked again next time
