@@ -115,10 +115,13 @@ def test_kodis_own_length_is_the_resume_total_then_the_runtime_then_the_video_st
     assert runtime_of({}) is None
 
 
-def test_a_movie_without_a_known_runtime_is_left_with_a_note():
-    planner = ResumePlanner([movie()])
+def test_a_movie_without_a_runtime_is_asked_for_its_stream_details_and_without_any_length_left_with_a_note():
+    planner = ResumePlanner([movie(50.0)])
 
     assert planner.movie(kodi_movie(runtime=0)) is None
+    assert (planner.need_streams, planner.notes) == ([("movie", 7, None)], [])
+    assert planner.movie(kodi_movie(runtime=0, streamdetails={"video": [{"duration": 6000}]})).position == 3000
+    assert planner.movie(kodi_movie(runtime=0, streamdetails={})) is None
     assert len(planner.notes) == 1 and "movie 7" in planner.notes[0]
 
 

@@ -14,6 +14,29 @@ from fakekodi import JsonRpcError
 
 # What Kodi answers for a property asked of an item that has none of it (Video.Resume, runtime 0)
 READ_DEFAULTS = {"resume": {"position": 0.0, "total": 0.0}, "runtime": 0}
+# The properties Kodi takes for each kind: any other is "Invalid params" (xbmc/interfaces/json-rpc/schema/
+# types.json, Video.Fields.Movie / Video.Fields.TVShow / Video.Fields.Episode)
+FIELDS = {
+    "movie": {"title", "genre", "year", "rating", "director", "trailer", "tagline", "plot", "plotoutline",
+              "originaltitle", "lastplayed", "playcount", "writer", "studio", "mpaa", "cast", "country",
+              "imdbnumber", "runtime", "set", "showlink", "streamdetails", "top250", "votes", "fanart", "thumbnail",
+              "file", "sorttitle", "resume", "setid", "dateadded", "tag", "art", "userrating", "ratings",
+              "premiered", "uniqueid"},
+    "tvshow": {"title", "genre", "year", "rating", "plot", "studio", "mpaa", "cast", "playcount", "episode",
+               "imdbnumber", "premiered", "votes", "lastplayed", "fanart", "thumbnail", "file", "originaltitle",
+               "sorttitle", "episodeguide", "season", "watchedepisodes", "dateadded", "tag", "art", "userrating",
+               "ratings", "runtime", "uniqueid"},
+    "episode": {"title", "plot", "votes", "rating", "writer", "firstaired", "playcount", "runtime", "director",
+                "productioncode", "season", "episode", "originaltitle", "showtitle", "cast", "streamdetails",
+                "lastplayed", "fanart", "thumbnail", "file", "resume", "tvshowid", "dateadded", "uniqueid", "art",
+                "specialsortseason", "specialsortepisode", "userrating", "seasonid", "ratings"},
+}
+
+
+def _check_fields(kind, params):
+    wrong = sorted(set(params.get("properties") or []) - FIELDS[kind])
+    if wrong:
+        raise JsonRpcError("Invalid params: %s is not a %s field" % (", ".join(wrong), kind))
 
 
 class VideoLibrary:
@@ -37,6 +60,7 @@ class VideoLibrary:
         })
 
     def _page(self, params, key, table):
+        _check_fields({"movies": "movie", "tvshows": "tvshow", "episodes": "episode"}[key], params)
         limits = params.get("limits") or {}
         rows = [table[k] for k in sorted(table)]
         start, end = limits.get("start", 0), limits.get("end", len(rows))
@@ -56,6 +80,7 @@ class VideoLibrary:
 
     @staticmethod
     def _details(params, id_key, answer_key, table):
+        _check_fields(id_key[:-2], params)
         found = table.get(params.get(id_key))
         if found is None:  # Kodi: GetMovieInfo/GetTvShowInfo finds nothing -> InvalidParams (VideoLibrary.cpp)
             raise JsonRpcError("Invalid params: no %s %r" % (id_key, params.get(id_key)))

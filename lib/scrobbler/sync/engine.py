@@ -85,6 +85,10 @@ class Step:
         """A log line for each item its judgement left out (after the library pass)."""
         return []
 
+    def finish(self, library: KodiLibrary) -> list:
+        """After the library pass: the writes it could decide only with more of Kodi's details."""
+        return []
+
     def movie(self, kodi: dict) -> list:
         return []
 
@@ -161,6 +165,19 @@ class ResumeStep(Step):
 
     def notes(self) -> List[str]:
         return ["sync: " + note for note in self.planner.notes]
+
+    def finish(self, library: KodiLibrary) -> list:
+        """The few items a playback names with no length in the read: judged again with their stream details."""
+        need, self.planner.need_streams = self.planner.need_streams, []
+        writes = []
+        for kind in ("movie", "episode"):
+            shows = {dbid: show for which, dbid, show in need if which == kind}
+            for item in library.details(kind, sorted(shows), resume.STREAM_PROPERTIES[kind]):
+                item = dict(item, streamdetails=item.get("streamdetails") or {})
+                found = self.planner.movie(item) if kind == "movie" else self.planner.episode(
+                    item, shows[item["episodeid"]])
+                writes += [found] if found is not None else []
+        return writes
 
     def movie(self, kodi: dict) -> list:
         write = self.planner.movie(kodi) if self.paused else None
@@ -241,6 +258,7 @@ class SyncEngine:
             step.pull(self, result, todo)
         self._progress(30, "")
         writes = self._decide(list(running), result.full)
+        writes += [write for step in running for write in step.finish(self.library)]
         for note in (note for step in running for note in step.notes()):
             self._log(note)
         return writes
