@@ -97,6 +97,12 @@ def test_a_library_movie_gets_simkls_share_of_kodis_own_runtime():
     assert ResumePlanner([movie(45.5)]).movie(kodi_movie()) == ResumeWrite("movie", 7, 4040, 8880, JAN_15)
 
 
+def test_a_pause_at_the_very_start_of_a_short_file_never_clears_kodis_resume_point():
+    planner = ResumePlanner([movie(0.1)])
+
+    assert planner.movie(kodi_movie(runtime=300, resume={"position": 120.0, "total": 300.0})) is None
+
+
 def test_the_movie_matches_on_any_shared_id():
     planner = ResumePlanner([movie(ids={"imdb": "tt1375666"})])
 

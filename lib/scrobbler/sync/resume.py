@@ -183,8 +183,8 @@ class ResumePlanner:
         position = round(total * newest.progress / 100.0)
         resume = kodi.get("resume") if isinstance(kodi.get("resume"), dict) else {}
         current = _seconds(resume.get("position")) or 0.0
-        if abs(current - position) <= self._tolerance:
-            return None
+        if position <= 0 or abs(current - position) <= self._tolerance:
+            return None  # at the very start (0 would clear Kodi's point), or Kodi has it already
         return ResumeWrite(kind, dbid, position, total, newest.paused_at)
 
 
