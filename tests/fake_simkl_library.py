@@ -48,7 +48,8 @@ What it models:
   `malform()` (one bad field in one entry among good ones).
 - Paused playbacks [docs api-reference/simkl/get-playback-sessions, api-reference/playback]: GET
   /sync/playback is a list of {id, progress (percent), paused_at, type, episode|-, show|movie}, one per
-  item (a new pause replaces the item's), `date_from` keeping paused_at >= it; each pause stamps
+  item (a new pause replaces the item's), `date_from` keeping paused_at >= it, `hide_watched` (default
+  true) leaving out an item watched after its pause; each pause stamps
   `<block>.playback`. The page shows the episode both as `"episode": 5` (its first example) and as
   `"number": 3` (its second): `pause(..., episode_key=)` serves either; `tvdb_season`/`tvdb_number`
   beside them (for anime, the TVDB place). Times follow `time_style`.
@@ -327,10 +328,25 @@ class Library:
                 since = parse_time(query["date_from"])
                 if since is None:
                     return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad date_from"}
+            hide_watched = str(query.get("hide_watched", "true")).lower() not in ("false", "no", "0")
             found = [dict(playback, paused_at=self._time(playback["paused_at"]))
                      for playback in sorted(self._playbacks.values(), key=lambda p: p["id"])
-                     if since is None or playback["paused_at"] >= since]
+                     if (since is None or playback["paused_at"] >= since)
+                     and not (hide_watched and self._watched_since(playback))]
             return 200, found
+
+    def _watched_since(self, playback):
+        """The item was watched after its pause (docs get-playback-sessions: hide_watched, default true)."""
+        if playback["type"] == "movie":
+            entry = self._find("movie", playback["movie"]["ids"])
+            at = entry.watched_at if entry is not None else None
+        else:
+            entry = self._find("show", playback["show"]["ids"])
+            place = (playback["episode"]["season"], playback["episode"].get("episode",
+                                                                           playback["episode"].get("number")))
+            at = entry.episodes.get(place) if entry is not None else None
+        seconds = parse_time(at) if at else None
+        return seconds is not None and seconds > playback["paused_at"]
 
     def touch(self, block, bucket="all"):
         """Move one activities bucket without a library change (e.g. movies.rated_at, settings)."""
