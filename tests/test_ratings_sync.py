@@ -196,3 +196,45 @@ def test_the_fake_answers_get_user_ratings_in_the_documented_shape(server, clock
     assert get("/sync/ratings/movies/" + ALL, date_from="2026-05-02T20:00:00Z") == (200, {})
     assert get("/sync/ratings/shows/3")[1]["shows"][0]["user_rating"] == 3
     assert get("/sync/ratings/shows/0")[0] == 400
+
+
+def play_something():
+    from xbmc import InfoTagVideo
+
+    import fakekodi
+    fakekodi.open_file(fakekodi.PlayingFile(InfoTagVideo(media_type="movie", title="X"), "/x.mkv", 7200))
+
+
+def filtered_reads(kodi):
+    return len([p for m, p in kodi.jsonrpc_calls if "filter" in (p or {})])
+
+
+def test_no_look_at_kodis_ratings_while_a_video_plays(service, server, library, kodi, clock):
+    sync_now(service)
+    library.movies[1]["userrating"] = 9
+    play_something()
+    looks = filtered_reads(kodi)
+
+    clock.advance(runner_module.RATINGS_CHECK_EVERY)
+    service.service.sync.wake()
+    assert not wait_for(lambda: filtered_reads(kodi) > looks, 0.3)
+    kodi.player = None
+    clock.advance(runner_module.RATINGS_CHECK_EVERY)
+    service.service.sync.wake()
+
+    assert wait_for(lambda: service.service.outbox.ratings_waiting() == {"movie:1"}
+                    or any(r.path == "/sync/ratings" for r in server.requests))
+
+
+def test_simkls_ratings_are_written_only_once_the_video_ended(service, server, library, kodi):
+    server.library.rate("show", SIMKL_SHOW, 9, "2026-05-01T20:00:00Z")
+    play_something()
+    runner = service.service.sync
+    runner.request()
+    runner.wake()
+    assert wait_for(lambda: runner.running, 5)
+
+    assert not wait_for(lambda: rating_writes(library), 0.3)
+    kodi.player = None
+    assert wait_for(lambda: not runner.running, 10)
+    assert library.shows[3]["userrating"] == 9
