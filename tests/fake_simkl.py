@@ -409,6 +409,8 @@ class FakeSimkl:
             return 200, self.library.activities()
         if r.method == "GET" and (r.path == "/sync/all-items" or r.path.startswith("/sync/all-items/")):
             return self.library.all_items(r.path, q)
+        if r.method == "GET" and r.path.startswith("/sync/ratings/"):
+            return self.library.rated(r.path, q)
         if r.method == "GET" and r.path == "/sync/playback":
             return self.library.playbacks(q)  # api.simkl.org api-reference/simkl/get-playback-sessions
         if r.method == "POST" and r.path == "/search/file":

@@ -39,13 +39,17 @@ What it models:
   series' tvdb/tmdb id with TVDB season/episode and `use_tvdb_anime_seasons: true` lands on the entry
   and native episode that hold that TVDB position. `watch_episodes(anime=True)` without a catalogue
   series is a one-entry anime that Simkl numbers as given.
+- Ratings [docs get-user-ratings]: GET /sync/ratings/{type}/{one rating or a CSV of them} lists the rated
+  entries of that type as all-items entries with `user_rating` and `user_rated_at`; `date_from` keeps
+  those rated after it (which time Simkl compares is not said: the rating's own).
 - An empty answer is `{}` (new client ids) or `null` (`null_when_empty`, client ids up to 58447:
   CrossWatch PR #360 quoting Simkl's developers; null is what apiary and null-values document).
 - Test controls for tolerance: `time_style` (0, 3 or 6 fractional digits; `Z` or an offset) and
   `malform()` (one bad field in one entry among good ones).
 - Paused playbacks [docs api-reference/simkl/get-playback-sessions, api-reference/playback]: GET
   /sync/playback is a list of {id, progress (percent), paused_at, type, episode|-, show|movie}, one per
-  item (a new pause replaces the item's), `date_from` keeping paused_at >= it; each pause stamps
+  item (a new pause replaces the item's), `date_from` keeping paused_at >= it, `hide_watched` (default
+  true) leaving out an item watched after its pause; each pause stamps
   `<block>.playback`. The page shows the episode both as `"episode": 5` (its first example) and as
   `"number": 3` (its second): `pause(..., episode_key=)` serves either; `tvdb_season`/`tvdb_number`
   beside them (for anime, the TVDB place). Times follow `time_style`.
@@ -154,10 +158,10 @@ class Library:
         self._cours: Dict[int, Cour] = {}  # simkl id -> catalogue entry of a split anime series
         self._series: Dict[int, Tuple[Dict[str, object], List[int]]] = {}  # key -> (series ids, entry ids)
         self._series_index: Dict[Tuple[str, str], int] = {}  # (id name, value) -> series key
-        # The user's ratings by Simkl id: {"rating": 1-10, "rated_at", "kind": movie|show|anime, "item"}.
-        self.ratings: Dict[int, dict] = {}
         self._playbacks: Dict[tuple, dict] = {}  # (kind, ids, season, number) -> stored paused playback
         self._playback_ids = itertools.count(5001)
+        # The user's ratings by Simkl id: {"rating": 1-10, "rated_at", "kind": movie|show|anime, "item"}.
+        self.ratings: Dict[int, dict] = {}
 
     # -- test controls ------------------------------------------------------------------------
     def watch_movie(self, title, year, ids, watched_at=None):
@@ -324,10 +328,25 @@ class Library:
                 since = parse_time(query["date_from"])
                 if since is None:
                     return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad date_from"}
+            hide_watched = str(query.get("hide_watched", "true")).lower() not in ("false", "no", "0")
             found = [dict(playback, paused_at=self._time(playback["paused_at"]))
                      for playback in sorted(self._playbacks.values(), key=lambda p: p["id"])
-                     if since is None or playback["paused_at"] >= since]
+                     if (since is None or playback["paused_at"] >= since)
+                     and not (hide_watched and self._watched_since(playback))]
             return 200, found
+
+    def _watched_since(self, playback):
+        """The item was watched after its pause (docs get-playback-sessions: hide_watched, default true)."""
+        if playback["type"] == "movie":
+            entry = self._find("movie", playback["movie"]["ids"])
+            at = entry.watched_at if entry is not None else None
+        else:
+            entry = self._find("show", playback["show"]["ids"])
+            place = (playback["episode"]["season"], playback["episode"].get("episode",
+                                                                           playback["episode"].get("number")))
+            at = entry.episodes.get(place) if entry is not None else None
+        seconds = parse_time(at) if at else None
+        return seconds is not None and seconds > playback["paused_at"]
 
     def touch(self, block, bucket="all"):
         """Move one activities bucket without a library change (e.g. movies.rated_at, settings)."""
@@ -403,6 +422,33 @@ class Library:
         if not answer:
             return 200, (None if self.null_when_empty else {})
         return 200, answer
+
+    def rated(self, path, query):
+        """(status, answer) for GET /sync/ratings/{movies|shows|anime}/{ratings}: the user's rated titles of
+        that type whose rating is one of `ratings` (one value 1-10 or a CSV list), each an all-items entry with
+        user_rating and user_rated_at, grouped as all-items answers (api.simkl.org get-user-ratings: "Same as
+        GET /sync/all-items: extended, date_from ..."). date_from keeps the ratings made strictly after it; the
+        page does not say which time it compares: the rating's own rated_at is assumed."""
+        parts = [part for part in path[len("/sync/ratings"):].split("/") if part]
+        if len(parts) != 2 or parts[0] not in TYPES:
+            return 404, {"error": "url_failed", "code": 404}  # the pages show only /{type}/{rating}
+        wanted = {int(value) for value in parts[1].split(",") if value.strip().isdigit()}
+        if not wanted or not wanted <= set(range(1, 11)) or len(wanted) != len(parts[1].split(",")):
+            return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad rating"}
+        since = None
+        if query.get("date_from"):
+            since = parse_time(query["date_from"])
+            if since is None:
+                return 400, {"error": "wrong_parameter", "code": 400, "message": "Bad date_from"}
+        options = _Options(query)
+        with self.lock:
+            items = [self._item(self.entries[simkl], options) for simkl, rated in self.ratings.items()
+                     if simkl in self.entries and self.entries[simkl].kind == TYPES[parts[0]]
+                     and rated["rating"] in wanted
+                     and (since is None or (parse_time(rated["rated_at"]) or 0) > since)]
+        if not items:
+            return 200, (None if self.null_when_empty else {})
+        return 200, {parts[0]: items}
 
     # -- rating hooks (POST /sync/ratings, /sync/ratings/remove) ----------------------------------
     def rate(self, kind, item, rating, rated_at):

@@ -7,6 +7,7 @@ import pytest
 from videolibrary import VideoLibrary
 
 from lib.scrobbler import kodi as kodi_module
+from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
 from lib.scrobbler.ratings.follow import Checked, Ratings
 from lib.scrobbler.ratings.known import KNOWN_FILE, Known
@@ -16,28 +17,17 @@ HEAT = {"movieid": 2, "title": "Heat", "year": 1995, "uniqueid": {"imdb": "tt011
 SHOW = {"tvshowid": 3, "title": "The Last of Us", "year": 2023, "uniqueid": {"tvdb": "392256"}}
 
 
-class Queue:
-    """Outbox.add_rating / ratings_waiting as i20-rdeliver's outbox offers them: what was queued, in order."""
-
-    def __init__(self):
-        self.added = []
-
-    def add_rating(self, item, rating, rated_at=None, library=None):
-        self.added.append((item, rating, library))
-        return len(self.added)
-
-    def ratings_waiting(self):
-        return {library for _, _, library in self.added}
-
-
 @pytest.fixture
 def videos(kodi):
     return VideoLibrary(kodi, movies=(INCEPTION, HEAT), shows=(SHOW,))
 
 
 @pytest.fixture
-def queue():
-    return Queue()
+def queue(tmp_path):
+    """The real outbox: what the check queued is what its next batch holds."""
+    outbox = Outbox(tmp_path / "outbox.db")
+    yield outbox
+    outbox.close()
 
 
 @pytest.fixture
@@ -56,8 +46,9 @@ def rate_in_kodi(videos, kind, dbid, rating):
     (videos.movies if kind == "movie" else videos.shows)[dbid]["userrating"] = rating
 
 
-def sent(queue):
-    return [(item.kind, item.title, rating, library) for item, rating, library in queue.added]
+def queued(queue):
+    """(kind of title, title, rating) of each rating entry queued, in order; 0: a removal."""
+    return [(entry.item.kind, entry.item.title, entry.rating) for entry in queue.take_batch()]
 
 
 def test_the_memo_keeps_ratings_per_account_and_forgets_another_accounts(tmp_path):
@@ -87,9 +78,9 @@ def test_the_first_check_only_takes_kodis_ratings_as_known_and_sends_nothing(rat
 
     assert ratings.check() == Checked(seeded=True)
 
-    assert queue.added == []
+    assert queued(queue) == []
     assert ratings.check() == Checked()
-    assert queue.added == []
+    assert queued(queue) == []
 
 
 def test_a_rating_set_in_kodi_is_queued_once_with_its_library_item(ratings, videos, queue):
@@ -99,9 +90,9 @@ def test_a_rating_set_in_kodi_is_queued_once_with_its_library_item(ratings, vide
     assert ratings.check() == Checked(rated=1)
     assert ratings.check() == Checked()
 
-    ((item, rating, library),) = queue.added
-    assert item == Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205})
-    assert (rating, library) == (9, "movie:1")
+    (entry,) = queue.take_batch()
+    assert (entry.item, entry.rating) == (Movie("Inception", 2010, {"imdb": "tt1375666", "tmdb": 27205}), 9)
+    assert queue.ratings_waiting() == {"movie:1"}
 
 
 def test_a_changed_rating_of_a_show_is_queued_once(ratings, videos, queue):
@@ -112,9 +103,9 @@ def test_a_changed_rating_of_a_show_is_queued_once(ratings, videos, queue):
     ratings.check()
     ratings.check()
 
-    ((item, rating, library),) = queue.added
-    assert item == Show("The Last of Us", 2023, {"tvdb": 392256})
-    assert (rating, library) == (8, "tvshow:3")
+    (entry,) = queue.take_batch()
+    assert (entry.item, entry.rating) == (Show("The Last of Us", 2023, {"tvdb": 392256}), 8)
+    assert queue.ratings_waiting() == {"tvshow:3"}
 
 
 def test_a_rating_cleared_in_kodi_is_queued_as_a_removal_once(ratings, videos, queue):
@@ -125,7 +116,7 @@ def test_a_rating_cleared_in_kodi_is_queued_as_a_removal_once(ratings, videos, q
     assert ratings.check() == Checked(removed=1)
     assert ratings.check() == Checked()
 
-    assert sent(queue) == [("movie", "Heat", 0, "movie:2")]
+    assert queued(queue) == [("movie", "Heat", 0)] and queue.ratings_waiting() == {"movie:2"}
 
 
 def test_a_title_gone_from_the_library_leaves_the_memo_without_a_removal(ratings, videos, queue):
@@ -135,7 +126,7 @@ def test_a_title_gone_from_the_library_leaves_the_memo_without_a_removal(ratings
 
     assert ratings.check() == Checked(dropped=1)
 
-    assert queue.added == []
+    assert queued(queue) == []
     assert Known(videos.world.profile_dir, "jane_doe").items() == {}
 
 
@@ -147,7 +138,7 @@ def test_the_prompts_choice_is_written_to_kodi_queued_once_and_never_sent_again_
     ratings.check()
 
     assert videos.movies[1]["userrating"] == 8
-    assert sent(queue) == [("movie", "Inception", 8, "movie:1")]
+    assert queued(queue) == [("movie", "Inception", 8)] and queue.ratings_waiting() == {"movie:1"}
 
 
 def test_what_the_sync_writes_through_the_memo_is_never_sent_back(ratings, videos, queue):
@@ -158,7 +149,7 @@ def test_what_the_sync_writes_through_the_memo_is_never_sent_back(ratings, video
         known.set("tvshow:3", 9)
     ratings.check()
 
-    assert queue.added == []
+    assert queued(queue) == []
 
 
 def test_another_account_starts_over_and_is_never_sent_what_kodi_had_before(ratings, videos, queue, account):
@@ -167,7 +158,7 @@ def test_another_account_starts_over_and_is_never_sent_what_kodi_had_before(rati
     account["key"] = "john"
 
     assert ratings.check() == Checked(seeded=True)
-    assert queue.added == []
+    assert queued(queue) == []
 
 
 def test_nobody_logged_in_checks_nothing(ratings, videos, queue, account):
@@ -175,4 +166,4 @@ def test_nobody_logged_in_checks_nothing(ratings, videos, queue, account):
     rate_in_kodi(videos, "movie", 1, 8)
 
     assert ratings.check() is None
-    assert queue.added == []
+    assert queued(queue) == []

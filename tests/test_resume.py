@@ -4,8 +4,11 @@ import pytest
 from videolibrary import VideoLibrary
 
 from lib.scrobbler import config
-from lib.scrobbler.sync.library import WRITE_BATCH
+from lib.scrobbler.sync import resume
+from lib.scrobbler.sync.engine import _yield_to_marks
+from lib.scrobbler.sync.library import WRITE_BATCH, ResumeWrite, Write
 from lib.scrobbler.sync.plan import kodi_time
+from lib.scrobbler.times import parse_time
 from scenario import sync_now
 
 INCEPTION = {"movieid": 1, "title": "Inception", "year": 2010, "uniqueid": {"imdb": "tt1375666", "tmdb": "27205"},
@@ -155,6 +158,17 @@ def test_an_item_simkl_has_watched_after_the_pause_gets_no_resume_point(service,
     assert library.movies[1].get("resume") is None
 
 
+def test_a_pause_the_same_sync_marks_watched_since_is_left_out_and_an_older_mark_is_not():
+    pause = ResumeWrite("movie", 1, 600, 6000, paused_at=parse_time("2026-05-02T20:00:00Z"))
+    episode = ResumeWrite("episode", 5, 600, 6000, paused_at=parse_time("2026-05-02T20:00:00Z"))
+    later = Write("movie", 1, 1, kodi_time("2026-05-02T21:00:00Z"))
+    earlier = Write("episode", 5, 1, kodi_time("2026-05-01T21:00:00Z"))
+
+    assert _yield_to_marks([later, pause, earlier, episode]) == [later, earlier, episode]
+    assert _yield_to_marks([Write("movie", 1, 1, ""), pause]) == [Write("movie", 1, 1, "")]  # time unknown
+    assert _yield_to_marks([Write("movie", 1, 0), pause]) == [Write("movie", 1, 0), pause]
+
+
 def test_a_movie_kodi_knows_no_runtime_of_is_left_with_one_log_line(service, server, library, kodi):
     server.library.pause("movie", "Heat", 1995, {"imdb": "tt0113277"}, 30)
 
@@ -162,6 +176,19 @@ def test_a_movie_kodi_knows_no_runtime_of_is_left_with_one_log_line(service, ser
 
     assert library.movies[2].get("resume") is None
     assert sum("Kodi knows no runtime for it" in line for line in kodi.log_text().splitlines()) == 1
+
+
+def test_a_movie_only_its_video_stream_knows_the_length_of_is_read_again_with_it_alone(service, server, library,
+                                                                                          kodi):
+    library.movies[4] = {"movieid": 4, "title": "Dune", "year": 2021, "uniqueid": {"tmdb": "438631"}, "playcount": 0,
+                         "lastplayed": "", "streamdetails": {"video": [{"duration": 9300}]}}
+    server.library.pause("movie", "Dune", 2021, {"tmdb": 438631}, 20)
+
+    sync_now(service)
+
+    assert library.movies[4]["resume"] == {"position": 1860, "total": 9300}
+    asked = [(method, params) for method, params in kodi.jsonrpc_calls if "streamdetails" in str(params)]
+    assert asked == [("VideoLibrary.GetMovieDetails", {"movieid": 4, "properties": resume.STREAM_PROPERTIES["movie"]})]
 
 
 def test_resume_points_are_written_beside_the_marks_of_the_same_sync(service, server, library):
@@ -212,3 +239,22 @@ def test_an_empty_answer_in_any_shape_is_no_paused_playbacks(service, server, li
 
     assert library.movies[1].get("resume") is None
     assert logged(kodi, "sync: 0 resume points from Simkl's 0 paused playbacks written in Kodi") == 1
+
+
+def test_pauses_of_movies_and_shows_moved_together_are_one_request_from_the_older_saved_time(
+        service, server, library, clock):
+    server.library.pause("movie", "Inception", 2010, INCEPTION_IDS, 10)
+    clock.advance(600)
+    server.library.pause("episode", "Breaking Bad", 2008, {"tvdb": 81189}, 10, episode=(1, 1))
+    sync_now(service)
+    older = server.library.activities()["movies"]["playback"]
+    clock.advance(3600)
+    server.library.pause("episode", "Breaking Bad", 2008, {"tvdb": 81189}, 50, episode=(1, 2))
+    server.library.pause("movie", "Inception", 2010, INCEPTION_IDS, 50)
+    since = len(server.requests)
+
+    sync_now(service)
+
+    assert paths(server, since) == ["/sync/activities", "/sync/playback"]
+    assert server.requests[-1].query["date_from"] == older
+    assert library.movies[1]["resume"]["position"] == 4440 and library.episodes[12]["resume"]["position"] == 1410

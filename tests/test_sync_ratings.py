@@ -41,6 +41,7 @@ def kodi_show(tvshowid, uniqueid, userrating=0):
 def test_simkls_ratings_are_matched_by_any_shared_id_and_kodi_gets_the_ones_it_lacks():
     rated = parse_ratings({"movies": [movie_entry(8, {"simkl": 1, "imdb": "tt1375666", "tmdb": "27205"})],
                            "shows": [show_entry(9, {"simkl": 2, "tvdb": "392256"})]})
+    assert rated.count() == 2  # titles, whatever their ids
     movies = [kodi_movie(1, {"tmdb": "27205"}), kodi_movie(2, {"imdb": "tt0113277"})]
 
     assert plan_ratings(rated, "movie", movies, Memo(), set()) == [RatingWrite("movie", 1, 8)]
@@ -102,7 +103,7 @@ def test_one_bad_item_is_skipped_and_told_and_never_stops_the_others():
                                       movie_entry(9, {"imdb": "tt3"}, at=None)],
                            "shows": None, "anime": {}})
 
-    assert rated.movies == {("imdb", "tt3"): (9, 0.0)}
+    assert rated.movies == {("imdb", "tt3"): (9, 0.0)} and rated.count() == 1
     assert rated.skipped == ["imdb=tt1: rating 11", "imdb=tt2: rating '8'", "an entry without ids Kodi has",
                              "imdb=tt4: unreadable time 'yesterday'", "an entry without ids Kodi has",
                              "an entry without ids Kodi has"]

@@ -78,7 +78,8 @@ def test_after_the_login_kodi_shows_what_simkl_has_watched_with_simkls_times(kod
     assert all(value == (0, "") for value in others.values()), others
     assert "sync: full pull, 2 marked and 0 unmarked in Kodi, 0 writes refused, 5 requests" in kodi.log_text()
     gets = [r.path for r in fake.requests if r.method == "GET" and r.path.startswith("/sync/")]
-    assert gets == ["/sync/activities", "/sync/all-items/movies", "/sync/all-items/shows", "/sync/all-items/anime"]
+    assert gets == ["/sync/activities", "/sync/all-items/movies", "/sync/all-items/shows", "/sync/all-items/anime",
+                    "/sync/playback"]
 
 
 def test_a_sync_where_nothing_changed_on_simkl_is_one_request(kodi, fake):
@@ -104,7 +105,7 @@ def test_sync_now_pulls_everything_again_and_marks_nothing_new(kodi, fake):
     assert wait_for_log_count(kodi, SYNC_DONE, 2, SYNC_TIMEOUT), "Sync now did not run\n" + kodi.log_tail()
     assert [(r.method, r.path) for r in fake.requests[before:]] == [
         ("GET", "/sync/activities"), ("GET", "/sync/all-items/movies"), ("GET", "/sync/all-items/shows"),
-        ("GET", "/sync/all-items/anime")], fake.log_text()
+        ("GET", "/sync/all-items/anime"), ("GET", "/sync/playback")], fake.log_text()
     assert "sync: full pull, 0 marked and 0 unmarked in Kodi, 0 writes refused, 5 requests" in kodi.log_text()
 
 

@@ -89,7 +89,8 @@ def test_after_the_login_kodi_shows_the_anime_cours_and_the_completed_show_with_
     assert episode_state(kodi) == {**watched, **unwatched}
     assert "sync: full pull, 5 marked and 0 unmarked in Kodi, 0 writes refused, 5 requests" in kodi.log_text()
     assert [r.path for r in fake.requests if r.path.startswith("/sync/")] == [
-        "/sync/activities", "/sync/all-items/movies", "/sync/all-items/shows", "/sync/all-items/anime"]
+        "/sync/activities", "/sync/all-items/movies", "/sync/all-items/shows", "/sync/all-items/anime",
+        "/sync/playback"]
     (shows,), (anime,) = fake.requests_to("/sync/all-items/shows"), fake.requests_to("/sync/all-items/anime")
     assert (shows.query.get("extended"), shows.query.get("include_all_episodes")) == ("full", "yes")
     assert (anime.query.get("extended"), anime.query.get("include_all_episodes")) == ("full_anime_seasons", "yes")

@@ -1,7 +1,8 @@
 """Kodi's video library as its JSON-RPC answers it, for tests of the sync: paged reads with limits,
-and Set*Details that change playcount, lastplayed and the resume point and announce VideoLibrary.OnUpdate with the
-playcount, as Kodi does for any playcount change (seen in Kodi 20.1: tests/e2e/test_library_marks.py
-marks an episode with VideoLibrary.SetEpisodeDetails and waits for that notification).
+and Set*Details that change playcount, lastplayed and the resume point, and announce VideoLibrary.OnUpdate
+with the playcount (a resume point alone: nothing), as Kodi does for any playcount change (seen in
+Kodi 20.1: tests/e2e/test_library_marks.py marks an episode with VideoLibrary.SetEpisodeDetails and
+waits for that notification; tests/e2e/test_resume_points.py sees nothing announced for a resume point).
 A scan that adds an item, and a removal, announce what tests/e2e/test_library_index.py sees Kodi 20 and
 21 announce: VideoLibrary.OnUpdate {"item": {"type", "id"}, "added": true, "transaction": true} for each
 movie, show and episode a scan adds (CVideoInfoScanner::AddVideo), Kodi 20 each movie and episode first
@@ -15,6 +16,29 @@ from fakekodi import JsonRpcError
 
 # What Kodi answers for a property asked of an item that has none of it (Video.Resume, runtime 0)
 READ_DEFAULTS = {"resume": {"position": 0.0, "total": 0.0}, "runtime": 0}
+# The properties Kodi takes for each kind: any other is "Invalid params" (xbmc/interfaces/json-rpc/schema/
+# types.json, Video.Fields.Movie / Video.Fields.TVShow / Video.Fields.Episode)
+FIELDS = {
+    "movie": {"title", "genre", "year", "rating", "director", "trailer", "tagline", "plot", "plotoutline",
+              "originaltitle", "lastplayed", "playcount", "writer", "studio", "mpaa", "cast", "country",
+              "imdbnumber", "runtime", "set", "showlink", "streamdetails", "top250", "votes", "fanart", "thumbnail",
+              "file", "sorttitle", "resume", "setid", "dateadded", "tag", "art", "userrating", "ratings",
+              "premiered", "uniqueid"},
+    "tvshow": {"title", "genre", "year", "rating", "plot", "studio", "mpaa", "cast", "playcount", "episode",
+               "imdbnumber", "premiered", "votes", "lastplayed", "fanart", "thumbnail", "file", "originaltitle",
+               "sorttitle", "episodeguide", "season", "watchedepisodes", "dateadded", "tag", "art", "userrating",
+               "ratings", "runtime", "uniqueid"},
+    "episode": {"title", "plot", "votes", "rating", "writer", "firstaired", "playcount", "runtime", "director",
+                "productioncode", "season", "episode", "originaltitle", "showtitle", "cast", "streamdetails",
+                "lastplayed", "fanart", "thumbnail", "file", "resume", "tvshowid", "dateadded", "uniqueid", "art",
+                "specialsortseason", "specialsortepisode", "userrating", "seasonid", "ratings"},
+}
+
+
+def _check_fields(kind, params):
+    wrong = sorted(set(params.get("properties") or []) - FIELDS[kind])
+    if wrong:
+        raise JsonRpcError("Invalid params: %s is not a %s field" % (", ".join(wrong), kind))
 
 
 class VideoLibrary:
@@ -40,6 +64,7 @@ class VideoLibrary:
         })
 
     def _page(self, params, key, table):
+        _check_fields({"movies": "movie", "tvshows": "tvshow", "episodes": "episode"}[key], params)
         limits = params.get("limits") or {}
         rows = [table[k] for k in sorted(table) if _passes(params.get("filter"), table[k])]
         start, end = limits.get("start", 0), limits.get("end", len(rows))
@@ -59,6 +84,7 @@ class VideoLibrary:
 
     @staticmethod
     def _details(params, id_key, answer_key, table):
+        _check_fields(id_key[:-2], params)
         found = table.get(params.get(id_key))
         if found is None:  # Kodi: GetMovieInfo/GetTvShowInfo finds nothing -> InvalidParams (VideoLibrary.cpp)
             raise JsonRpcError("Invalid params: no %s %r" % (id_key, params.get(id_key)))
@@ -100,8 +126,7 @@ class VideoLibrary:
         if "resume" in params:
             row["resume"] = {"position": float(params["resume"]["position"]),
                              "total": float(params["resume"].get("total") or 0)}
-            # Kodi announces the change without a playcount (tests/e2e/test_resume_points.py sees it)
-            self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]}})
+            # Kodi 20.1 announces nothing for a resume point alone (tests/e2e/test_resume_points.py sees it)
         if changed:
             self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]},
                                                         "playcount": row["playcount"]})

@@ -20,6 +20,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from ..files import read_json, write_json
 from ..simkl.api import Rejected
+from ..times import read_time
 from . import resume
 from .library import WRITE_BATCH, KodiLibrary, Named, ResumeWrite, Write
 from .plan import Planner, removed_since, snapshot
@@ -77,7 +78,7 @@ class Step:
     buckets: Dict[str, Tuple[str, ...]] = {}
     movie_properties: List[str] = []  # what Kodi's reads must add for its judgement
     episode_properties: List[str] = []
-    judges = True  # False: it reads and writes Kodi in finish(), not in the library pass
+    judges = True  # False: it reads and writes Kodi in after_writes(), not in the library pass
 
     def pull(self, engine: "SyncEngine", result: Result, todo) -> None:
         raise NotImplementedError
@@ -90,13 +91,17 @@ class Step:
         """A log line for each item its judgement left out (after the library pass)."""
         return []
 
+    def finish(self, library: KodiLibrary) -> list:
+        """After the library pass: the writes it could decide only with more of Kodi's details."""
+        return []
+
     def movie(self, kodi: dict) -> list:
         return []
 
     def episode(self, kodi: dict, show: Optional[dict]) -> list:
         return []
 
-    def finish(self, engine: "SyncEngine", result: Result) -> None:
+    def after_writes(self, engine: "SyncEngine", result: Result) -> None:
         """After the library pass's writes reached Kodi, before the state is saved."""
 
 
@@ -153,7 +158,8 @@ class ResumeStep(Step):
     def pull(self, engine, result, todo) -> None:
         # Several blocks may have moved: one request from the oldest saved time (none saved: all of them).
         since = [saved for _, _, saved in todo or ()]
-        date_from = None if todo is None or any(not saved for saved in since) else min(since)
+        date_from = None if todo is None or any(read_time(saved) is None for saved in since) else min(
+            since, key=read_time)
         answer = engine._get(result, engine.client.playback, date_from, any_shape=True)
         if answer not in (None, {}) and not isinstance(answer, list):
             raise _malformed("Simkl's paused playbacks are not a list")  # nothing saved: asked again next time
@@ -168,6 +174,19 @@ class ResumeStep(Step):
 
     def notes(self) -> List[str]:
         return ["sync: " + note for note in self.planner.notes]
+
+    def finish(self, library: KodiLibrary) -> list:
+        """The few items a playback names with no length in the read: judged again with their stream details."""
+        need, self.planner.need_streams = self.planner.need_streams, []
+        writes = []
+        for kind in ("movie", "episode"):
+            shows = {dbid: show for which, dbid, show in need if which == kind}
+            for item in library.details(kind, sorted(shows), resume.STREAM_PROPERTIES[kind]):
+                item = dict(item, streamdetails=item.get("streamdetails") or {})
+                found = self.planner.movie(item) if kind == "movie" else self.planner.episode(
+                    item, shows[item["episodeid"]])
+                writes += [found] if found is not None else []
+        return writes
 
     def movie(self, kodi: dict) -> list:
         write = self.planner.movie(kodi) if self.paused else None
@@ -199,7 +218,7 @@ class RatingStep(Step):
             engine._log("sync: %d ratings in Simkl's answer could not be read and were left out, e.g. %s"
                         % (len(self.rated.skipped), "; ".join(self.rated.skipped[:3])))
 
-    def finish(self, engine, result) -> None:
+    def after_writes(self, engine, result) -> None:
         applied = apply_ratings(self.rated, engine.library, self.link, engine._wait_idle, engine._log)
         if applied.stopped:
             raise Stopped()
@@ -261,7 +280,7 @@ class SyncEngine:
         writes, confirmed = self._confirm_unmarks(writes, watch.watched_in_kodi if watch is not None else 0)
         self._write(_yield_to_marks(writes), result)
         for step in running:
-            step.finish(self, result)
+            step.after_writes(self, result)
         # Every step's writes reached Kodi: only now is what Simkl had saved as seen.
         state.activities = activities
         state.full_done = state.full_done or result.full
@@ -288,6 +307,7 @@ class SyncEngine:
         self._progress(30, "")
         judging = [step for step in running if step.judges]
         writes = self._decide(judging, result.full) if judging else []
+        writes += [write for step in running for write in step.finish(self.library)]
         for note in (note for step in running for note in step.notes()):
             self._log(note)
         return writes

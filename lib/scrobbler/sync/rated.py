@@ -32,15 +32,17 @@ class SimklRatings:
     movies: Dict[Key, Tuple[int, float]] = field(default_factory=dict)
     shows: Dict[Key, Tuple[int, float]] = field(default_factory=dict)
     skipped: List[str] = field(default_factory=list)
+    titles: int = 0  # the entries read (a title counts once, whatever its ids)
 
     def count(self) -> int:
-        return len(self.movies) + len(self.shows)
+        return self.titles
 
     def merge(self, other: "SimklRatings") -> None:
         for mine, theirs in ((self.movies, other.movies), (self.shows, other.shows)):
             for key, value in theirs.items():
                 _keep_newest(mine, key, value)
         self.skipped.extend(other.skipped)
+        self.titles += other.titles
 
 
 def parse_ratings(answer) -> SimklRatings:
@@ -52,29 +54,31 @@ def parse_ratings(answer) -> SimklRatings:
         entries = answer.get(group)
         for entry in entries if isinstance(entries, list) else []:
             film = group == "movies" or (isinstance(entry, dict) and entry.get("anime_type") == "movie")
-            _entry(rated.movies if film else rated.shows, rated.skipped, entry, "movie" if group == "movies"
-                   else "show")
+            rated.titles += _entry(rated.movies if film else rated.shows, rated.skipped, entry,
+                                   "movie" if group == "movies" else "show")
     return rated
 
 
-def _entry(into: Dict[Key, Tuple[int, float]], skipped: List[str], entry, block_name: str) -> None:
+def _entry(into: Dict[Key, Tuple[int, float]], skipped: List[str], entry, block_name: str) -> bool:
+    """One entry read into `into` (True), or skipped and told (False)."""
     block = entry.get(block_name) if isinstance(entry, dict) else None
     ids = clean_ids(block.get("ids")) if isinstance(block, dict) and isinstance(block.get("ids"), dict) else {}
     keys = [(name, str(ids[name])) for name in MATCH_KEYS if name in ids]
     name = "%s=%s" % keys[0] if keys else "an entry"
     if not keys:
         skipped.append("an entry without ids Kodi has")
-        return
+        return False
     rating = entry.get("user_rating")
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
         skipped.append("%s: rating %r" % (name, rating))
-        return
+        return False
     rated_at = read_time(entry.get("user_rated_at")) if entry.get("user_rated_at") else 0.0
     if rated_at is None:
         skipped.append("%s: unreadable time %r" % (name, entry.get("user_rated_at")))
-        return
+        return False
     for key in keys:
         _keep_newest(into, key, (rating, rated_at))
+    return True
 
 
 def _keep_newest(into: Dict[Key, Tuple[int, float]], key: Key, value: Tuple[int, float]) -> None:

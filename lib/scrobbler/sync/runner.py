@@ -91,9 +91,8 @@ class SyncRunner:
                 if self._check_due is not None and self._check_due <= self._clock():
                     self.check_ratings()
                     continue
-                wake = min(when for when in (due, self._check_due) if when is not None) \
-                    if due is not None or self._check_due is not None else None
-                self._wake.wait(None if wake is None else max(0.0, wake - self._clock()))
+                wakes = [when for when in (due, self._check_due) if when is not None]
+                self._wake.wait(max(0.0, min(wakes) - self._clock()) if wakes else None)
                 self._wake.clear()
                 continue
             with self._lock:
