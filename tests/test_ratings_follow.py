@@ -167,3 +167,19 @@ def test_nobody_logged_in_checks_nothing(ratings, videos, queue, account):
 
     assert ratings.check() is None
     assert queued(queue) == []
+
+
+def test_a_look_kodi_could_not_answer_changes_nothing_and_never_seeds_the_memo_empty(ratings, videos, queue, kodi):
+    from fakekodi import JsonRpcError
+    rate_in_kodi(videos, "movie", 1, 8)
+    real = kodi.jsonrpc_handlers["VideoLibrary.GetMovies"]
+
+    def busy(params):
+        raise JsonRpcError("Kodi is busy")
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovies"] = busy
+
+    assert ratings.check() == Checked()
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovies"] = real
+    assert ratings.check() == Checked(seeded=True)
+    assert ratings.check() == Checked()
+    assert queued(queue) == []
