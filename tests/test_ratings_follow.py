@@ -4,8 +4,11 @@ ratings set before the first check, and never a removal for a title that left th
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from videolibrary import VideoLibrary
 
+import fakekodi
 from lib.scrobbler import kodi as kodi_module
 from lib.scrobbler.delivery.outbox import Outbox
 from lib.scrobbler.media import Movie, Show
@@ -167,3 +170,86 @@ def test_nobody_logged_in_checks_nothing(ratings, videos, queue, account):
 
     assert ratings.check() is None
     assert queued(queue) == []
+
+
+def test_a_look_kodi_could_not_answer_changes_nothing_and_never_seeds_the_memo_empty(ratings, videos, queue, kodi):
+    from fakekodi import JsonRpcError
+    rate_in_kodi(videos, "movie", 1, 8)
+    real = kodi.jsonrpc_handlers["VideoLibrary.GetMovies"]
+
+    def busy(params):
+        raise JsonRpcError("Kodi is busy")
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovies"] = busy
+
+    assert ratings.check() == Checked()
+    kodi.jsonrpc_handlers["VideoLibrary.GetMovies"] = real
+    assert ratings.check() == Checked(seeded=True)
+    assert ratings.check() == Checked()
+    assert queued(queue) == []
+
+
+TITLES = [("movie", 1), ("movie", 2), ("tvshow", 3)]
+FOLLOW_STEPS = st.lists(st.one_of(
+    st.tuples(st.just("user"), st.integers(0, 2), st.integers(0, 10)),  # My rating set (0: cleared) in Kodi
+    st.tuples(st.just("sync"), st.integers(0, 2), st.integers(1, 10)),  # the sync writes Simkl's, memo told
+    st.tuples(st.just("prompt"), st.integers(0, 2), st.integers(1, 10)),  # the rating prompt's choice
+    st.tuples(st.just("remove"), st.integers(0, 2), st.just(0)),  # the title leaves the library
+    st.tuples(st.just("check"), st.just(0), st.just(0))), max_size=30)
+
+
+class RecordingOutbox(Outbox):
+    """The real outbox, noting each rating queued (its library item and rating) in order."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.rated = []
+
+    def add_rating(self, item, rating, rated_at=None, library=None):
+        self.rated.append((library, rating))
+        return super().add_rating(item, rating, rated_at, library)
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(FOLLOW_STEPS)
+def test_whatever_happens_only_the_users_own_changes_are_queued_each_once_in_order(tmp_path_factory, steps):
+    folder = tmp_path_factory.mktemp("follow")
+    world = fakekodi.reset(str(folder))
+    videos = VideoLibrary(world, movies=(INCEPTION, HEAT), shows=(SHOW,))
+    outbox = RecordingOutbox(str(folder / "outbox.db"))
+    ratings = Ratings(str(folder), kodi_module.jsonrpc, kodi_module.jsonrpc_batch, outbox=lambda: outbox,
+                      account=lambda: "jane")
+    table = {"movie": videos.movies, "tvshow": videos.shows}
+    known, seeded, expected, gone = {}, False, [], set()  # the model
+    for action, index, rating in steps:
+        kind, dbid = TITLES[index]
+        key = "%s:%d" % (kind, dbid)
+        if index in gone and action != "check":
+            continue
+        if action == "user":
+            table[kind][dbid]["userrating"] = rating
+        elif action == "sync":
+            with ratings.memo() as memo:
+                table[kind][dbid]["userrating"] = rating
+                memo.set(key, rating)
+            known[key] = rating
+        elif action == "prompt":
+            item = Movie("t", None, {"imdb": "tt%d" % dbid}) if kind == "movie" else Show("t", None, {"tvdb": dbid})
+            ratings.user_rated(kind, dbid, item, rating)
+            expected.append((key, rating))
+            known[key] = rating
+        elif action == "remove":
+            videos.remove(kind, dbid)
+            gone.add(index)
+        else:
+            ratings.check()
+            now = {"%s:%d" % (k, d): table[k][d].get("userrating") or 0
+                   for k, d in TITLES if d in table[k]}
+            if seeded:
+                expected += [(k, r) for k, r in sorted(now.items(), key=lambda pair: TITLES.index(
+                    tuple([pair[0].split(":")[0], int(pair[0].split(":")[1])]))) if known.get(k, 0) != r]
+            known, seeded = {k: r for k, r in now.items() if r}, True
+    outbox.close()
+    assert sorted(outbox.rated) == sorted(expected)
+    for key in {k for k, _ in expected}:  # per title, in the order the user made them
+        assert [r for k, r in outbox.rated if k == key] == [r for k, r in expected if k == key]

@@ -78,9 +78,10 @@ def test_rated_at_moved_alone_costs_the_activities_and_that_types_ratings_only(s
     assert [r.path for r in server.requests[before:]] == ["/sync/activities", "/sync/ratings/movies/" + ALL]
     assert server.requests[-1].query.get("date_from") == saved
     assert library.movies[2]["userrating"] == 7
-    # Kodi: its movies with their ratings, the write, and the look at its rated items after the sync
+    # Kodi: its movies with their ratings, the one to write read again just before, the write (and the look at
+    # its rated items after the sync, filtered)
     assert [m for m, p in library.world.jsonrpc_calls[calls:] if "filter" not in p] == [
-        "VideoLibrary.GetMovies", "VideoLibrary.SetMovieDetails"]
+        "VideoLibrary.GetMovies", "VideoLibrary.GetMovieDetails", "VideoLibrary.SetMovieDetails"]
 
 
 def test_a_sync_where_no_rating_moved_asks_no_ratings(service, server, library, clock):

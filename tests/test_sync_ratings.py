@@ -112,3 +112,33 @@ def test_one_bad_item_is_skipped_and_told_and_never_stops_the_others():
 def test_an_empty_answer_is_no_ratings():
     for answer in (None, {}, [], {"movies": []}):
         assert parse_ratings(answer).count() == 0
+
+
+def test_a_my_rating_the_user_changes_in_kodi_while_the_writes_wait_is_not_overwritten(kodi, tmp_path):
+    from videolibrary import VideoLibrary
+
+    from lib.scrobbler import kodi as kodi_module
+    from lib.scrobbler.delivery.outbox import Outbox
+    from lib.scrobbler.ratings.follow import Ratings
+    from lib.scrobbler.sync.library import KodiLibrary
+    from lib.scrobbler.sync.rated import apply_ratings
+
+    videos = VideoLibrary(kodi, movies=[kodi_movie(1, {"imdb": "tt1"}), kodi_movie(2, {"imdb": "tt2"})])
+    outbox = Outbox(tmp_path / "outbox.db")
+    link = Ratings(kodi.profile_dir, kodi_module.jsonrpc, kodi_module.jsonrpc_batch, outbox=lambda: outbox,
+                   account=lambda: "jane")
+    link.check()  # the memo seeded: nothing rated
+    rated = parse_ratings({"movies": [movie_entry(8, {"imdb": "tt1"}), movie_entry(6, {"imdb": "tt2"})]})
+
+    def video_ends_after_the_user_rated_movie_1():
+        videos.movies[1]["userrating"] = 3  # in the information dialog, while the sync waited
+        return True
+
+    applied = apply_ratings(rated, KodiLibrary(kodi_module.jsonrpc, kodi_module.jsonrpc_batch), link,
+                            video_ends_after_the_user_rated_movie_1)
+
+    assert (videos.movies[1]["userrating"], videos.movies[2]["userrating"]) == (3, 6)
+    assert applied.written == 1
+    link.check()
+    assert [(entry.item.title, entry.rating) for entry in outbox.take_batch()] == [("A movie", 3)]
+    outbox.close()

@@ -66,6 +66,9 @@ class Ratings:
             rated = {library_key(kind, item[kind + "id"]): (valid_rating(item.get("userrating")), _item(kind, item))
                      for kind in KINDS for item in library.rating_items(kind, rated_only=True)
                      if isinstance(item.get(kind + "id"), int) and valid_rating(item.get("userrating"))}
+            if library.failed_reads:  # unknown is not "none rated": nothing is queued, nor taken as known
+                self._log("ratings: Kodi did not list its rated movies and shows; looked at again later")
+                return Checked()
             if not known.seeded:
                 known.seed({key: rating for key, (rating, _) in rated.items()})
                 self._log("ratings: %d of Kodi's ratings taken as known; only later changes are sent to Simkl"

@@ -94,6 +94,7 @@ class KodiLibrary:
         self._totals: Dict[str, int] = {}  # what Kodi said it has, by answer key, after a whole paged read
         self.items_read = 0  # movies, shows and episodes Kodi's Get* answers held, for the sync's log line
         self.read_calls = 0
+        self.failed_reads = 0  # paged reads Kodi gave no answer to (an error): what they would list is unknown
 
     def movies(self, extra: List[str] = ()) -> Iterator[dict]:
         if self._index is not None:
@@ -142,7 +143,9 @@ class KodiLibrary:
             params = {"properties": properties, "limits": {"start": start, "end": start + PAGE}}
             if where is not None:
                 params["filter"] = where
-            result = self._call(method, params) or {}
+            answer = self._call(method, params)
+            self.failed_reads += answer is None
+            result = answer or {}
             items = result.get(key) or []
             self.read_calls += 1
             self.items_read += len(items)

@@ -140,9 +140,7 @@ def apply_ratings(rated: SimklRatings, library: KodiLibrary, link, wait_idle: Ca
             applied.stopped = True
             return applied
         with link.memo() as known:
-            waiting = link.waiting() if known is not None else set()
-            batch = [write for write in writes[start:start + WRITE_BATCH]
-                     if known is not None and "%s:%d" % (write.kind, write.dbid) not in waiting]
+            batch = _still_due(writes[start:start + WRITE_BATCH], library, link, known)
             refused = library.write(batch)
             for write, error in refused:
                 log("sync: Kodi refused the rating of %s %d: %s" % (write.kind, write.dbid, error))
@@ -152,6 +150,25 @@ def apply_ratings(rated: SimklRatings, library: KodiLibrary, link, wait_idle: Ca
                     applied.written += 1
             applied.refused += len(refused)
     return applied
+
+
+def _still_due(writes: List[RatingWrite], library: KodiLibrary, link, known) -> List[RatingWrite]:
+    """Of a batch decided before a wait (a video may have played meanwhile), the writes still to do now: not
+    for an item whose rating the user queued or changed in Kodi since (read again), nor one gone."""
+    if known is None:
+        return []
+    waiting = link.waiting()
+    now: Dict[str, int] = {}
+    for kind in ("movie", "tvshow"):
+        dbids = [write.dbid for write in writes if write.kind == kind]
+        for item in library.rating_details(kind, dbids):
+            now["%s:%d" % (kind, item[kind + "id"])] = _rating(item.get("userrating"))
+    due = []
+    for write in writes:
+        key = "%s:%d" % (write.kind, write.dbid)
+        if key in now and key not in waiting and not (known.seeded and now[key] != known.get(key)):
+            due.append(write)
+    return due
 
 
 def _rating(value) -> int:
