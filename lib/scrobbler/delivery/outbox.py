@@ -157,6 +157,7 @@ class Kept:
     account: str
     name: str
     count: int
+    ratings: int = 0  # how many of them are ratings (or their removals), the rest watches and marks
 
 
 @dataclass
@@ -561,10 +562,11 @@ class Outbox:
         account = _key_of(self._account())
         with self._lock:
             rows = self._conn.execute(
-                "SELECT " + _ACCOUNT_OF + " AS whose, MAX(owners.name), COUNT(*) FROM entries"
-                " JOIN owners ON owners.id = entries.id WHERE whose != '' AND whose IS NOT ? AND state IN (%s)"
-                " GROUP BY whose ORDER BY MIN(entries.id)" % _marks(_NOT_SENT), (account,) + _NOT_SENT).fetchall()
-        return [Kept(key, name, count) for key, name, count in rows]
+                "SELECT " + _ACCOUNT_OF + " AS whose, MAX(owners.name), COUNT(*),"
+                " SUM(entries.kind IN (?, ?)) FROM entries JOIN owners ON owners.id = entries.id"
+                " WHERE whose != '' AND whose IS NOT ? AND state IN (%s) GROUP BY whose ORDER BY MIN(entries.id)"
+                % _marks(_NOT_SENT), RATING_KINDS + (account,) + _NOT_SENT).fetchall()
+        return [Kept(key, name, count, ratings) for key, name, count, ratings in rows]
 
     def hand_over(self, account: str, owner: "Owner") -> int:
         """The user's choice: `account`'s entries not sent yet are `owner`'s now, due at once (their failed tries
