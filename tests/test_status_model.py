@@ -310,6 +310,19 @@ def test_an_outcome_names_its_one_title_and_counts_a_title_queued_twice_once(kod
         "Sent 1, rest waits", "Simkl could not be reached")
 
 
+def test_an_outcome_names_a_rating_as_the_lists_do_and_counts_it_apart_from_its_titles_watch(kodi, outbox):
+    text = kodi_api.localize
+    inception = Movie("Inception", 2010, {"imdb": "tt1375666"})
+    watch, rated = outbox.add(inception, NOW - 60), outbox.add_rating(inception, 8, NOW - 30)
+    labels = status_model.listed_labels(outbox, text)
+
+    both = status_model.Outcome(2, 0, None, sent_ids=(watch, rated))
+    only_rating = status_model.Outcome(1, 0, None, sent_ids=(rated,))
+    assert status_model.outcome_words(both, text, labels) == ("", "Sent to Simkl: 2")
+    assert status_model.outcome_words(only_rating, text, labels) == (
+        "Sent to Simkl", "Inception (2010) · your rating 8")
+
+
 def test_the_outcome_of_retry_all_follows_the_entries_it_retried(outbox):
     refused, stuck = outbox.add(movie(1), NOW - 60), outbox.add(movie(2), NOW - 30)
     outbox.refuse([refused], "400 wrong_parameter")

@@ -772,6 +772,15 @@ class Outbox:
                 found.update((entry_id, _label(state, json.loads(item))) for entry_id, state, item in rows)
         return found
 
+    def ratings_of(self, ids: Iterable[int]) -> Dict[int, int]:
+        """{id: rating (0: its removal)} of the rating entries among these ids; watches are left out."""
+        found = {}
+        with self._lock:
+            for chunk in _chunks(ids):
+                found.update(self._conn.execute("SELECT id, rating FROM ratings WHERE id IN (%s)" % _marks(chunk),
+                                                chunk).fetchall())
+        return found
+
     def data_version(self) -> int:
         """A number that changes whenever another connection (the service, another script) committed a change
         to the file: a cheap look whether anything changed (SQLite's PRAGMA data_version)."""
