@@ -1401,7 +1401,7 @@ def test_a_rating_is_the_accounts_like_a_watch(shared, login):
     login.owner = JANE
     entry_id = shared.add_rating(INCEPTION, 8)
     login.owner = BOB
-    assert shared.take_batch() == [] and shared.kept_for_others() == [Kept("id:12345", "jane_doe", 1)]
+    assert shared.take_batch() == [] and shared.kept_for_others() == [Kept("id:12345", "jane_doe", 1, ratings=1)]
     login.owner = JANE
     assert ids(shared.take_batch()) == [entry_id]
 
@@ -1445,7 +1445,7 @@ def test_ratings_change_hands_with_their_accounts_watches_and_a_login_claims_tho
     assert ids(shared.take_batch()) == [nobodys]  # logged out: what was made logged out
     login.owner = BOB
 
-    assert shared.kept_for_others() == [Kept("id:12345", "jane_doe", 2)]
+    assert shared.kept_for_others() == [Kept("id:12345", "jane_doe", 2, ratings=1)]
     assert shared.claim(BOB) == 1 and shared.ratings_waiting() == {"tvshow:3"}
     assert shared.hand_over("id:12345", BOB) == 2
     assert ids(shared.take_batch()) == [janes_rating, nobodys]

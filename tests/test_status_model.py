@@ -218,6 +218,27 @@ def test_the_question_about_another_accounts_watches_is_worded_for_one_and_for_m
     assert [handover_model.choice(button) for button in (1, 0, 2, -1)] == ["send", "later", "discard", "later"]
 
 
+def test_another_accounts_ratings_are_never_called_watches(kodi):
+    text = kodi_api.localize
+    rating, ratings = Kept("id:12345", "jane_doe", 1, ratings=1), Kept("id:12345", "jane_doe", 3, ratings=3)
+    mixed = Kept("id:12345", "jane_doe", 3, ratings=1)
+    assert handover_model.question(rating, "bob", text) == (
+        "1 rating made for jane_doe is not on Simkl yet. Send it to bob, or discard it? Later keeps it for jane_doe.")
+    assert handover_model.question(ratings, "bob", text).startswith("3 ratings made for jane_doe are not on Simkl")
+    assert handover_model.question(mixed, "bob", text) == (
+        "3 watches and ratings made for jane_doe are not on Simkl yet. Send them to bob, or discard them? Later keeps"
+        " them for jane_doe.")
+    assert [handover_model.done_text(answer, kept.count, "bob", text, kept) for kept in (rating, ratings, mixed)
+            for answer in (handover_model.SEND, handover_model.DISCARD)] == [
+        "Sending 1 rating to bob", "1 rating discarded", "Sending 3 ratings to bob", "3 ratings discarded",
+        "Sending 3 entries to bob", "3 entries discarded"]
+    assert [handover_model.heading(kept, text) for kept in (Kept("id:1", "jane", 2), rating, mixed)] == [
+        "Watches of another Simkl account", "Ratings of another Simkl account",
+        "Watches and ratings of another Simkl account"]
+    assert [handover_model.not_now(kept, text).heading for kept in (Kept("id:1", "jane", 2), rating, mixed)] == [
+        "Watches of jane wait", "Ratings of jane_doe wait", "Entries of jane_doe wait"]
+
+
 # -- Retry now's outcome ----------------------------------------------------------------------
 
 def test_outcome_is_open_while_the_entries_wait_and_failed_when_one_failed_again(outbox):
@@ -287,6 +308,19 @@ def test_an_outcome_names_its_one_title_and_counts_a_title_queued_twice_once(kod
     one_failing = status_model.Outcome(1, 0, ERR_NETWORK, sent_ids=(dune[0],))
     assert status_model.outcome_words(one_failing, text, outbox.labels) == (
         "Sent 1, rest waits", "Simkl could not be reached")
+
+
+def test_an_outcome_names_a_rating_as_the_lists_do_and_counts_it_apart_from_its_titles_watch(kodi, outbox):
+    text = kodi_api.localize
+    inception = Movie("Inception", 2010, {"imdb": "tt1375666"})
+    watch, rated = outbox.add(inception, NOW - 60), outbox.add_rating(inception, 8, NOW - 30)
+    labels = status_model.listed_labels(outbox, text)
+
+    both = status_model.Outcome(2, 0, None, sent_ids=(watch, rated))
+    only_rating = status_model.Outcome(1, 0, None, sent_ids=(rated,))
+    assert status_model.outcome_words(both, text, labels) == ("", "Sent to Simkl: 2")
+    assert status_model.outcome_words(only_rating, text, labels) == (
+        "Sent to Simkl", "Inception (2010) · your rating 8")
 
 
 def test_the_outcome_of_retry_all_follows_the_entries_it_retried(outbox):

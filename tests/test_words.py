@@ -87,10 +87,12 @@ MESSAGE_MAX = 31
 # The notifications' strings: the headings and messages kodi.notify shows, also those handed to it from
 # a table or a helper (the problems' short words, counts' phrases, the Retry now outcome).
 HEADINGS = {32000, 32030, 32400, 32550, 32563, 32651, 32713, 32755, 32763, 32765, 32766, 32767, 32768, 32769, 32770,
-            32771, 32773, 32774, 32775, 32800, 32803, 32820, 32881}
+            32771, 32773, 32774, 32775, 32800, 32803, 32820, 32881, 32916, 32917}
 MESSAGES = {32040, 32230, 32234, 32310, 32400, 32401, 32402, 32439, 32651, 32654, 32666, 32667, 32675, 32900, 32901,
             32715, 32754, 32756, 32758, 32759, 32760, 32761, 32762, 32764, 32772, 32880} | set(
                 counts.MOVIES + counts.EPISODES + counts.WATCHES_QUEUED + counts.SENDING_TO + counts.DISCARDED
+                + counts.SENDING_RATINGS_TO + counts.SENDING_MIXED_TO + counts.RATINGS_DISCARDED
+                + counts.MIXED_DISCARDED
                 + counts.NEEDS_ATTENTION + counts.NEEDS_ATTENTION_TITLES)
 
 
@@ -162,7 +164,10 @@ def test_the_notifications_about_another_accounts_watches_are_strings_the_length
 
     for answer in (handover_model.SEND, handover_model.DISCARD):
         for number in (1, 3):
-            handover_model.done_text(answer, number, "bob", recording)
+            for ratings in (0, 1, number):
+                handover_model.done_text(answer, number, "bob", recording, Kept("id:1", "jane", number, ratings))
     notice = handover_model.not_now(Kept("id:1", "jane", 2), recording)
     assert (notice.heading, notice.message) == ("Watches of jane wait", "Open Simkl Scrobbler to decide")
+    for ratings in (1, 2):
+        handover_model.not_now(Kept("id:1", "jane", 2, ratings), recording)
     assert set(used) - HEADINGS - MESSAGES == set()

@@ -17,10 +17,19 @@ DISCARD_ENTRIES = (32244, 32243)  # "Discard this entry? …", "Discard these %d
 KEPT_QUESTION = (32701, 32702)  # "1 watch made for %s is not on Simkl yet. …", "%d watches made for %s are …"
 SENDING_TO = (32706, 32707)  # "Sending 1 watch to %s", "Sending %d watches to %s"
 DISCARDED = (32708, 32709)  # "1 watch discarded", "%d watches discarded"
+# The same for ratings: all of them ratings, or ratings among watches ("watches and ratings", "entries"; the
+# one-entry string of a mix is the watch's: a mix has two at least).
+KEPT_QUESTION_RATINGS = (32905, 32906)  # "1 rating made for %s is not on Simkl yet. …", "%d ratings made for %s …"
+KEPT_QUESTION_MIXED = (32701, 32907)  # "%d watches and ratings made for %s are not on Simkl yet. …"
+SENDING_RATINGS_TO = (32908, 32909)  # "Sending 1 rating to %s", "Sending %d ratings to %s"
+SENDING_MIXED_TO = (32706, 32910)  # "Sending %d entries to %s"
+RATINGS_DISCARDED = (32911, 32912)  # "1 rating discarded", "%d ratings discarded"
+MIXED_DISCARDED = (32708, 32913)  # "%d entries discarded"
 NEEDS_ATTENTION = (32801, 32802)  # "1 watch: open the add-on", "%d watches: open the add-on"
 NEEDS_ATTENTION_TITLES = (32903, 32904)  # the same with ratings among them: "1 title: …", "%d titles: …"
 FORMS = (MOVIES, EPISODES, WATCHES_QUEUED, DISCARD_ENTRIES, KEPT_QUESTION, SENDING_TO, DISCARDED, NEEDS_ATTENTION,
-         NEEDS_ATTENTION_TITLES)
+         NEEDS_ATTENTION_TITLES, KEPT_QUESTION_RATINGS, KEPT_QUESTION_MIXED, SENDING_RATINGS_TO, SENDING_MIXED_TO,
+         RATINGS_DISCARDED, MIXED_DISCARDED)
 AND = 32426  # "%s and %s"
 
 

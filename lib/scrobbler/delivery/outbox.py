@@ -157,6 +157,7 @@ class Kept:
     account: str
     name: str
     count: int
+    ratings: int = 0  # how many of them are ratings (or their removals), the rest watches and marks
 
 
 @dataclass
@@ -561,10 +562,11 @@ class Outbox:
         account = _key_of(self._account())
         with self._lock:
             rows = self._conn.execute(
-                "SELECT " + _ACCOUNT_OF + " AS whose, MAX(owners.name), COUNT(*) FROM entries"
-                " JOIN owners ON owners.id = entries.id WHERE whose != '' AND whose IS NOT ? AND state IN (%s)"
-                " GROUP BY whose ORDER BY MIN(entries.id)" % _marks(_NOT_SENT), (account,) + _NOT_SENT).fetchall()
-        return [Kept(key, name, count) for key, name, count in rows]
+                "SELECT " + _ACCOUNT_OF + " AS whose, MAX(owners.name), COUNT(*),"
+                " SUM(entries.kind IN (?, ?)) FROM entries JOIN owners ON owners.id = entries.id"
+                " WHERE whose != '' AND whose IS NOT ? AND state IN (%s) GROUP BY whose ORDER BY MIN(entries.id)"
+                % _marks(_NOT_SENT), RATING_KINDS + (account,) + _NOT_SENT).fetchall()
+        return [Kept(key, name, count, ratings) for key, name, count, ratings in rows]
 
     def hand_over(self, account: str, owner: "Owner") -> int:
         """The user's choice: `account`'s entries not sent yet are `owner`'s now, due at once (their failed tries
@@ -768,6 +770,15 @@ class Outbox:
             for chunk in _chunks(ids):
                 rows = self._conn.execute("SELECT id, state, item FROM entries WHERE id IN (%s)" % _marks(chunk), chunk)
                 found.update((entry_id, _label(state, json.loads(item))) for entry_id, state, item in rows)
+        return found
+
+    def ratings_of(self, ids: Iterable[int]) -> Dict[int, int]:
+        """{id: rating (0: its removal)} of the rating entries among these ids; watches are left out."""
+        found = {}
+        with self._lock:
+            for chunk in _chunks(ids):
+                found.update(self._conn.execute("SELECT id, rating FROM ratings WHERE id IN (%s)" % _marks(chunk),
+                                                chunk).fetchall())
         return found
 
     def data_version(self) -> int:

@@ -32,7 +32,7 @@ def ask(outbox):
             return changed
         labels = model.buttons(kodi.localize)
         answer = model.choice(kodi.yesnocustom_dialog(model.question(kept, owner.name, kodi.localize),
-                                                      kodi.localize(32700), labels["yes"], labels["no"],
+                                                      model.heading(kept, kodi.localize), labels["yes"], labels["no"],
                                                       labels["custom"]))
         count = 0
         if answer == model.SEND:
@@ -42,6 +42,6 @@ def ask(outbox):
             count = outbox.discard_for(kept.account)
         kodi.log("%d entries of another account waiting: %s (%d)" % (kept.count, answer, count))
         if count:
-            kodi.notify(model.done_text(answer, count, owner.name, kodi.localize))
+            kodi.notify(model.done_text(answer, count, owner.name, kodi.localize, kept))
         changed += count
     return changed

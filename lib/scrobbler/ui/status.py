@@ -136,7 +136,8 @@ class Controller:
         self.refresh(window)
         if not model.told_by_the_service(result):
             failed = result.failing is not None or (result.under_way and not result.sent)
-            heading, message = model.outcome_words(result, kodi.localize, self.outbox.labels)
+            heading, message = model.outcome_words(result, kodi.localize,
+                                                   model.listed_labels(self.outbox, kodi.localize))
             kodi.notify(message, heading=heading or None, icon=kodi.WARNING if failed else kodi.INFO)
         if result.under_way:
             kodi.log("%s: sent %d so far, needs attention %d, %d still on their way after %.0f s"

@@ -282,6 +282,16 @@ def outcome(before: Dict[int, Tuple[str, int]], after: Dict[int, Tuple[str, int,
 Labels = Callable[[Sequence[int]], Dict[int, str]]  # {id: title} of queued entries (Outbox.labels)
 
 
+def listed_labels(outbox: Outbox, text: Text) -> Labels:
+    """{id: the entry as the lists name it} of queued entries: a rating with the rating chosen, apart from
+    its title's watches."""
+    def labels(ids: Sequence[int]) -> Dict[int, str]:
+        ratings = outbox.ratings_of(ids)
+        return {entry_id: rated_label(label, ratings.get(entry_id), text)
+                for entry_id, label in outbox.labels(ids).items()}
+    return labels
+
+
 def told_by_the_service(result: Optional[Outcome]) -> bool:
     """All that came of the retry is that its entries went to Needs attention: the service's own notification
     names them (ui/notices.py), so the view adds no second one."""
