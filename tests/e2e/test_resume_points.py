@@ -76,7 +76,7 @@ def test_a_paused_playback_on_simkl_becomes_the_movies_and_the_episodes_resume_p
     assert (movie["playcount"], episode["playcount"]) == (0, 0)
     assert re.search(RESUMED, kodi.log_text()).groups() == ("2", "2")
     # What Kodi announces of a resume write: never a playcount, so never a library mark (Kodi 20.1 announces
-    # nothing at all for it; tests/kodi_fakes/videolibrary.py does the same)
+    # nothing at all for it, nor does 21; tests/kodi_fakes/videolibrary.py does the same)
     updates = updates_of(kodi, since, "movie", movieid) + updates_of(kodi, since, "episode", episodeid)
     assert all("playcount" not in (data or {}) for data in updates), [
         (n.method, n.data) for n in kodi.rpc.notifications[since:] if n.method.startswith("VideoLibrary.")]

@@ -126,7 +126,7 @@ class VideoLibrary:
         if "resume" in params:
             row["resume"] = {"position": float(params["resume"]["position"]),
                              "total": float(params["resume"].get("total") or 0)}
-            # Kodi 20.1 announces nothing for a resume point alone (tests/e2e/test_resume_points.py sees it)
+            # Kodi 20.1 and 21 announce nothing for a resume point alone (tests/e2e/test_resume_points.py sees it)
         if changed:
             self.world.notify("VideoLibrary.OnUpdate", {"item": {"type": kind, "id": row[kind + "id"]},
                                                         "playcount": row["playcount"]})

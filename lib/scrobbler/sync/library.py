@@ -49,7 +49,7 @@ class Write:
 @dataclass
 class ResumeWrite:
     """A resume point from Simkl: kind 'movie' or 'episode', its library id, the position and Kodi's own total
-    (seconds), and when it was paused on Simkl (unix time). Kodi 20.1 announces nothing for it (no playcount,
+    (seconds), and when it was paused on Simkl (unix time). Kodi 20.1 and 21 announce nothing for it (no playcount,
     so never a library mark: tests/e2e/test_resume_points.py)."""
     kind: str
     dbid: int
