@@ -342,3 +342,13 @@ def test_requests_from_two_threads_go_one_at_a_time(server, clock, store):
     posting.join(5)
     reading.join(5)
     assert [r.path for r in server.requests] == ["/sync/history", "/sync/activities"]
+
+
+def test_a_burst_of_gets_stays_within_simkls_ten_per_second(user_client, server, clock):
+    # two syncs a moment apart (e.g. Sync now twice) ask activities, lists, playbacks and ratings at once
+    for _ in range(25):
+        user_client.activities()
+    times = [r.time for r in server.requests]
+    assert len(times) == 25
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= api.GET_BURST
+    assert server.violations == []

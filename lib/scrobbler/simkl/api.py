@@ -17,6 +17,11 @@ SCROBBLE_LOCK_WAIT = 20.0  # 400 RATE_LIMIT: the per-user 20-second lock
 # shares one pace (a login's last POST and the service's first flush are made by different clients).
 _POST_LOCK = threading.Lock()
 _LAST_POST = {}  # clock -> its time when the last POST's answer came
+# Simkl allows 10 GETs per second: a sync asks a few lists, paused playbacks and ratings in a row, and two
+# syncs a moment apart (Sync now twice) would pass it. A GET waits only when GET_BURST went out within a second.
+GET_BURST = 8
+_GET_LOCK = threading.Lock()
+_LAST_GETS = {}  # clock -> the times of the last GET_BURST GETs
 
 
 class ApiError(Exception):
@@ -274,6 +279,8 @@ class Client:
                 raise AuthExpired("not logged in", status=None, error="no_token")
             headers["Authorization"] = "Bearer " + token
         if method != "POST":
+            if auth:  # the user's GETs (a sync's); a login's polls follow the interval Simkl gives
+                self._pace_get()
             return self._exchange(method, path, query, headers, None)
         with _POST_LOCK:  # one POST at a time, at least POST_INTERVAL after the previous one's answer
             last = _LAST_POST.get(self._clock)
@@ -284,6 +291,17 @@ class Client:
                 return self._exchange(method, path, query, headers, body)
             finally:
                 _LAST_POST[self._clock] = self._clock()  # from the answer: Simkl counted the POST before then
+
+    def _pace_get(self):
+        """Wait, if need be, so that no more than GET_BURST GETs go out within one second (on this clock)."""
+        with _GET_LOCK:
+            recent = _LAST_GETS.setdefault(self._clock, [])
+            if len(recent) >= GET_BURST:
+                wait = 1.0 - (self._clock() - recent[-GET_BURST])
+                if wait > 0:
+                    self._sleep(wait)
+            recent.append(self._clock())
+            del recent[:-GET_BURST]
 
     def _exchange(self, method, path, query, headers, body):
         with self._one_at_a_time:
