@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import threading
 import time
 
 import xbmc
@@ -19,6 +20,12 @@ _SECRET_FIELD = re.compile(
     re.IGNORECASE)
 
 
+# Kodi reads the settings file at a fresh Addon object's first read and writes it whole at each set: a read
+# while another thread of this interpreter writes finds it half written ("failed to load addon settings", seen
+# in Kodi 21 while the service mirrored a login and the sync thread read its settings). They take turns.
+_SETTINGS_TURNS = threading.RLock()
+
+
 def addon():
     """A fresh Addon object: one created earlier may not see settings another interpreter wrote.
     Making one has Kodi read the settings file: to read several settings at once, make one and pass
@@ -27,30 +34,35 @@ def addon():
 
 
 def setting_bool(key, default=False, settings=None):
-    try:
-        return (settings or addon()).getSettingBool(key)
-    except (RuntimeError, TypeError):
-        return default
+    with _SETTINGS_TURNS:
+        try:
+            return (settings or addon()).getSettingBool(key)
+        except (RuntimeError, TypeError):
+            return default
 
 
 def setting_int(key, default=0, settings=None):
-    try:
-        return (settings or addon()).getSettingInt(key)
-    except (RuntimeError, TypeError):
-        return default
+    with _SETTINGS_TURNS:
+        try:
+            return (settings or addon()).getSettingInt(key)
+        except (RuntimeError, TypeError):
+            return default
 
 
 def setting_str(key, default="", settings=None):
-    value = (settings or addon()).getSettingString(key)
+    with _SETTINGS_TURNS:
+        value = (settings or addon()).getSettingString(key)
     return default if value is None else value
 
 
 def set_setting_str(key, value):
-    addon().setSettingString(key, value)
+    with _SETTINGS_TURNS:
+        addon().setSettingString(key, value)
 
 
 def set_setting_bool(key, value):
-    addon().setSettingBool(key, bool(value))
+    with _SETTINGS_TURNS:
+        addon().setSettingBool(key, bool(value))
 
 
 def localize(string_id, *args):
