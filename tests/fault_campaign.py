@@ -746,6 +746,9 @@ class FaultCampaign(RuleBasedStateMachine):
         old.stop(within=1.0)
         if not wait_for(lambda: not old.service.worker.is_alive(), 5.0):
             raise CampaignFailure("stall", "the worker thread outlived Kodi's quit by 5 s")
+        # the sync's thread too (it reads the queue, e.g. for the ratings): only then is the file closed
+        if not wait_for(lambda: not old.service.sync_alive(), 5.0):
+            raise CampaignFailure("stall", "the sync thread outlived Kodi's quit by 5 s")
         # A new Kodi process: the old service's monitor and player hear nothing more.
         self.world.monitors.remove(old.service.monitor)
         self.world.players.remove(old.service.player)

@@ -239,3 +239,16 @@ def test_simkls_ratings_are_written_only_once_the_video_ended(service, server, l
     kodi.player = None
     assert wait_for(lambda: not runner.running, 10)
     assert library.shows[3]["userrating"] == 9
+
+
+def test_no_look_at_kodis_ratings_once_kodi_quits(service, server, library, kodi):
+    sync_now(service)
+    library.movies[1]["userrating"] = 9
+    looks = filtered_reads(kodi)
+    runner = service.service.sync
+    service.service._stopping.set()  # Kodi quits: the sync's thread leaves, and a look due now is not taken
+
+    runner.check_ratings()
+
+    assert filtered_reads(kodi) == looks
+    assert service.service.outbox.ratings_waiting() == set()

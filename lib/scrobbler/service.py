@@ -236,6 +236,12 @@ class Service:
     def kick(self):
         self.worker.kick()
 
+    def sync_alive(self) -> bool:
+        """Whether the sync's thread (made at the worker's first job) still runs."""
+        with self._parts_lock:
+            sync = self._sync
+        return sync is not None and sync.is_alive()
+
     def busy(self) -> bool:
         """True while the worker's queued jobs are not done yet."""
         return self.worker.busy()

@@ -69,6 +69,9 @@ class SyncRunner:
     def start(self) -> None:
         self._thread.start()
 
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
     def request(self, delay: float = 0.0, full: bool = False, manual: bool = False,
                 send_history: bool = False) -> None:
         """Run a sync in `delay` seconds (sooner if one is already due); requests made meanwhile merge."""
@@ -162,8 +165,9 @@ class SyncRunner:
         """Look at Kodi's "My rating" changes and queue the user's own for Simkl (ratings/follow.py); the next
         look is due RATINGS_CHECK_EVERY later. Not while a video plays, nor with Keep ratings the same off."""
         self._check_due = self._clock() + RATINGS_CHECK_EVERY
-        if self._ratings is None or not kodi.setting_bool("sync_ratings", True) or self._player.isPlayingVideo():
-            return
+        if self._stopping.is_set() or self._ratings is None or not kodi.setting_bool("sync_ratings", True) \
+                or self._player.isPlayingVideo():
+            return  # Kodi quits: the next start looks
         try:
             checked = self._ratings.check()
         except Exception as exc:  # noqa: BLE001 - a failed look must never end the sync's thread
