@@ -246,7 +246,7 @@ def test_no_look_at_kodis_ratings_once_kodi_quits(service, server, library, kodi
     library.movies[1]["userrating"] = 9
     looks = filtered_reads(kodi)
     runner = service.service.sync
-    service.service._stopping.set()  # Kodi quits: the sync's thread leaves, and a look due now is not taken
+    service.service.stop()  # Kodi quits: the sync's thread leaves, and a look due now is not taken
 
     runner.check_ratings()
 
