@@ -624,6 +624,12 @@ class FakeSimkl:
             self._scrobble_history(kinds[0], key, item, episode, _iso(now))
         else:
             self.now_playing[key] = ("watching" if answered == "start" else "paused", progress)
+        if answered == "pause":
+            # a paused playback, listed by GET /sync/playback and moving <type>.playback: made by /scrobble/pause
+            # or a stop below 80 % (api.simkl.org api-reference/playback, get-playback-sessions; simkl-api §13)
+            self.library.pause("movie" if kinds[0] == "movie" else "episode", item.get("title"), item.get("year"),
+                               ids, progress, episode=None if kinds[0] == "movie" else (
+                                   episode.get("season"), episode.get("number")), anime=kinds[0] == "anime")
         self.scrobbles.append((action, key, progress, answered))
         return 201, answer
 

@@ -612,3 +612,21 @@ def test_a_malformed_movie_has_no_ids_or_a_watched_at_that_is_not_a_time(api, se
     assert server.library.malform("movie", {"imdb": "tt404"}, "no_ids") is False
     with pytest.raises(ValueError):
         server.library.malform("movie", MATRIX["ids"], "everything")
+
+
+# -- paused playbacks made by /scrobble/pause and a /scrobble/stop below 80 % ---------------------------------
+
+def test_a_scrobble_pause_and_a_stop_below_80_are_paused_playbacks_that_move_the_playback_bucket(api, server):
+    """api.simkl.org api-reference/playback and get-playback-sessions: a paused playback is made by
+    /scrobble/pause or a /scrobble/stop below 80 % (simkl-api §5.3, §13), one per item."""
+    at(server, 10)
+    assert api.post("/scrobble/pause", {"movie": MATRIX, "progress": 40.0}).status_code == 201  # at 11 s
+    at(server, 40)  # past Simkl's 20-s scrobble lock
+    assert api.post("/scrobble/stop", {"show": DARK, "episode": {"season": 1, "number": 3},
+                                       "progress": 55.5}).status_code == 201  # at 41 s
+    activities = api.ok("/sync/activities")
+    assert activities["movies"]["playback"] == iso(START + 11)
+    assert activities["tv_shows"]["playback"] == iso(START + 41)
+    found = api.ok("/sync/playback")
+    assert [(p["type"], p["progress"]) for p in found] == [("movie", 40.0), ("episode", 55.5)]
+    assert found[1]["episode"]["season"] == 1 and found[1]["show"]["ids"]["imdb"] == "tt5753856"
