@@ -83,6 +83,11 @@ class SyncRunner:
             self._due = due if self._due is None else min(self._due, due)
         self._wake.set()
 
+    def due_at(self) -> Optional[float]:
+        """When the sync asked for runs (on the runner's clock); None when none is asked for or it runs now."""
+        with self._lock:
+            return self._due
+
     def wake(self) -> None:
         self._wake.set()
 
@@ -100,8 +105,8 @@ class SyncRunner:
                 continue
             with self._lock:
                 request, self._pending, self._due = self._pending, None, None
+                self.running = True  # with the take: a look at due_at() and running never falls between them
             try:
-                self.running = True
                 self.run(request or Request())
             except Exception as exc:  # noqa: BLE001 - a failed sync must never end the thread
                 kodi.error("sync failed: %s: %s" % (type(exc).__name__, exc))
