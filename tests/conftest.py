@@ -16,6 +16,11 @@ from fake_simkl import FakeSimkl  # noqa: E402
 from scenario import RunningService, install_library, log_in  # noqa: E402
 
 
+def pytest_report_header(config):
+    """Which kodistubs the Kodi fakes build on (make unit22 puts 22 in front of the venv's 21)."""
+    return "kodistubs %s (%s)" % (fakekodi.stubs_version(), fakekodi.stubs_folder())
+
+
 @pytest.fixture
 def kodi(tmp_path):
     """A fresh fake Kodi: its settings from the real settings.xml, its profile in tmp_path."""

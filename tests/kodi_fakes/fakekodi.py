@@ -4,6 +4,7 @@ The fake xbmc* modules beside this file build on kodistubs (so every name and si
 exists) and read the add-on's real addon.xml, resources/settings.xml and strings.po: an unknown
 setting id or string id raises, so a missing one fails a test instead of showing an empty label.
 """
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -17,17 +18,37 @@ ADDON_XML = ET.parse(os.path.join(ROOT, "addon.xml")).getroot()
 ADDON_ID = ADDON_XML.get("id")
 
 
-def load_stub(name):
-    """Import kodistubs' module `name` under another name, since ours shadows it on sys.path."""
+def stub_file(name):
+    """The kodistubs module `name` first on sys.path: kodistubs 21 and older as a file (xbmc.py), 22 as a
+    package (xbmc/__init__.py); ours, which shadows it, is passed over."""
     here = os.path.dirname(os.path.abspath(__file__))
     for folder in sys.path:
-        path = os.path.join(folder or ".", name + ".py")
-        if os.path.isfile(path) and os.path.dirname(os.path.abspath(path)) != here:
-            spec = importlib.util.spec_from_file_location("kodistubs_" + name, path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            return module
+        for path in (os.path.join(folder or ".", name + ".py"), os.path.join(folder or ".", name, "__init__.py")):
+            if os.path.isfile(path) and os.path.dirname(os.path.abspath(path)) != here:
+                return path
     raise ImportError("kodistubs is not installed: pip install -r requirements-dev.txt")
+
+
+def load_stub(name):
+    """Import kodistubs' module `name` under another name, since ours shadows it on sys.path."""
+    spec = importlib.util.spec_from_file_location("kodistubs_" + name, stub_file(name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def stubs_folder():
+    """The folder kodistubs' modules are in (a site-packages, or where make unit22 installed 22)."""
+    path = stub_file("xbmc")
+    return os.path.dirname(path if path.endswith("xbmc.py") else os.path.dirname(path))
+
+
+def stubs_version():
+    """The version of the kodistubs the fakes build on (the distribution beside its xbmc module), or None."""
+    for found in importlib.metadata.distributions(path=[stubs_folder()]):
+        if (found.metadata["Name"] or "").lower() == "kodistubs":
+            return found.version
+    return None
 
 
 def read_settings_definitions():
