@@ -40,7 +40,8 @@ def main():
     events = small_day() if args.small else heavy_day()
     clock = VirtualClock()
     started = time.monotonic()
-    with tempfile.TemporaryDirectory() as root, FakeSimkl(clock=clock) as simkl:
+    # the stopped service's worker may still close its queue file (its -wal and -shm go) as the folder goes
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as root, FakeSimkl(clock=clock) as simkl:
         os.environ.update(SIMKL_API_URL=simkl.url, SIMKL_CLIENT_ID=simkl.client_id)
         os.environ.pop("SIMKL_AUTH", None)
         world = fakekodi.reset(profile_folder(root))

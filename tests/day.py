@@ -28,6 +28,7 @@ HOUR = 3600.0
 SYNC_AFTER_START = 60.0  # service.py: the first sync of a run waits for Kodi to settle
 SYNC_AFTER_SCAN = 5.0
 STEP = 300.0  # idle time passes in steps of at most this (the sync thread's look at Kodi's ratings)
+SYNC_WRITES_WAIT = 1.0  # real seconds a sync due while a title plays may take before the playback goes on
 
 
 # -- Kodi's library, and what Simkl and its file search know ---------------------------------------------
@@ -308,7 +309,7 @@ class Day:
         self._due(SYNC_AFTER_START)
 
     def _stop(self):
-        self._finish_sync()
+        assert self._finish_sync(), "the sync did not finish"
         self.running.idle()
         self.syncs += self.running.service.sync.completed
         self.running.stop()
@@ -339,18 +340,18 @@ class Day:
 
     def _let_sync_run(self):
         """Wake the sync's thread to look at its timers (on virtual time), and let a sync due now run to its end."""
-        self.running.service.sync.wake()
-        self._finish_sync()
+        assert self._finish_sync(), "the sync did not finish"
         self.running.idle()
 
-    def _finish_sync(self):
+    def _finish_sync(self, timeout=30.0):
+        """Let a sync due now run to its end; True once none runs or is due (False: still running at timeout)."""
         runner = self.running.service.sync
         runner.wake()
 
         def settled():
             due = runner.due_at()
             return not runner.running and (due is None or due > self.clock.time())
-        assert wait_for(settled, 30.0), "the sync did not finish"
+        return wait_for(settled, timeout)
 
     # -- playback ---------------------------------------------------------------------------------------
     def _play(self, play: Play):
@@ -380,7 +381,7 @@ class Day:
             service.live_step()
             play = following
         service.idle()
-        self._finish_sync()
+        assert self._finish_sync(), "the sync did not finish"
 
     def _count_play(self, key):
         """Kodi's own database keeps the watch: the library row's playcount (fakekodi raises the one it
@@ -409,11 +410,11 @@ class Day:
             self._on_time()
 
     def _on_time(self):
-        """While something plays: an hourly sync falls due as it would (it waits to write Kodi until the
-        playback ends, so it is not waited for here)."""
+        """While something plays: an hourly sync falls due as it would, and runs before the playback goes on
+        (the same order every run); one with writes for Kodi waits for the playback's end to make them."""
         if self.clock.time() >= self.next_tick:
             self._tick_if_due()
-            self.running.service.sync.wake()
+            self._finish_sync(timeout=SYNC_WRITES_WAIT)
 
 
 def endpoint(record) -> str:
