@@ -1203,6 +1203,11 @@ class FaultCampaign(RuleBasedStateMachine):
             if self.running.thread.is_alive():
                 self.world.abort.set()
                 self.running.thread.join(5)
+            # The worker's and the sync's threads end a moment after the loop (a sync saves its state on its
+            # way out): the folder goes only after them, or one writes into it as it goes and logs that error
+            # into the next case's Kodi (the fakes' log is the current world's).
+            service = self.running.service
+            wait_for(lambda: not service.worker.is_alive() and not service.sync_alive(), 5.0)
         finally:
             self.server.stop()
             self.db.close()
