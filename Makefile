@@ -6,6 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 CLIENT_ID ?=
+# Simkl's login: empty keeps config.py's, the device login (v2); AUTH=v1 builds the PIN login for a V1 app.
 AUTH ?=
 ZIP_ARGS := $(if $(CLIENT_ID),--client-id "$(CLIENT_ID)") $(if $(AUTH),--auth "$(AUTH)")
 

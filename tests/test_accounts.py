@@ -42,8 +42,10 @@ def run_default(*args):
 
 
 @pytest.fixture
-def fast_logins(server):
-    """The login script's PIN is approved at its first poll, which comes at once."""
+def fast_logins(server, monkeypatch):
+    """The login script's PIN (the V1 login: a GET poll, while the device login's POSTs would meet the fake's
+    POST pace on the virtual clock) is approved at its first poll, which comes at once."""
+    monkeypatch.setenv("SIMKL_AUTH", "v1")
     server.pin_interval = 0.01
     server.approve_after_polls = 1
 

@@ -25,6 +25,8 @@ def run_default(monkeypatch, action):
 
 @pytest.fixture
 def simkl(simkl, monkeypatch):
+    """The fake Simkl; the tests name their login flow: the PIN login (V1) here, `v2` below (the build's default)."""
+    monkeypatch.setenv("SIMKL_AUTH", "v1")
     simkl.pin_interval = 0.01
     monkeypatch.setattr(api, "POST_INTERVAL", FAST_POSTS)  # V2 polls are POSTs; the pace is process-wide
     simkl.post_interval = FAST_POSTS
@@ -392,6 +394,26 @@ def test_unknown_action_opens_the_settings(kodi, simkl, monkeypatch):
 
 # -- V2 device flow -----------------------------------------------------------------------------
 
+def test_a_build_logs_in_with_the_device_login_unless_told_otherwise(kodi, simkl, monkeypatch):
+    monkeypatch.delenv("SIMKL_AUTH")  # neither the environment nor `make zip AUTH=` chose a flow
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+
+    assert_logged_in_as_jane(kodi)
+    assert pin_starts(simkl) == [] and len(simkl.requests_to("/oauth2/device")) == 1
+    assert saved_login(kodi)["flow"] == "v2"
+
+
+def test_a_v2_start_answer_without_a_complete_uri_gets_a_qr_code_of_the_pin_page_with_the_code(kodi, v2, monkeypatch):
+    v2.approve_after_polls = 1
+    v2.device_complete_uri = False
+    run_default(monkeypatch, "login")
+
+    window = login_window(kodi)
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
+    assert_logged_in_as_jane(kodi)
+
+
 def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi, v2, monkeypatch):
     v2.approve_after_polls = 2
     run_default(monkeypatch, "login")
@@ -402,7 +424,9 @@ def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi,
     assert "read media:write" in v2.requests_to("/oauth2/device")[0].json["scope"]
     window = login_window(kodi)
     assert window.getProperty("code").startswith("ABCD-")
-    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
+    # the QR code opens Simkl's verification_uri_complete (ref/oauth2-device, docs simkl-api.md 3.4)
+    assert qr_text(kodi, window) == "https://simkl.com/pin?user_code=" + window.getProperty("code")
+    assert "simkl.com/pin" in window.getProperty("intro")
     login = saved_login(kodi)
     assert login["flow"] == "v2"
     assert v2.refresh_tokens[login["refresh_token"]] == login["access_token"]
@@ -439,7 +463,7 @@ def test_v2_expired_code_offers_a_new_one_and_the_login_completes_with_it(kodi, 
     assert len(v2.requests_to("/oauth2/device")) == 2
     window = login_window(kodi)
     assert window.getProperty("code").startswith("ABCD-") and window.getProperty("code") != codes[0]
-    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
+    assert qr_text(kodi, window) == "https://simkl.com/pin?user_code=" + window.getProperty("code")
     assert v2.violations == []  # the new code's POST kept Simkl's pace
 
 

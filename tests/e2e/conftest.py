@@ -210,6 +210,6 @@ def fake():
 
 @pytest.fixture(scope="module")
 def logged_in(kodi, fake):
-    """The add-on logged in through its real PIN dialog, approved on the fake server."""
+    """The add-on logged in through its real login dialog (the build's flow), approved on the fake server."""
     login(kodi, fake)
     wait_for_requests(fake, "/users/settings", 1, status=200)

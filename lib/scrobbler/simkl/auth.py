@@ -123,7 +123,9 @@ def _token_fields(answer: dict, now: float, old_refresh: Optional[str] = None) -
 class LoginUI:
     """What a login flow needs from the screen; ui/script.py implements it with a Kodi progress dialog."""
 
-    def show_code(self, user_code: str, url: str) -> None:
+    def show_code(self, user_code: str, url: str, link: Optional[str] = None) -> None:
+        """Show `user_code` to be entered at `url`; `link`, when Simkl gave one, opens that page with the code
+        filled in (V2's verification_uri_complete)."""
         raise NotImplementedError
 
     def wait(self, seconds: float, seconds_left: float, total: float) -> bool:
@@ -232,7 +234,7 @@ def _positive(value, default):
 PENDING = "pending"  # a poll's answer: not yet, keep polling
 
 
-def _poll_until_done(ui, clock, start, code, url, poll, log):
+def _poll_until_done(ui, clock, start, code, url, poll, log, link=None):
     """Show the code, then poll at Simkl's interval until an outcome, the user's cancel, or expiry.
 
     `poll(interval)` returns (outcome, token fields, next interval); outcome PENDING polls on.
@@ -240,7 +242,7 @@ def _poll_until_done(ui, clock, start, code, url, poll, log):
     interval = _positive(start.get("interval"), 5)
     expires_in = _positive(start.get("expires_in"), 900)
     deadline = clock() + expires_in
-    ui.show_code(code, url)
+    ui.show_code(code, url, link)
     while True:
         left = deadline - clock()
         if left <= 0:
@@ -307,7 +309,9 @@ def _device_flow(client, ui, clock, pin_url, log):
         return "ok", _token_fields(answer, clock()), interval
 
     url = start.get("verification_uri") or pin_url
-    return _poll_until_done(ui, clock, start, str(start["user_code"]), url, poll, log)
+    link = start.get("verification_uri_complete")
+    link = link if isinstance(link, str) and link.startswith(("https://", "http://")) else None
+    return _poll_until_done(ui, clock, start, str(start["user_code"]), url, poll, log, link)
 
 
 def logout(client, store: TokenStore, log=lambda m: None) -> None:
