@@ -256,6 +256,13 @@ class FakeSimkl:
             self.tokens.clear()
             self.refresh_tokens.clear()
 
+    def refuse_v1_tokens(self):
+        """Simkl ends the PIN login (V1): every access token without a refresh token, which only V1 hands out,
+        is refused from now on, and cannot be exchanged (simkl-api.md 13); V2's go on working."""
+        with self._lock:
+            # answered as a revoked token: 401 user_token_failed (simkl-api.md 3.3, see _route)
+            self.tokens -= self.tokens - set(self.refresh_tokens.values())
+
     def account_of(self, record):
         """The user whose token a recorded request carried (None: no valid token)."""
         auth = record.headers.get("Authorization", "")
@@ -367,6 +374,7 @@ class FakeSimkl:
         if r.path.startswith(USER_ENDPOINTS):
             auth = r.headers.get("Authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+                # a revoked or unknown token (simkl-api.md 3.3: 401 user_token_failed; conventions/errors)
                 return 401, {"error": "user_token_failed", "code": 401, "message": "Invalid token"}
         if r.method == "GET" and r.path == "/oauth/pin":
             return 200, self._new_pin()

@@ -8,6 +8,8 @@ from ..values import FrozenValue, Value
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 
 TOKEN_FILE = "token.json"
+# What token.json holds once Simkl refused a PIN (V1) login, until the next login: {"ended": LOGIN_CHANGED}.
+LOGIN_CHANGED = "login_changed"
 REFRESH_MARGIN = 24 * 3600  # refresh a V2 token when less than a day is left
 MAX_POLL_INTERVAL = 30
 
@@ -38,8 +40,27 @@ class TokenStore:
         except FileNotFoundError:
             pass
 
+    def forget(self, ended: Optional[str] = None) -> None:
+        """Forget the login; with `ended`, keep why it ended (no token: logged out all the same)."""
+        if ended:
+            self.save({"ended": ended})
+        else:
+            self.clear()
+
     def lock(self) -> "FileLock":
         return FileLock(self.path + ".lock")
+
+
+def from_pin_login(login: dict) -> bool:
+    """Whether a stored login came from the PIN flow (V1): so marked, or saved unmarked without the refresh token
+    that only the device login (V2) hands out."""
+    return login.get("flow") == "v1" or (login.get("flow") is None and not login.get("refresh_token"))
+
+
+def ended_by_login_change(login: dict) -> bool:
+    """Whether the stored data is what a PIN (V1) login Simkl refused left: logged out until the user logs in again
+    (V1 tokens cannot be refreshed nor exchanged, simkl-api.md 13)."""
+    return not login.get("access_token") and login.get("ended") == LOGIN_CHANGED
 
 
 class Owner(FrozenValue):

@@ -58,15 +58,17 @@ def pin_address(url, user_code):
 
 
 class DialogLoginUI(auth.LoginUI):
-    def __init__(self):
+    def __init__(self, heading=None):
+        """heading: the window's heading, "Log in to Simkl" unless given."""
         self._window = None
         self._folder = kodi.profile_dir()
+        self._heading = heading or kodi.localize(32030)
 
     def show_code(self, user_code, url, link=None):
         self._remove_qr_files()
         address = url.replace("https://", "").replace("http://", "").rstrip("/")
         window = self._window or LoginWindow(WINDOW_XML, kodi.addon_path(), "default", "1080i")
-        window.setProperty("heading", kodi.localize(32030))
+        window.setProperty("heading", self._heading)
         window.setProperty("intro", kodi.localize(32561, address))
         window.setProperty("code", user_code)
         window.setProperty("time_left", "")
