@@ -68,7 +68,17 @@ def test_the_repository_add_on_zip_is_at_the_top_and_in_its_own_folder(repo):
     inner = out / REPOSITORY_ID / top.name
     assert inner.read_bytes() == top.read_bytes()
     assert sorted(path.name for path in out.glob("*.zip")) == [top.name]
-    assert top.name in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_the_index_page_links_every_file_and_folder_at_the_top(repo):
+    # Kodi's file manager reads an http source's listing from this page and keeps it: a file it leaves out
+    # (addons.xml.md5) could then not be read by the repository in that Kodi session (seen in Kodi 20.1).
+    out, top = repo
+    page = (out / "index.html").read_text(encoding="utf-8")
+    links = set(re.findall(r'href="([^"]+)"', page))
+    expected = {path.name + ("/" if path.is_dir() else "") for path in out.iterdir() if path.name != "index.html"}
+    assert {top.name, "addons.xml", "addons.xml.md5", ADDON_ID + "/", REPOSITORY_ID + "/"} <= expected
+    assert links == expected
 
 
 def test_each_add_on_zip_sits_at_id_slash_id_dash_version_with_its_sha256(repo):

@@ -7,7 +7,8 @@
 The folder it writes, for any static web host (GitHub Pages, a plain web server) at --repo-url:
 
     repository.scrobbler.simkl-<v>.zip     the repository add-on: what a user installs from a zip file
-    index.html                             links that zip, so Kodi's file manager can browse the address
+    index.html                             links that zip and every other file at the top, so Kodi's file
+                                           manager can browse the address (Add source)
     addons.xml, addons.xml.md5             every published version of both add-ons, and its checksum
     <id>/<id>-<version>.zip (+ .sha256)    each add-on's zips, older versions kept
     <id>/<asset>                           the icon, fanart and screenshots addons.xml names
@@ -72,11 +73,16 @@ REPOSITORY_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 """
 REPOSITORY_ASSETS = {"icon.png": "resources/icon.png", "fanart.jpg": "resources/fanart.jpg"}
 
+# Kodi's file manager lists an http source from its index page, and Kodi then keeps that listing: a file of
+# the folder the listing leaves out cannot be opened for a while (CFile::Open asks the directory cache), so
+# the page links every file and folder at the top, addons.xml.md5 too, not only the zip to install.
 INDEX_HTML = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{name}</title></head>
 <body><h1>{name}</h1>
-<p>In Kodi: Add-ons, Install from zip file, then this file:</p>
-<p><a href="{zip}">{zip}</a></p>
+<p>In Kodi: Add-ons, Install from zip file, then <a href="{zip}">{zip}</a>.</p>
+<ul>
+{links}
+</ul>
 </body></html>
 """
 
@@ -274,9 +280,18 @@ def build(root, out, url, addon_zip=None, client_id=None, auth=None):
     for stale in out.glob(REPOSITORY_ID + "-*.zip"):
         if stale != top:
             stale.unlink()  # the top keeps only the newest repository zip: the one to install
-    _write_if_changed(out / "index.html", INDEX_HTML.format(name=REPOSITORY_NAME, zip=top.name).encode("utf-8"))
     write_index(out)
+    write_index_page(out, top.name)
     return top
+
+
+def write_index_page(out, zip_name):
+    """index.html: the repository zip to install, and a link to every file and folder at the top."""
+    names = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir()
+                   if path.name != "index.html" and not path.name.endswith(".tmp"))
+    links = "\n".join('<li><a href="{0}">{0}</a></li>'.format(html.escape(name, quote=True)) for name in names)
+    page = INDEX_HTML.format(name=REPOSITORY_NAME, zip=html.escape(zip_name, quote=True), links=links)
+    _write_if_changed(Path(out) / "index.html", page.encode("utf-8"))
 
 
 def main(argv=None):
