@@ -76,7 +76,8 @@ def test_the_index_page_links_every_file_and_folder_at_the_top(repo):
     out, top = repo
     page = (out / "index.html").read_text(encoding="utf-8")
     links = set(re.findall(r'href="([^"]+)"', page))
-    expected = {path.name + ("/" if path.is_dir() else "") for path in out.iterdir() if path.name != "index.html"}
+    expected = {path.name + ("/" if path.is_dir() else "") for path in out.iterdir()
+                if path.name != "index.html" and not path.name.startswith(".")}
     assert {top.name, "addons.xml", "addons.xml.md5", ADDON_ID + "/", REPOSITORY_ID + "/"} <= expected
     assert links == expected
 
@@ -164,6 +165,18 @@ def test_a_later_release_is_added_and_the_earlier_zip_kept(tmp_path):
     root = ET.parse(str(out / "addons.xml")).getroot()
     versions = [addon.get("version") for addon in root.findall("addon") if addon.get("id") == ADDON_ID]
     assert max(versions, key=build_repo.version_key) == "99.0.0"
+
+
+def test_a_hosting_checkout_s_own_files_are_left_out_of_the_listings(tmp_path):
+    out = tmp_path / "pages"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/gh-pages\n")
+
+    build_repo.build(REPO, out, URL)
+
+    assert ".git" not in (out / "index.html").read_text(encoding="utf-8")
+    assert {addon_id for addon_id, _ in listed(out)} == {ADDON_ID, REPOSITORY_ID}
+    assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/gh-pages\n"
 
 
 def test_publishing_the_same_tree_again_changes_nothing(tmp_path):

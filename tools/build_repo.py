@@ -244,7 +244,7 @@ def write_index(out):
     """addons.xml (every version of every add-on published in `out`, oldest first) and addons.xml.md5."""
     out = Path(out)
     entries = []
-    for folder in sorted(path for path in out.iterdir() if path.is_dir()):
+    for folder in sorted(path for path in out.iterdir() if path.is_dir() and not path.name.startswith(".")):
         for version in sorted(published_versions(folder, folder.name), key=version_key):
             _, _, text = _manifest(folder / ("%s-%s.zip" % (folder.name, version)))
             entries.append(_strip_declaration(text))
@@ -282,13 +282,14 @@ def build(root, out, url, addon_zip=None, client_id=None, auth=None):
             stale.unlink()  # the top keeps only the newest repository zip: the one to install
     write_index(out)
     write_index_page(out, top.name)
+    _write_if_changed(out / ".nojekyll", b"")  # GitHub Pages: serve the files as they are
     return top
 
 
 def write_index_page(out, zip_name):
     """index.html: the repository zip to install, and a link to every file and folder at the top."""
     names = sorted(path.name + ("/" if path.is_dir() else "") for path in Path(out).iterdir()
-                   if path.name != "index.html" and not path.name.endswith(".tmp"))
+                   if path.name != "index.html" and not path.name.startswith(".") and not path.name.endswith(".tmp"))
     links = "\n".join('<li><a href="{0}">{0}</a></li>'.format(html.escape(name, quote=True)) for name in names)
     page = INDEX_HTML.format(name=REPOSITORY_NAME, zip=html.escape(zip_name, quote=True), links=links)
     _write_if_changed(Path(out) / "index.html", page.encode("utf-8"))

@@ -10,6 +10,7 @@ Kodi updates an add-on installed from a third-party repository from that reposit
 setting (addons.updatemode) says (CAddonRepos::DoAddonUpdateCheck, xbmc/addons/AddonRepos.cpp): the test keeps
 that setting's default, as a user has it.
 """
+import importlib.util
 import re
 import subprocess
 import sys
@@ -30,8 +31,16 @@ from .repo_server import RepoServer
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "tools"))
-import build_repo  # noqa: E402  (tools/ is no package)
+
+
+def _load_build_repo():
+    spec = importlib.util.spec_from_file_location("build_repo", str(REPO / "tools" / "build_repo.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_repo = _load_build_repo()
 
 RELEASE_0_6_0 = "d7c1180"  # the commit 0.6.0 was released from
 REPOSITORY_ID = build_repo.REPOSITORY_ID
