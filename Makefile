@@ -10,7 +10,7 @@ AUTH ?=
 ZIP_ARGS := $(if $(CLIENT_ID),--client-id "$(CLIENT_ID)") $(if $(AUTH),--auth "$(AUTH)")
 
 # The real-Kodi suite's Kodi: 20 (the machine's own) or 21 (chrooted in a Debian 13 root built by
-# tools/kodi21_root.py into .cache/kodi21-root; needs root: KODI21_SUDO=sudo runs that part with sudo).
+# tools/kodi_root.py into .cache/kodi21-root; needs root: KODI21_SUDO=sudo runs that part with sudo).
 KODI ?= 20
 KODI21_SUDO ?=
 # KODI=21 runs as root (maybe through sudo, which drops the environment): pass CI on, keep the cache
@@ -49,7 +49,7 @@ e2e21: $(VENV)/.installed
 
 # Builds the Debian 13 root once (about 1.5 min, 0.9 GB); the tests also build it when missing.
 kodi21-root:
-	$(KODI21_SUDO) $(PYTHON) tools/kodi21_root.py build
+	$(KODI21_SUDO) $(PYTHON) tools/kodi_root.py build
 
 test: lint check
 	KODI=20 $(VPY) -m pytest

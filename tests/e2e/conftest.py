@@ -17,7 +17,7 @@ Simkl server fixture it used, printed under its failure. Shared steps: addon_ste
 
 Without kodi.bin, Xvfb or ffmpeg the tests skip, except under CI=true where they fail.
 KODI=21 runs them on Kodi 21 in a Debian 13 root (kodi_root.py): as root, a missing root is built
-first with tools/kodi21_root.py (about 1.5 min, once); when it cannot be built they skip, or fail
+first with tools/kodi_root.py (about 1.5 min, once); when it cannot be built they skip, or fail
 under CI=true.
 The add-on under test is built from the tree with tools/build_zip.py (what `make zip` runs) into a
 temporary folder, so a stale dist/ never gets tested; E2E_ADDON_ZIP=<zip> tests that zip instead.
@@ -81,8 +81,8 @@ def e2e_tools():
 
 
 def _build_kodi21_root() -> str:
-    """Run tools/kodi21_root.py build; return its output, to explain a failure."""
-    build = subprocess.run([sys.executable, str(REPO / "tools" / "kodi21_root.py"), "build"],
+    """Run tools/kodi_root.py build; return its output, to explain a failure."""
+    build = subprocess.run([sys.executable, str(REPO / "tools" / "kodi_root.py"), "build"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return "" if build.returncode == 0 else "\n" + build.stdout.strip()
 

@@ -1,5 +1,5 @@
 """Which Kodi the real-Kodi tests run: the machine's own (KODI=20, the default) or Kodi 21 from a Debian 13
-root built by tools/kodi21_root.py (KODI=21).
+root built by tools/kodi_root.py (KODI=21).
 
 Kodi 21 runs chrooted in that root, in a private mount namespace (`unshare --mount`) where /proc, /dev,
 /tmp and the profile's folders are mounted at the same paths as on the machine: kodi.bin sees the same
@@ -16,8 +16,8 @@ from typing import Dict, List, Optional, Sequence
 REPO = Path(__file__).resolve().parents[2]
 VERSIONS = ("20", "21")
 DEFAULT_ROOT = REPO / ".cache" / "kodi21-root"
-READY = "READY"  # the file tools/kodi21_root.py writes last into a finished root
-BUILD_HINT = "sudo python3 tools/kodi21_root.py build"
+READY = "READY"  # the file tools/kodi_root.py writes last into a finished root
+BUILD_HINT = "sudo python3 tools/kodi_root.py build"
 # Passed to the chrooted processes instead of the machine's environment: nothing from the host's Python
 # (PYTHONPATH, a venv) may leak into Kodi 21's Python 3.13.
 KEEP_ENV = ("LANG", "LC_ALL", "TZ")

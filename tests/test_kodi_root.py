@@ -1,4 +1,4 @@
-"""tools/kodi21_root.py and tests/e2e/kodi_root.py: the Debian mirror read from apt's sources, the chroot command.
+"""tools/kodi_root.py and tests/e2e/kodi_root.py: the Debian mirror read from apt's sources, the chroot command.
 
 The chroot itself is proven by the real-Kodi suite run with KODI=21 (make e2e KODI=21)."""
 
@@ -17,7 +17,7 @@ def _load(name, path):
     return module
 
 
-tool = _load("kodi21_root", "tools/kodi21_root.py")
+tool = _load("kodi_root_tool", "tools/kodi_root.py")
 kodi_root = _load("kodi_root", "tests/e2e/kodi_root.py")
 
 DEB822 = """Types: deb

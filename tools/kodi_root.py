@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Build a Debian 13 (trixie) root holding Kodi 21, for the real-Kodi tests on a Debian 12 machine.
 
-    sudo python3 tools/kodi21_root.py build [--dir .cache/kodi21-root] [--mirror URL]
-    python3 tools/kodi21_root.py mirror         # the Debian mirror that would be used
-    python3 tools/kodi21_root.py status         # "ready <kodi version>" or "missing", exit 0/1
+    sudo python3 tools/kodi_root.py build [--dir .cache/kodi21-root] [--mirror URL]
+    python3 tools/kodi_root.py mirror         # the Debian mirror that would be used
+    python3 tools/kodi_root.py status         # "ready <kodi version>" or "missing", exit 0/1
 
 Debian 12 only carries Kodi 20.1; Debian 13 carries Kodi 21.2. `build` runs
 `debootstrap --variant=minbase trixie DIR MIRROR` and installs Kodi, Xvfb and Mesa's software GL into
@@ -176,7 +176,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                             % ", ".join(SOURCES))
         build(args.dir.resolve(), mirror)
     except RootError as error:
-        print("kodi21_root: cannot build the Kodi 21 root: %s" % error, file=sys.stderr)
+        print("kodi_root: cannot build the Kodi 21 root: %s" % error, file=sys.stderr)
         return 1
     return 0
 
