@@ -136,3 +136,12 @@ def test_status_reads_the_root_of_the_kodi_asked_for(monkeypatch, tmp_path, caps
     assert tool.main(["status", "--kodi", "19"]) == 0
     assert tool.main(["status"]) == 1  # Kodi 21 by default, not built here
     assert capsys.readouterr().out.splitlines() == ["ready 2:19.1+dfsg2-2+deb11u1", "missing"]
+
+
+def test_a_root_without_etc_hosts_gets_one_naming_localhost(tmp_path):
+    (tmp_path / "etc").mkdir()
+    tool.ensure_hosts(tmp_path)
+    assert "127.0.0.1\tlocalhost" in (tmp_path / "etc" / "hosts").read_text(encoding="utf-8")
+    (tmp_path / "etc" / "hosts").write_text("10.0.0.1 mine\n", encoding="utf-8")
+    tool.ensure_hosts(tmp_path)
+    assert (tmp_path / "etc" / "hosts").read_text(encoding="utf-8") == "10.0.0.1 mine\n"

@@ -135,6 +135,7 @@ def build(root: Path, mirror: str, log=sys.stdout, kodi: str = DEFAULT_KODI) -> 
             _remove_tree(stale)
     partial.parent.mkdir(parents=True, exist_ok=True)
     _run(["debootstrap", "--variant=minbase", SUITES[kodi], str(partial), mirror], log)
+    ensure_hosts(partial)
     # No service may start inside the root while packages install.
     policy = partial / "usr" / "sbin" / "policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n", encoding="utf-8")
@@ -151,6 +152,14 @@ def build(root: Path, mirror: str, log=sys.stdout, kodi: str = DEFAULT_KODI) -> 
     print("Kodi %s root built in %.0f s: %s (kodi %s)" % (kodi, time.monotonic() - started, root, version),
           file=log)
     return version
+
+
+def ensure_hosts(root: Path) -> None:
+    """Give the root an /etc/hosts naming localhost when debootstrap left none (bullseye's minbase has no
+    netbase): Kodi 19 binds its JSON-RPC port on getaddrinfo("localhost") and without the file starts none."""
+    hosts = Path(root) / "etc" / "hosts"
+    if not hosts.exists():
+        hosts.write_text("127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n", encoding="utf-8")
 
 
 def _remove_tree(path: Path) -> None:
