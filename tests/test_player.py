@@ -228,7 +228,9 @@ def test_on_kodi_19_ids_come_from_the_players_labels_since_its_tag_has_no_getuni
     (tracked,) = finished
     assert (tracked.item.media_type, tracked.item.dbid, tracked.item.title) == ("movie", 12, "Inception")
     assert tracked.item.uniqueids == {"imdb": "tt1375666"}
-    assert tracked.item.source == MOVIE_PATH  # Kodi 19 has no getPlayingItem: the playing file stands for it
+    # Kodi 19 has no getPlayingItem: the item's own path comes from Player.Filenameandpath, its properties not at all
+    assert tracked.item.source == "plugin://plugin.video.example/play/1"
+    assert tracked.item.property_ids["service.scrobbler.simkl.ids"] == ""
 
 
 def test_plugin_item_without_media_type_but_with_trakt_ids_is_followed_as_a_movie(kodi, player, finished):

@@ -26,6 +26,10 @@ def log(msg, level=_stub.LOGDEBUG):
 def getInfoLabel(cLine):
     if cLine == "System.BuildVersion":
         return world().build_version
+    if cLine == "Player.Filenameandpath" and cLine not in world().info_labels and world().player is not None:
+        # The playing item's own path, an add-on video's plugin:// URL (seen in Kodi 20.1,
+        # tests/e2e/test_addon_videos.py; Kodi 19: tests/e2e run with KODI=19).
+        return world().player.source
     return world().info_labels.get(cLine, "")
 
 

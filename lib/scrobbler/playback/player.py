@@ -210,7 +210,7 @@ class Player(xbmc.Player):
         playing_file = self.getPlayingFile()  # for an add-on video, the URL it resolved to
         total, position = self.getTotalTime(), self.getTime()
         source, opted_out, listitem_ids = "", False, ""
-        if hasattr(self, "getPlayingItem"):  # Kodi 20 and later; Kodi 19 cannot tell the playing item's own
+        if hasattr(self, "getPlayingItem"):  # Kodi 20 and later
             try:
                 playing = self.getPlayingItem()
                 source = playing.getPath()  # where the item came from: an add-on's plugin:// path
@@ -218,6 +218,8 @@ class Player(xbmc.Player):
                 listitem_ids = playing.getProperty(LISTITEM_IDS_PROPERTY)
             except (RuntimeError, AttributeError):
                 pass
+        else:  # Kodi 19 tells the item's own path only as an info label, and none of its properties
+            source = kodi.info_label("Player.Filenameandpath")
         property_ids = dict(self._window_ids or {})
         property_ids[LISTITEM_IDS] = listitem_ids
         tag_id = tag.getUniqueID if hasattr(tag, "getUniqueID") else lambda key: ""  # Kodi 19's tag has none
