@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make zip    builds dist/service.scrobbler.simkl-<version>.zip (needs nothing but Python 3)
+#   make repo REPO_URL=https://…   adds this version to the Kodi repository in dist/repo/ (REPO_DIR=…)
 #   make test   installs the development requirements into .venv and runs every check, the real-Kodi
 #               suite on Kodi 20 (the machine's), Kodi 19 (a Debian 11 root) and Kodi 21 (a Debian 13 root);
 #               the roots need root
@@ -7,6 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 CLIENT_ID ?=
+# Simkl's login: empty keeps config.py's, the device login (v2); AUTH=v1 builds the PIN login for a V1 app.
 AUTH ?=
 ZIP_ARGS := $(if $(CLIENT_ID),--client-id "$(CLIENT_ID)") $(if $(AUTH),--auth "$(AUTH)")
 
@@ -23,10 +25,18 @@ e2e_run = $(if $(filter $(ROOTED),$(1)),$(KODI_SUDO)) env KODI=$(1) CI=$(CI) \
 	$(if $(KODI19_ROOT),KODI19_ROOT=$(KODI19_ROOT)) $(if $(KODI21_ROOT),KODI21_ROOT=$(KODI21_ROOT)) \
 	$(VPY) -m pytest $(if $(filter $(ROOTED),$(1)),-p no:cacheprovider) -m e2e tests/e2e
 
-.PHONY: zip test unit e2e e2e19 e2e21 kodi19-root kodi21-root lint check bench mutation soak art screenshots clean
+.PHONY: zip repo test unit e2e e2e19 e2e21 kodi19-root kodi21-root lint check bench mutation soak art screenshots clean
 
 zip:
 	$(PYTHON) tools/build_zip.py $(ZIP_ARGS)
+
+# A static Kodi repository for any web host, served from REPO_URL (tools/build_repo.py): a new version is
+# added to the folder, the older ones stay.
+REPO_URL ?=
+REPO_DIR ?= dist/repo
+repo:
+	$(if $(REPO_URL),,$(error make repo needs the address the repository is served from, e.g. make repo REPO_URL=https://USER.github.io/REPO/))
+	$(PYTHON) tools/build_repo.py --repo-url "$(REPO_URL)" --out "$(REPO_DIR)" $(ZIP_ARGS)
 
 $(VENV)/.installed: requirements-dev.txt
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -44,11 +54,17 @@ $(KODISTUBS19)/.installed: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 
-# kodi-addon-checker on the unpacked release zip, offline (see tools/check_addon.py), and the
+# kodi-addon-checker on the unpacked release zip and repository add-on, offline (see tools/check_addon.py), for
+# every branch of Kodi's official repository we target (the oldest Kodi we support and each newer one); and the
 # translations: every string id used exists, none unused, strings.po valid for Weblate (tools/check_strings.py).
+CHECK_BRANCHES ?= matrix nexus omega piers
 check: $(VENV)/.installed
 	$(VPY) tools/build_zip.py $(ZIP_ARGS) --unpack .cache/release
-	$(VPY) tools/check_addon.py .cache/release
+	rm -rf .cache/check-repo
+	$(VPY) tools/build_repo.py --repo-url https://example.org/repo/ --out .cache/check-repo --unpack .cache/release
+	for branch in $(CHECK_BRANCHES); do for addon in service.scrobbler.simkl repository.scrobbler.simkl; do \
+		echo "== kodi-addon-checker --branch=$$branch $$addon"; \
+		$(VPY) tools/check_addon.py --branch $$branch .cache/release/$$addon || exit 1; done; done
 	$(VPY) tools/check_strings.py .cache/release/service.scrobbler.simkl
 
 unit: $(VENV)/.installed $(KODISTUBS19)/.installed

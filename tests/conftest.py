@@ -74,6 +74,26 @@ def service(kodi, server, clock, library):
 
 
 @pytest.fixture
+def start(kodi, server, clock, library):
+    """start(**settings): the real service with these add-on settings, logged in to the fake Simkl, on the
+    module's `library`; every service started is stopped at the end."""
+    log_in(kodi, server)
+    started = []
+
+    def start_service(**settings):
+        for key, value in settings.items():
+            kodi.set_setting(key, value)
+        started.append(RunningService(kodi, clock).start())
+        return started[-1]
+
+    yield start_service
+    server.release()  # a test may have left an answer held: let the service's last request end
+    for running in started:
+        if running.thread.is_alive():
+            running.stop()
+
+
+@pytest.fixture
 def sqlite_999(monkeypatch):
     """Every sqlite connection opened meanwhile binds at most 999 parameters in one statement, as SQLite
     before 3.32 (which some Kodi platforms embed). Python 3.11 and later only: older ones cannot lower it."""

@@ -133,6 +133,8 @@ class FakeSimkl:
         self.slow_down_polls = set()  # poll numbers answered "Slow down"
         self.forget_codes = False  # answer polls as if the code is gone (V2: expired_token)
         self.deny_device = False
+        # POST /oauth2/device answers verification_uri_complete; clients read it "only if present" (simkl-api.md 3.4)
+        self.device_complete_uri = True
         self.rewatch_mode = "ok"  # ok | pro_required | no_rewatch_id
         self.enforce_post_rate = True
         self.post_interval = 1.0  # Simkl's 1 POST per second; tests that shrink the client's pacing shrink this too
@@ -254,6 +256,13 @@ class FakeSimkl:
             self.tokens.clear()
             self.refresh_tokens.clear()
 
+    def refuse_v1_tokens(self):
+        """Simkl ends the PIN login (V1): every access token without a refresh token, which only V1 hands out,
+        is refused from now on, and cannot be exchanged (simkl-api.md 13); V2's go on working."""
+        with self._lock:
+            # answered as a revoked token: 401 user_token_failed (simkl-api.md 3.3, see _route)
+            self.tokens -= self.tokens - set(self.refresh_tokens.values())
+
     def account_of(self, record):
         """The user whose token a recorded request carried (None: no valid token)."""
         auth = record.headers.get("Authorization", "")
@@ -365,6 +374,7 @@ class FakeSimkl:
         if r.path.startswith(USER_ENDPOINTS):
             auth = r.headers.get("Authorization", "")
             if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+                # a revoked or unknown token (simkl-api.md 3.3: 401 user_token_failed; conventions/errors)
                 return 401, {"error": "user_token_failed", "code": 401, "message": "Invalid token"}
         if r.method == "GET" and r.path == "/oauth/pin":
             return 200, self._new_pin()
@@ -461,10 +471,12 @@ class FakeSimkl:
         self.secrets_issued.append(device_code)
         user_code = "ABCD-%04d" % next(self._codes)
         self.devices[device_code] = PinState(user_code, self.clock(), self.pin_expires_in)
-        return 200, {"device_code": device_code, "user_code": user_code,
-                     "verification_uri": "https://simkl.com/pin",
-                     "verification_uri_complete": "https://simkl.com/pin?user_code=" + user_code,
-                     "expires_in": self.pin_expires_in, "interval": self.pin_interval}
+        answer = {"device_code": device_code, "user_code": user_code, "verification_uri": "https://simkl.com/pin",
+                  "verification_uri_complete": "https://simkl.com/pin?user_code=" + user_code,
+                  "expires_in": self.pin_expires_in, "interval": self.pin_interval}
+        if not self.device_complete_uri:
+            del answer["verification_uri_complete"]
+        return 200, answer
 
     def _token(self, body):
         if body.get("client_id") not in self.v2_client_ids:

@@ -41,7 +41,7 @@ def baked_zip(tmp_path_factory):
         pytest.skip("addon.xml not written yet: nothing to package")
     config_before = (REPO / CONFIG).read_bytes()
     out = tmp_path_factory.mktemp("dist")
-    zip_path = build_zip.build(REPO, out, client_id="test-client-id-1234", auth="v2")
+    zip_path = build_zip.build(REPO, out, client_id="test-client-id-1234", auth="v1")
     return zip_path, config_before
 
 
@@ -89,7 +89,7 @@ def test_client_id_and_auth_are_baked_into_the_zip_only(baked_zip):
     zip_path, config_before = baked_zip
     zipped = _read(zip_path, CONFIG).splitlines()
     assert 'CLIENT_ID = "test-client-id-1234"' in zipped
-    assert 'AUTH_FLOW = "v2"' in zipped
+    assert 'AUTH_FLOW = "v1"' in zipped  # `make zip AUTH=v1`: the PIN login, for a V1 app until Simkl ends it
     assert (REPO / CONFIG).read_bytes() == config_before
     assert b"test-client-id-1234" not in config_before
 
@@ -98,6 +98,12 @@ def test_client_id_and_auth_are_baked_into_the_zip_only(baked_zip):
 def test_zip_without_options_keeps_config_as_in_the_source(tmp_path):
     zip_path = build_zip.build(REPO, tmp_path)
     assert _read(zip_path, CONFIG) == (REPO / CONFIG).read_text(encoding="utf-8")
+
+
+@needs_addon_xml
+def test_a_zip_built_without_auth_logs_in_with_the_device_login(tmp_path):
+    zip_path = build_zip.build(REPO, tmp_path, client_id="x")
+    assert 'AUTH_FLOW = "v2"' in _read(zip_path, CONFIG).splitlines()
 
 
 @needs_addon_xml

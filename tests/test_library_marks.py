@@ -24,23 +24,6 @@ def library(kodi):
     install_library(kodi, movies=(MOVIE, OTHER_MOVIE, PRIVATE_MOVIE, CLIP), episodes=[EPISODE] + SEASON)
 
 
-@pytest.fixture
-def start(kodi, server, clock, library):
-    log_in(kodi, server)
-    started = []
-
-    def start_service(**settings):
-        for key, value in settings.items():
-            kodi.set_setting(key, value)
-        started.append(RunningService(kodi, clock).start())
-        return started[-1]
-
-    yield start_service
-    for running in started:
-        if running.thread.is_alive():
-            running.stop()
-
-
 def mark(service, item, playcount):
     kind, dbid = ("movie", item["movieid"]) if "movieid" in item else ("episode", item["episodeid"])
     service.service.notification("xbmc", "VideoLibrary.OnUpdate",

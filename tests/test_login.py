@@ -25,6 +25,8 @@ def run_default(monkeypatch, action):
 
 @pytest.fixture
 def simkl(simkl, monkeypatch):
+    """The fake Simkl; the tests name their login flow: the PIN login (V1) here, `v2` below (the build's default)."""
+    monkeypatch.setenv("SIMKL_AUTH", "v1")
     simkl.pin_interval = 0.01
     monkeypatch.setattr(api, "POST_INTERVAL", FAST_POSTS)  # V2 polls are POSTs; the pace is process-wide
     simkl.post_interval = FAST_POSTS
@@ -392,6 +394,26 @@ def test_unknown_action_opens_the_settings(kodi, simkl, monkeypatch):
 
 # -- V2 device flow -----------------------------------------------------------------------------
 
+def test_a_build_logs_in_with_the_device_login_unless_told_otherwise(kodi, simkl, monkeypatch):
+    monkeypatch.delenv("SIMKL_AUTH")  # neither the environment nor `make zip AUTH=` chose a flow
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+
+    assert_logged_in_as_jane(kodi)
+    assert pin_starts(simkl) == [] and len(simkl.requests_to("/oauth2/device")) == 1
+    assert saved_login(kodi)["flow"] == "v2"
+
+
+def test_a_v2_start_answer_without_a_complete_uri_gets_a_qr_code_of_the_pin_page_with_the_code(kodi, v2, monkeypatch):
+    v2.approve_after_polls = 1
+    v2.device_complete_uri = False
+    run_default(monkeypatch, "login")
+
+    window = login_window(kodi)
+    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
+    assert_logged_in_as_jane(kodi)
+
+
 def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi, v2, monkeypatch):
     v2.approve_after_polls = 2
     run_default(monkeypatch, "login")
@@ -402,7 +424,9 @@ def test_v2_login_polls_while_pending_then_saves_access_and_refresh_tokens(kodi,
     assert "read media:write" in v2.requests_to("/oauth2/device")[0].json["scope"]
     window = login_window(kodi)
     assert window.getProperty("code").startswith("ABCD-")
-    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
+    # the QR code opens Simkl's verification_uri_complete (ref/oauth2-device, docs simkl-api.md 3.4)
+    assert qr_text(kodi, window) == "https://simkl.com/pin?user_code=" + window.getProperty("code")
+    assert "simkl.com/pin" in window.getProperty("intro")
     login = saved_login(kodi)
     assert login["flow"] == "v2"
     assert v2.refresh_tokens[login["refresh_token"]] == login["access_token"]
@@ -439,7 +463,7 @@ def test_v2_expired_code_offers_a_new_one_and_the_login_completes_with_it(kodi, 
     assert len(v2.requests_to("/oauth2/device")) == 2
     window = login_window(kodi)
     assert window.getProperty("code").startswith("ABCD-") and window.getProperty("code") != codes[0]
-    assert qr_text(kodi, window) == "https://simkl.com/pin/" + window.getProperty("code")
+    assert qr_text(kodi, window) == "https://simkl.com/pin?user_code=" + window.getProperty("code")
     assert v2.violations == []  # the new code's POST kept Simkl's pace
 
 
@@ -514,13 +538,11 @@ def test_v2_user_call_refreshes_once_after_a_401_and_succeeds(kodi, v2_logged_in
     assert kodi.setting("logged_in") == "true"
 
 
-@pytest.mark.parametrize("flow", ["v1", "v2"])
-def test_401_that_refresh_cannot_mend_logs_out_and_tells_the_user_once(kodi, simkl, monkeypatch, flow):
-    monkeypatch.setenv("SIMKL_AUTH", flow)
-    simkl.approve_after_polls = 1
+def test_401_that_refresh_cannot_mend_logs_out_and_tells_the_user_once(kodi, v2, monkeypatch):
+    v2.approve_after_polls = 1
     run_default(monkeypatch, "login")
     kodi.notifications.clear()
-    simkl.revoke_all()
+    v2.revoke_all()
 
     for _ in range(2):  # e.g. two queued watches meet the same 401
         with pytest.raises(api.AuthExpired):
@@ -532,6 +554,60 @@ def test_401_that_refresh_cannot_mend_logs_out_and_tells_the_user_once(kodi, sim
     assert kodi.visible("account_none") and kodi.visible("login") and not kodi.visible("logout")
     assert [(heading, message) for heading, message, _ in kodi.notifications] == [
         ("Log in to Simkl again", "Your watches stay queued")]
+
+
+SIMKL_CHANGED = ("Simkl's login changed", "Choose Log in; watches are kept")
+
+
+def test_a_v1_login_simkl_no_longer_accepts_is_forgotten_and_told_once_that_simkl_changed_its_login(
+        kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")  # the PIN login
+    kodi.notifications.clear()
+    simkl.refuse_v1_tokens()
+
+    for _ in range(2):  # e.g. two queued watches meet the same 401
+        with pytest.raises(api.AuthExpired):
+            account.make_client().user_settings()  # a V1 token has no refresh token: no exchange is tried
+        account.logged_out()
+
+    assert simkl.requests_to("/oauth2/token") == []
+    assert kodi.setting("logged_in") == "false" and kodi.setting("account_status") == ""
+    assert account.current_login() == {}
+    assert [(heading, message) for heading, message, _ in kodi.notifications] == [SIMKL_CHANGED]
+
+
+def test_a_login_from_the_v1_login_made_before_it_was_named_is_told_the_same(kodi, simkl, monkeypatch):
+    with open(token_path(kodi), "w", encoding="utf-8") as handle:
+        json.dump({"access_token": simkl.issue_token(), "user_name": "jane_doe"}, handle)  # no flow, no refresh
+    simkl.refuse_v1_tokens()
+
+    with pytest.raises(api.AuthExpired):
+        account.make_client().user_settings()
+    account.logged_out()
+
+    assert [(heading, message) for heading, message, _ in kodi.notifications] == [SIMKL_CHANGED]
+
+
+def test_after_simkl_changed_its_login_the_login_dialog_says_so_and_the_new_login_ends_it(kodi, simkl, monkeypatch):
+    simkl.approve_after_polls = 1
+    run_default(monkeypatch, "login")
+    simkl.refuse_v1_tokens()
+    with pytest.raises(api.AuthExpired):
+        account.make_client().user_settings()
+    account.logged_out()
+    kodi.notifications.clear()
+    kodi.windows_shown.clear()
+
+    monkeypatch.setenv("SIMKL_AUTH", "v2")  # the add-on updated to a build with the device login
+    run_default(monkeypatch, "login")
+
+    assert login_window(kodi).getProperty("heading") == kodi.string(32973)
+    assert_logged_in_as_jane(kodi)
+    assert saved_login(kodi)["flow"] == "v2"
+    kodi.windows_shown.clear()
+    run_default(monkeypatch, "login")  # once logged in again, a login is an ordinary one
+    assert login_window(kodi).getProperty("heading") == "Log in to Simkl"
 
 
 def test_v2_logout_revokes_the_refresh_token_and_forgets_the_login(kodi, v2_logged_in, monkeypatch):

@@ -8,12 +8,14 @@ from xbmc import InfoTagVideo
 
 import fakekodi
 from lib.scrobbler.media import Movie
-from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, movie_tag, wait_for
+from scenario import EPISODE, MOVIE, RunningService, episode_tag, install_library, movie_tag, sync_now, wait_for
 
 HEADING = "Watched on Simkl"
 NOT_SENT = "Not sent to Simkl yet"
 LOG_IN = ("Log in to Simkl", "Open Simkl Scrobbler to log in", "info")
 KEPT = ("Not logged in to Simkl", "Watch kept; log in to send it", "info")
+SIMKL_CHANGED = ("Simkl's login changed", "Choose Log in; watches are kept", "warning")
+LOG_IN_AGAIN = ("Log in to Simkl again", "Your watches stay queued", "warning")
 
 
 def retry(service, clock, seconds=3600):
@@ -140,6 +142,45 @@ def test_the_first_watch_kept_while_logged_out_is_told_once_and_every_watch_is_k
         running.stop()
     run_logged_out(kodi, clock).stop()
     assert kodi.notifications.count(KEPT) == 1
+
+
+# -- Simkl ends the PIN login (issue 21) -------------------------------------------------------------------------
+# The `service` fixture's login is a PIN (V1) login, as scenario.log_in stores it.
+
+def waiting(service):
+    counts = service.service.outbox.counts()
+    return counts.get("pending", 0) + counts.get("unresolved", 0)
+
+
+def test_a_v1_login_simkl_stops_accepting_is_told_once_in_plain_words_and_every_watch_waits(
+        service, kodi, server, clock):
+    server.refuse_v1_tokens()
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+    retry(service, clock)  # nothing more is tried with the refused login, and nothing more is said
+    service.play(episode_tag(), EPISODE["file"], total=3000)  # made meanwhile, logged out
+    service.idle()
+
+    told = [notice for notice in kodi.notifications if notice[2] == "warning"]
+    assert told == [SIMKL_CHANGED]
+    assert LOG_IN_AGAIN not in kodi.notifications
+    assert [r.status for r in server.requests_to("/sync/history")] == [401]
+    assert server.watches == []
+    assert kodi.setting("logged_in") == "false"
+    assert waiting(service) == 1  # the episode (nobody's yet); the movie waits for its account, see test_accounts
+    assert service.service.outbox.kept_for_others()[0].count == 1
+
+
+def test_a_v1_login_the_sync_finds_refused_is_told_at_once_without_a_watch(service, kodi, server):
+    kodi.set_setting("sync_from_simkl", True)
+    server.refuse_v1_tokens()
+
+    sync_now(service)
+    sync_now(service)  # the next hour's sync: logged out, it asks nothing
+
+    assert [notice for notice in kodi.notifications if notice[2] == "warning"] == [SIMKL_CHANGED]
+    assert [r.status for r in server.requests if r.path.startswith("/sync/")] == [401]
+    assert kodi.setting("logged_in") == "false"
 
 
 # -- refusals are told, once per batch (issue 19) ---------------------------------------------------------------

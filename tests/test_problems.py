@@ -1,6 +1,7 @@
 """The words a problem is told in (lib/scrobbler/ui/problems.py): one table that the service's notifications
 and the status view both read, with words in strings.po for every code the sender can leave on an entry."""
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,30 @@ def test_the_notification_and_the_status_view_tell_a_failure_in_the_same_words(s
     assert (shown.why, shown.problem) == ("Why: " + problems.why_text(code, kodi_api.localize), "")  # said once
     due = status_model.build(snapshot, service.service.steady() + 86400, kodi_api.localize, str)  # its try came
     assert (due.why, due.problem) == ("", "Last problem: " + problems.told_text(code, kodi_api.localize))
+
+
+def test_a_v1_login_simkl_no_longer_accepts_is_said_in_the_status_view_as_in_the_notification(service, kodi, server):
+    server.refuse_v1_tokens()  # the `service` fixture's login is a PIN (V1) login
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    assert kodi.notifications == [("Simkl's login changed", "Choose Log in; watches are kept", "warning")]
+    snapshot = status_model.read(service.service.outbox, token_store().load(), [])
+    shown = status_model.build(snapshot, service.service.steady(), kodi_api.localize, str)
+    assert shown.account == "Not logged in"
+    assert shown.problem == kodi.string(32972)
+    assert "Simkl changed" in shown.problem and "Log in" in shown.problem
+    assert shown.action_names()[0] == status_model.LOGIN
+
+
+def test_a_v2_login_whose_refresh_fails_keeps_the_words_of_a_rejected_login(service, kodi, server):
+    with open(token_store().path, "w", encoding="utf-8") as handle:
+        json.dump({"access_token": "v2-gone", "refresh_token": "refresh-gone", "expires_at": 4e9, "flow": "v2",
+                   "user_name": "jane_doe"}, handle)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    service.idle()
+
+    assert kodi.notifications == [("Log in to Simkl again", "Your watches stay queued", "warning")]
+    snapshot = status_model.read(service.service.outbox, token_store().load(), [])
+    shown = status_model.build(snapshot, service.service.steady(), kodi_api.localize, str)
+    assert "Simkl changed" not in shown.problem

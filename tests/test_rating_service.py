@@ -7,7 +7,7 @@ import pytest
 from videolibrary import VideoLibrary
 
 from lib.scrobbler.ui.rating_prompt import QUIET_AFTER
-from scenario import EPISODE, MOVIE, SHOW, RunningService, episode_tag, log_in, movie_tag, wait_for
+from scenario import EPISODE, MOVIE, SHOW, episode_tag, movie_tag, wait_for
 
 LAST = dict(EPISODE, episodeid=8, episode=4, title="Please Hold to My Hand", uniqueid={"tvdb": "8444133"},
             file="/media/tv/The Last of Us/Season 1/S01E04.mkv")
@@ -17,24 +17,6 @@ LAST = dict(EPISODE, episodeid=8, episode=4, title="Please Hold to My Hand", uni
 def library(kodi):
     return VideoLibrary(kodi, movies=[dict(MOVIE, userrating=0)], shows=[dict(SHOW, userrating=0)],
                         episodes=[EPISODE, LAST])
-
-
-@pytest.fixture
-def start(kodi, server, clock, library):
-    log_in(kodi, server)
-    started = []
-
-    def start_service(**settings):
-        for key, value in settings.items():
-            kodi.set_setting(key, value)
-        started.append(RunningService(kodi, clock).start())
-        return started[-1]
-
-    yield start_service
-    server.release()
-    for running in started:
-        if running.thread.is_alive():
-            running.stop()
 
 
 def ratings_sent(server):

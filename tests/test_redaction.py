@@ -30,6 +30,7 @@ def test_full_v1_and_v2_logins_with_refresh_and_user_calls_log_no_secret(kodi, s
     kodi.set_setting("debug", True)
     simkl.approve_after_polls = 2
 
+    monkeypatch.setenv("SIMKL_AUTH", "v1")
     run_default(monkeypatch, "login")
     account.make_client().user_settings()
     simkl.revoke_all()

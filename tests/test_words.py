@@ -87,9 +87,9 @@ MESSAGE_MAX = 31
 # The notifications' strings: the headings and messages kodi.notify shows, also those handed to it from
 # a table or a helper (the problems' short words, counts' phrases, the Retry now outcome).
 HEADINGS = {32000, 32030, 32400, 32550, 32563, 32651, 32713, 32755, 32763, 32765, 32766, 32767, 32768, 32769, 32770,
-            32771, 32773, 32774, 32775, 32800, 32803, 32820, 32881, 32916, 32917}
+            32771, 32773, 32774, 32775, 32800, 32803, 32820, 32881, 32916, 32917, 32970}
 MESSAGES = {32040, 32230, 32234, 32310, 32400, 32401, 32402, 32439, 32651, 32654, 32666, 32667, 32675, 32900, 32901,
-            32715, 32754, 32756, 32758, 32759, 32760, 32761, 32762, 32764, 32772, 32880} | set(
+            32715, 32754, 32756, 32758, 32759, 32760, 32761, 32762, 32764, 32772, 32880, 32971} | set(
                 counts.MOVIES + counts.EPISODES + counts.WATCHES_QUEUED + counts.SENDING_TO + counts.DISCARDED
                 + counts.SENDING_RATINGS_TO + counts.SENDING_MIXED_TO + counts.RATINGS_DISCARDED
                 + counts.MIXED_DISCARDED

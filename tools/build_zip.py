@@ -6,6 +6,9 @@ addon.xml, the entry files, LICENSE.txt, resources/** and lib/**.py.
 Standard library only, so it runs anywhere a Python 3.8+ is available.
 
     python tools/build_zip.py [--client-id ID] [--auth v1|v2] [--out-dir DIR] [--unpack DIR]
+
+Without --auth the zip logs in as config.py says: Simkl's device login (v2); --auth v1 bakes the PIN login,
+for a V1 app until Simkl ends it.
 """
 
 import argparse
@@ -196,7 +199,9 @@ def main(argv=None):
     parser.add_argument("--out-dir", type=Path, default=None, help="where to write the zip (default: <root>/dist)")
     parser.add_argument("--client-id", default=os.environ.get("CLIENT_ID"),
                         help="bake this Simkl client id into the zipped config.py (default: env CLIENT_ID)")
-    parser.add_argument("--auth", choices=("v1", "v2"), help="bake this AUTH_FLOW into the zipped config.py")
+    parser.add_argument("--auth", choices=("v1", "v2"),
+                        help="bake this AUTH_FLOW into the zipped config.py (default: config.py's, v2: the device"
+                        " login; v1: the PIN login)")
     parser.add_argument("--unpack", type=Path, metavar="DIR", help=f"also extract the zip into DIR/{ADDON_ID}/")
     args = parser.parse_args(argv)
 

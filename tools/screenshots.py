@@ -88,7 +88,7 @@ def screenshot(kodi: Kodi, target: Path, work: Path) -> Path:
 
 def login_dialog(kodi: Kodi, fake: FakeSimkl, target: Path, work: Path) -> Path:
     kodi.run_addon(ADDON_ID, "login")
-    if not kodi.wait_for_window(LOGIN_WINDOW, 20) or not Kodi.wait_until(lambda: fake.pins, 10):
+    if not kodi.wait_for_window(LOGIN_WINDOW, 20) or not Kodi.wait_until(lambda: fake.devices or fake.pins, 10):
         raise KodiError("the login dialog did not open\n" + kodi.log_tail())
     shot = screenshot(kodi, target, work)
     fake.approve_pin()

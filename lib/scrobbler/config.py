@@ -6,8 +6,9 @@ APP_NAME = "kodi-simkl-scrobbler"
 
 # The Simkl app registration this build talks as; empty means "not configured".
 CLIENT_ID = ""
-# "v1" = PIN flow (/oauth/pin), "v2" = device flow with refresh tokens (/oauth2/*); must match the app type.
-AUTH_FLOW = "v1"
+# "v2" = device flow with refresh tokens (/oauth2/*), "v1" = PIN flow (/oauth/pin, for a V1 app until Simkl
+# ends it, around April 2027); must match the app type.
+AUTH_FLOW = "v2"
 
 # Files in the add-on's profile folder (addon_data), and the message our scripts send the service.
 OUTBOX_FILE = "outbox.sqlite"
@@ -27,7 +28,7 @@ def client_id() -> str:
 
 def auth_flow() -> str:
     flow = (os.environ.get("SIMKL_AUTH") or AUTH_FLOW).strip().lower()
-    return flow if flow in ("v1", "v2") else "v1"
+    return flow if flow in ("v1", "v2") else "v2"
 
 
 def api_url() -> str:

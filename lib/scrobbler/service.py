@@ -138,7 +138,8 @@ class Service:
                 from .sync.runner import SyncRunner
                 self._sync = SyncRunner(self.client, self.outbox, self.profile, self.own_writes, self.player,
                                         self._stopping, on_queued=self.kick, clock=self.steady,
-                                        index=self.library_index, ratings=self.ratings)
+                                        index=self.library_index, ratings=self.ratings,
+                                        on_auth_expired=self._auth_expired)
             return self._sync
 
     @property

@@ -30,7 +30,7 @@ def wait_for_requests(fake, path: str, count: int, timeout: float = 20, status: 
 
 
 def login(kodi: Kodi, fake, timeout: float = 20) -> None:
-    """Run the add-on's login action and approve its PIN on the fake Simkl; returns once the dialog closed
+    """Run the add-on's login action and approve its code on the fake Simkl; returns once the dialog closed
     and the service has shown the login in the settings."""
     shown_before = len(re.findall(ACCOUNT_SHOWN + "logged in", kodi.log_text()))
     kodi.run_addon(ADDON_ID, "login")
@@ -38,7 +38,7 @@ def login(kodi: Kodi, fake, timeout: float = 20) -> None:
         raise KodiError("the login dialog did not open\n" + kodi.log_tail())
     fake.approve_pin()
     if not kodi.wait_until(lambda: not kodi.window_active(LOGIN_WINDOW), timeout):
-        raise KodiError("the login dialog did not close after the PIN was approved\n" + kodi.log_tail())
+        raise KodiError("the login dialog did not close after the code was approved\n" + kodi.log_tail())
     if not kodi.wait_until(lambda: len(re.findall(ACCOUNT_SHOWN + "logged in", kodi.log_text())) > shown_before,
                            timeout):
         raise KodiError("the service did not take over the login\n" + kodi.log_tail())

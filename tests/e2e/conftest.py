@@ -6,10 +6,13 @@
     kodi_env             module-scoped, override in a test module: extra environment for kodi.bin,
                          e.g. {"SIMKL_API_URL": fake.url, "SIMKL_CLIENT_ID": fake.client_id}
     kodi_addon_settings  module-scoped, override: settings seeded into the add-on before the first boot
+    kodi_addon_files     module-scoped, override: {name: text} written into the add-on's addon_data before the
+                         first boot, e.g. the token.json of a login an earlier version made
     kodi_extra_addons    module-scoped, override: unpacked add-on folders installed beside it and enabled,
                          e.g. [video_addon.PLUGIN_DIR] (the test video add-on)
     make_kodi            function-scoped factory for a Kodi of the test's own, closed after the test:
-                         make_kodi(env=None, settings=None, enable=True, library=True, start=True, addons=())
+                         make_kodi(env=None, settings=None, enable=True, library=True, start=True, addons=(),
+                         files=None)
     media_library        the generated media folders, {"movies": Path, "tvshows": Path}
 
 A failing test gets the end of kodi.log of each Kodi it used, and the request log of any fake
@@ -133,8 +136,9 @@ class KodiFactory:
 
     def __call__(self, env: Optional[Dict[str, str]] = None, settings: Optional[Dict[str, Any]] = None,
                  enable: bool = True, library: bool = True, start: bool = True, debug_log: bool = False,
-                 addons: Sequence[Path] = ()) -> Kodi:
-        """A new profile with requests and the add-on installed. settings are seeded into the add-on first;
+                 addons: Sequence[Path] = (), files: Optional[Dict[str, str]] = None) -> Kodi:
+        """A new profile with requests and the add-on installed. settings are seeded into the add-on first, and
+        files ({name: text}) written into its addon_data folder (e.g. a login an earlier version stored);
         start boots Kodi; enable turns the add-on on and waits for its service to log that it started;
         library adds the media folders and scans them. addons: more unpacked add-on folders, installed
         beside it and enabled with it."""
@@ -148,6 +152,8 @@ class KodiFactory:
         # modules that test them switch them back on (test_sync.py, test_live_scrobble.py).
         kodi.set_addon_settings(ADDON_ID, dict({"sync_from_simkl": False, "live_scrobble": False},
                                                **(settings or {})))
+        for name, text in (files or {}).items():
+            (kodi.addon_data(ADDON_ID) / name).write_text(text, encoding="utf-8")
         if not start:
             return kodi
         kodi.start()
@@ -192,11 +198,16 @@ def kodi_extra_addons() -> List[Path]:
 
 
 @pytest.fixture(scope="module")
+def kodi_addon_files() -> Dict[str, str]:
+    return {}
+
+
+@pytest.fixture(scope="module")
 def kodi(tmp_path_factory, requests_addon, addon_zip, media_library, kodi_env, kodi_addon_settings,
-         kodi_extra_addons):
+         kodi_extra_addons, kodi_addon_files):
     factory = KodiFactory(tmp_path_factory, requests_addon, addon_zip, media_library)
     try:
-        kodi = factory(env=kodi_env, settings=kodi_addon_settings, addons=kodi_extra_addons)
+        kodi = factory(env=kodi_env, settings=kodi_addon_settings, addons=kodi_extra_addons, files=kodi_addon_files)
         yield kodi
         quit_cleanly(kodi)
     finally:
@@ -212,6 +223,6 @@ def fake():
 
 @pytest.fixture(scope="module")
 def logged_in(kodi, fake):
-    """The add-on logged in through its real PIN dialog, approved on the fake server."""
+    """The add-on logged in through its real login dialog (the build's flow), approved on the fake server."""
     login(kodi, fake)
     wait_for_requests(fake, "/users/settings", 1, status=200)

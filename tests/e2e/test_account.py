@@ -84,8 +84,8 @@ def test_a_fresh_install_offers_only_log_in(kodi):
 def test_the_login_shows_the_code_large_with_a_qr_code_and_the_service_takes_it_over(kodi, fake):
     kodi.run_addon(ADDON_ID, "login")
     assert kodi.wait_for_window(LOGIN_WINDOW, 20), "the login dialog did not open\n" + kodi.log_tail()
-    assert kodi.wait_until(lambda: fake.pins, 10)
-    (code,) = fake.pins
+    assert kodi.wait_until(lambda: fake.devices, 10)  # the device login: a build's default
+    [code] = [state.code for state in fake.devices.values()]
     assert kodi.wait_until(lambda: kodi.info_labels("Control.GetLabel(3)")["Control.GetLabel(3)"] == code, 10)
     assert kodi.wait_until(lambda: "simkl.com/pin" in kodi.info_labels("Control.GetLabel(2)")["Control.GetLabel(2)"],
                            5), kodi.info_labels("Control.GetLabel(2)")
@@ -93,7 +93,7 @@ def test_the_login_shows_the_code_large_with_a_qr_code_and_the_service_takes_it_
     qr_file = kodi.addon_data(ADDON_ID) / ("login-qr-%s.png" % code)
     with Image.open(str(qr_file)) as image:
         [found] = zxingcpp.read_barcodes(image)
-    assert found.text == "https://simkl.com/pin/" + code
+    assert found.text == "https://simkl.com/pin?user_code=" + code  # Simkl's verification_uri_complete
 
     fake.approve_pin()
 

@@ -1,4 +1,5 @@
-"""Scenario 2: logging in with a PIN from the add-on's script, and the token on every later request."""
+"""Scenario 2: logging in with a PIN (the V1 login, `SIMKL_AUTH=v1`: a build's default is the device login) from the
+add-on's script, and the token on every later request."""
 import json
 
 import pytest
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def kodi_env(fake):
-    return simkl_env(fake)
+    return dict(simkl_env(fake), SIMKL_AUTH="v1")
 
 
 def dialog_text(kodi):

@@ -94,20 +94,30 @@ def tell_service(wait=5.0):
 def logged_out(notify=True, rejected_token=None):
     """A 401 that refresh could not mend: forget the token, keep every queued watch, tell the user once.
 
-    Returns True when there was a login to forget. Every later call (each queued watch meets the same
-    401) finds none and stays silent. With `rejected_token`, a newer login saved meanwhile (the user
-    logged in again while a request with the old token was under way) is left alone.
+    A PIN (V1) login is one Simkl ends (its tokens cannot be refreshed nor exchanged, simkl-api.md 13): the user
+    is told that Simkl changed its login, and token.json keeps that (auth.LOGIN_CHANGED) for the status view and
+    the login dialog until the next login. Returns True when there was a login to forget. Every later call (each
+    queued watch meets the same 401) finds none and stays silent. With `rejected_token`, a newer login saved
+    meanwhile (the user logged in again while a request with the old token was under way) is left alone.
     """
     store = token_store()
     login = store.load()
     if rejected_token is not None and login.get("access_token") not in (None, rejected_token):
         return False
-    had_login = bool(login)
-    store.clear()
+    had_login = bool(login.get("access_token"))
+    changed = had_login and auth.from_pin_login(login)
+    if had_login or not auth.ended_by_login_change(login):
+        store.forget(auth.LOGIN_CHANGED if changed else None)
     mirror()
     if not had_login:
         return False
-    kodi.warn("Simkl rejected the login; queued watches are kept until the user logs in again")
-    if notify:
-        kodi.notify(kodi.localize(32764), heading=kodi.localize(32763), icon=kodi.WARNING)
+    if changed:
+        kodi.warn("Simkl refused the PIN (V1) login: Simkl changed its login; queued watches are kept until the "
+                  "user logs in again")
+        heading, message = kodi.localize(32970), kodi.localize(32971)
+    else:
+        kodi.warn("Simkl rejected the login; queued watches are kept until the user logs in again")
+        heading, message = kodi.localize(32763), kodi.localize(32764)
+    if notify and kodi.notify(message, heading=heading, icon=kodi.WARNING):
+        kodi.log("told: %s: %s" % (heading, message))
     return True

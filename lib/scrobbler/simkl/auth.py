@@ -8,6 +8,8 @@ from ..values import FrozenValue, Value
 from .api import ApiError, AuthExpired, NotConfigured, RateLimited, Rejected, Transient
 
 TOKEN_FILE = "token.json"
+# What token.json holds once Simkl refused a PIN (V1) login, until the next login: {"ended": LOGIN_CHANGED}.
+LOGIN_CHANGED = "login_changed"
 REFRESH_MARGIN = 24 * 3600  # refresh a V2 token when less than a day is left
 MAX_POLL_INTERVAL = 30
 
@@ -38,8 +40,27 @@ class TokenStore:
         except FileNotFoundError:
             pass
 
+    def forget(self, ended: Optional[str] = None) -> None:
+        """Forget the login; with `ended`, keep why it ended (no token: logged out all the same)."""
+        if ended:
+            self.save({"ended": ended})
+        else:
+            self.clear()
+
     def lock(self) -> "FileLock":
         return FileLock(self.path + ".lock")
+
+
+def from_pin_login(login: dict) -> bool:
+    """Whether a stored login came from the PIN flow (V1): so marked, or saved unmarked without the refresh token
+    that only the device login (V2) hands out."""
+    return login.get("flow") == "v1" or (login.get("flow") is None and not login.get("refresh_token"))
+
+
+def ended_by_login_change(login: dict) -> bool:
+    """Whether the stored data is what a PIN (V1) login Simkl refused left: logged out until the user logs in again
+    (V1 tokens cannot be refreshed nor exchanged, simkl-api.md 13)."""
+    return not login.get("access_token") and login.get("ended") == LOGIN_CHANGED
 
 
 class Owner(FrozenValue):
@@ -123,7 +144,9 @@ def _token_fields(answer: dict, now: float, old_refresh: Optional[str] = None) -
 class LoginUI:
     """What a login flow needs from the screen; ui/script.py implements it with a Kodi progress dialog."""
 
-    def show_code(self, user_code: str, url: str) -> None:
+    def show_code(self, user_code: str, url: str, link: Optional[str] = None) -> None:
+        """Show `user_code` to be entered at `url`; `link`, when Simkl gave one, opens that page with the code
+        filled in (V2's verification_uri_complete)."""
         raise NotImplementedError
 
     def wait(self, seconds: float, seconds_left: float, total: float) -> bool:
@@ -232,7 +255,7 @@ def _positive(value, default):
 PENDING = "pending"  # a poll's answer: not yet, keep polling
 
 
-def _poll_until_done(ui, clock, start, code, url, poll, log):
+def _poll_until_done(ui, clock, start, code, url, poll, log, link=None):
     """Show the code, then poll at Simkl's interval until an outcome, the user's cancel, or expiry.
 
     `poll(interval)` returns (outcome, token fields, next interval); outcome PENDING polls on.
@@ -240,7 +263,7 @@ def _poll_until_done(ui, clock, start, code, url, poll, log):
     interval = _positive(start.get("interval"), 5)
     expires_in = _positive(start.get("expires_in"), 900)
     deadline = clock() + expires_in
-    ui.show_code(code, url)
+    ui.show_code(code, url, link)
     while True:
         left = deadline - clock()
         if left <= 0:
@@ -307,7 +330,9 @@ def _device_flow(client, ui, clock, pin_url, log):
         return "ok", _token_fields(answer, clock()), interval
 
     url = start.get("verification_uri") or pin_url
-    return _poll_until_done(ui, clock, start, str(start["user_code"]), url, poll, log)
+    link = start.get("verification_uri_complete")
+    link = link if isinstance(link, str) and link.startswith(("https://", "http://")) else None
+    return _poll_until_done(ui, clock, start, str(start["user_code"]), url, poll, log, link)
 
 
 def logout(client, store: TokenStore, log=lambda m: None) -> None:

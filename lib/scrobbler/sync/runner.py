@@ -17,7 +17,7 @@ from .. import kodi
 from ..counts import WATCHES_QUEUED, count, movies_and_episodes
 from ..media import Episode
 from ..simkl.account import current_owner, token_store
-from ..simkl.api import ApiError
+from ..simkl.api import ApiError, AuthExpired
 from .state import SyncState
 
 IDLE_CHECK = 2.0  # seconds between looks at the player while a sync waits for playback to end
@@ -43,9 +43,11 @@ class Request:
 
 class SyncRunner:
     def __init__(self, client, outbox, profile: str, own_writes, player, stopping: threading.Event,
-                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time, index=None, ratings=None):
+                 on_queued: Callable[[], None], clock: Callable[[], float] = time.time, index=None, ratings=None,
+                 on_auth_expired: Callable[[], None] = lambda: None):
         """index: the library index (index.py) the service keeps current from Kodi's notifications;
-        ratings: the ratings' memo and check (ratings/follow.py), None without them."""
+        ratings: the ratings' memo and check (ratings/follow.py), None without them; on_auth_expired: Simkl
+        rejected the login (a 401 refresh could not mend), as the sender's is handled."""
         self._client = client
         self._index = index
         self._outbox = outbox
@@ -54,6 +56,7 @@ class SyncRunner:
         self._player = player
         self._stopping = stopping
         self._on_queued = on_queued
+        self._on_auth_expired = on_auth_expired
         self._clock = clock
         self._lock = threading.Lock()
         self._scan_seen_at: Optional[float] = None  # when Kodi last said it was not scanning
@@ -134,6 +137,10 @@ class SyncRunner:
         try:
             result = engine.run(options)
         except Stopped:
+            return
+        except AuthExpired as exc:
+            kodi.log("sync: Simkl rejected the login (%s)" % (exc.error or exc.status))
+            self._on_auth_expired()  # told once, and forgotten: the next sync waits for a login
             return
         except ApiError as exc:
             self._unreachable(request, exc)

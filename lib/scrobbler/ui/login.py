@@ -16,7 +16,10 @@ def login(from_settings=False):
     store = token_store()
     client = make_client(store)
     from .login_dialog import DialogLoginUI
-    result = auth.login(client, store, DialogLoginUI(), config.auth_flow(), pin_url=config.PIN_URL, log=kodi.log)
+    # after Simkl refused a PIN (V1) login, the dialog's heading says why the user logs in once more
+    heading = kodi.localize(32973) if auth.ended_by_login_change(store.load()) else None
+    result = auth.login(client, store, DialogLoginUI(heading), config.auth_flow(), pin_url=config.PIN_URL,
+                        log=kodi.log)
     if result.outcome == "ok":
         tell_service()
         kodi.notify(account_line(result.user_name, result.account_type))

@@ -1,5 +1,6 @@
 """The login dialog: a window of the add-on's own skin (resources/skins/default/1080i/script-simkl-login.xml)
-with the code in large letters, a QR code of the PIN address made on the device, and the time left.
+with the code in large letters, a QR code made on the device of the address that fills the code in (Simkl's
+own with the device login, the PIN page's with the PIN login), and the time left.
 
 While a code shows, OK on a remote keeps the login waiting (the focus rests on a control that does
 nothing) and Back cancels. A code that can no longer be used is said in the same window, which offers
@@ -57,15 +58,17 @@ def pin_address(url, user_code):
 
 
 class DialogLoginUI(auth.LoginUI):
-    def __init__(self):
+    def __init__(self, heading=None):
+        """heading: the window's heading, "Log in to Simkl" unless given."""
         self._window = None
         self._folder = kodi.profile_dir()
+        self._heading = heading or kodi.localize(32030)
 
-    def show_code(self, user_code, url):
+    def show_code(self, user_code, url, link=None):
         self._remove_qr_files()
         address = url.replace("https://", "").replace("http://", "").rstrip("/")
         window = self._window or LoginWindow(WINDOW_XML, kodi.addon_path(), "default", "1080i")
-        window.setProperty("heading", kodi.localize(32030))
+        window.setProperty("heading", self._heading)
         window.setProperty("intro", kodi.localize(32561, address))
         window.setProperty("code", user_code)
         window.setProperty("time_left", "")
@@ -74,7 +77,7 @@ class DialogLoginUI(auth.LoginUI):
         window.setProperty("new_code", kodi.localize(32841))
         window.setProperty("state", WAITING)
         # A new file name for each code: Kodi caches images by their path.
-        path = qr.write_png(pin_address(url, user_code), self._folder, "%s%s.png" % (QR_PREFIX, user_code))
+        path = qr.write_png(link or pin_address(url, user_code), self._folder, "%s%s.png" % (QR_PREFIX, user_code))
         window.setProperty("qr", path or "")
         if path is None:
             kodi.log("no QR code for the login: script.module.pyqrcode is not available")

@@ -9,6 +9,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..delivery.flush import ERR_CONFIG, ERR_NETWORK, ERR_RATE, ERR_SERVER, ERR_UNEXPECTED
 from ..delivery.outbox import ATTENTION, PENDING, SENT, UNRESOLVED, Attention, Kept, Outbox, Waiting
+from ..simkl.auth import ended_by_login_change
 from ..times import UNKNOWN_TIME, parse_time
 from .handover_model import action_label, kept_count
 from .problems import PROBLEMS, reason_text, short_text, told_text, why_text
@@ -44,6 +45,7 @@ class Snapshot:
     kept: Tuple[Kept, ...] = ()  # entries of other accounts, not sent: they wait for their own account
     attention: Tuple[Attention, ...] = ()  # the newest ATTENTION_LISTED of them, newest first
     synced_at: Optional[float] = None  # when the account's last sync with Simkl ended (wall time); None: none yet
+    login_changed: bool = False  # logged out since Simkl refused a PIN (V1) login (simkl/auth.py LOGIN_CHANGED)
 
     @property
     def logged_in(self) -> bool:
@@ -67,7 +69,8 @@ def read(outbox: Outbox, login: dict, sessions: Sequence[Tuple[str, str]],
                     waiting=tuple(outbox.waiting_entries(WAITING_SHOWN)), next_due=min(dues) if dues else None,
                     deferral=outbox.last_deferral(), sessions=tuple(sessions),
                     attention_count=outbox.attention_count(), kept=tuple(outbox.kept_for_others()),
-                    attention=tuple(outbox.attention(limit=ATTENTION_LISTED)), synced_at=synced_at)
+                    attention=tuple(outbox.attention(limit=ATTENTION_LISTED)), synced_at=synced_at,
+                    login_changed=ended_by_login_change(login))
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,8 @@ def _next_try(snapshot: Snapshot, now: float, text: Text, when: Callable[[float]
 
 
 def _problem(snapshot: Snapshot, text: Text) -> str:
+    if snapshot.login_changed and not snapshot.logged_in:
+        return text(32972)  # what to do, with or without a watch waiting: the notification's words, in full
     error = snapshot.deferral[0] if snapshot.deferral and snapshot.counts.get(PENDING) else None
     return text(32213, told_text(error, text)) if error in PROBLEMS else ""
 
