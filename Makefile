@@ -2,7 +2,8 @@
 #   make zip    builds dist/service.scrobbler.simkl-<version>.zip (needs nothing but Python 3)
 #   make repo REPO_URL=https://…   adds this version to the Kodi repository in dist/repo/ (REPO_DIR=…)
 #   make test   installs the development requirements into .venv and runs every check, the real-Kodi
-#               suite on Kodi 20 (the machine's) and on Kodi 21 (a Debian 13 root, as root only)
+#               suite on Kodi 20 (the machine's), Kodi 19 (a Debian 11 root) and Kodi 21 (a Debian 13 root);
+#               the roots need root
 PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
@@ -11,16 +12,20 @@ CLIENT_ID ?=
 AUTH ?=
 ZIP_ARGS := $(if $(CLIENT_ID),--client-id "$(CLIENT_ID)") $(if $(AUTH),--auth "$(AUTH)")
 
-# The real-Kodi suite's Kodi: 20 (the machine's own) or 21 (chrooted in a Debian 13 root built by
-# tools/kodi21_root.py into .cache/kodi21-root; needs root: KODI21_SUDO=sudo runs that part with sudo).
+# The real-Kodi suite's Kodi: 20 (the machine's own), 19 or 21 (chrooted in a Debian 11 or 13 root built by
+# tools/kodi_root.py into .cache/kodi19-root or .cache/kodi21-root, or $KODI19_ROOT / $KODI21_ROOT; needs
+# root: KODI_SUDO=sudo runs those parts with sudo; KODI21_SUDO is its older name).
 KODI ?= 20
 KODI21_SUDO ?=
-# KODI=21 runs as root (maybe through sudo, which drops the environment): pass CI on, keep the cache
-# folder root would own out of the tree.
-e2e_run = $(if $(filter 21,$(1)),$(KODI21_SUDO)) env KODI=$(1) CI=$(CI) $(VPY) -m pytest \
-	$(if $(filter 21,$(1)),-p no:cacheprovider) -m e2e tests/e2e
+KODI_SUDO ?= $(KODI21_SUDO)
+ROOTED := 19 21
+# KODI=19 and 21 run as root (maybe through sudo, which drops the environment): pass CI and the roots on,
+# keep the cache folder root would own out of the tree.
+e2e_run = $(if $(filter $(ROOTED),$(1)),$(KODI_SUDO)) env KODI=$(1) CI=$(CI) \
+	$(if $(KODI19_ROOT),KODI19_ROOT=$(KODI19_ROOT)) $(if $(KODI21_ROOT),KODI21_ROOT=$(KODI21_ROOT)) \
+	$(VPY) -m pytest $(if $(filter $(ROOTED),$(1)),-p no:cacheprovider) -m e2e tests/e2e
 
-.PHONY: zip repo test unit unit22 e2e e2e21 kodi21-root lint check bench mutation soak art screenshots clean
+.PHONY: zip repo test unit unit22 e2e e2e19 e2e21 kodi19-root kodi21-root lint check bench mutation soak art screenshots clean
 
 zip:
 	$(PYTHON) tools/build_zip.py $(ZIP_ARGS)
@@ -36,6 +41,14 @@ repo:
 $(VENV)/.installed: requirements-dev.txt
 	test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Kodi 19's Python API (xbmc.python 3.0.0) beside the suite's own kodistubs: tests/test_kodi19_api.py checks
+# that the add-on uses nothing Kodi 19 lacks without asking first.
+KODISTUBS19 := .cache/kodistubs19
+$(KODISTUBS19)/.installed: $(VENV)/.installed
+	$(VPY) -m pip install --quiet --disable-pip-version-check --no-deps --upgrade --target $(KODISTUBS19) \
+		kodistubs==19.0.3
 	touch $@
 
 lint: $(VENV)/.installed
@@ -54,7 +67,7 @@ check: $(VENV)/.installed
 		$(VPY) tools/check_addon.py --branch $$branch .cache/release/$$addon || exit 1; done; done
 	$(VPY) tools/check_strings.py .cache/release/service.scrobbler.simkl
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(KODISTUBS19)/.installed
 	$(VPY) -m pytest -m "not e2e"
 
 # The unit suite again on kodistubs 22 "Piers" (a pre-release), installed beside the venv's 21.0.0 and put in front
@@ -73,15 +86,19 @@ unit22: $(VENV)/.installed $(KODISTUBS22_DIR)/.installed-$(KODISTUBS22)
 e2e: $(VENV)/.installed zip
 	$(call e2e_run,$(KODI))
 
+e2e19: $(VENV)/.installed
+	$(call e2e_run,19)
+
 e2e21: $(VENV)/.installed
 	$(call e2e_run,21)
 
-# Builds the Debian 13 root once (about 1.5 min, 0.9 GB); the tests also build it when missing.
-kodi21-root:
-	$(KODI21_SUDO) $(PYTHON) tools/kodi21_root.py build
+# Build the Debian 11 / 13 root once (about 2 min each, 0.9 GB); the tests also build a missing one.
+kodi19-root kodi21-root: kodi%-root:
+	$(KODI_SUDO) $(PYTHON) tools/kodi_root.py build --kodi $*
 
-test: lint check unit22
+test: lint check unit22 $(KODISTUBS19)/.installed
 	KODI=20 $(VPY) -m pytest
+	$(call e2e_run,19)
 	$(call e2e_run,21)
 
 bench: $(VENV)/.installed
@@ -109,7 +126,7 @@ art: $(VENV)/.installed
 screenshots: $(VENV)/.installed
 	$(VPY) tools/screenshots.py
 
-# The Kodi 21 root is root's files when sudo built it: remove it the same way (make clean KODI21_SUDO=sudo).
+# The Kodi roots are root's files when sudo built them: remove them the same way (make clean KODI_SUDO=sudo).
 clean:
-	$(KODI21_SUDO) rm -rf .cache/kodi21-root
+	$(KODI_SUDO) rm -rf --one-file-system .cache/kodi19-root .cache/kodi21-root
 	rm -rf dist .cache .pytest_cache .ruff_cache mutants

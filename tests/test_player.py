@@ -218,6 +218,21 @@ def test_ids_come_from_the_players_unique_id_labels_when_the_tag_has_none(kodi, 
     assert finished[0].item.uniqueids == {"imdb": "tt1375666"}
 
 
+def test_on_kodi_19_ids_come_from_the_players_labels_since_its_tag_has_no_getuniqueid(kodi, player, finished):
+    kodi.be_kodi(19)
+    kodi.info_labels["VideoPlayer.UniqueID(imdb)"] = "tt1375666"
+    play(kodi, player, position=30, properties={"service.scrobbler.simkl.ids": '{"imdb": "tt0000001"}'},
+         source="plugin://plugin.video.example/play/1")
+    end(kodi, player, natural=False)
+
+    (tracked,) = finished
+    assert (tracked.item.media_type, tracked.item.dbid, tracked.item.title) == ("movie", 12, "Inception")
+    assert tracked.item.uniqueids == {"imdb": "tt1375666"}
+    # Kodi 19 has no getPlayingItem: the item's own path comes from Player.Filenameandpath, its properties not at all
+    assert tracked.item.source == "plugin://plugin.video.example/play/1"
+    assert tracked.item.property_ids["service.scrobbler.simkl.ids"] == ""
+
+
 def test_plugin_item_without_media_type_but_with_trakt_ids_is_followed_as_a_movie(kodi, player, finished):
     ids = json.dumps({"imdb": "tt1375666", "tmdb": 27205})
     kodi.properties[(10000, "script.trakt.ids")] = ids

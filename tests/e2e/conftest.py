@@ -19,9 +19,9 @@ A failing test gets the end of kodi.log of each Kodi it used, and the request lo
 Simkl server fixture it used, printed under its failure. Shared steps: addon_steps.py.
 
 Without kodi.bin, Xvfb or ffmpeg the tests skip, except under CI=true where they fail.
-KODI=21 runs them on Kodi 21 in a Debian 13 root (kodi_root.py): as root, a missing root is built
-first with tools/kodi21_root.py (about 1.5 min, once); when it cannot be built they skip, or fail
-under CI=true.
+KODI=19 or KODI=21 runs them on Kodi 19 in a Debian 11 root or Kodi 21 in a Debian 13 root (kodi_root.py):
+as root, a missing root is built first with tools/kodi_root.py (about 2 min, once); when it cannot be
+built they skip, or fail under CI=true.
 The add-on under test is built from the tree with tools/build_zip.py (what `make zip` runs) into a
 temporary folder, so a stale dist/ never gets tested; E2E_ADDON_ZIP=<zip> tests that zip instead.
 """
@@ -71,21 +71,23 @@ def _diagnostics(item):
 @pytest.fixture(scope="session")
 def e2e_tools():
     root = default_root()
-    build_output = _build_kodi21_root() if root is not None and root.version is None and os.geteuid() == 0 else ""
+    build = root is not None and root.version is None and os.geteuid() == 0
+    build_output = _build_kodi_root(root.kodi) if build else ""
     missing = missing_tools()
     if missing:
         if root is None:
             reason = "end-to-end tests need %s (apt-get install kodi xvfb ffmpeg libgl1-mesa-dri)" % ", ".join(missing)
         else:
-            reason = "end-to-end tests on Kodi 21 (KODI=21) need %s%s" % (", ".join(missing), build_output)
+            reason = "end-to-end tests on Kodi %s (KODI=%s) need %s%s" % (root.kodi, root.kodi, ", ".join(missing),
+                                                                          build_output)
         if os.environ.get("CI") == "true":
             pytest.fail(reason + "; CI must run them, not skip them", pytrace=False)
         pytest.skip(reason)
 
 
-def _build_kodi21_root() -> str:
-    """Run tools/kodi21_root.py build; return its output, to explain a failure."""
-    build = subprocess.run([sys.executable, str(REPO / "tools" / "kodi21_root.py"), "build"],
+def _build_kodi_root(kodi: str) -> str:
+    """Run tools/kodi_root.py build --kodi N; return its output, to explain a failure."""
+    build = subprocess.run([sys.executable, str(REPO / "tools" / "kodi_root.py"), "build", "--kodi", kodi],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     return "" if build.returncode == 0 else "\n" + build.stdout.strip()
 

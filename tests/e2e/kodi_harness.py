@@ -8,8 +8,8 @@
     assert kodi.stop() == 0                        # Application.Quit, wait for the exit
     kodi.close()                                   # always: kills whatever still runs
 
-KODI=21 in the environment runs Kodi 21 chrooted in a Debian 13 root instead of the machine's Kodi 20
-(see kodi_root.py); everything else stays the same.
+KODI=19 or KODI=21 in the environment runs Kodi 19 (Debian 11 root) or Kodi 21 (Debian 13 root) chrooted
+instead of the machine's Kodi 20 (see kodi_root.py); everything else stays the same.
 """
 import glob
 import os
@@ -26,10 +26,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import kodi_profile
 from .jsonrpc import JsonRpc, JsonRpcError, Notification
-from .kodi_root import KodiRoot, requested_version
+from .kodi_root import ROOTED, KodiRoot, requested_version
 
 # The video database's file name by Kodi major version (the schema version is in the name).
-VIDEO_DBS = {20: "MyVideos121.db", 21: "MyVideos131.db"}
+VIDEO_DBS = {19: "MyVideos119.db", 20: "MyVideos121.db", 21: "MyVideos131.db"}
 TRACEBACK_MARKERS = ("Traceback (most recent call last)", "EXCEPTION Thrown (PythonToCppException)")
 SLOW_STOP_MARKER = "didn't stop in 5 seconds"
 VIDEO_PLAYER = 1
@@ -51,8 +51,9 @@ def find_kodi_bin() -> Optional[str]:
 
 
 def default_root() -> Optional[KodiRoot]:
-    """The Kodi 21 root when KODI=21, else None (the machine's own Kodi)."""
-    return KodiRoot.from_env() if requested_version() == "21" else None
+    """The Kodi 19 or 21 root when KODI=19 or 21, else None (the machine's own Kodi)."""
+    version = requested_version()
+    return KodiRoot.from_env(version) if version in ROOTED else None
 
 
 def missing_tools() -> List[str]:
@@ -149,7 +150,7 @@ class Xvfb:
 class Kodi:
     """One Kodi profile (a private HOME) and, while started, its Xvfb, kodi.bin and JSON-RPC connection.
 
-    root: the Kodi 21 root to run Kodi in (default: the one KODI=21 selects, else the machine's Kodi);
+    root: the Kodi 19 or 21 root to run Kodi in (default: the one KODI selects, else the machine's Kodi);
     shared: with a root, folders outside /tmp and HOME that Kodi must see (e.g. media sources)."""
 
     def __init__(self, home: Path, env: Optional[Dict[str, str]] = None, debug_log: bool = False,
@@ -159,7 +160,8 @@ class Kodi:
         self.root = root if root is not None else default_root()
         self.shared = [self.home] + [Path(path) for path in shared]
         # The Kodi major version: what KODI asks for until start() reads Kodi's own answer (and checks it).
-        self.expected_major = int(requested_version()) if self.root is not None or os.environ.get("KODI") else None
+        self.expected_major = (int(self.root.kodi) if self.root is not None
+                               else int(requested_version()) if os.environ.get("KODI") else None)
         self.major = self.expected_major
         self.version: Optional[str] = None
         self.jsonrpc_port = free_port()

@@ -14,6 +14,12 @@ from pathlib import Path
 ADDON_ID = "script.module.requests"
 QR_ADDON_ID = "script.module.pyqrcode"
 PIP_ARGS = ("--only-binary=:all:", "--platform", "any", "--implementation", "py", "--python-version", "3.8")
+# Kodi 19 embeds Python 3.9; --python-version did not hold back requests 2.34 and urllib3 2.8 here (they need
+# 3.10: "unsupported operand type(s) for |" at import in Kodi 19), so the last releases for 3.8 are pinned.
+PY38_PINS = ("urllib3<2.3", "idna<3.11")
+PY38_REQUESTS = "requests<2.33"
+# The modules are cached per pin set: a cache built before the pins holds the 3.10-only releases.
+CACHE_FOLDER = "py38"
 
 ADDON_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <addon id="{id}" name="{name}" version="{version}" provider-name="e2e tests">
@@ -30,7 +36,7 @@ ADDON_XML = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 
 
 def requests_module(cache_dir: Path) -> Path:
-    return python_module(cache_dir, ADDON_ID, "requests")
+    return python_module(cache_dir, ADDON_ID, "requests", pip_args=PIP_ARGS + PY38_PINS, spec=PY38_REQUESTS)
 
 
 def pyqrcode_module(cache_dir: Path) -> Path:
@@ -38,9 +44,10 @@ def pyqrcode_module(cache_dir: Path) -> Path:
     return python_module(cache_dir, QR_ADDON_ID, "pyqrcode", pip_args=("--no-deps",))
 
 
-def python_module(cache_dir: Path, addon_id: str, package: str, pip_args=PIP_ARGS) -> Path:
+def python_module(cache_dir: Path, addon_id: str, package: str, pip_args=PIP_ARGS, spec: str = "") -> Path:
     """The add-on folder under cache_dir, built once; its addon.xml is written last, so it marks a complete build."""
-    target = Path(cache_dir) / addon_id
+    cache_dir = Path(cache_dir) / CACHE_FOLDER
+    target = cache_dir / addon_id
     if (target / "addon.xml").is_file():
         return target
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
@@ -48,7 +55,7 @@ def python_module(cache_dir: Path, addon_id: str, package: str, pip_args=PIP_ARG
         build = Path(tmp) / addon_id
         lib = build / "lib"
         pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(lib),
-                              *pip_args, package], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              *pip_args, spec or package], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
         if pip.returncode != 0:
             raise RuntimeError("pip could not build %s:\n%s" % (addon_id, pip.stdout))

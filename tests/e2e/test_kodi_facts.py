@@ -8,6 +8,9 @@ fake getPlayingItem (tests/kodi_fakes/xbmc.py) refuses to answer without it.
 `isPlayingVideo()` is true while a video is paused and false once it stopped: the player's sampler asks it
 first, because getPlayingFile() on a stopped player makes Kodi log an EXCEPTION line even when it is caught.
 
+Kodi 19 has neither `Player.getPlayingItem()` nor `InfoTagVideo.getUniqueID()` (both came with Kodi 20): the
+player asks for them first (tests/test_kodi19_api.py) and reads the ids from `VideoPlayer.UniqueID()` there.
+
 `xbmc.PlayList(PLAYLIST_VIDEO).getposition()` is the playing item's place while a playlist plays and -1 once
 it was stopped: the sync asks its questions only when no playlist goes on (kodi.playlist_goes_on).
 """
@@ -40,12 +43,20 @@ def _player_report(kodi):
     return "%s\n---- kodi's output ----\n%s\n%s" % (state, kodi.output_tail(), kodi.log_tail())
 
 
-def test_get_playing_item_answers_once_xbmcgui_is_imported(make_kodi):
+def test_get_playing_item_answers_once_xbmcgui_is_imported_and_kodi_19_has_none(make_kodi):
     kodi = make_kodi(enable=False, addons=[PROBE_DIR], env={"E2E_PROBE_IMPORT_XBMCGUI": "1"})
     assert kodi.wait_for_log(STARTED, 20), kodi.log_tail()
+    newer = kodi.major >= 20
+    assert kodi.wait_for_log(r"e2eprobe: api Player.getPlayingItem %s, InfoTagVideo.getUniqueID %s"
+                             % (newer, newer), 5), kodi.log_tail()
 
     _play_movie(kodi)
 
+    if not newer:
+        assert kodi.wait_for_log(r"e2eprobe: no getPlayingItem", 10), kodi.log_tail()
+        kodi.stop_playback()
+        assert kodi.stop() == 0
+        return
     assert kodi.wait_for_log(r"e2eprobe: playing item .*%s" % MOVIE_ONE.folder.replace("(", r"\(")
                              .replace(")", r"\)"), 10), kodi.log_tail()
     kodi.stop_playback()
@@ -58,7 +69,11 @@ def test_get_playing_item_without_xbmcgui_imported_crashes_kodi_21_only(make_kod
 
     _play_movie(kodi)
 
-    if kodi.major >= 21:
+    if kodi.major < 20:
+        assert kodi.wait_for_log(r"e2eprobe: no getPlayingItem", 10), kodi.log_tail()
+        kodi.stop_playback()
+        assert kodi.stop() == 0
+    elif kodi.major >= 21:
         assert kodi.wait_until(lambda: not kodi.running, 20), "Kodi %s survived" % kodi.version
         assert kodi.process.returncode == -signal.SIGSEGV
         assert "e2eprobe: playing item" not in kodi.log_text()

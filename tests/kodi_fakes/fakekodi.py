@@ -90,6 +90,10 @@ def read_strings():
             re.findall(r'msgctxt "#(\d+)"\s*\nmsgid "((?:[^"\\]|\\.)*)"', text)}
 
 
+# Kodi 19's build version (Debian 11's package), answered as System.BuildVersion once a test calls be_kodi(19).
+KODI19_BUILD = "19.1 (19.1.0) Git:20210509-nogit"
+
+
 class World:
     """Everything a test may set up or inspect about the running Kodi."""
 
@@ -128,6 +132,7 @@ class World:
         self.players = []  # every xbmc.Player created: Kodi calls back them all
         self.playcounts = {}  # (type, dbid) -> the library playcount Kodi keeps
         self.build_version = "20.1 (20.1.0) Git:20230311-nogit"
+        self.kodi_major = 20  # be_kodi(19): the fakes then lack what Kodi 19's Python API lacks (xbmc.py)
         self.monitors = []  # every xbmc.Monitor created: Kodi delivers notifications to them all
         self.region = {}  # xbmc.getRegion answers other than Kodi's default region
         # What the user does in the next XML windows (xbmcgui.WindowXMLDialog): a button's label or a
@@ -135,6 +140,11 @@ class World:
         # callable(window) runs while the window shows. Once none is left, Back (a window opened with
         # show(), which the script does not wait on, just stays open; see WindowXMLDialog.run_callbacks).
         self.window_steps = []
+
+    def be_kodi(self, major):
+        """Play Kodi `major` (19 or 20): its build version, and on 19 the Python API of xbmc.python 3.0.0."""
+        self.kodi_major = major
+        self.build_version = KODI19_BUILD if major == 19 else "20.1 (20.1.0) Git:20230311-nogit"
 
     def run_window_callbacks(self):
         """A script waits (xbmc.sleep, Monitor.waitForAbort): Kodi runs the callbacks of its open windows."""

@@ -8,6 +8,17 @@ _stub = load_stub("xbmc")
 globals().update({k: v for k, v in vars(_stub).items() if not k.startswith("__")})
 
 
+class _Kodi19Lacks:
+    """A fake class whose KODI19_LACKS names do not exist while world().kodi_major is 19 (hasattr is False, a
+    call raises AttributeError, as in Kodi 19)."""
+    KODI19_LACKS = frozenset()
+
+    def __getattribute__(self, name):
+        if name in type(self).KODI19_LACKS and world().kodi_major == 19:
+            raise AttributeError("'%s' object has no attribute '%s' (Kodi 19)" % (type(self).__name__, name))
+        return super().__getattribute__(name)
+
+
 def log(msg, level=_stub.LOGDEBUG):
     world().log.append((level, msg))
 
@@ -15,6 +26,10 @@ def log(msg, level=_stub.LOGDEBUG):
 def getInfoLabel(cLine):
     if cLine == "System.BuildVersion":
         return world().build_version
+    if cLine == "Player.Filenameandpath" and cLine not in world().info_labels and world().player is not None:
+        # The playing item's own path, an add-on video's plugin:// URL (seen in Kodi 20.1,
+        # tests/e2e/test_addon_videos.py; Kodi 19: tests/e2e run with KODI=19).
+        return world().player.source
     return world().info_labels.get(cLine, "")
 
 
@@ -65,9 +80,10 @@ class Monitor(_stub.Monitor):
         return world().abort.wait(None if timeout is None or timeout < 0 else timeout)
 
 
-class Player(_stub.Player):
+class Player(_Kodi19Lacks, _stub.Player):
     """Answers from the fake playback in world().player; callbacks are fired by the tests or by
     fakekodi.open_file / close_file, which call every Player created."""
+    KODI19_LACKS = frozenset({"getPlayingItem"})  # kodistubs 19.0.3: xbmc.Player has no getPlayingItem
 
     def __init__(self):
         world().players.append(self)
@@ -133,8 +149,9 @@ class PlayList(_stub.PlayList):
         return world().playlist_position
 
 
-class InfoTagVideo(_stub.InfoTagVideo):
+class InfoTagVideo(_Kodi19Lacks, _stub.InfoTagVideo):
     """A video info tag with values (kodistubs' returns None for everything)."""
+    KODI19_LACKS = frozenset({"getUniqueID"})  # kodistubs 19.0.3: xbmc.InfoTagVideo has no getUniqueID
 
     def __init__(self, media_type="", title="", year=0, dbid=-1, uniqueids=None, showtitle="",
                  season=-1, episode=-1, path="", duration=0, default_id=""):

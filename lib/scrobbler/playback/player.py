@@ -210,16 +210,20 @@ class Player(xbmc.Player):
         playing_file = self.getPlayingFile()  # for an add-on video, the URL it resolved to
         total, position = self.getTotalTime(), self.getTime()
         source, opted_out, listitem_ids = "", False, ""
-        try:
-            playing = self.getPlayingItem()
-            source = playing.getPath()  # where the item came from: an add-on's plugin:// path
-            opted_out = playing.getProperty(OPT_OUT_PROPERTY).lower() == "true"
-            listitem_ids = playing.getProperty(LISTITEM_IDS_PROPERTY)
-        except (RuntimeError, AttributeError):
-            pass
+        if hasattr(self, "getPlayingItem"):  # Kodi 20 and later
+            try:
+                playing = self.getPlayingItem()
+                source = playing.getPath()  # where the item came from: an add-on's plugin:// path
+                opted_out = playing.getProperty(OPT_OUT_PROPERTY).lower() == "true"
+                listitem_ids = playing.getProperty(LISTITEM_IDS_PROPERTY)
+            except (RuntimeError, AttributeError):
+                pass
+        else:  # Kodi 19 tells the item's own path only as an info label, and none of its properties
+            source = kodi.info_label("Player.Filenameandpath")
         property_ids = dict(self._window_ids or {})
         property_ids[LISTITEM_IDS] = listitem_ids
-        uniqueids = {key: tag.getUniqueID(key) or kodi.info_label("VideoPlayer.UniqueID(%s)" % key)
+        tag_id = tag.getUniqueID if hasattr(tag, "getUniqueID") else lambda key: ""  # Kodi 19's tag has none
+        uniqueids = {key: tag_id(key) or kodi.info_label("VideoPlayer.UniqueID(%s)" % key)
                      for key in ("imdb", "tmdb", "tvdb")}
         season, episode = tag.getSeason(), tag.getEpisode()
         media_type = tag.getMediaType()

@@ -29,10 +29,16 @@ def main(argv):
         return
     item = xbmcgui.ListItem(label=params.get("title", ""), path=params["stream"], offscreen=True)
     tag = item.getVideoInfoTag()
-    tag.setMediaType(params.get("mediatype", "movie"))
-    tag.setTitle(params.get("title", ""))
+    info = {"mediatype": params.get("mediatype", "movie"), "title": params.get("title", "")}
     if params.get("year"):
-        tag.setYear(int(params["year"]))
+        info["year"] = int(params["year"])
+    if hasattr(tag, "setMediaType"):
+        tag.setMediaType(info["mediatype"])
+        tag.setTitle(info["title"])
+        if "year" in info:
+            tag.setYear(info["year"])
+    else:
+        item.setInfo("video", info)  # Kodi 19's InfoTagVideo has no setters (they came with Kodi 20)
     if params.get("listitem_ids"):
         item.setProperty("service.scrobbler.simkl.ids", params["listitem_ids"])
     if params.get("ids"):

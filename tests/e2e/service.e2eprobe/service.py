@@ -14,6 +14,9 @@ if os.environ.get("E2E_PROBE_IMPORT_XBMCGUI") == "1":
 class Probe(xbmc.Player):
     def onAVStarted(self):
         xbmc.log("e2eprobe: onAVStarted", xbmc.LOGINFO)
+        if not hasattr(self, "getPlayingItem"):  # Kodi 19 has none (it came with Kodi 20)
+            xbmc.log("e2eprobe: no getPlayingItem", xbmc.LOGINFO)
+            return
         xbmc.log("e2eprobe: playing item %s" % self.getPlayingItem().getPath(), xbmc.LOGINFO)
 
     def onPlayBackPaused(self):
@@ -31,6 +34,8 @@ def playlist_state():
 monitor = xbmc.Monitor()
 player = Probe()
 xbmc.log("e2eprobe: started", xbmc.LOGINFO)
+xbmc.log("e2eprobe: api Player.getPlayingItem %s, InfoTagVideo.getUniqueID %s"
+         % (hasattr(xbmc.Player, "getPlayingItem"), hasattr(xbmc.InfoTagVideo, "getUniqueID")), xbmc.LOGINFO)
 seen = None
 while not monitor.waitForAbort(0.2):
     state = playlist_state()

@@ -1,22 +1,23 @@
 #!/usr/bin/env python3
-"""Build a Debian 13 (trixie) root holding Kodi 21, for the real-Kodi tests on a Debian 12 machine.
+"""Build a Debian root holding Kodi 19 or Kodi 21, for the real-Kodi tests on a Debian 12 machine.
 
-    sudo python3 tools/kodi21_root.py build [--dir .cache/kodi21-root] [--mirror URL]
-    python3 tools/kodi21_root.py mirror         # the Debian mirror that would be used
-    python3 tools/kodi21_root.py status         # "ready <kodi version>" or "missing", exit 0/1
+    sudo python3 tools/kodi_root.py build [--kodi 19|21] [--dir DIR] [--mirror URL]
+    python3 tools/kodi_root.py mirror                 # the Debian mirror that would be used
+    python3 tools/kodi_root.py status [--kodi 19|21]  # "ready <kodi version>" or "missing", exit 0/1
 
-Debian 12 only carries Kodi 20.1; Debian 13 carries Kodi 21.2. `build` runs
-`debootstrap --variant=minbase trixie DIR MIRROR` and installs Kodi, Xvfb and Mesa's software GL into
-the root with `apt-get --no-install-recommends`. It is idempotent: a root already built (marked by the
-file READY inside it) is kept, a half-built one is started over. It needs root and `debootstrap`
-(`apt-get install debootstrap`), and network access to the mirror.
+Debian 12 only carries Kodi 20.1; Debian 11 (bullseye) carries Kodi 19.1 and Debian 13 (trixie) Kodi 21.2.
+`build` runs `debootstrap --variant=minbase SUITE DIR MIRROR` and installs Kodi, Xvfb and Mesa's software GL
+into the root with `apt-get --no-install-recommends`. DIR is .cache/kodi19-root or .cache/kodi21-root
+(or $KODI19_ROOT / $KODI21_ROOT, or --dir); --kodi is 21 by default. It is idempotent: a root already built
+(marked by the file READY inside it) is kept, a half-built one is started over. It needs root and
+`debootstrap` (`apt-get install debootstrap`), and network access to the mirror.
 
 MIRROR is the Debian archive the machine's apt already uses (read from /etc/apt/sources.list.d/*.sources,
-*.list and /etc/apt/sources.list), or --mirror / $KODI21_MIRROR. The chroot steps run in a private
+*.list and /etc/apt/sources.list), or --mirror / $KODI_MIRROR. The chroot steps run in a private
 mount namespace (`unshare --mount`): /proc and /dev are mounted only there and vanish when the step
 ends, also when it fails or is killed, so nothing stays mounted on the machine.
 
-tests/e2e/kodi_root.py runs Kodi inside the root (KODI=21).
+tests/e2e/kodi_root.py runs Kodi inside the root (KODI=19 or KODI=21).
 """
 import argparse
 import glob
@@ -30,8 +31,9 @@ from pathlib import Path
 from typing import Iterable, List, Optional, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_DIR = REPO / ".cache" / "kodi21-root"
-SUITE = "trixie"
+# The Kodi major version a root holds -> the Debian suite that carries it.
+SUITES = {"19": "bullseye", "21": "trixie"}
+DEFAULT_KODI = "21"
 PACKAGES = ("kodi", "xvfb", "libgl1-mesa-dri", "python3")
 READY = "READY"  # written last, with the Kodi version; keep in step with tests/e2e/kodi_root.py
 SOURCES = ("/etc/apt/sources.list.d/*.sources", "/etc/apt/sources.list.d/*.list", "/etc/apt/sources.list")
@@ -84,6 +86,11 @@ def find_mirror(patterns: Iterable[str] = SOURCES) -> Optional[str]:
     return None
 
 
+def default_dir(kodi: str) -> Path:
+    """Where the root for that Kodi lives: $KODI<major>_ROOT, else .cache/kodi<major>-root."""
+    return Path(os.environ.get("KODI%s_ROOT" % kodi) or REPO / ".cache" / ("kodi%s-root" % kodi))
+
+
 # -- building ------------------------------------------------------------------------------------------------
 def ready_version(root: Path) -> Optional[str]:
     """The Kodi version recorded in a finished root, or None if the root is missing or half-built."""
@@ -109,15 +116,15 @@ def in_root(root: Path, script: str) -> List[str]:
     return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", setup, "sh", str(root), script]
 
 
-def build(root: Path, mirror: str, log=sys.stdout) -> str:
-    """Build the root unless it is already complete; return Kodi's package version."""
+def build(root: Path, mirror: str, log=sys.stdout, kodi: str = DEFAULT_KODI) -> str:
+    """Build the root of Kodi `kodi` unless it is already complete; return Kodi's package version."""
     root = Path(root)
     version = ready_version(root)
     if version:
-        print("Kodi 21 root ready: %s (kodi %s)" % (root, version), file=log)
+        print("Kodi %s root ready: %s (kodi %s)" % (kodi, root, version), file=log)
         return version
     if os.geteuid() != 0:
-        raise RootError("building the Kodi 21 root needs root (debootstrap, chroot): run it with sudo")
+        raise RootError("building the Kodi %s root needs root (debootstrap, chroot): run it with sudo" % kodi)
     for tool in ("debootstrap", "unshare", "chroot"):
         if shutil.which(tool) is None:
             raise RootError("%s not found: apt-get install debootstrap util-linux coreutils" % tool)
@@ -127,7 +134,8 @@ def build(root: Path, mirror: str, log=sys.stdout) -> str:
         if stale.exists():
             _remove_tree(stale)
     partial.parent.mkdir(parents=True, exist_ok=True)
-    _run(["debootstrap", "--variant=minbase", SUITE, str(partial), mirror], log)
+    _run(["debootstrap", "--variant=minbase", SUITES[kodi], str(partial), mirror], log)
+    ensure_hosts(partial)
     # No service may start inside the root while packages install.
     policy = partial / "usr" / "sbin" / "policy-rc.d"
     policy.write_text("#!/bin/sh\nexit 101\n", encoding="utf-8")
@@ -141,8 +149,17 @@ def build(root: Path, mirror: str, log=sys.stdout) -> str:
         raise RootError("kodi.bin is missing from the root after installing kodi %s" % version)
     (partial / READY).write_text(version + "\n", encoding="utf-8")
     partial.rename(root)
-    print("Kodi 21 root built in %.0f s: %s (kodi %s)" % (time.monotonic() - started, root, version), file=log)
+    print("Kodi %s root built in %.0f s: %s (kodi %s)" % (kodi, time.monotonic() - started, root, version),
+          file=log)
     return version
+
+
+def ensure_hosts(root: Path) -> None:
+    """Give the root an /etc/hosts naming localhost when debootstrap left none (bullseye's minbase has no
+    netbase): Kodi 19 binds its JSON-RPC port on getaddrinfo("localhost") and without the file starts none."""
+    hosts = Path(root) / "etc" / "hosts"
+    if not hosts.exists():
+        hosts.write_text("127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n", encoding="utf-8")
 
 
 def _remove_tree(path: Path) -> None:
@@ -157,11 +174,14 @@ def _remove_tree(path: Path) -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("build", "mirror", "status"))
-    parser.add_argument("--dir", type=Path, default=Path(os.environ.get("KODI21_ROOT") or DEFAULT_DIR),
-                        help="the root folder (default $KODI21_ROOT or .cache/kodi21-root)")
-    parser.add_argument("--mirror", default=os.environ.get("KODI21_MIRROR") or None,
-                        help="Debian mirror URL (default $KODI21_MIRROR or the one apt uses here)")
+    parser.add_argument("--kodi", choices=sorted(SUITES), default=DEFAULT_KODI,
+                        help="the Kodi major version the root holds (default %s)" % DEFAULT_KODI)
+    parser.add_argument("--dir", type=Path, default=None,
+                        help="the root folder (default $KODI<major>_ROOT or .cache/kodi<major>-root)")
+    parser.add_argument("--mirror", default=os.environ.get("KODI_MIRROR") or None,
+                        help="Debian mirror URL (default $KODI_MIRROR or the one apt uses here)")
     args = parser.parse_args(argv)
+    args.dir = args.dir or default_dir(args.kodi)
     if args.command == "status":
         version = ready_version(args.dir)
         print("ready %s" % version if version else "missing")
@@ -172,11 +192,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0 if mirror else 1
     try:
         if not mirror and not ready_version(args.dir):
-            raise RootError("no Debian mirror found in apt's sources (%s); pass --mirror or set KODI21_MIRROR"
+            raise RootError("no Debian mirror found in apt's sources (%s); pass --mirror or set KODI_MIRROR"
                             % ", ".join(SOURCES))
-        build(args.dir.resolve(), mirror)
+        build(args.dir.resolve(), mirror, kodi=args.kodi)
     except RootError as error:
-        print("kodi21_root: cannot build the Kodi 21 root: %s" % error, file=sys.stderr)
+        print("kodi_root: cannot build the Kodi %s root: %s" % (args.kodi, error), file=sys.stderr)
         return 1
     return 0
 

@@ -1,6 +1,6 @@
-"""tools/kodi21_root.py and tests/e2e/kodi_root.py: the Debian mirror read from apt's sources, the chroot command.
+"""tools/kodi_root.py and tests/e2e/kodi_root.py: the Debian mirror read from apt's sources, the chroot command.
 
-The chroot itself is proven by the real-Kodi suite run with KODI=21 (make e2e KODI=21)."""
+The chroot itself is proven by the real-Kodi suite run with KODI=19 and KODI=21 (make e2e KODI=19)."""
 
 import importlib.util
 from pathlib import Path
@@ -17,7 +17,7 @@ def _load(name, path):
     return module
 
 
-tool = _load("kodi21_root", "tools/kodi21_root.py")
+tool = _load("kodi_root_tool", "tools/kodi_root.py")
 kodi_root = _load("kodi_root", "tests/e2e/kodi_root.py")
 
 DEB822 = """Types: deb
@@ -99,13 +99,49 @@ def test_the_chrooted_environment_holds_nothing_of_the_host_python(monkeypatch):
     assert env == {"LANG": "C.UTF-8", "PATH": kodi_root.CHROOT_PATH, "HOME": "/tmp/h"}
 
 
-@pytest.mark.parametrize("value, expected", [("", "20"), ("20", "20"), (" 21 ", "21")])
+@pytest.mark.parametrize("value, expected", [("", "20"), ("20", "20"), (" 21 ", "21"), ("19", "19")])
 def test_kodi_selects_the_version(monkeypatch, value, expected):
     monkeypatch.setenv("KODI", value)
     assert kodi_root.requested_version() == expected
 
 
 def test_an_unknown_kodi_version_is_refused(monkeypatch):
-    monkeypatch.setenv("KODI", "19")
-    with pytest.raises(ValueError, match="KODI=19"):
+    monkeypatch.setenv("KODI", "18")
+    with pytest.raises(ValueError, match="KODI=18"):
         kodi_root.requested_version()
+
+
+@pytest.mark.parametrize("kodi, suite", [("19", "bullseye"), ("21", "trixie")])
+def test_each_rooted_kodi_has_its_debian_suite_and_folder(monkeypatch, kodi, suite):
+    monkeypatch.delenv("KODI%s_ROOT" % kodi, raising=False)
+    assert tool.SUITES[kodi] == suite
+    assert tool.default_dir(kodi) == kodi_root.default_root_path(kodi) == REPO / ".cache" / ("kodi%s-root" % kodi)
+    assert kodi_root.KodiRoot.from_env(kodi).path == (REPO / ".cache" / ("kodi%s-root" % kodi)).resolve()
+    assert set(tool.SUITES) == set(kodi_root.ROOTED)
+
+
+def test_the_roots_folders_follow_their_own_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("KODI19_ROOT", str(tmp_path / "nineteen"))
+    monkeypatch.setenv("KODI21_ROOT", str(tmp_path / "twentyone"))
+    assert tool.default_dir("19") == tmp_path / "nineteen"
+    assert kodi_root.KodiRoot.from_env("21").path == tmp_path / "twentyone"
+    assert "--kodi 19" in kodi_root.KodiRoot.from_env("19").build_hint
+
+
+def test_status_reads_the_root_of_the_kodi_asked_for(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("KODI19_ROOT", str(tmp_path / "nineteen"))
+    monkeypatch.setenv("KODI21_ROOT", str(tmp_path / "twentyone"))
+    (tmp_path / "nineteen").mkdir()
+    (tmp_path / "nineteen" / tool.READY).write_text("2:19.1+dfsg2-2+deb11u1\n", encoding="utf-8")
+    assert tool.main(["status", "--kodi", "19"]) == 0
+    assert tool.main(["status"]) == 1  # Kodi 21 by default, not built here
+    assert capsys.readouterr().out.splitlines() == ["ready 2:19.1+dfsg2-2+deb11u1", "missing"]
+
+
+def test_a_root_without_etc_hosts_gets_one_naming_localhost(tmp_path):
+    (tmp_path / "etc").mkdir()
+    tool.ensure_hosts(tmp_path)
+    assert "127.0.0.1\tlocalhost" in (tmp_path / "etc" / "hosts").read_text(encoding="utf-8")
+    (tmp_path / "etc" / "hosts").write_text("10.0.0.1 mine\n", encoding="utf-8")
+    tool.ensure_hosts(tmp_path)
+    assert (tmp_path / "etc" / "hosts").read_text(encoding="utf-8") == "10.0.0.1 mine\n"
