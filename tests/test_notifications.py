@@ -258,6 +258,25 @@ def test_a_refusal_held_back_during_playback_is_told_once_after_it(service, kodi
     assert kodi.notifications == [(NOT_ACCEPTED, "Inception (2010)", "warning")]
 
 
+def test_a_refusal_held_back_is_told_once_kodi_stops_reporting_the_video_after_its_stop(service, kodi, server, clock):
+    kodi.set_setting("notify_quiet_playback", True)
+    server.refused_ids.add(INCEPTION)
+    service.play(movie_tag(), MOVIE["file"], total=7200)
+    fakekodi.open_file(fakekodi.PlayingFile(episode_tag(), EPISODE["file"], 3000))  # the next video plays
+    service.idle()
+    assert kodi.notifications == []
+
+    # Kodi 19.1 still says Player.HasVideo at Player.OnStop (seen in tests/e2e/test_refusals.py run with KODI=19)
+    kodi.conditions["Player.HasVideo"] = True
+    fakekodi.close_file(natural=False)
+    assert kodi.notifications == []
+    del kodi.conditions["Player.HasVideo"]  # a moment later nothing plays
+
+    assert wait_for(lambda: kodi.notifications == [(NOT_ACCEPTED, "Inception (2010)", "warning")]), \
+        kodi.notifications
+    assert kodi.log_text().count("not shown while a video plays: Inception (2010)") <= 2  # no line per look
+
+
 def test_a_refusal_held_back_is_told_with_the_next_batchs_refusals_as_one(service, kodi, server, clock):
     kodi.set_setting("notify_quiet_playback", True)
     server.refused_ids.update({INCEPTION, "imdb=tt0000001"})

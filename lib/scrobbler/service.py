@@ -74,7 +74,7 @@ class Service:
         self._ratings = None  # made at first use: see ratings
         self._stopping = threading.Event()
         self.holds = Holds()  # watches whose live stop is undecided: the flusher leaves them alone
-        self.notices = Notices(self.profile)
+        self.notices = Notices(self.profile, stopping=self._stopping)
         self.worker = DeliveryWorker(outbox=lambda: self.outbox, flusher=lambda: self.flusher, lookup=self._lookup,
                                      session_of=self.rewatch.session_watch, steady=self.steady, rng=rng,
                                      logged_in=self.logged_in, hold_posts=self.client.hold_posts,

@@ -5,6 +5,7 @@ The service wires it: it subscribes to the delivery worker's announcements of wh
 to Needs attention, and hears the sender's problems and the disk's. Each problem is told once while it lasts."""
 import os
 import threading
+from typing import Optional
 
 from .. import kodi
 from ..counts import NEEDS_ATTENTION, NEEDS_ATTENTION_TITLES, count, movies_and_episodes
@@ -14,11 +15,15 @@ from .rating_words import rated_label
 
 TOLD_FILE = "told.json"  # in addon_data: what the user was told once for good
 LOG_IN, KEPT_LOGGED_OUT = "log_in", "kept_logged_out"
+# After a stop, Kodi 19.1 can still say a video plays (Player.HasVideo at Player.OnStop): what is held back
+# is looked at again every LOOK_AGAIN s for LOOK_FOR s; a video still playing then is the next one, whose stop tells.
+LOOK_AGAIN, LOOK_FOR = 0.5, 10.0
 
 
 class Notices:
-    def __init__(self, profile: str = ""):
-        """profile: the add-on's data folder, where what was told once for good is kept."""
+    def __init__(self, profile: str = "", stopping: Optional[threading.Event] = None):
+        """profile: the add-on's data folder, where what was told once for good is kept; stopping: set when
+        Kodi quits (a look after a stop ends then)."""
         self._told_disk_full = False  # until the disk takes what waited in memory again
         self._told_send = set()  # failures to send told since the last successful send
         self._told_path = os.path.join(profile, TOLD_FILE) if profile else None
@@ -26,6 +31,8 @@ class Notices:
         self._untold = {}  # what went to Needs attention and was not told yet: title -> Simkl's doing
         self._untold_ratings = set()  # the titles of those that are ratings (not counted as watches)
         self._attention_lock = threading.Lock()  # the worker tells them, and Kodi's thread when playback ends
+        self._stopping = stopping or threading.Event()
+        self._looking = False  # a thread looks again after a stop
 
     def not_logged_in(self):
         """The service started and no login is stored: after an install, say once how to log in."""
@@ -74,9 +81,29 @@ class Notices:
             self._tell_attention()
 
     def playback_ended(self):
-        """Kodi's player stopped: what was held back while the video played is told now."""
+        """Kodi's player stopped: what was held back while the video played is told now, or, while Kodi still
+        says a video plays, as soon as it no longer does (within LOOK_FOR s; after that the next stop tells)."""
         with self._attention_lock:
             self._tell_attention()
+            if not self._untold or self._looking:
+                return
+            self._looking = True
+        threading.Thread(target=self._look_after_stop, name="simkl-notices", daemon=True).start()
+
+    def _look_after_stop(self):
+        try:
+            for _ in range(int(LOOK_FOR / LOOK_AGAIN)):
+                if self._stopping.wait(LOOK_AGAIN):
+                    return
+                with self._attention_lock:
+                    if not self._untold:
+                        return
+                    if not kodi.condition("Player.HasVideo"):  # asked first: no "not shown" line at each look
+                        self._tell_attention()
+                        return
+        finally:
+            with self._attention_lock:
+                self._looking = False
 
     def account_changed(self):
         """Another account (or none) logged in: what the last one's queue met is not the new one's to hear."""
