@@ -266,7 +266,7 @@ def test_a_refusal_held_back_is_told_once_kodi_stops_reporting_the_video_after_i
     service.idle()
     assert kodi.notifications == []
 
-    # Kodi 19.1 still says Player.HasVideo at Player.OnStop (seen in tests/e2e/test_refusals.py run with KODI=19)
+    # Kodi 19.1 (and at times 20.1) still says Player.HasVideo at Player.OnStop (seen in tests/e2e/test_refusals.py)
     kodi.conditions["Player.HasVideo"] = True
     fakekodi.close_file(natural=False)
     assert kodi.notifications == []

@@ -15,7 +15,7 @@ from .rating_words import rated_label
 
 TOLD_FILE = "told.json"  # in addon_data: what the user was told once for good
 LOG_IN, KEPT_LOGGED_OUT = "log_in", "kept_logged_out"
-# After a stop, Kodi 19.1 can still say a video plays (Player.HasVideo at Player.OnStop): what is held back
+# After a stop, Kodi 19.1 and 20.1 can still say a video plays (Player.HasVideo at Player.OnStop): what is held back
 # is looked at again every LOOK_AGAIN s for LOOK_FOR s; a video still playing then is the next one, whose stop tells.
 LOOK_AGAIN, LOOK_FOR = 0.5, 10.0
 
