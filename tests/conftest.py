@@ -2,6 +2,8 @@
 import os
 import sqlite3
 import sys
+import threading
+import time
 
 import pytest
 
@@ -31,8 +33,16 @@ def kodi(tmp_path):
     # each switch it back on (tests/test_sync.py, tests/test_live.py).
     world.set_setting("sync_from_simkl", False)
     world.set_setting("live_scrobble", False)
+    threads = set(threading.enumerate())
     yield world
     world.abort.set()
+    # A service thread this test started may be in the middle of something as Kodi aborts: let it end here,
+    # or what it does last (a notification) lands in the next test's Kodi, since the fake modules serve
+    # whichever Kodi is current. (The fake Simkl's own threads end with its fixture.)
+    ends = time.monotonic() + 10
+    for thread in set(threading.enumerate()) - threads:
+        if not any(name in thread.name for name in ("process_request_thread", "serve_forever")):
+            thread.join(max(0.0, ends - time.monotonic()))
 
 
 @pytest.fixture
