@@ -85,7 +85,7 @@ $(KODISTUBS22_DIR)/.installed-$(KODISTUBS22):
 		kodistubs==$(KODISTUBS22)
 	touch $@
 
-unit22: $(VENV)/.installed $(KODISTUBS22_DIR)/.installed-$(KODISTUBS22)
+unit22: $(VENV)/.installed $(KODISTUBS19)/.installed $(KODISTUBS22_DIR)/.installed-$(KODISTUBS22)
 	KODISTUBS_VERSION=$(KODISTUBS22) PYTHONPATH=$(KODISTUBS22_DIR) $(VPY) -m pytest -m "not e2e"
 
 e2e: $(VENV)/.installed zip

@@ -44,7 +44,7 @@ outbox = first("lib.scrobbler.delivery.outbox", "lib.scrobbler.outbox")
 media = first("lib.scrobbler.media")
 
 class UI:
-    def show_code(self, user_code, url): pass
+    def show_code(self, user_code, url, link=None): pass  # link: 0.7.0 on
     def wait(self, seconds, seconds_left=0, total=0):
         time.sleep(min(seconds, 0.05))
         return True
