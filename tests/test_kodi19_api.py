@@ -32,6 +32,8 @@ def _api(folder: Path):
     for module in MODULES:
         path = folder / (module + ".py")
         if not path.is_file():
+            path = folder / module / "__init__.py"  # kodistubs 22 lays each module out as a package
+        if not path.is_file():
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # the stubs' docstrings hold backslashes
@@ -64,7 +66,8 @@ def kodi19():
 
 @pytest.fixture(scope="module")
 def newer():
-    return _api(Path(load_stub("xbmc").__file__).parent)
+    stub = Path(load_stub("xbmc").__file__)
+    return _api(stub.parent.parent if stub.name == "__init__.py" else stub.parent)
 
 
 def test_every_kodi_module_name_the_add_on_uses_exists_in_kodi_19(kodi19):
