@@ -243,13 +243,18 @@ def test_a_title_queued_twice_and_refused_is_one_title(service, kodi, server, cl
     assert kodi.notifications[1:] == [(NOT_ACCEPTED, "Inception (2010)", "warning")]
 
 
-def test_a_refusal_held_back_during_playback_is_told_once_after_it(service, kodi, server, clock):
-    kodi.set_setting("notify_quiet_playback", True)
-    server.refused_ids.add(INCEPTION)
+def refused_while_the_next_video_plays(service, kodi):
+    """A movie ends and Simkl refuses it while the next video already plays: nothing is told yet."""
     service.play(movie_tag(), MOVIE["file"], total=7200)
     fakekodi.open_file(fakekodi.PlayingFile(episode_tag(), EPISODE["file"], 3000))  # the next video plays
     service.idle()
     assert kodi.notifications == []
+
+
+def test_a_refusal_held_back_during_playback_is_told_once_after_it(service, kodi, server, clock):
+    kodi.set_setting("notify_quiet_playback", True)
+    server.refused_ids.add(INCEPTION)
+    refused_while_the_next_video_plays(service, kodi)
 
     fakekodi.close_file(natural=False)
     service.idle()
@@ -261,10 +266,7 @@ def test_a_refusal_held_back_during_playback_is_told_once_after_it(service, kodi
 def test_a_refusal_held_back_is_told_once_kodi_stops_reporting_the_video_after_its_stop(service, kodi, server, clock):
     kodi.set_setting("notify_quiet_playback", True)
     server.refused_ids.add(INCEPTION)
-    service.play(movie_tag(), MOVIE["file"], total=7200)
-    fakekodi.open_file(fakekodi.PlayingFile(episode_tag(), EPISODE["file"], 3000))  # the next video plays
-    service.idle()
-    assert kodi.notifications == []
+    refused_while_the_next_video_plays(service, kodi)
 
     # Kodi 19.1 (and at times 20.1) still says Player.HasVideo at Player.OnStop (seen in tests/e2e/test_refusals.py)
     kodi.conditions["Player.HasVideo"] = True
@@ -280,10 +282,7 @@ def test_a_refusal_held_back_is_told_once_kodi_stops_reporting_the_video_after_i
 def test_a_refusal_held_back_is_told_with_the_next_batchs_refusals_as_one(service, kodi, server, clock):
     kodi.set_setting("notify_quiet_playback", True)
     server.refused_ids.update({INCEPTION, "imdb=tt0000001"})
-    service.play(movie_tag(), MOVIE["file"], total=7200)
-    fakekodi.open_file(fakekodi.PlayingFile(episode_tag(), EPISODE["file"], 3000))  # the next video plays
-    service.idle()
-    assert kodi.notifications == []
+    refused_while_the_next_video_plays(service, kodi)
 
     kodi.set_setting("notify_quiet_playback", False)  # the user lets notifications show, the video still plays
     service.service.outbox.add(Movie("Other", 2001, {"imdb": "tt0000001"}), clock.wall())
